@@ -1,0 +1,41 @@
+namespace Ftpm;
+
+/// <summary>
+/// Implementation sizes (Part 2 "Implementation Parameters"; the reference's TpmProfile values
+/// where ftpm does not differ). Buffers are sized for v185 from the start: 8 KiB commands.
+/// </summary>
+public static class TpmLimits
+{
+    /// <summary>MAX_COMMAND_SIZE / MAX_RESPONSE_SIZE: v185's post-quantum objects need about 8 KiB.</summary>
+    public const int MaxCommandSize = 8192;
+    public const int MaxResponseSize = 8192;
+
+    /// <summary>HASH_COUNT: SHA-1, SHA-256, SHA-384, SHA-512.</summary>
+    public const int HashCount = 4;
+
+    /// <summary>IMPLEMENTATION_PCR and PCR_SELECT_MIN/MAX ((24 + 7) / 8).</summary>
+    public const int PcrCount = 24;
+    public const int PcrSelectMin = 3;
+    public const int PcrSelectMax = 3;
+
+    /// <summary>sizeof(TPMU_HA): the largest digest (SHA-512).</summary>
+    public const int MaxDigestSize = 64;
+
+    /// <summary>MAX_DIGEST_BUFFER: TPM2B_MAX_BUFFER and TPM2B_EVENT hold at most this.</summary>
+    public const int MaxDigestBuffer = 1024;
+
+    /// <summary>TPM2B_EVENT (Part 2, 10.4.7) holds at most 1024 octets.</summary>
+    public const int MaxEventSize = 1024;
+
+    /// <summary>TPML_DIGEST holds at most 8 digests (Part 2, 10.9.2).</summary>
+    public const int MaxDigestListCount = 8;
+
+    /// <summary>At most three sessions in a command's authorization area (Part 1, 18.2).</summary>
+    public const int MaxSessions = 3;
+
+    /// <summary>TPM2B_AUTH and TPM2B_NONCE: at most the largest digest.</summary>
+    public const int MaxAuthSize = MaxDigestSize;
+
+    /// <summary>MAX_CAP_BUFFER: the capability data of one GetCapability response.</summary>
+    public const int MaxCapBuffer = 1024;
+}

@@ -1,0 +1,25 @@
+using System.Runtime.CompilerServices;
+
+namespace Ftpm.Marshal;
+
+/// <summary>TPMS_PCR_SELECTION (Part 2, 10.6.2): a bank and a bitmap of its PCRs (bit n of octet n/8 is PCR n).</summary>
+[TpmStruct("TPMS_PCR_SELECTION")]
+public partial struct TpmsPcrSelection
+{
+    // The hash need not be implemented for the structure to unmarshal: PCR_Read answers
+    // unknown banks with an empty selection, so the check lives in the commands.
+    public TpmAlgId Hash;
+    [Sized8(TpmLimits.PcrSelectMax), Check(nameof(TpmCheck.PcrSelect))] public ReadOnlyMemory<byte> PcrSelect;
+}
+
+/// <summary>Storage for the entries of a TPML_PCR_SELECTION (HASH_COUNT).</summary>
+[InlineArray(TpmLimits.HashCount)]
+public struct TpmsPcrSelectionArray { TpmsPcrSelection _element; }
+
+/// <summary>TPML_PCR_SELECTION (Part 2, 10.9.7).</summary>
+[TpmStruct("TPML_PCR_SELECTION")]
+public partial struct TpmlPcrSelection
+{
+    public uint Count;
+    [List(nameof(Count))] public TpmsPcrSelectionArray PcrSelections;
+}
