@@ -26,7 +26,7 @@ public enum TpmRc : uint
     Unbalanced = 0x00000131,
     CommandSize = 0x00000142,
     CommandCode = 0x00000143,
-    Authsize = 0x00000144,
+    AuthSize = 0x00000144,
     AuthContext = 0x00000145,
     NvRange = 0x00000146,
     NvSize = 0x00000147,

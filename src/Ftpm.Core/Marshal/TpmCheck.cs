@@ -20,4 +20,9 @@ public static class TpmCheck
     /// <summary>TPM_SU: CLEAR or STATE, else TPM_RC_VALUE.</summary>
     public static TpmRc StartupType(TpmSu value, bool allowNull) =>
         value is TpmSu.Clear or TpmSu.State ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_RH_HIERARCHY: owner, endorsement or platform (+ TPM_RH_NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc Hierarchy(uint value, bool allowNull) =>
+        (TpmRh)value is TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform || (allowNull && value == (uint)TpmRh.Null)
+            ? TpmRc.Success : TpmRc.Value;
 }

@@ -38,21 +38,21 @@ public ref struct TpmWriter
         _position += 8;
     }
 
-    public void WriteBytes(ReadOnlySpan<byte> value)
+    public void WriteBytes(scoped ReadOnlySpan<byte> value)
     {
         value.CopyTo(_span[_position..]);
         _position += value.Length;
     }
 
     /// <summary>A TPM2B: UINT16 size then the bytes.</summary>
-    public void WriteSized(ReadOnlySpan<byte> value)
+    public void WriteSized(scoped ReadOnlySpan<byte> value)
     {
         WriteUInt16(checked((ushort)value.Length));
         WriteBytes(value);
     }
 
     /// <summary>A buffer with a one-octet size.</summary>
-    public void WriteSized8(ReadOnlySpan<byte> value)
+    public void WriteSized8(scoped ReadOnlySpan<byte> value)
     {
         WriteUInt8(checked((byte)value.Length));
         WriteBytes(value);

@@ -6,9 +6,7 @@ namespace Ftpm.Marshal;
 [TpmStruct("TPMS_PCR_SELECTION")]
 public partial struct TpmsPcrSelection
 {
-    // The hash need not be implemented for the structure to unmarshal: PCR_Read answers
-    // unknown banks with an empty selection, so the check lives in the commands.
-    public TpmAlgId Hash;
+    [Check(nameof(TpmCheck.Hash))] public TpmAlgId Hash;
     [Sized8(TpmLimits.PcrSelectMax), Check(nameof(TpmCheck.PcrSelect))] public ReadOnlyMemory<byte> PcrSelect;
 }
 

@@ -1,0 +1,62 @@
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 29 "Clocks and Timers": ReadClock, ClockSet, ClockRateAdjust.</summary>
+internal static class ClockTimer
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.ReadClock, ReadClock),
+        new(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
+    ];
+
+    /// <summary>TPM2_ReadClock (Part 3, 29.1): TPMS_TIME_INFO.</summary>
+    static TpmRc ReadClock(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        c.Write(tpm.TimeInfo);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The largest Clock value ClockSet accepts (Part 3, 29.2: the TPM must keep room to count).</summary>
+    const ulong ClockMax = 0xFFFF000000000000;
+
+    [TpmParameters]
+    internal partial struct ClockSetIn
+    {
+        public ulong NewTime;
+    }
+
+    /// <summary>TPM2_ClockSet (Part 3, 29.2): Clock may only go forward.
+    /// Codes: TPM_RC_VALUE (P1) for a time before the current Clock or above 0xFFFF000000000000.</summary>
+    static TpmRc ClockSet(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out ClockSetIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (p.NewTime > ClockMax || p.NewTime < tpm.Clock) return TpmRc.Value.AtParameter(1);
+        tpm.ClockSetValue(p.NewTime);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ClockRateAdjustIn
+    {
+        /// <summary>TPM_CLOCK_ADJUST: an INT8 from -3 (coarse slower) to 3 (coarse faster).</summary>
+        public byte RateAdjust;
+    }
+
+    /// <summary>TPM2_ClockRateAdjust (Part 3, 29.3). Codes: TPM_RC_VALUE (P1) outside -3..3.</summary>
+    static TpmRc ClockRateAdjust(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out ClockRateAdjustIn p);
+        if (rc != TpmRc.Success) return rc;
+        sbyte step = unchecked((sbyte)p.RateAdjust);
+        if (step < -3 || step > 3) return TpmRc.Value.AtParameter(1);
+        tpm.ClockAdjustRate(step);
+        return TpmRc.Success;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Buffers.Binary;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 15.4 TPM2_Hash and 17 "Hash/HMAC/Event Sequences": HashSequenceStart,
+/// SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
+internal static class HashMac
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
+        new(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
+        new(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.EventSequenceComplete, EventSequenceComplete)
+        {
+            Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
+            DecryptFirstParameter = true,
+        },
+    ];
+
+    /// <summary>TPM_GENERATED_VALUE (Part 2, 6.2): data starting with it gets no hash-check ticket.</summary>
+    const uint TpmGeneratedValue = 0xFF544347;
+
+    [TpmParameters]
+    internal partial struct HashIn
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Data;
+        [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
+        [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    }
+
+    /// <summary>TPM2_Hash (Part 3, 15.4): the digest and, unless the data starts with
+    /// TPM_GENERATED_VALUE or the hierarchy is TPM_RH_NULL, a TPMT_TK_HASHCHECK ticket.
+    /// Codes: TPM_RC_SIZE (P1) above 1024 octets, TPM_RC_HASH (P2), TPM_RC_VALUE (P3).</summary>
+    static TpmRc Hash(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out HashIn p);
+        if (rc != TpmRc.Success) return rc;
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = tpm.Crypto.Hash(p.HashAlg, p.Data.Span, digest);
+        c.Out.WriteSized(digest[..n]);
+        bool generated = p.Data.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(p.Data.Span) == TpmGeneratedValue;
+        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, p.HashAlg, digest[..n]);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPMT_TK_HASHCHECK (Part 1, 10.4.2 ticket): HMAC(proof, TPM_ST_HASHCHECK || digest) under
+    /// the digest's hash; the NULL ticket is {TPM_ST_HASHCHECK, TPM_RH_NULL, empty}.</summary>
+    internal static void WriteHashCheckTicket(Tpm tpm, ref TpmWriter w, uint hierarchy, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
+    {
+        w.WriteUInt16((ushort)TpmSt.HashCheck);
+        w.WriteUInt32(hierarchy);
+        if (hierarchy == (uint)TpmRh.Null)
+        {
+            w.WriteUInt16(0);
+            return;
+        }
+        Span<byte> data = stackalloc byte[2 + TpmLimits.MaxDigestSize];
+        BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.HashCheck);
+        digest.CopyTo(data[2..]);
+        Span<byte> hmac = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(hierarchy), data[..(2 + digest.Length)], hmac);
+        w.WriteSized(hmac[..n]);
+    }
+
+    [TpmParameters]
+    internal partial struct HashSequenceStartIn
+    {
+        [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> Auth;
+        [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+    }
+
+    /// <summary>TPM2_HashSequenceStart (Part 3, 17.3): a hash sequence, or with TPM_ALG_NULL an
+    /// event sequence over every bank. Codes: TPM_RC_SIZE (P1) for an auth longer than a digest,
+    /// TPM_RC_HASH (P2), TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
+    static TpmRc HashSequenceStart(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out HashSequenceStartIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+
+        var sequence = new HashSequence
+        {
+            HashAlg = p.HashAlg,
+            AuthValue = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray(),
+        };
+        if (sequence.IsEvent)
+        {
+            var hashes = TpmAlgorithms.Hashes;
+            sequence.Operations = new Ports.IHashOperation[hashes.Length];
+            for (int b = 0; b < hashes.Length; b++) sequence.Operations[b] = tpm.Crypto.HashSetup(hashes[b]);
+        }
+        else
+        {
+            sequence.Operations = [tpm.Crypto.HashSetup(p.HashAlg)];
+        }
+        return tpm.Objects.Add(sequence, out c.ResponseHandle);
+    }
+
+    [TpmParameters]
+    internal partial struct SequenceUpdateIn
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Buffer;
+    }
+
+    /// <summary>The sequence object behind a handle, or TPM_RC_MODE for an object that is no hash/event sequence.</summary>
+    static TpmRc GetSequence(Tpm tpm, uint handle, int handleNumber, out HashSequence sequence)
+    {
+        sequence = (tpm.Objects.Get(handle) as HashSequence)!;
+        return sequence is null ? TpmRc.Mode.AtHandle(handleNumber) : TpmRc.Success;
+    }
+
+    /// <summary>TPM2_SequenceUpdate (Part 3, 17.4). Codes: TPM_RC_MODE (H1) for an object that is
+    /// not a sequence, TPM_RC_SIZE (P1) above 1024 octets.</summary>
+    static TpmRc SequenceUpdate(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
+        if (rc != TpmRc.Success) return rc;
+        rc = c.ReadParameters(out SequenceUpdateIn p);
+        if (rc != TpmRc.Success) return rc;
+        sequence.Update(p.Buffer.Span);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct SequenceCompleteIn
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Buffer;
+        [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    }
+
+    /// <summary>TPM2_SequenceComplete (Part 3, 17.5): the digest and a hash-check ticket; the sequence
+    /// is flushed. Codes: TPM_RC_MODE (H1) for an event sequence or a non-sequence object,
+    /// TPM_RC_VALUE (P2) for a hierarchy that is none.</summary>
+    static TpmRc SequenceComplete(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
+        if (rc != TpmRc.Success) return rc;
+        if (sequence.IsEvent) return TpmRc.Mode.AtHandle(1);
+        rc = c.ReadParameters(out SequenceCompleteIn p);
+        if (rc != TpmRc.Success) return rc;
+
+        sequence.Update(p.Buffer.Span);
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = sequence.Operations[0].Finish(digest);
+        c.Out.WriteSized(digest[..n]);
+        bool generated = sequence.FirstBytesSeen >= 4 && BinaryPrimitives.ReadUInt32BigEndian(sequence.FirstBytes) == TpmGeneratedValue;
+        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest[..n]);
+        tpm.Objects.Remove(c.Handles[0]);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EventSequenceCompleteIn
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Buffer;
+    }
+
+    /// <summary>TPM2_EventSequenceComplete (Part 3, 17.6): a digest per bank, extended into the PCR
+    /// (unless TPM_RH_NULL); the sequence is flushed. Codes: TPM_RC_MODE (H2) for a hash sequence,
+    /// TPM_RC_LOCALITY when the PCR cannot be extended from this locality.</summary>
+    static TpmRc EventSequenceComplete(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetSequence(tpm, c.Handles[1], 2, out var sequence);
+        if (rc != TpmRc.Success) return rc;
+        if (!sequence.IsEvent) return TpmRc.Mode.AtHandle(2);
+        rc = c.ReadParameters(out EventSequenceCompleteIn p);
+        if (rc != TpmRc.Success) return rc;
+        uint handle = c.Handles[0];
+        int pcr = handle == (uint)TpmRh.Null ? -1 : (int)handle;
+        if (pcr >= 0 && !Pcr.LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
+
+        sequence.Update(p.Buffer.Span);
+        var hashes = TpmAlgorithms.Hashes;
+        c.Out.WriteUInt32((uint)hashes.Length);
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        for (int bank = 0; bank < hashes.Length; bank++)
+        {
+            int n = sequence.Operations[bank].Finish(digest);
+            c.Out.WriteUInt16((ushort)hashes[bank]);
+            c.Out.WriteBytes(digest[..n]);
+            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr)) tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+        }
+        if (pcr >= 0) tpm.Pcrs.Changed(pcr);
+        tpm.Objects.Remove(c.Handles[1]);
+        return TpmRc.Success;
+    }
+}

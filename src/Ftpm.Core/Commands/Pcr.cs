@@ -1,0 +1,192 @@
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 22 "Integrity Collection (PCR)": PCR_Extend, PCR_Event, PCR_Read, PCR_Allocate, PCR_Reset.</summary>
+internal static class Pcr
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
+        new(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
+        new(TpmCc.PcrRead, PcrRead),
+        new(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
+    ];
+
+    /// <summary>Shared check of PCR_Extend/PCR_Event/PCR_Reset: the locality must be one the PCR's
+    /// attributes allow (PC Client PCR table), else TPM_RC_LOCALITY.</summary>
+    internal static bool LocalityAllows(byte localityMask, byte locality) =>
+        locality <= 4 && (localityMask & (1 << locality)) != 0;
+
+    [TpmParameters]
+    internal partial struct PcrExtendIn
+    {
+        public TpmlDigestValues Digests;
+    }
+
+    /// <summary>TPM2_PCR_Extend (Part 3, 22.2): extends each given digest into its bank; digests for
+    /// unallocated banks are ignored, TPM_RH_NULL extends nothing. Codes: TPM_RC_HASH (P1) for an
+    /// unimplemented hash, TPM_RC_SIZE (P1) for more than HASH_COUNT digests, TPM_RC_LOCALITY.</summary>
+    static TpmRc PcrExtend(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PcrExtendIn p);
+        if (rc != TpmRc.Success) return rc;
+        uint handle = c.Handles[0];
+        if (handle == (uint)TpmRh.Null) return TpmRc.Success;
+        int pcr = (int)handle;
+        if (!LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
+
+        for (int i = 0; i < (int)p.Digests.Count; i++)
+        {
+            ref var d = ref p.Digests.Digests[i];
+            int bank = TpmAlgorithms.HashIndex(d.HashAlg);
+            if (bank >= 0 && tpm.Pcrs.IsAllocated(bank, pcr))
+                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, d.Digest.Digest.Span);
+        }
+        tpm.Pcrs.Changed(pcr);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrEventIn
+    {
+        [Sized(TpmLimits.MaxEventSize)] public ReadOnlyMemory<byte> EventData;
+    }
+
+    /// <summary>TPM2_PCR_Event (Part 3, 22.3): hashes eventData in every implemented bank, extends
+    /// the allocated ones, returns all digests (TPML_DIGEST_VALUES). Codes: TPM_RC_SIZE (P1) above
+    /// 1024 octets, TPM_RC_LOCALITY.</summary>
+    static TpmRc PcrEvent(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PcrEventIn p);
+        if (rc != TpmRc.Success) return rc;
+        uint handle = c.Handles[0];
+        int pcr = handle == (uint)TpmRh.Null ? -1 : (int)handle;
+        if (pcr >= 0 && !LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
+
+        var hashes = TpmAlgorithms.Hashes;
+        c.Out.WriteUInt32((uint)hashes.Length);
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        for (int bank = 0; bank < hashes.Length; bank++)
+        {
+            int n = tpm.Crypto.Hash(hashes[bank], p.EventData.Span, digest);
+            c.Out.WriteUInt16((ushort)hashes[bank]);
+            c.Out.WriteBytes(digest[..n]);
+            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr))
+                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+        }
+        if (pcr >= 0) tpm.Pcrs.Changed(pcr);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrReadIn
+    {
+        public TpmlPcrSelection PcrSelectionIn;
+    }
+
+    /// <summary>TPM2_PCR_Read (Part 3, 22.4): the selected, allocated PCRs in selection order, at most
+    /// 8 digests (one TPML_DIGEST); pcrSelectionOut says which were returned, so a caller asks again
+    /// for the rest. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
+    static TpmRc PcrRead(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PcrReadIn p);
+        if (rc != TpmRc.Success) return rc;
+        ref var selection = ref p.PcrSelectionIn;
+
+        // pcrSelectionOut: the same banks, with only the PCRs whose values are returned.
+        int count = (int)selection.Count;
+        Span<uint> returned = stackalloc uint[count];
+        int digests = 0;
+        for (int s = 0; s < count; s++)
+        {
+            ref var sel = ref selection.PcrSelections[s];
+            int bank = TpmAlgorithms.HashIndex(sel.Hash);
+            var bits = sel.PcrSelect.Span;
+            for (int pcr = 0; pcr < bits.Length * 8 && pcr < TpmLimits.PcrCount; pcr++)
+            {
+                if ((bits[pcr / 8] & (1 << (pcr % 8))) == 0 || !tpm.Pcrs.IsAllocated(bank, pcr)) continue;
+                if (digests == TpmLimits.MaxDigestListCount) break;
+                returned[s] |= 1u << pcr;
+                digests++;
+            }
+        }
+
+        c.Out.WriteUInt32(tpm.Pcrs.UpdateCounter);
+        c.Out.WriteUInt32((uint)count);
+        for (int s = 0; s < count; s++)
+        {
+            ref var sel = ref selection.PcrSelections[s];
+            c.Out.WriteUInt16((ushort)sel.Hash);
+            c.Out.WriteUInt8((byte)sel.PcrSelect.Length);
+            for (int octet = 0; octet < sel.PcrSelect.Length; octet++)
+                c.Out.WriteUInt8(octet < 4 ? (byte)(returned[s] >> (8 * octet)) : (byte)0);
+        }
+        c.Out.WriteUInt32((uint)digests);
+        for (int s = 0; s < count; s++)
+        {
+            int bank = TpmAlgorithms.HashIndex(selection.PcrSelections[s].Hash);
+            for (int pcr = 0; pcr < TpmLimits.PcrCount; pcr++)
+                if ((returned[s] & (1u << pcr)) != 0) c.Out.WriteSized(tpm.Pcrs.Value(bank, pcr));
+        }
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrAllocateIn
+    {
+        public TpmlPcrSelection PcrAllocation;
+    }
+
+    /// <summary>TPM2_PCR_Allocate (Part 3, 22.5): the allocation takes effect at the next
+    /// Startup(CLEAR). Banks not named keep their current allocation. Answers allocationSuccess,
+    /// maxPCR, sizeNeeded and sizeAvailable. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
+    static TpmRc PcrAllocate(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PcrAllocateIn p);
+        if (rc != TpmRc.Success) return rc;
+
+        var allocation = (uint[])tpm.Persistent.PcrAllocation.Clone();
+        for (int s = 0; s < (int)p.PcrAllocation.Count; s++)
+        {
+            ref var sel = ref p.PcrAllocation.PcrSelections[s];
+            int bank = TpmAlgorithms.HashIndex(sel.Hash);
+            uint bits = 0;
+            var octets = sel.PcrSelect.Span;
+            for (int o = 0; o < octets.Length; o++) bits |= (uint)octets[o] << (8 * o);
+            allocation[bank] = bits & ((1u << TpmLimits.PcrCount) - 1);
+        }
+
+        int sizeNeeded = 0, sizeAvailable = 0;
+        for (int bank = 0; bank < allocation.Length; bank++)
+        {
+            int digest = TpmAlgorithms.DigestSize(TpmAlgorithms.Hashes[bank]);
+            sizeNeeded += System.Numerics.BitOperations.PopCount(allocation[bank]) * digest;
+            sizeAvailable += TpmLimits.PcrCount * digest;
+        }
+
+        tpm.Persistent.PcrAllocation = allocation;
+        tpm.StagePersistent();
+        c.Out.WriteUInt8(1);                          // allocationSuccess: YES
+        c.Out.WriteUInt32(TpmLimits.PcrCount);        // maxPCR
+        c.Out.WriteUInt32((uint)sizeNeeded);
+        c.Out.WriteUInt32((uint)sizeAvailable);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PCR_Reset (Part 3, 22.8): sets the PCR to zero in every bank. Codes:
+    /// TPM_RC_LOCALITY when the PCR cannot be reset from this locality (or at all).</summary>
+    static TpmRc PcrReset(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        int pcr = (int)c.Handles[0];
+        if (!LocalityAllows(PcrBanks.AttributesOf(pcr).ResetLocalities, c.Locality)) return TpmRc.Locality;
+        tpm.Pcrs.Reset(pcr);
+        tpm.Pcrs.Changed(pcr);
+        return TpmRc.Success;
+    }
+}

@@ -1,0 +1,51 @@
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 16 "Random Number Generator": GetRandom and StirRandom.</summary>
+internal static class Random
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
+        new(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
+    ];
+
+    [TpmParameters]
+    internal partial struct GetRandomIn
+    {
+        public ushort BytesRequested;
+    }
+
+    /// <summary>TPM2_GetRandom (Part 3, 16.1): at most the size of the largest digest is returned
+    /// (the TPM2B_DIGEST of the response), however many bytes were requested.</summary>
+    static TpmRc GetRandom(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out GetRandomIn p);
+        if (rc != TpmRc.Success) return rc;
+        int n = Math.Min((int)p.BytesRequested, TpmLimits.MaxDigestSize);
+        c.Out.WriteUInt16((ushort)n);
+        tpm.Random.Generate(c.Out.Reserve(n));
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2B_SENSITIVE_DATA holds at most MAX_SYM_DATA (128) octets.</summary>
+    const int MaxSymData = 128;
+
+    [TpmParameters]
+    internal partial struct StirRandomIn
+    {
+        [Sized(MaxSymData)] public ReadOnlyMemory<byte> InData;
+    }
+
+    /// <summary>TPM2_StirRandom (Part 3, 16.2): inData is additional input to the DRBG.
+    /// Codes: TPM_RC_SIZE (P1) above 128 octets.</summary>
+    static TpmRc StirRandom(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out StirRandomIn p);
+        if (rc != TpmRc.Success) return rc;
+        tpm.Random.Stir(p.InData.Span);
+        return TpmRc.Success;
+    }
+}

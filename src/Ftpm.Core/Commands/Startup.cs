@@ -1,0 +1,107 @@
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.Ports;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 9 "Start-up": TPM2_Startup and TPM2_Shutdown.</summary>
+internal static class Startup
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.Startup, TpmStartup) { WritesNv = true },
+        new(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
+    ];
+
+    [TpmParameters]
+    internal partial struct StartupIn
+    {
+        [Check(nameof(TpmCheck.StartupType))] public TpmSu StartupType;
+    }
+
+    /// <summary>
+    /// TPM2_Startup (Part 3, 9.3). After Shutdown(STATE), Startup(STATE) is a TPM Resume (saved
+    /// PCRs come back) and Startup(CLEAR) a TPM Restart; otherwise Startup(CLEAR) is a TPM Reset
+    /// (Part 1, 36.2-36.4). Codes: TPM_RC_INITIALIZE when already started; TPM_RC_VALUE (P1) for
+    /// Startup(STATE) without a saved state; TPM_RC_LOCALITY for Startup(STATE) after an H-CRTM.
+    /// </summary>
+    static TpmRc TpmStartup(Tpm tpm, ref CommandContext c)
+    {
+        // Validation
+        if (tpm.IsStarted) return TpmRc.Initialize;
+        var rc = c.ReadParameters(out StartupIn p);
+        if (rc != TpmRc.Success) return rc;
+        var persistent = tpm.Persistent;
+        bool wasStateSaved = persistent.OrderlyState == (ushort)TpmSu.State && tpm.SavedState is not null;
+        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(1);
+        if (p.StartupType == TpmSu.State && tpm.HcrtmSeen) return TpmRc.Locality;
+
+        // State update
+        if (!wasStateSaved)
+        {
+            // TPM Reset: a new resetCount epoch and a new null hierarchy.
+            persistent.ResetCount++;
+            persistent.TotalResetCount++;
+            persistent.RestartCount = 0;
+            tpm.NullProof = tpm.RandomBytes(64);
+        }
+        else
+        {
+            persistent.RestartCount++;
+        }
+        tpm.Pcrs.Initialize(persistent.PcrAllocation);
+        if (p.StartupType == TpmSu.State)
+        {
+            var r = new TpmReader(tpm.SavedState!);
+            tpm.Pcrs.Restore(ref r);
+        }
+        else
+        {
+            tpm.PlatformAuth = [];
+        }
+        tpm.ApplyHcrtmAtStartup();
+
+        // Until the next orderly Shutdown, a power loss is an unorderly shutdown.
+        persistent.OrderlyState = PersistentData.NoOrderlyShutdown;
+        tpm.StagePersistent();
+        tpm.StageRecord(NvKeys.SavedState, null);
+        tpm.SavedState = null;
+        tpm.MarkStarted();
+        return c.NoParameters();
+    }
+
+    [TpmParameters]
+    internal partial struct ShutdownIn
+    {
+        [Check(nameof(TpmCheck.StartupType))] public TpmSu ShutdownType;
+    }
+
+    /// <summary>
+    /// TPM2_Shutdown (Part 3, 9.4): an orderly shutdown. STATE saves the PCRs that survive a TPM
+    /// Resume; both kinds write Clock to NV so that it is "safe" at the next startup.
+    /// Codes: TPM_RC_VALUE (P1) for a type that is neither CLEAR nor STATE.
+    /// </summary>
+    static TpmRc TpmShutdown(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out ShutdownIn p);
+        if (rc != TpmRc.Success) return rc;
+
+        var persistent = tpm.Persistent;
+        if (p.ShutdownType == TpmSu.State)
+        {
+            var buffer = new byte[TpmAlgorithms.Hashes.Length * (4 + TpmLimits.PcrCount * TpmLimits.MaxDigestSize) + 4];
+            var w = new TpmWriter(buffer);
+            tpm.Pcrs.Save(ref w);
+            tpm.StageRecord(NvKeys.SavedState, w.Written.ToArray());
+        }
+        else
+        {
+            tpm.StageRecord(NvKeys.SavedState, null);
+        }
+        persistent.OrderlyState = (ushort)p.ShutdownType;
+        persistent.Clock = tpm.Clock;
+        tpm.StagePersistent();
+        return TpmRc.Success;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers.Binary;
+using Ftpm.Auth;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Microsoft.Extensions.Logging;
+
+namespace Ftpm;
+
+// The dispatcher: Part 3, 5 "Command Processing", in the order of checks that decides which
+// response code a malformed command gets (the reference's ExecCommand.c order):
+// tag, size, command code, initialization and failure mode, handles (kind, then presence),
+// authorization area, then the handler (parameters, command checks, state update, output),
+// then the response sessions and the one NV commit.
+public sealed partial class Tpm
+{
+    const int HeaderSize = 10;
+
+    int ExecuteCommand(byte locality, ReadOnlySpan<byte> command, Span<byte> response)
+    {
+        try
+        {
+            if (command.Length > _commandBuffer.Length)
+                return ErrorResponse(response, TpmRc.CommandSize);
+            // The engine parses from its own copy: the host may reuse its buffer, and TPM2B slices
+            // must stay valid for the whole command.
+            command.CopyTo(_commandBuffer);
+            var memory = new ReadOnlyMemory<byte>(_commandBuffer, 0, command.Length);
+            return Dispatch(locality, memory, response);
+        }
+        catch (Exception e)
+        {
+            // An exception is a bug in the engine. Part 1, 12 "Failure Mode": the TPM stops
+            // doing anything but GetTestResult/GetCapability until the next _TPM_Init.
+            _failureMode = true;
+            _pendingNv.Clear();
+            LogFailure(e);
+            return ErrorResponse(response, TpmRc.Failure);
+        }
+    }
+
+    int Dispatch(byte locality, ReadOnlyMemory<byte> command, Span<byte> response)
+    {
+        var reader = new TpmReader(command);
+
+        // Tag: TPMI_ST_COMMAND_TAG. A TPM_ST value that is not a command tag is TPM_RC_BAD_TAG;
+        // a value that is no TPM_ST at all fails TPM_ST's own unmarshal with TPM_RC_VALUE.
+        if (reader.ReadUInt16(out ushort tagValue) != TpmRc.Success)
+            return ErrorResponse(response, TpmRc.CommandSize);
+        var tag = (TpmSt)tagValue;
+        if (tag != TpmSt.NoSessions && tag != TpmSt.Sessions)
+            return ErrorResponse(response, Enum.IsDefined(tag) ? TpmRc.BadTag : TpmRc.Value);
+
+        // commandSize must match the bytes received (Part 3, 5.2).
+        if (reader.ReadUInt32(out uint commandSize) != TpmRc.Success || commandSize != command.Length
+            || command.Length < HeaderSize)
+            return ErrorResponse(response, TpmRc.CommandSize);
+
+        reader.ReadUInt32(out uint ccValue);
+        var code = (TpmCc)ccValue;
+        var info = CommandTable.Find(code);
+        if (info is null)
+            return ErrorResponse(response, TpmRc.CommandCode);
+
+        if (!_poweredOn)
+            return ErrorResponse(response, TpmRc.Initialize);
+        if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
+            return ErrorResponse(response, TpmRc.Failure);
+        if (!_started && code != TpmCc.Startup)
+            return ErrorResponse(response, TpmRc.Initialize);
+
+        // Handle area: each handle must be of a kind the command accepts, then must exist.
+        Span<uint> handles = stackalloc uint[info.Handles.Length];
+        for (int i = 0; i < handles.Length; i++)
+        {
+            if (reader.ReadUInt32(out handles[i]) != TpmRc.Success)
+                return ErrorResponse(response, TpmRc.Insufficient.AtHandle(i + 1));
+            var rc = CheckHandle(handles[i], info.Handles[i].Kinds);
+            if (rc != TpmRc.Success)
+                return ErrorResponse(response, rc.AtHandle(i + 1));
+        }
+
+        // Authorization area (Part 1, 18).
+        var sessionBuffer = new AuthSessionArray();
+        Span<AuthSession> sessions = sessionBuffer;
+        int sessionCount = 0;
+        if (tag == TpmSt.Sessions)
+        {
+            var rc = AuthArea.Parse(ref reader, sessions, out sessionCount);
+            if (rc != TpmRc.Success) return ErrorResponse(response, rc);
+        }
+        int authCount = info.AuthCount;
+        if (sessionCount < authCount)
+            return ErrorResponse(response, TpmRc.AuthMissing);
+        for (int i = 0, s = 0; i < handles.Length; i++)
+        {
+            if (info.Handles[i].Auth == AuthRole.None) continue;
+            var rc = Authorize(handles[i], info.Handles[i].Auth, ref sessions[s], s + 1);
+            if (rc != TpmRc.Success) return ErrorResponse(response, rc);
+            s++;
+        }
+        for (int s = authCount; s < sessionCount; s++)
+        {
+            // A password session authorizes a handle; it cannot stand alone (Part 1, 19.6.7).
+            if (sessions[s].Handle == AuthArea.PasswordSession)
+                return ErrorResponse(response, TpmRc.Value.AtSession(s + 1));
+        }
+
+        if (info.WritesNv && !_platform.NvAvailable)
+            return ErrorResponse(response, TpmRc.NvUnavailable);
+
+        // Run the command with the response laid out after the header, the returned handle
+        // and (with sessions) parameterSize.
+        int parametersAt = HeaderSize + (info.ReturnsHandle ? 4 : 0) + (tag == TpmSt.Sessions ? 4 : 0);
+        var context = new CommandContext
+        {
+            Code = code,
+            Locality = locality,
+            Handles = handles,
+            In = new TpmReader(command[reader.Position..]),
+            Out = new TpmWriter(response[parametersAt..]),
+        };
+        _pendingNv.Clear();
+        var result = info.Handler(this, ref context);
+        if (result != TpmRc.Success)
+        {
+            _pendingNv.Clear();
+            return ErrorResponse(response, result);
+        }
+        CommitNv();
+
+        var w = new TpmWriter(response);
+        w.WriteUInt16((ushort)tag);
+        int sizeAt = w.BeginSize32();
+        w.WriteUInt32((uint)TpmRc.Success);
+        if (info.ReturnsHandle) w.WriteUInt32(context.ResponseHandle);
+        if (tag == TpmSt.Sessions) w.WriteUInt32((uint)context.Out.Position);
+        w.Reserve(context.Out.Position);
+        if (tag == TpmSt.Sessions)
+            for (int s = 0; s < sessionCount; s++)
+                AuthArea.WriteResponse(ref w, in sessions[s]);
+        BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
+        return w.Position;
+    }
+
+    static int ErrorResponse(Span<byte> response, TpmRc rc)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(response, (ushort)TpmSt.NoSessions);
+        BinaryPrimitives.WriteUInt32BigEndian(response[2..], HeaderSize);
+        BinaryPrimitives.WriteUInt32BigEndian(response[6..], (uint)rc);
+        return HeaderSize;
+    }
+
+    void LogFailure(Exception e) =>
+        _logger.LogError(e, "TPM entered failure mode: unexpected {Type} in the engine", e.GetType().Name);
+}

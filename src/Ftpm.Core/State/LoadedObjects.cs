@@ -1,0 +1,108 @@
+using Ftpm.Ports;
+
+namespace Ftpm.State;
+
+/// <summary>Something that occupies a transient object slot: a key, sealed data or a sequence.</summary>
+internal abstract class TpmObject
+{
+    /// <summary>The object's authValue (for sequences: the auth given to the start command).</summary>
+    public byte[] AuthValue = [];
+
+    /// <summary>Releases what the object holds (hash states, secrets).</summary>
+    public virtual void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(AuthValue);
+}
+
+/// <summary>A hash or event sequence (Part 1, 32.4; Part 3, 17.3).</summary>
+internal sealed class HashSequence : TpmObject
+{
+    /// <summary>TPM_ALG_NULL for an event sequence, which hashes into every implemented bank.</summary>
+    public TpmAlgId HashAlg;
+
+    /// <summary>One operation, or one per bank of <see cref="TpmAlgorithms.Hashes"/> for an event sequence.</summary>
+    public IHashOperation[] Operations = [];
+
+    /// <summary>Whether the first octets hashed began with TPM_GENERATED_VALUE: such data gets no
+    /// ticket, so a restricted key cannot be made to sign something that looks TPM-made (Part 1, 32.4).</summary>
+    public bool StartsWithGenerated;
+    public int FirstBytesSeen;
+    public readonly byte[] FirstBytes = new byte[4];
+
+    public bool IsEvent => HashAlg == TpmAlgId.Null;
+
+    public void Update(ReadOnlySpan<byte> data)
+    {
+        if (FirstBytesSeen < 4)
+        {
+            int n = Math.Min(4 - FirstBytesSeen, data.Length);
+            data[..n].CopyTo(FirstBytes.AsSpan(FirstBytesSeen));
+            FirstBytesSeen += n;
+        }
+        foreach (var op in Operations) op.Update(data);
+    }
+
+    public override void Dispose()
+    {
+        foreach (var op in Operations) op.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>
+/// The transient object slots (Part 1, 30.3). Handles are TRANSIENT_FIRST + slot; a full table
+/// gives TPM_RC_OBJECT_MEMORY.
+/// </summary>
+internal sealed class LoadedObjects
+{
+    /// <summary>MAX_LOADED_OBJECTS, reported as TPM_PT_HR_TRANSIENT_MIN.</summary>
+    public const int Capacity = 3;
+    public const uint TransientFirst = 0x80000000;
+
+    readonly TpmObject?[] _slots = new TpmObject?[Capacity];
+
+    public TpmObject? Get(uint handle)
+    {
+        uint slot = handle - TransientFirst;
+        return slot < Capacity ? _slots[slot] : null;
+    }
+
+    public int Count
+    {
+        get { int n = 0; foreach (var o in _slots) if (o is not null) n++; return n; }
+    }
+
+    public bool HasFreeSlot => Count < Capacity;
+
+    /// <summary>Puts <paramref name="obj"/> in a free slot and returns its handle, or fails with TPM_RC_OBJECT_MEMORY.</summary>
+    public TpmRc Add(TpmObject obj, out uint handle)
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i] is not null) continue;
+            _slots[i] = obj;
+            handle = TransientFirst + (uint)i;
+            return TpmRc.Success;
+        }
+        handle = 0;
+        return TpmRc.ObjectMemory;
+    }
+
+    public void Remove(uint handle)
+    {
+        uint slot = handle - TransientFirst;
+        if (slot >= Capacity) return;
+        _slots[slot]?.Dispose();
+        _slots[slot] = null;
+    }
+
+    /// <summary>Handles of the loaded objects, ascending.</summary>
+    public IEnumerable<uint> Handles()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            if (_slots[i] is not null) yield return TransientFirst + (uint)i;
+    }
+
+    public void Clear()
+    {
+        for (int i = 0; i < _slots.Length; i++) Remove(TransientFirst + (uint)i);
+    }
+}

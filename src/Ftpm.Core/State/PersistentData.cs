@@ -1,0 +1,123 @@
+using Ftpm.Marshal;
+
+namespace Ftpm.State;
+
+/// <summary>
+/// The TPM's persistent data (Part 1, "Persistent" vs "Orderly" data): what survives every power
+/// cycle. Stored as one NV record (<see cref="Ports.NvKeys.Persistent"/>), rewritten in the same
+/// transaction as the command that changed it.
+/// </summary>
+internal sealed class PersistentData
+{
+    const uint Magic = 0x4654504D; // "FTPM"
+    const ushort Version = 1;
+
+    /// <summary>Primary seeds (Part 1, 14.3): endorsement, storage (owner) and platform.</summary>
+    public byte[] EndorsementSeed = [];
+    public byte[] StorageSeed = [];
+    public byte[] PlatformSeed = [];
+
+    /// <summary>Authorization values and policies of the permanent hierarchies.</summary>
+    public byte[] OwnerAuth = [], EndorsementAuth = [], LockoutAuth = [];
+    public Tpm2bPolicy OwnerPolicy, EndorsementPolicy, LockoutPolicy;
+
+    /// <summary>Clock (Part 1, 36.3): the NV-backed millisecond count, written at least every
+    /// <see cref="ClockState.NvUpdateInterval"/> and at orderly shutdown.</summary>
+    public ulong Clock;
+
+    /// <summary>resetCount and the count of TPM Resets ever; restartCount lives with the orderly state.</summary>
+    public uint ResetCount;
+    public uint RestartCount;
+    public ulong TotalResetCount;
+
+    /// <summary>TPM_SU of the last Shutdown, or <see cref="NoOrderlyShutdown"/> when the TPM went down without one.</summary>
+    public ushort OrderlyState = NoOrderlyShutdown;
+    public const ushort NoOrderlyShutdown = 0xFFFF;
+
+    /// <summary>The PCR allocation that PCR_Allocate asked for, effective at the next Startup(CLEAR)
+    /// (Part 3, 22.5). One bitmap of PCRs per bank of <see cref="TpmAlgorithms.Hashes"/>: all four banks
+    /// with all 24 PCRs by default.</summary>
+    public uint[] PcrAllocation = [AllPcrs, AllPcrs, AllPcrs, AllPcrs];
+    public const uint AllPcrs = (1u << TpmLimits.PcrCount) - 1;
+
+    /// <summary>Hierarchy proofs (Part 1, 14.4): secrets that make tickets of each hierarchy unforgeable.</summary>
+    public byte[] PlatformProof = [], StorageProof = [], EndorsementProof = [];
+
+    /// <summary>Set once the seeds and proofs exist (TPM_Manufacture).</summary>
+    public bool Manufactured;
+
+    public byte[] Serialize()
+    {
+        var buffer = new byte[1024];
+        var w = new TpmWriter(buffer);
+        w.WriteUInt32(Magic);
+        w.WriteUInt16(Version);
+        w.WriteSized(EndorsementSeed);
+        w.WriteSized(StorageSeed);
+        w.WriteSized(PlatformSeed);
+        w.WriteSized(OwnerAuth);
+        w.WriteSized(EndorsementAuth);
+        w.WriteSized(LockoutAuth);
+        w.WriteSized(OwnerPolicy.Span);
+        w.WriteSized(EndorsementPolicy.Span);
+        w.WriteSized(LockoutPolicy.Span);
+        w.WriteUInt64(Clock);
+        w.WriteUInt32(ResetCount);
+        w.WriteUInt32(RestartCount);
+        w.WriteUInt64(TotalResetCount);
+        w.WriteUInt16(OrderlyState);
+        foreach (uint bank in PcrAllocation) w.WriteUInt32(bank);
+        w.WriteSized(PlatformProof);
+        w.WriteSized(StorageProof);
+        w.WriteSized(EndorsementProof);
+        w.WriteUInt8(Manufactured ? (byte)1 : (byte)0);
+        return w.Written.ToArray();
+    }
+
+    public static PersistentData Deserialize(byte[] data)
+    {
+        var r = new TpmReader(data);
+        var p = new PersistentData();
+        Check(r.ReadUInt32(out uint magic));
+        Check(r.ReadUInt16(out ushort version));
+        if (magic != Magic || version != Version) throw new InvalidDataException("persistent data: unknown format");
+        p.EndorsementSeed = ReadArray(ref r);
+        p.StorageSeed = ReadArray(ref r);
+        p.PlatformSeed = ReadArray(ref r);
+        p.OwnerAuth = ReadArray(ref r);
+        p.EndorsementAuth = ReadArray(ref r);
+        p.LockoutAuth = ReadArray(ref r);
+        p.OwnerPolicy = new(ReadArray(ref r));
+        p.EndorsementPolicy = new(ReadArray(ref r));
+        p.LockoutPolicy = new(ReadArray(ref r));
+        Check(r.ReadUInt64(out p.Clock));
+        Check(r.ReadUInt32(out p.ResetCount));
+        Check(r.ReadUInt32(out p.RestartCount));
+        Check(r.ReadUInt64(out p.TotalResetCount));
+        Check(r.ReadUInt16(out p.OrderlyState));
+        for (int i = 0; i < p.PcrAllocation.Length; i++) Check(r.ReadUInt32(out p.PcrAllocation[i]));
+        p.PlatformProof = ReadArray(ref r);
+        p.StorageProof = ReadArray(ref r);
+        p.EndorsementProof = ReadArray(ref r);
+        Check(r.ReadUInt8(out byte manufactured));
+        p.Manufactured = manufactured != 0;
+        return p;
+    }
+
+    internal static byte[] ReadArray(ref TpmReader r)
+    {
+        Check(r.ReadSized(ushort.MaxValue, out var m));
+        return m.ToArray();
+    }
+
+    internal static void Check(TpmRc rc)
+    {
+        if (rc != TpmRc.Success) throw new InvalidDataException($"stored state is truncated or malformed ({rc})");
+    }
+}
+
+/// <summary>An authorization policy digest (TPM2B_DIGEST content) kept in state.</summary>
+internal readonly record struct Tpm2bPolicy(byte[]? Value)
+{
+    public ReadOnlySpan<byte> Span => Value ?? [];
+}

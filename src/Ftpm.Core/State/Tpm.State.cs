@@ -1,0 +1,199 @@
+using System.Security.Cryptography;
+using Ftpm.Auth;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.Ports;
+using Ftpm.State;
+
+namespace Ftpm;
+
+// All of one TPM's state, and its life cycle (Part 1, 12 "TPM Operational States" and
+// 36 "Startup and Shutdown"): _TPM_Init loads persistent data, Startup decides between
+// TPM Reset, Restart and Resume, every command's NV changes are committed together.
+public sealed partial class Tpm
+{
+    bool _poweredOn;
+    bool _started;
+    bool _failureMode;
+
+    PersistentData _persistent = new();
+    readonly List<NvChange> _pendingNv = new();
+    internal readonly PcrBanks Pcrs = new();
+    internal Drbg Random = null!;
+    internal readonly LoadedObjects Objects = new();
+
+    /// <summary>platformAuth and platformPolicy: volatile, empty after every Startup(CLEAR) (Part 1, 13.5).</summary>
+    internal byte[] PlatformAuth = [];
+
+    /// <summary>The null hierarchy's proof: new at every TPM Reset (Part 1, 14.4).</summary>
+    internal byte[] NullProof = [];
+
+    /// <summary>_TPM_Hash_Start was seen since _TPM_Init (an H-CRTM measured PCR 0).</summary>
+    bool _hcrtmSeen;
+    byte[]? _savedState;
+
+    internal PersistentData Persistent => _persistent;
+
+    /// <summary>What Shutdown(STATE) saved, until the next Startup consumes it.</summary>
+    internal byte[]? SavedState { get => _savedState; set => _savedState = value; }
+
+    internal bool HcrtmSeen => _hcrtmSeen;
+
+    internal bool InFailureMode => _failureMode;
+
+    internal void MarkStarted() => _started = true;
+
+    /// <summary>_TPM_Init: loads the persistent data (manufacturing it the first time), seeds the DRBG.</summary>
+    void TpmInit()
+    {
+        _started = false;
+        _failureMode = false;
+        _hcrtmSeen = false;
+        _pendingNv.Clear();
+        Random = new Drbg(_crypto, _platform, "ftpm DRBG"u8);
+        var snapshot = _store.Load();
+        if (snapshot.Records.TryGetValue(NvKeys.Persistent, out var data))
+        {
+            _persistent = PersistentData.Deserialize(data);
+        }
+        else
+        {
+            _persistent = Manufacture();
+            StagePersistent();
+            CommitNv();
+        }
+        _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
+        ClockInit();
+    }
+
+    /// <summary>TPM_Manufacture: fresh seeds and proofs, everything else at its default.</summary>
+    PersistentData Manufacture()
+    {
+        var p = new PersistentData
+        {
+            EndorsementSeed = RandomBytes(64),
+            StorageSeed = RandomBytes(64),
+            PlatformSeed = RandomBytes(64),
+            PlatformProof = RandomBytes(64),
+            StorageProof = RandomBytes(64),
+            EndorsementProof = RandomBytes(64),
+            Manufactured = true,
+        };
+        return p;
+    }
+
+    internal byte[] RandomBytes(int n)
+    {
+        var b = new byte[n];
+        Random.Generate(b);
+        return b;
+    }
+
+    void DropVolatileState()
+    {
+        Objects.Clear();
+        foreach (var op in _hcrtmOperations ?? []) op.Dispose();
+        _hcrtmOperations = null;
+        _hcrtmDigests = null;
+        _pendingNv.Clear();
+    }
+
+    /// <summary>Marks the persistent data as changed by the running command.</summary>
+    internal void StagePersistent() => StageRecord(NvKeys.Persistent, null);
+
+    /// <summary>Adds a record write (or, with null data and a key other than Persistent, a removal) to the running command's NV transaction.</summary>
+    internal void StageRecord(uint key, byte[]? data)
+    {
+        for (int i = 0; i < _pendingNv.Count; i++)
+            if (_pendingNv[i].Key == key) { _pendingNv[i] = new NvChange(key, data); return; }
+        _pendingNv.Add(new NvChange(key, data));
+    }
+
+    /// <summary>Commits the running command's NV changes atomically. A store that fails puts the TPM
+    /// in failure mode (the exception reaches <see cref="ExecuteCommand"/>).</summary>
+    void CommitNv()
+    {
+        ClockMaybePersist();
+        if (_pendingNv.Count == 0) return;
+        for (int i = 0; i < _pendingNv.Count; i++)
+            if (_pendingNv[i].Key == NvKeys.Persistent)
+                _pendingNv[i] = new NvChange(NvKeys.Persistent, _persistent.Serialize());
+        _store.Commit(_pendingNv);
+        _pendingNv.Clear();
+    }
+
+    /// <summary>The kind of a handle value (Part 2, 7.2 TPM_HT and 7.4 TPM_RH).</summary>
+    internal static HandleKinds KindOf(uint handle) => (handle >> 24) switch
+    {
+        (uint)TpmHt.Pcr when handle < TpmLimits.PcrCount => HandleKinds.Pcr,
+        (uint)TpmHt.NvIndex => HandleKinds.NvIndex,
+        (uint)TpmHt.HmacSession => HandleKinds.HmacSession,
+        (uint)TpmHt.PolicySession => HandleKinds.PolicySession,
+        (uint)TpmHt.Transient => HandleKinds.Transient,
+        (uint)TpmHt.Persistent => HandleKinds.Persistent,
+        (uint)TpmHt.Permanent => (TpmRh)handle switch
+        {
+            TpmRh.Owner => HandleKinds.Owner,
+            TpmRh.Endorsement => HandleKinds.Endorsement,
+            TpmRh.Platform => HandleKinds.Platform,
+            TpmRh.Lockout => HandleKinds.Lockout,
+            TpmRh.Null => HandleKinds.Null,
+            TpmRh.PlatformNv => HandleKinds.PlatformNv,
+            _ => HandleKinds.None,
+        },
+        _ => HandleKinds.None,
+    };
+
+    /// <summary>A handle of a kind the command does not take fails its TPMI_ unmarshal with TPM_RC_VALUE;
+    /// one that names nothing loaded is TPM_RC_HANDLE (Part 3, 5.3).</summary>
+    TpmRc CheckHandle(uint handle, HandleKinds accepted)
+    {
+        var kind = KindOf(handle);
+        if ((kind & accepted) == 0) return TpmRc.Value;
+        return kind switch
+        {
+            HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
+            HandleKinds.Persistent or HandleKinds.NvIndex => TpmRc.Handle, // with the keys and NV issues
+            _ => TpmRc.Success,
+        };
+    }
+
+    /// <summary>The authValue of an entity (Part 1, 19.7).</summary>
+    ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
+    {
+        HandleKinds.Owner => _persistent.OwnerAuth,
+        HandleKinds.Endorsement => _persistent.EndorsementAuth,
+        HandleKinds.Lockout => _persistent.LockoutAuth,
+        HandleKinds.Platform => PlatformAuth,
+        HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
+        _ => [],
+    };
+
+    /// <summary>Checks one handle's authorization against its session (Part 1, 19.6). Only password
+    /// sessions exist yet; a wrong password is TPM_RC_AUTH_FAIL numbered with the session.</summary>
+    TpmRc Authorize(uint handle, AuthRole role, ref AuthSession session, int sessionNumber)
+    {
+        if (session.Handle != AuthArea.PasswordSession)
+            return TpmRc.AuthType.AtSession(sessionNumber);
+        // Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.
+        var expected = TrimTrailingZeros(AuthValueOf(handle));
+        var given = TrimTrailingZeros(session.Hmac.Span);
+        return CryptographicOperations.FixedTimeEquals(expected, given) ? TpmRc.Success : TpmRc.AuthFail.AtSession(sessionNumber);
+    }
+
+    internal static ReadOnlySpan<byte> TrimTrailingZeros(ReadOnlySpan<byte> value)
+    {
+        int n = value.Length;
+        while (n > 0 && value[n - 1] == 0) n--;
+        return value[..n];
+    }
+
+    /// <summary>The proof of a hierarchy, the key of its tickets (Part 1, 14.4).</summary>
+    internal ReadOnlySpan<byte> ProofOf(uint hierarchy) => (TpmRh)hierarchy switch
+    {
+        TpmRh.Owner => _persistent.StorageProof,
+        TpmRh.Endorsement => _persistent.EndorsementProof,
+        TpmRh.Platform => _persistent.PlatformProof,
+        _ => NullProof,
+    };
+}
