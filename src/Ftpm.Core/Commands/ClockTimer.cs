@@ -4,7 +4,7 @@ using Ftpm.Marshal;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 29 "Clocks and Timers": ReadClock, ClockSet, ClockRateAdjust.</summary>
-internal static class ClockTimer
+internal static partial class ClockTimer
 {
     public static readonly CommandInfo[] Commands =
     [

@@ -5,7 +5,7 @@ namespace Ftpm.Commands;
 
 /// <summary>Part 3, 28 "Context Management". TPM2_FlushContext for transient objects (sequences now,
 /// keys with the keys issue); ContextSave/ContextLoad and sessions come with those issues.</summary>
-internal static class Context
+internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
     [

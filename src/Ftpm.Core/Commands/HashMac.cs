@@ -7,7 +7,7 @@ namespace Ftpm.Commands;
 
 /// <summary>Part 3, 15.4 TPM2_Hash and 17 "Hash/HMAC/Event Sequences": HashSequenceStart,
 /// SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
-internal static class HashMac
+internal static partial class HashMac
 {
     public static readonly CommandInfo[] Commands =
     [

@@ -5,7 +5,7 @@ using Ftpm.State;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 22 "Integrity Collection (PCR)": PCR_Extend, PCR_Event, PCR_Read, PCR_Allocate, PCR_Reset.</summary>
-internal static class Pcr
+internal static partial class Pcr
 {
     public static readonly CommandInfo[] Commands =
     [

@@ -4,7 +4,7 @@ using Ftpm.Marshal;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 16 "Random Number Generator": GetRandom and StirRandom.</summary>
-internal static class Random
+internal static partial class Random
 {
     public static readonly CommandInfo[] Commands =
     [

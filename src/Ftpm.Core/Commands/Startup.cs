@@ -6,7 +6,7 @@ using Ftpm.State;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 9 "Start-up": TPM2_Startup and TPM2_Shutdown.</summary>
-internal static class Startup
+internal static partial class Startup
 {
     public static readonly CommandInfo[] Commands =
     [

@@ -7,7 +7,7 @@ namespace Ftpm.Commands;
 /// <summary>Part 3, 10 "Testing": SelfTest, IncrementalSelfTest, GetTestResult. ftpm's algorithms
 /// are tested before the engine serves (the crypto port's known-answer tests), so every test
 /// request completes at once and nothing is left to do.</summary>
-internal static class Testing
+internal static partial class Testing
 {
     public static readonly CommandInfo[] Commands =
     [
