@@ -1,0 +1,262 @@
+using Ftpm.Ports;
+
+namespace Ftpm.Tests.Dispatch;
+
+/// <summary>The dispatcher's order of checks and its codes (Part 3, 5).</summary>
+public class DispatchTests
+{
+    static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
+
+    [Fact]
+    public void Commands_before_startup_get_initialize()
+    {
+        var host = new TpmTestHost(startup: false);
+        Assert.Equal(TpmRc.Initialize, host.Send(GetRandom8).Rc);
+    }
+
+    [Fact]
+    public void Startup_twice_gets_initialize()
+    {
+        var host = new TpmTestHost();
+        Assert.Equal(TpmRc.Initialize, host.Run(TpmCc.Startup, Cmd.U16(0)).Rc);
+    }
+
+    [Fact]
+    public void Tag_that_is_a_TPM_ST_but_no_command_tag_is_bad_tag()
+    {
+        var host = new TpmTestHost();
+        byte[] cmd = [.. GetRandom8];
+        cmd[0] = 0x80; cmd[1] = 0x14; // TPM_ST_ATTEST_NV
+        var r = host.Send(cmd);
+        Assert.Equal(TpmRc.BadTag, r.Rc);
+        Assert.Equal(TpmSt.NoSessions, r.Tag);
+        Assert.Equal(10u, r.Size);
+    }
+
+    [Fact]
+    public void Tag_that_is_no_TPM_ST_is_value()
+    {
+        var host = new TpmTestHost();
+        byte[] cmd = [.. GetRandom8];
+        cmd[0] = 0x12; cmd[1] = 0x34;
+        Assert.Equal((TpmRc)0x084, host.Send(cmd).Rc);
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(13)]
+    [InlineData(9000)]
+    public void Size_field_not_matching_is_command_size(int declared)
+    {
+        var host = new TpmTestHost();
+        byte[] cmd = [.. GetRandom8];
+        cmd[4] = (byte)(declared >> 8); cmd[5] = (byte)declared;
+        Assert.Equal((TpmRc)0x142, host.Send(cmd).Rc);
+    }
+
+    [Fact]
+    public void Truncated_header_is_command_size()
+    {
+        var host = new TpmTestHost();
+        Assert.Equal(TpmRc.CommandSize, host.Send([0x80, 0x01, 0, 0, 0, 6]).Rc);
+        Assert.Equal(TpmRc.CommandSize, host.Send([0x80]).Rc);
+        Assert.Equal(TpmRc.CommandSize, host.Send([]).Rc);
+    }
+
+    [Fact]
+    public void Oversized_command_is_command_size()
+    {
+        var host = new TpmTestHost();
+        var big = new byte[TpmLimits.MaxCommandSize + 1];
+        Assert.Equal(TpmRc.CommandSize, host.Send(big).Rc);
+    }
+
+    [Theory]
+    [InlineData(0x00000123u)] // unassigned
+    [InlineData(0x0000011Eu)] // below TPM_CC_FIRST
+    [InlineData(0x20000000u)] // vendor
+    [InlineData(0x0000012Fu)] // FieldUpgradeStart: not implemented
+    public void Unknown_command_code_is_command_code(uint code)
+    {
+        var host = new TpmTestHost();
+        Assert.Equal((TpmRc)0x143, host.Run((TpmCc)code).Rc);
+    }
+
+    [Fact]
+    public void Leftover_parameter_bytes_are_size()
+    {
+        var host = new TpmTestHost();
+        Assert.Equal((TpmRc)0x095, host.Run(TpmCc.GetRandom, Cmd.Cat(Cmd.U16(8), [0])).Rc);
+    }
+
+    [Fact]
+    public void Short_parameters_are_insufficient_numbered()
+    {
+        var host = new TpmTestHost();
+        // GetRandom's bytesRequested cut short: TPM_RC_INSUFFICIENT + P + 1
+        Assert.Equal((TpmRc)(0x09A + 0x040 + 0x100), host.Run(TpmCc.GetRandom, [0]).Rc);
+    }
+
+    [Fact]
+    public void Handle_of_wrong_kind_is_value_at_handle()
+    {
+        var host = new TpmTestHost();
+        var r = host.RunWithPasswords(TpmCc.PcrReset, [0x40000001], [[]]);
+        Assert.Equal((TpmRc)(0x084 + 0x100), r.Rc); // TPM_RC_VALUE + H1
+        r = host.RunWithPasswords(TpmCc.PcrReset, [24], [[]]);   // PCR 24 does not exist
+        Assert.Equal((TpmRc)(0x084 + 0x100), r.Rc);
+    }
+
+    [Fact]
+    public void Missing_handle_is_insufficient_at_handle()
+    {
+        var host = new TpmTestHost();
+        var r = host.Send(Cmd.Build(TpmSt.NoSessions, TpmCc.PcrReset, [], null, [0, 0]));
+        Assert.Equal((TpmRc)(0x09A + 0x100), r.Rc);
+    }
+
+    [Fact]
+    public void Transient_handle_not_loaded_is_handle()
+    {
+        var host = new TpmTestHost();
+        var r = host.RunWithPasswords(TpmCc.SequenceUpdate, [0x80000000], [[]], Cmd.Sized([1]));
+        Assert.Equal((TpmRc)(0x08B + 0x100), r.Rc); // TPM_RC_HANDLE + H1
+    }
+
+    [Fact]
+    public void Auth_handle_without_sessions_is_auth_missing()
+    {
+        var host = new TpmTestHost();
+        var r = host.Run(TpmCc.PcrReset, handles: [16]);
+        Assert.Equal((TpmRc)0x125, r.Rc);
+    }
+
+    [Fact]
+    public void Bad_authorization_area_size_is_authsize()
+    {
+        var host = new TpmTestHost();
+        var cmd = Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], Cmd.PasswordSession([]), []);
+        cmd[17] = 0xFF; // authorizationSize larger than the command
+        Assert.Equal((TpmRc)0x144, host.Send(cmd).Rc);
+        var small = Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], [0, 0, 0, 0], []);
+        Assert.Equal((TpmRc)0x144, host.Send(small).Rc);
+    }
+
+    [Fact]
+    public void Four_sessions_are_authsize()
+    {
+        var host = new TpmTestHost();
+        var area = Cmd.Cat(Cmd.PasswordSession([]), Cmd.PasswordSession([]), Cmd.PasswordSession([]), Cmd.PasswordSession([]));
+        Assert.Equal((TpmRc)0x144, host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], area, [])).Rc);
+    }
+
+    [Fact]
+    public void Session_handle_that_is_no_session_is_value_at_session()
+    {
+        var host = new TpmTestHost();
+        var area = Cmd.Cat(Cmd.U32(0x40000001), Cmd.U16(0), Cmd.U8(1), Cmd.U16(0));
+        Assert.Equal((TpmRc)(0x084 + 0x800 + 0x100), host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], area, [])).Rc);
+    }
+
+    [Fact]
+    public void Reserved_session_attributes_are_reserved_bits_at_session()
+    {
+        var host = new TpmTestHost();
+        var area = Cmd.Cat(Cmd.U32(0x40000009), Cmd.U16(0), Cmd.U8(0x09), Cmd.U16(0));
+        Assert.Equal((TpmRc)(0x0A1 + 0x800 + 0x100), host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], area, [])).Rc);
+    }
+
+    [Fact]
+    public void Unloaded_hmac_session_is_reference_s0()
+    {
+        var host = new TpmTestHost();
+        var area = Cmd.Cat(Cmd.U32(0x02000000), Cmd.U16(0), Cmd.U8(1), Cmd.U16(0));
+        Assert.Equal(TpmRc.ReferenceS0, host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.PcrReset, [16], area, [])).Rc);
+    }
+
+    [Fact]
+    public void Wrong_password_is_auth_fail_at_session()
+    {
+        var host = new TpmTestHost();
+        var r = host.RunWithPasswords(TpmCc.ClockSet, [(uint)TpmRh.Owner], [[1, 2, 3]], Cmd.U64(ulong.MaxValue >> 20));
+        Assert.Equal((TpmRc)0x98E, r.Rc);
+    }
+
+    [Fact]
+    public void Password_response_has_parameter_size_and_auth()
+    {
+        var host = new TpmTestHost();
+        var r = host.RunWithPasswords(TpmCc.PcrReset, [16], [[]]);
+        Assert.Equal(TpmRc.Success, r.Rc);
+        Assert.Equal(TpmSt.Sessions, r.Tag);
+        // parameterSize 0, then nonce (empty), attributes continueSession, hmac (empty)
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 0, 0, 1, 0, 0 }, r.Body);
+    }
+
+    [Fact]
+    public void Nv_unavailable_refuses_nv_writing_commands()
+    {
+        var host = new TpmTestHost();
+        host.Platform.NvAvailable = false;
+        Assert.Equal((TpmRc)0x923, host.Run(TpmCc.Shutdown, Cmd.U16(0)).Rc);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.GetRandom, Cmd.U16(4)).Rc);
+    }
+
+    [Fact]
+    public void Failure_in_the_store_enters_failure_mode_until_reinit()
+    {
+        var store = new FailingStore();
+        var host = new TpmTestHost(store);
+        store.Fail = true;
+        Assert.Equal(TpmRc.Failure, host.Run(TpmCc.Shutdown, Cmd.U16(0)).Rc);
+        Assert.Equal(TpmRc.Failure, host.Run(TpmCc.GetRandom, Cmd.U16(4)).Rc);
+        var result = host.Run(TpmCc.GetTestResult);
+        Assert.Equal(TpmRc.Success, result.Rc);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 1, 1 }, result.Body); // empty outData, testResult TPM_RC_FAILURE
+        store.Fail = false;
+        host.Tpm.Reset();
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.Startup, Cmd.U16(0)).Rc);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.GetRandom, Cmd.U16(4)).Rc);
+    }
+
+    [Fact]
+    public void Random_garbage_never_throws_and_tpm_keeps_serving()
+    {
+        var host = new TpmTestHost();
+        var rng = new System.Random(1234);
+        for (int i = 0; i < 5000; i++)
+        {
+            var len = rng.Next(0, 64);
+            var cmd = new byte[len];
+            rng.NextBytes(cmd);
+            if (len >= 10 && rng.Next(2) == 0)
+            {
+                // Make the header plausible so the fuzz reaches handles, sessions and parameters.
+                cmd[0] = 0x80; cmd[1] = (byte)(rng.Next(2) == 0 ? 1 : 2);
+                cmd[2] = 0; cmd[3] = 0; cmd[4] = 0; cmd[5] = (byte)len;
+                cmd[6] = 0; cmd[7] = 0; cmd[8] = 1; cmd[9] = (byte)rng.Next(0x1F, 0xAA);
+            }
+            var r = host.Send(cmd);
+            Assert.True(r.Bytes.Length >= 10);
+            Assert.NotEqual(TpmRc.Failure, r.Rc);
+            if (r.Rc == TpmRc.Initialize)
+            {
+                // A fuzzed Shutdown/Startup can leave the TPM needing Startup.
+                host.Run(TpmCc.Startup, Cmd.U16(0));
+            }
+        }
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.GetRandom, Cmd.U16(8)).Rc);
+    }
+
+    sealed class FailingStore : INvStore
+    {
+        readonly MemoryNvStore _inner = new();
+        public bool Fail;
+        public NvSnapshot Load() => _inner.Load();
+        public void Commit(IReadOnlyList<NvChange> changes)
+        {
+            if (Fail) throw new IOException("disk on fire");
+            _inner.Commit(changes);
+        }
+    }
+}
