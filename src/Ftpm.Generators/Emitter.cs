@@ -174,7 +174,7 @@ internal static class Emitter
 
             case StructShape s:
                 // A TPM2B holding a structure: the size must be non-zero and the structure must
-                // use exactly that many octets (Part 2, 4.10 / reference UnmarshalTPM2B_*).
+                // use exactly that many octets, as the reference code checks for TPM2B_PUBLIC and the like.
                 Call(w, "reader.ReadUInt16(out ushort size" + name + ")", fail);
                 w.Line("if (size" + name + " == 0) " + fail(TpmRc + ".Size"));
                 Call(w, "reader.ReadSubReader(size" + name + ", out " + Reader + " sub" + name + ")", fail);
