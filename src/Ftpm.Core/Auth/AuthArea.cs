@@ -37,32 +37,36 @@ internal static class AuthArea
     /// <summary>The smallest TPMS_AUTH_COMMAND: handle, two empty TPM2Bs and the attributes.</summary>
     const int MinSessionSize = 9;
 
-    /// <summary>Reads authorizationSize and up to three sessions. Codes: TPM_RC_AUTHSIZE for an area
-    /// size that does not fit or holds more than three sessions; per-session unmarshal failures
-    /// numbered with the session (TPM_RC_VALUE for a handle that is no session, TPM_RC_SIZE for an
-    /// oversized nonce or hmac, TPM_RC_RESERVED_BITS for reserved attributes).</summary>
+    /// <summary>Reads authorizationSize and up to three sessions (Part 3, 5.4; codes as the reference
+    /// and libtpms give them): TPM_RC_SIZE for an area smaller than one session or larger than the
+    /// rest of the command, TPM_RC_SIZE at session 4 for a fourth session; per-session failures
+    /// numbered with the session: TPM_RC_VALUE for a handle that is no session, TPM_RC_SIZE for an
+    /// oversized nonce or hmac, TPM_RC_RESERVED_BITS for reserved attributes, TPM_RC_NONCE and
+    /// TPM_RC_ATTRIBUTES for a password session with a nonce or with audit/encrypt/decrypt set.</summary>
     public static TpmRc Parse(ref TpmReader reader, scoped Span<AuthSession> sessions, out int count)
     {
         count = 0;
         if (reader.ReadUInt32(out uint areaSize) != TpmRc.Success)
-            return TpmRc.AuthSize;
+            return TpmRc.Insufficient;
         if (areaSize < MinSessionSize || areaSize > (uint)reader.Remaining)
-            return TpmRc.AuthSize;
+            return TpmRc.Size;
         reader.ReadSubReader((int)areaSize, out var area);
         while (area.HasData)
         {
-            if (count == sessions.Length) return TpmRc.AuthSize;
-            ref var s = ref sessions[count];
             int n = count + 1;
-            if (area.ReadUInt32(out s.Handle) != TpmRc.Success) return TpmRc.AuthSize;
+            if (count == sessions.Length) return TpmRc.Size.AtSession(n);
+            ref var s = ref sessions[count];
+            var rc = area.ReadUInt32(out s.Handle);
+            if (rc != TpmRc.Success) return rc.AtSession(n);
             if (!IsSessionHandle(s.Handle)) return TpmRc.Value.AtSession(n);
-            var rc = area.ReadSized(TpmLimits.MaxAuthSize, out s.Nonce);
-            if (rc != TpmRc.Success) return rc == TpmRc.Insufficient ? TpmRc.AuthSize : rc.AtSession(n);
-            if (area.ReadUInt8(out byte attributes) != TpmRc.Success) return TpmRc.AuthSize;
+            rc = area.ReadSized(TpmLimits.MaxAuthSize, out s.Nonce);
+            if (rc != TpmRc.Success) return rc.AtSession(n);
+            rc = area.ReadUInt8(out byte attributes);
+            if (rc != TpmRc.Success) return rc.AtSession(n);
             s.Attributes = (TpmaSession)attributes;
             if ((s.Attributes & TpmaSession.Reserved) != 0) return TpmRc.ReservedBits.AtSession(n);
             rc = area.ReadSized(TpmLimits.MaxAuthSize, out s.Hmac);
-            if (rc != TpmRc.Success) return rc == TpmRc.Insufficient ? TpmRc.AuthSize : rc.AtSession(n);
+            if (rc != TpmRc.Success) return rc.AtSession(n);
             count++;
             if (s.Handle != PasswordSession)
             {

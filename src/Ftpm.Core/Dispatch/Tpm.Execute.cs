@@ -45,14 +45,16 @@ public sealed partial class Tpm
         // Tag: TPMI_ST_COMMAND_TAG. A TPM_ST value that is not a command tag is TPM_RC_BAD_TAG;
         // a value that is no TPM_ST at all fails TPM_ST's own unmarshal with TPM_RC_VALUE.
         if (reader.ReadUInt16(out ushort tagValue) != TpmRc.Success)
-            return ErrorResponse(response, TpmRc.CommandSize);
+            return ErrorResponse(response, TpmRc.Insufficient);
         var tag = (TpmSt)tagValue;
         if (tag != TpmSt.NoSessions && tag != TpmSt.Sessions)
             return ErrorResponse(response, Enum.IsDefined(tag) ? TpmRc.BadTag : TpmRc.Value);
 
-        // commandSize must match the bytes received (Part 3, 5.2).
-        if (reader.ReadUInt32(out uint commandSize) != TpmRc.Success || commandSize != command.Length
-            || command.Length < HeaderSize)
+        // A header cut short fails to unmarshal; commandSize must match the bytes received (Part 3, 5.2).
+        if (command.Length < HeaderSize)
+            return ErrorResponse(response, TpmRc.Insufficient);
+        reader.ReadUInt32(out uint commandSize);
+        if (commandSize != command.Length)
             return ErrorResponse(response, TpmRc.CommandSize);
 
         reader.ReadUInt32(out uint ccValue);
@@ -102,7 +104,7 @@ public sealed partial class Tpm
         {
             // A password session authorizes a handle; it cannot stand alone (Part 1, 19.6.7).
             if (sessions[s].Handle == AuthArea.PasswordSession)
-                return ErrorResponse(response, TpmRc.Value.AtSession(s + 1));
+                return ErrorResponse(response, TpmRc.Handle.AtSession(s + 1));
         }
 
         if (info.WritesNv && !_platform.NvAvailable)

@@ -8,6 +8,9 @@ internal abstract class TpmObject
     /// <summary>The object's authValue (for sequences: the auth given to the start command).</summary>
     public byte[] AuthValue = [];
 
+    /// <summary>TPMA_OBJECT noDA: a wrong authValue does not count towards dictionary-attack lockout.</summary>
+    public virtual bool NoDa => true;
+
     /// <summary>Releases what the object holds (hash states, secrets).</summary>
     public virtual void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(AuthValue);
 }

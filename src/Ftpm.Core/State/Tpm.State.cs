@@ -178,8 +178,20 @@ public sealed partial class Tpm
         // Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.
         var expected = TrimTrailingZeros(AuthValueOf(handle));
         var given = TrimTrailingZeros(session.Hmac.Span);
-        return CryptographicOperations.FixedTimeEquals(expected, given) ? TpmRc.Success : TpmRc.AuthFail.AtSession(sessionNumber);
+        if (CryptographicOperations.FixedTimeEquals(expected, given)) return TpmRc.Success;
+        // An entity outside dictionary-attack protection answers TPM_RC_BAD_AUTH; a protected one
+        // TPM_RC_AUTH_FAIL (Part 1, 19.6.5 and 19.8).
+        return (IsDaExempt(handle) ? TpmRc.BadAuth : TpmRc.AuthFail).AtSession(sessionNumber);
     }
+
+    /// <summary>Entities outside dictionary-attack protection (Part 1, 19.8.4): PCRs, every permanent
+    /// handle but TPM_RH_LOCKOUT, and objects with noDA (sequences are noDA).</summary>
+    bool IsDaExempt(uint handle) => KindOf(handle) switch
+    {
+        HandleKinds.Lockout => false,
+        HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
+        _ => true,
+    };
 
     internal static ReadOnlySpan<byte> TrimTrailingZeros(ReadOnlySpan<byte> value)
     {
