@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every ftpm test on a fresh machine: installs the Debian packages the interop tests
+# drive (tpm2-tools, tpm2-pytss, swtpm ...), restores NuGet packages, builds, then runs the unit
+# tests and the interop tests. The interop tests start their own `ftpm serve` processes on
+# loopback ports and stop them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(tpm2-tools python3-tpm2-pytss libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-dev
+          swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore ftpm.slnx
+dotnet build ftpm.slnx -c Release --no-restore
+
+log=$(mktemp)
+status=0
+for project in tests/Ftpm.Core.Tests tests/Ftpm.Interop.Tests; do
+  dotnet test "$project" -c Release --no-build 2>&1 | tee -a "$log" || status=1
+done
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "$passed passed, $failed failed"
+exit $status
