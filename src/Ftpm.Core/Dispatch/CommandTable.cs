@@ -17,7 +17,8 @@ internal static class CommandTable
         Pcr.Commands,
         HashMac.Commands,
         ClockTimer.Commands,
-        Context.Commands);
+        Context.Commands,
+        Capability.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

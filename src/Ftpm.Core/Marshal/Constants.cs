@@ -444,6 +444,9 @@ public enum TpmAlgId : ushort
     MlDsa = 0x00A1,
     /// <summary>v185: HashML-DSA object type.</summary>
     HashMlDsa = 0x00A2,
+    /// <summary>v1.83: EdDSA (RFC 8032) signature schemes, pure and pre-hash.</summary>
+    EdDsa = 0x0060,
+    EdDsaPh = 0x0061,
 }
 
 /// <summary>TPM_ST (Part 2, 6.9).</summary>
@@ -486,6 +489,9 @@ public enum TpmCap : uint
     AuthPolicies = 0x00000009,
     Act = 0x0000000A,
     VendorProperty = 0x00000100,
+    /// <summary>v1.84 (SPDM secure channel): TPM_CAP_PUB_KEYS and TPM_CAP_SPDM_SESSION_INFO.</summary>
+    PubKeys = 0x0000000B,
+    SpdmSessionInfo = 0x0000000C,
 }
 /// <summary>TPM_PT (Part 2, 6.13).</summary>
 public enum TpmPt : uint
@@ -539,6 +545,11 @@ public enum TpmPt : uint
     NvBufferMax = 0x0000012C,
     Modes = 0x0000012D,
     MaxCapBuffer = 0x0000012E,
+    /// <summary>v1.83: firmware security version numbers (PT_FIXED + 47, + 48).</summary>
+    FirmwareSvn = 0x0000012F,
+    FirmwareMaxSvn = 0x00000130,
+    /// <summary>v185: the ML-KEM / ML-DSA parameter sets implemented (PT_FIXED + 49).</summary>
+    MlParameterSets = 0x00000131,
     Var = 0x00000200,
     Permanent = 0x00000200,
     StartupClear = 0x00000201,
@@ -638,4 +649,10 @@ public enum TpmEccCurve : ushort
     BnP256 = 0x0010,
     BnP638 = 0x0011,
     Sm2P256 = 0x0020,
+    /// <summary>v1.83: Brainpool, Curve25519 and Curve448.</summary>
+    BpP256R1 = 0x0030,
+    BpP384R1 = 0x0031,
+    BpP512R1 = 0x0032,
+    Curve25519 = 0x0040,
+    Curve448 = 0x0041,
 }

@@ -25,4 +25,69 @@ public static class TpmCheck
     public static TpmRc Hierarchy(uint value, bool allowNull) =>
         (TpmRh)value is TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform || (allowNull && value == (uint)TpmRh.Null)
             ? TpmRc.Success : TpmRc.Value;
+
+    // ---- Capability and algorithm parameters (GetCapability, TestParms) ----------------------
+    // Each TPMI_ type accepts the members Part 2 lists for it that are also implemented
+    // (ImplementedAlgorithms), with the code the reference's unmarshaling gives.
+
+    /// <summary>TPM_CAP: a defined capability, else TPM_RC_VALUE.</summary>
+    public static TpmRc Capability(TpmCap value, bool allowNull) =>
+        value is >= TpmCap.Algs and <= TpmCap.SpdmSessionInfo or TpmCap.VendorProperty ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_ALG_PUBLIC (Part 2, 12.2.2): an implemented object type, else TPM_RC_TYPE.</summary>
+    public static TpmRc PublicType(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Rsa, TpmAlgId.KeyedHash, TpmAlgId.Ecc, TpmAlgId.SymCipher], TpmRc.Type, allowNull: false);
+
+    /// <summary>TPMI_ALG_KEYEDHASH_SCHEME (Part 2, 11.1.19): HMAC or XOR (+ NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc KeyedHashScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Hmac, TpmAlgId.Xor], TpmRc.Value, allowNull);
+
+    /// <summary>TPMI_ALG_SYM_OBJECT (Part 2, 11.1.2): an implemented block cipher (+ NULL), else TPM_RC_SYMMETRIC.</summary>
+    public static TpmRc SymObject(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Aes, TpmAlgId.Sm4, TpmAlgId.Camellia], TpmRc.Symmetric, allowNull);
+
+    /// <summary>TPMI_ALG_SYM_MODE (Part 2, 11.1.2): an implemented block cipher mode (+ NULL), else TPM_RC_MODE.</summary>
+    public static TpmRc SymMode(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Cmac, TpmAlgId.Ctr, TpmAlgId.Ofb, TpmAlgId.Cbc, TpmAlgId.Cfb, TpmAlgId.Ecb], TpmRc.Mode, allowNull);
+
+    /// <summary>TPMI_ALG_KDF (Part 2, 9.32): an implemented key derivation function (+ NULL), else TPM_RC_KDF.</summary>
+    public static TpmRc Kdf(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Mgf1, TpmAlgId.Kdf1Sp800_56A, TpmAlgId.Kdf2, TpmAlgId.Kdf1Sp800_108], TpmRc.Kdf, allowNull);
+
+    /// <summary>TPMI_ALG_RSA_SCHEME (Part 2, 11.2.4.1): an implemented RSA scheme (+ NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc RsaScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaEs, TpmAlgId.RsaPss, TpmAlgId.Oaep], TpmRc.Value, allowNull);
+
+    /// <summary>TPMI_ALG_ECC_SCHEME (Part 2, 11.2.5.4): an implemented ECC scheme (+ NULL), else TPM_RC_SCHEME.</summary>
+    public static TpmRc EccScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.EcDsa, TpmAlgId.Ecdh, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr, TpmAlgId.EcMqv,
+            TpmAlgId.EdDsa, TpmAlgId.EdDsaPh], TpmRc.Scheme, allowNull);
+
+    /// <summary>TPMI_RSA_KEY_BITS (Part 2, 11.2.4.6): an implemented modulus size, else TPM_RC_VALUE.</summary>
+    public static TpmRc RsaKeyBits(ushort value, bool allowNull) =>
+        ImplementedAlgorithms.RsaKeyBits.Contains(value) ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_ECC_CURVE (Part 2, 11.2.5.5): an implemented curve (+ TPM_ECC_NONE), else TPM_RC_CURVE.</summary>
+    public static TpmRc EccCurve(TpmEccCurve value, bool allowNull) =>
+        ImplementedAlgorithms.EccCurves.Contains(value) || (allowNull && value == TpmEccCurve.None) ? TpmRc.Success : TpmRc.Curve;
+
+    /// <summary>TPMT_SYM_DEF_OBJECT where it is used: NULL only where the spec writes "+" (else
+    /// TPM_RC_SYMMETRIC), an implemented key size for the cipher (TPMI_AES_KEY_BITS ...: TPM_RC_VALUE)
+    /// and an implemented mode or NULL (TPMI_ALG_SYM_MODE+: TPM_RC_MODE). The reference checks key
+    /// size and mode as each is read; the generator has no checks on union arms, so this runs once
+    /// the structure is read (a truncated structure reports TPM_RC_INSUFFICIENT first).</summary>
+    public static TpmRc SymDefObject(TpmtSymDefObject value, bool allowNull)
+    {
+        if (value.Algorithm == TpmAlgId.Null) return allowNull ? TpmRc.Success : TpmRc.Symmetric;
+        if (!ImplementedAlgorithms.IsSymKeySize(value.Algorithm, value.KeyBits.Sym)) return TpmRc.Value;
+        return SymMode(value.Mode.Sym, allowNull: true);
+    }
+
+    /// <summary>A TPMI_ check: <paramref name="value"/> is one of <paramref name="members"/> (the type's
+    /// list in Part 2) and implemented, or NULL where "+" allows it.</summary>
+    static TpmRc OneOf(TpmAlgId value, ReadOnlySpan<TpmAlgId> members, TpmRc error, bool allowNull)
+    {
+        if (allowNull && value == TpmAlgId.Null) return TpmRc.Success;
+        return members.Contains(value) && ImplementedAlgorithms.IsImplemented(value) ? TpmRc.Success : error;
+    }
 }

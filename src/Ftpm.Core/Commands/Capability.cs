@@ -1,0 +1,475 @@
+using System.Buffers.Binary;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 30 "Capability Commands": GetCapability and TestParms.</summary>
+internal static partial class Capability
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.GetCapability, GetCapability),
+        new(TpmCc.TestParms, TestParms),
+    ];
+
+    // ---- Limits of one response (Part 2, "Implementation Parameters") --------------------------
+    // TPMS_CAPABILITY_DATA holds at most MAX_CAP_BUFFER octets: the capability and the list's count
+    // (8 octets), then as many entries as fit.
+
+    const int MaxCapData = TpmLimits.MaxCapBuffer - 8;
+    const uint MaxCapAlgs = MaxCapData / 6;            // TPMS_ALG_PROPERTY
+    const uint MaxCapHandles = MaxCapData / 4;         // TPM_HANDLE
+    const uint MaxCapCc = MaxCapData / 4;              // TPMA_CC, TPM_CC
+    const uint MaxTpmProperties = MaxCapData / 8;      // TPMS_TAGGED_PROPERTY
+    const uint MaxPcrProperties = MaxCapData / (4 + 1 + TpmLimits.PcrSelectMax); // TPMS_TAGGED_PCR_SELECT
+    const uint MaxEccCurves = MaxCapData / 2;          // TPM_ECC_CURVE
+    const uint MaxTaggedPolicies = MaxCapData / (4 + 2 + TpmLimits.MaxDigestSize); // TPMS_TAGGED_POLICY
+
+    [TpmParameters]
+    internal partial struct GetCapabilityIn
+    {
+        [Check(nameof(TpmCheck.Capability))] public TpmCap Capability;
+        public uint Property;
+        public uint PropertyCount;
+    }
+
+    /// <summary>
+    /// TPM2_GetCapability (Part 3, 30.2): up to propertyCount entries of one capability, starting at
+    /// the first at or after <c>property</c>, and moreData YES when entries remain. The list is capped
+    /// by what fits in MAX_CAP_BUFFER. Runs in failure mode too. Codes: TPM_RC_VALUE (P1) for an
+    /// undefined or unsupported capability (TPM_CAP_VENDOR_PROPERTY, TPM_CAP_PUB_KEYS ...);
+    /// TPM_RC_HANDLE (P2) for TPM_CAP_HANDLES with a handle type that has no list; TPM_RC_VALUE (P2)
+    /// for TPM_CAP_PCRS with a property other than 0, TPM_CAP_AUTH_POLICIES with a property that is
+    /// no permanent handle, and TPM_CAP_ACT with a property that is no ACT handle.
+    /// </summary>
+    static TpmRc GetCapability(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out GetCapabilityIn p);
+        if (rc != TpmRc.Success) return rc;
+
+        // Validation (the reference's order: the capability, then its property)
+        switch (p.Capability)
+        {
+            case TpmCap.Handles when HandleListOf(p.Property) == HandleList.None:
+                return TpmRc.Handle.AtParameter(2);
+            case TpmCap.Pcrs when p.Property != 0:
+            case TpmCap.AuthPolicies when p.Property >> 24 != (uint)TpmHt.Permanent:
+            case TpmCap.Act when p.Property is < (uint)TpmRh.Act0 or > (uint)TpmRh.ActF:
+                return TpmRc.Value.AtParameter(2);
+            case TpmCap.VendorProperty or TpmCap.PubKeys or TpmCap.SpdmSessionInfo:
+                return TpmRc.Value.AtParameter(1);
+        }
+
+        // Output: moreData, then TPMS_CAPABILITY_DATA
+        int moreAt = c.Out.Position;
+        c.Out.WriteUInt8(0);
+        c.Out.WriteUInt32((uint)p.Capability);
+        var list = new CapList(ref c.Out, p.PropertyCount);
+        switch (p.Capability)
+        {
+            case TpmCap.Algs: WriteAlgs(ref c.Out, ref list, p.Property); break;
+            case TpmCap.Handles: WriteHandles(tpm, ref c.Out, ref list, p.Property); break;
+            case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: false); break;
+            case TpmCap.PpCommands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: true); break;
+            case TpmCap.AuditCommands: break;  // no command is audited (command audit is not implemented)
+            case TpmCap.Pcrs: WritePcrAllocation(tpm, ref c.Out, ref list); break;
+            case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref c.Out, ref list, p.Property); break;
+            case TpmCap.Properties: WritePcrProperties(ref c.Out, ref list, p.Property); break;
+            case TpmCap.EccCurves: WriteEccCurves(ref c.Out, ref list, p.Property); break;
+            case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref c.Out, ref list, p.Property); break;
+            case TpmCap.Act: break;  // no ACT is implemented: every ACT handle's list is empty
+        }
+        list.End(ref c.Out);
+        c.Out.Written[moreAt] = list.More ? (byte)1 : (byte)0;
+        return TpmRc.Success;
+    }
+
+    /// <summary>A TPML_ being written: its count goes first and is filled in at the end. An entry
+    /// that finds the list full sets <see cref="More"/> instead (moreData).</summary>
+    struct CapList
+    {
+        readonly int _countAt;
+        readonly uint _limit;
+        public uint Count;
+        public bool More;
+
+        public CapList(ref TpmWriter w, uint requested)
+        {
+            _countAt = w.Position;
+            w.WriteUInt32(0);
+            _limit = requested;
+        }
+
+        /// <summary>True when one more entry may be written (the caller writes it); false, and
+        /// moreData, when the list is full. <paramref name="max"/> is what fits in MAX_CAP_BUFFER.</summary>
+        public bool TryAdd(uint max)
+        {
+            if (Count >= _limit || Count >= max)
+            {
+                More = true;
+                return false;
+            }
+            Count++;
+            return true;
+        }
+
+        public readonly void End(ref TpmWriter w) => BinaryPrimitives.WriteUInt32BigEndian(w.Written[_countAt..], Count);
+    }
+
+    // ---- TPM_CAP_ALGS -------------------------------------------------------------------------
+
+    static void WriteAlgs(ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (var alg in ImplementedAlgorithms.All)
+        {
+            if ((uint)alg.Alg < first) continue;
+            if (!list.TryAdd(MaxCapAlgs)) break;
+            alg.Write(ref w);
+        }
+    }
+
+    // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
+
+    enum HandleList { None, Empty, Pcr, Transient, Permanent }
+
+    /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
+    /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
+    static HandleList HandleListOf(uint property) => (TpmHt)(property >> 24) switch
+    {
+        TpmHt.Pcr => HandleList.Pcr,
+        TpmHt.Transient => HandleList.Transient,
+        TpmHt.Permanent => HandleList.Permanent,
+        TpmHt.NvIndex or TpmHt.Persistent or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
+        _ => HandleList.None,
+    };
+
+    /// <summary>The permanent handles this TPM implements (Part 2, 7.4), ascending.</summary>
+    static ReadOnlySpan<uint> PermanentHandles =>
+    [
+        (uint)TpmRh.Owner, (uint)TpmRh.Null, (uint)TpmRh.Pw, (uint)TpmRh.Lockout,
+        (uint)TpmRh.Endorsement, (uint)TpmRh.Platform, (uint)TpmRh.PlatformNv,
+    ];
+
+    static void WriteHandles(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        switch (HandleListOf(first))
+        {
+            case HandleList.Pcr:
+                for (uint pcr = first & 0x00FFFFFF; pcr < TpmLimits.PcrCount; pcr++)
+                {
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(pcr);
+                }
+                break;
+            case HandleList.Transient:
+                foreach (uint handle in tpm.Objects.Handles())
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.Permanent:
+                foreach (uint handle in PermanentHandles)
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+        }
+    }
+
+    // ---- TPM_CAP_COMMANDS, TPM_CAP_PP_COMMANDS ----------------------------------------------
+
+    static void WriteCommands(ref TpmWriter w, ref CapList list, uint first, bool ppOnly)
+    {
+        foreach (var info in CommandTable.All())
+        {
+            if ((uint)info.Code < first || (ppOnly && !info.PhysicalPresence)) continue;
+            if (!list.TryAdd(MaxCapCc)) break;
+            w.WriteUInt32(ppOnly ? (uint)info.Code : CommandAttributes(info));
+        }
+    }
+
+    /// <summary>TPMA_CC of an implemented command (Part 2, 8.9).</summary>
+    internal static uint CommandAttributes(CommandInfo info)
+    {
+        var flags = TpmaCc.None;
+        if (info.WritesNv) flags |= TpmaCc.Nv;
+        // extensive and flushed are not in the command table yet: the reference's values.
+        if (info.Code is TpmCc.HierarchyControl or TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear) flags |= TpmaCc.Extensive;
+        if (info.Code is TpmCc.SequenceComplete or TpmCc.EventSequenceComplete) flags |= TpmaCc.Flushed;
+        if (info.ReturnsHandle) flags |= TpmaCc.RHandle;
+        return ((uint)info.Code & TpmaCcBits.CommandIndexMask)
+            | ((uint)info.Handles.Length << TpmaCcBits.CHandlesShift)
+            | (uint)flags;
+    }
+
+    // ---- TPM_CAP_PCRS -------------------------------------------------------------------------
+
+    /// <summary>The current allocation, one TPMS_PCR_SELECTION per implemented bank. Like the
+    /// reference, a propertyCount of 0 gets an empty list and moreData YES.</summary>
+    static void WritePcrAllocation(Tpm tpm, ref TpmWriter w, ref CapList list)
+    {
+        var banks = TpmAlgorithms.Hashes;
+        if (!list.TryAdd(max: 1)) return;
+        list.Count = (uint)banks.Length;
+        for (int bank = 0; bank < banks.Length; bank++)
+        {
+            w.WriteUInt16((ushort)banks[bank]);
+            WritePcrBitmap(ref w, tpm.Pcrs.Allocated[bank]);
+        }
+    }
+
+    static void WritePcrBitmap(ref TpmWriter w, uint pcrs)
+    {
+        w.WriteUInt8(TpmLimits.PcrSelectMax);
+        for (int octet = 0; octet < TpmLimits.PcrSelectMax; octet++) w.WriteUInt8((byte)(pcrs >> (8 * octet)));
+    }
+
+    // ---- TPM_CAP_TPM_PROPERTIES ---------------------------------------------------------------
+
+    const uint PtGroup = 0x100;
+
+    /// <summary>The properties of <paramref name="first"/>'s group (fixed or variable) from
+    /// <paramref name="first"/> on. As in the reference, a list does not run on from the fixed group
+    /// into the variable one: moreData says whether this group has more. Below PT_FIXED starts at PT_FIXED.</summary>
+    static void WriteTpmProperties(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        if (first < (uint)TpmPt.Fixed) first = (uint)TpmPt.Fixed;
+        if (first >= (uint)TpmPt.Var + PtGroup) return;
+        uint end = (first / PtGroup + 1) * PtGroup;
+        for (uint pt = first; pt < end; pt++)
+        {
+            if (!TryGetProperty(tpm, (TpmPt)pt, out uint value)) continue;
+            if (!list.TryAdd(MaxTpmProperties)) break;
+            new TpmsTaggedProperty { Property = (TpmPt)pt, Value = value }.Write(ref w);
+        }
+    }
+
+    // TPM_PT_* values that describe this implementation (Part 2, 6.13).
+    const uint FamilyIndicator = 0x322E3000;     // "2.0\0"
+    const uint SpecLevel = 0;
+    const uint SpecRevision = 184;               // Part 2 revision 1.84 (v185 additions are marked in Constants)
+    const uint SpecDayOfYear = 79;               // the date the reference reports for 1.84
+    const uint SpecYear = 2025;
+    const uint Manufacturer = 0x4654504D;        // "FTPM"
+    const uint VendorString1 = 0x6674706D;       // "ftpm"
+    const uint VendorTpmType = 1;
+    const uint FirmwareVersion1 = 0x00010000;    // 1.0 (major << 16 | minor)
+    const uint FirmwareVersion2 = 0;
+    const uint MinEvictObjects = 7;              // PC Client: at least 7 persistent objects
+    const uint MaxLoadedSessions = 3;
+    const uint MaxActiveSessions = 64;
+    const uint ContextGapMax = 0xFFFF;           // 16-bit context slots
+    const uint MaxNvIndexSize = 2048;
+    const uint MaxNvBufferSize = 1024;
+    const uint MaxOrderlyCount = 255;            // ORDERLY_BITS 8
+    const uint MaxContextSize = 2168;            // the reference's MAX_CONTEXT_SIZE: until ContextSave exists
+    const uint PsFamilyIndicator = 1;            // PC Client
+    const uint PsLevel = 0;
+    const uint PsRevision = 0x105;               // PC Client PTP 1.05, in the 0x00000105 encoding Windows shows
+    const uint MaxAuthFail = 3;
+    const uint LockoutInterval = 1000;
+    const uint LockoutRecovery = 1000;
+
+    /// <summary>One TPM property (Part 2, 6.13), or false for a TPM_PT this TPM does not report.</summary>
+    static bool TryGetProperty(Tpm tpm, TpmPt property, out uint value)
+    {
+        uint? known = property switch
+        {
+            // Fixed (PT_FIXED)
+            TpmPt.FamilyIndicator => FamilyIndicator,
+            TpmPt.Level => SpecLevel,
+            TpmPt.Revision => SpecRevision,
+            TpmPt.DayOfYear => SpecDayOfYear,
+            TpmPt.Year => SpecYear,
+            TpmPt.Manufacturer => Manufacturer,
+            TpmPt.VendorString1 => VendorString1,
+            TpmPt.VendorString2 or TpmPt.VendorString3 or TpmPt.VendorString4 => 0,
+            TpmPt.VendorTpmType => VendorTpmType,
+            TpmPt.FirmwareVersion1 => FirmwareVersion1,
+            TpmPt.FirmwareVersion2 => FirmwareVersion2,
+            TpmPt.InputBuffer => TpmLimits.MaxDigestBuffer,
+            TpmPt.HrTransientMin => LoadedObjects.Capacity,
+            TpmPt.HrPersistentMin => MinEvictObjects,
+            TpmPt.HrLoadedMin => MaxLoadedSessions,
+            TpmPt.ActiveSessionsMax => MaxActiveSessions,
+            TpmPt.PcrCount => TpmLimits.PcrCount,
+            TpmPt.PcrSelectMin => TpmLimits.PcrSelectMin,
+            TpmPt.ContextGapMax => ContextGapMax,
+            TpmPt.NvCountersMax => 0,                                  // no separate limit on counters
+            TpmPt.NvIndexMax => MaxNvIndexSize,
+            TpmPt.Memory => (uint)(TpmaMemory.SharedNv | TpmaMemory.ObjectCopiedToRam),
+            TpmPt.ClockUpdate => (uint)Tpm.ClockNvUpdateInterval,
+            TpmPt.ContextHash => (uint)TpmAlgId.Sha256,
+            TpmPt.ContextSym => (uint)TpmAlgId.Aes,
+            TpmPt.ContextSymSize => 256,
+            TpmPt.OrderlyCount => MaxOrderlyCount,
+            TpmPt.MaxCommandSize => TpmLimits.MaxCommandSize,
+            TpmPt.MaxResponseSize => TpmLimits.MaxResponseSize,
+            TpmPt.MaxDigest => TpmLimits.MaxDigestSize,
+            TpmPt.MaxObjectContext or TpmPt.MaxSessionContext => MaxContextSize,
+            TpmPt.PsFamilyIndicator => PsFamilyIndicator,
+            TpmPt.PsLevel => PsLevel,
+            TpmPt.PsRevision => PsRevision,
+            TpmPt.PsDayOfYear or TpmPt.PsYear => 0,
+            TpmPt.SplitMax => 0,                                       // no ECC commit
+            TpmPt.TotalCommands or TpmPt.LibraryCommands => CommandCount(),
+            TpmPt.VendorCommands => 0,
+            TpmPt.NvBufferMax => MaxNvBufferSize,
+            TpmPt.Modes => 0,
+            TpmPt.MaxCapBuffer => TpmLimits.MaxCapBuffer,
+
+            // Variable (PT_VAR)
+            TpmPt.Permanent => (uint)PermanentAttributes(tpm.Persistent),
+            // Hierarchy enables are not state yet (HierarchyControl): all enabled. orderly needs the
+            // previous shutdown type, which Startup does not keep yet.
+            TpmPt.StartupClear => (uint)(TpmaStartupClear.PhEnable | TpmaStartupClear.ShEnable
+                | TpmaStartupClear.EhEnable | TpmaStartupClear.PhEnableNv),
+            TpmPt.HrNvIndex => 0,
+            TpmPt.HrLoaded => 0,                                       // loaded sessions
+            TpmPt.HrLoadedAvail => MaxLoadedSessions,
+            TpmPt.HrActive => 0,
+            TpmPt.HrActiveAvail => MaxActiveSessions,
+            TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
+            TpmPt.HrPersistent => 0,
+            TpmPt.HrPersistentAvail => MinEvictObjects,
+            TpmPt.NvCounters => 0,
+            TpmPt.NvCountersAvail => 0,
+            TpmPt.AlgorithmSet => 0,
+            TpmPt.LoadedCurves => (uint)ImplementedAlgorithms.EccCurves.Length,
+            // Dictionary-attack state arrives with the DA issue: these are its defaults.
+            TpmPt.LockoutCounter => 0,
+            TpmPt.MaxAuthFail => MaxAuthFail,
+            TpmPt.LockoutInterval => LockoutInterval,
+            TpmPt.LockoutRecovery => LockoutRecovery,
+            TpmPt.NvWriteRecovery => 0,
+            TpmPt.AuditCounter0 or TpmPt.AuditCounter1 => 0,
+            _ => null,
+        };
+        value = known ?? 0;
+        return known.HasValue;
+    }
+
+    static uint CommandCount()
+    {
+        uint n = 0;
+        foreach (var _ in CommandTable.All()) n++;
+        return n;
+    }
+
+    static TpmaPermanent PermanentAttributes(PersistentData persistent)
+    {
+        // The EPS is generated by the TPM (TPM_Manufacture); disableClear and inLockout are not state yet.
+        var flags = TpmaPermanent.TpmGeneratedEps;
+        if (persistent.OwnerAuth.Length != 0) flags |= TpmaPermanent.OwnerAuthSet;
+        if (persistent.EndorsementAuth.Length != 0) flags |= TpmaPermanent.EndorsementAuthSet;
+        if (persistent.LockoutAuth.Length != 0) flags |= TpmaPermanent.LockoutAuthSet;
+        return flags;
+    }
+
+    // ---- TPM_CAP_PCR_PROPERTIES ---------------------------------------------------------------
+
+    /// <summary>The PCR properties (Part 2, 6.14) from <paramref name="first"/> on, each with the
+    /// PCRs that have it (the PC Client attributes of <see cref="PcrBanks"/>).</summary>
+    static void WritePcrProperties(ref TpmWriter w, ref CapList list, uint first)
+    {
+        for (uint tag = first; tag <= (uint)TpmPtPcr.Auth; tag++)
+        {
+            if (!TryGetPcrProperty((TpmPtPcr)tag, out uint pcrs)) continue;
+            if (!list.TryAdd(MaxPcrProperties)) break;
+            w.WriteUInt32(tag);
+            WritePcrBitmap(ref w, pcrs);
+        }
+    }
+
+    static bool TryGetPcrProperty(TpmPtPcr tag, out uint pcrs)
+    {
+        pcrs = 0;
+        // TPM_PT_PCR_EXTEND_Ln = 2n + 1 and TPM_PT_PCR_RESET_Ln = 2n + 2.
+        bool isLocality = tag is >= TpmPtPcr.ExtendL0 and <= TpmPtPcr.ResetL4;
+        int locality = isLocality ? ((int)tag - 1) / 2 : 0;
+        bool extend = ((int)tag & 1) == 1;
+        if (!isLocality && tag is not (TpmPtPcr.Save or TpmPtPcr.NoIncrement or TpmPtPcr.DrtmReset or TpmPtPcr.Policy or TpmPtPcr.Auth))
+            return false;
+        for (int pcr = 0; pcr < TpmLimits.PcrCount; pcr++)
+        {
+            var a = PcrBanks.AttributesOf(pcr);
+            bool has = tag switch
+            {
+                TpmPtPcr.Save => a.StateSave,
+                TpmPtPcr.NoIncrement => a.NoIncrement,
+                TpmPtPcr.DrtmReset => (a.ResetLocalities & 0x10) != 0,  // reset by locality 4 / the H-CRTM
+                TpmPtPcr.Policy or TpmPtPcr.Auth => false,              // no PCR policy or auth groups
+                _ => ((extend ? a.ExtendLocalities : a.ResetLocalities) & (1 << locality)) != 0,
+            };
+            if (has) pcrs |= 1u << pcr;
+        }
+        return true;
+    }
+
+    // ---- TPM_CAP_ECC_CURVES -------------------------------------------------------------------
+
+    static void WriteEccCurves(ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (var curve in ImplementedAlgorithms.EccCurves)
+        {
+            if ((uint)curve < first) continue;
+            if (!list.TryAdd(MaxEccCurves)) break;
+            w.WriteUInt16((ushort)curve);
+        }
+    }
+
+    // ---- TPM_CAP_AUTH_POLICIES ----------------------------------------------------------------
+
+    /// <summary>The permanent handles that have an authPolicy, ascending.</summary>
+    static ReadOnlySpan<uint> PolicyHandles =>
+        [(uint)TpmRh.Owner, (uint)TpmRh.Lockout, (uint)TpmRh.Endorsement, (uint)TpmRh.Platform];
+
+    static void WriteAuthPolicies(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        var persistent = tpm.Persistent;
+        foreach (uint handle in PolicyHandles)
+        {
+            if (handle < first) continue;
+            if (!list.TryAdd(MaxTaggedPolicies)) break;
+            // platformPolicy is not state yet: empty, like every policy until SetPrimaryPolicy.
+            var policy = (TpmRh)handle switch
+            {
+                TpmRh.Owner => persistent.OwnerPolicy.Span,
+                TpmRh.Lockout => persistent.LockoutPolicy.Span,
+                TpmRh.Endorsement => persistent.EndorsementPolicy.Span,
+                _ => [],
+            };
+            w.WriteUInt32(handle);
+            // The policy's hash is not kept beside the digest yet; the digest size names it.
+            var hashAlg = TpmAlgId.Null;
+            foreach (var hash in TpmAlgorithms.Hashes)
+                if (policy.Length != 0 && TpmAlgorithms.DigestSize(hash) == policy.Length) hashAlg = hash;
+            w.WriteUInt16((ushort)hashAlg);
+            if (hashAlg != TpmAlgId.Null) w.WriteBytes(policy);
+        }
+    }
+
+    // ---- TPM2_TestParms -----------------------------------------------------------------------
+
+    [TpmParameters]
+    internal partial struct TestParmsIn
+    {
+        public TpmtPublicParms Parameters;
+    }
+
+    /// <summary>
+    /// TPM2_TestParms (Part 3, 30.3): whether the TPM supports a set of object parameters. Everything
+    /// is decided while unmarshaling, by the TPMI_ checks against what is implemented
+    /// (<see cref="ImplementedAlgorithms"/>): extending that list is all the keys issue has to do.
+    /// Codes (all P1): TPM_RC_TYPE for an unimplemented object type; TPM_RC_VALUE for a keyed-hash or
+    /// RSA scheme or an RSA key size; TPM_RC_SCHEME (ECC scheme), TPM_RC_CURVE, TPM_RC_KDF,
+    /// TPM_RC_SYMMETRIC, TPM_RC_MODE, TPM_RC_HASH; TPM_RC_SIZE for octets left over.
+    /// </summary>
+    static TpmRc TestParms(Tpm tpm, ref CommandContext c) => c.ReadParameters(out TestParmsIn _);
+}

@@ -1,0 +1,75 @@
+namespace Ftpm.Marshal;
+
+/// <summary>TPMA_ALGORITHM (Part 2, 8.2): what kind of algorithm a TPM_ALG_ID is.</summary>
+[Flags]
+public enum TpmaAlgorithm : uint
+{
+    None = 0,
+    Asymmetric = 1u << 0,
+    Symmetric = 1u << 1,
+    Hash = 1u << 2,
+    Object = 1u << 3,
+    Signing = 1u << 8,
+    Encrypting = 1u << 9,
+    Method = 1u << 10,
+}
+
+/// <summary>TPMS_ALG_PROPERTY (Part 2, 10.8.1): one entry of GetCapability(TPM_CAP_ALGS).</summary>
+[TpmStruct("TPMS_ALG_PROPERTY")]
+public partial struct TpmsAlgProperty
+{
+    public TpmAlgId Alg;
+    public TpmaAlgorithm AlgProperties;
+}
+
+/// <summary>
+/// The algorithms, key sizes and curves ftpm implements: the one list behind
+/// GetCapability(TPM_CAP_ALGS), TPM_CAP_ECC_CURVES and the TPMI_ checks of <see cref="TpmCheck"/>
+/// (an algorithm a TPMI_ type names but that is not listed here fails to unmarshal, as in a real
+/// TPM built without it). Adding RSA, ECC, AES ... is adding rows here (with their key sizes and
+/// curves) once the crypto port does them. Belongs beside <see cref="TpmAlgorithms"/>.
+/// </summary>
+internal static class ImplementedAlgorithms
+{
+    // Attributes as the reference's AlgorithmCap.c table gives them (Part 2, 8.2 and 6.3).
+    // KEYEDHASH objects carry HMAC keys and sealed data; XOR is the obfuscation of Part 1, 11.4.6.3
+    // and KDF1_SP800_108 is KDFa (Part 1, 11.4.10.2), both built on HMAC.
+    static readonly TpmsAlgProperty[] Table =
+    [
+        new() { Alg = TpmAlgId.Sha1, AlgProperties = TpmaAlgorithm.Hash },
+        new() { Alg = TpmAlgId.Hmac, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.KeyedHash, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Object | TpmaAlgorithm.Signing | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.Xor, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Hash },
+        new() { Alg = TpmAlgId.Sha256, AlgProperties = TpmaAlgorithm.Hash },
+        new() { Alg = TpmAlgId.Sha384, AlgProperties = TpmaAlgorithm.Hash },
+        new() { Alg = TpmAlgId.Sha512, AlgProperties = TpmaAlgorithm.Hash },
+        new() { Alg = TpmAlgId.Kdf1Sp800_108, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
+    ];
+
+    /// <summary>The implemented algorithms in ascending TPM_ALG_ID order (GetCapability pages through them).</summary>
+    public static ReadOnlySpan<TpmsAlgProperty> All => Table;
+
+    public static bool IsImplemented(TpmAlgId alg)
+    {
+        foreach (var entry in Table)
+            if (entry.Alg == alg) return true;
+        return false;
+    }
+
+    /// <summary>TPMI_AES_KEY_BITS: the implemented AES key sizes. Empty until AES is implemented.</summary>
+    public static ReadOnlySpan<ushort> AesKeyBits => [];
+
+    /// <summary>TPMI_AES_KEY_BITS, TPMI_SM4_KEY_BITS, TPMI_CAMELLIA_KEY_BITS: whether a block cipher
+    /// is implemented with this key size.</summary>
+    public static bool IsSymKeySize(TpmAlgId alg, ushort keyBits) => alg switch
+    {
+        TpmAlgId.Aes => AesKeyBits.Contains(keyBits),
+        _ => false,
+    };
+
+    /// <summary>TPMI_RSA_KEY_BITS: the implemented RSA modulus sizes. Empty until RSA is implemented.</summary>
+    public static ReadOnlySpan<ushort> RsaKeyBits => [];
+
+    /// <summary>TPMI_ECC_CURVE and TPM_CAP_ECC_CURVES: the implemented curves, ascending. Empty until ECC is implemented.</summary>
+    public static ReadOnlySpan<TpmEccCurve> EccCurves => [];
+}

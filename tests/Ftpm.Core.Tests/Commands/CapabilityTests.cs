@@ -1,0 +1,276 @@
+using Ftpm.Marshal;
+using static Ftpm.Tests.Commands.CapabilityTestHelpers;
+
+namespace Ftpm.Tests.Commands;
+
+/// <summary>TPM2_GetCapability (Part 3, 30.2): every capability, paging and error codes.</summary>
+public class CapabilityTests
+{
+    readonly Tpm _tpm = StartedTpm();
+
+    string Cap(TpmCap capability, uint property, uint count) => GetCapability(_tpm, capability, property, count);
+
+    // ---- Parameters ---------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(0x0000000Du)]    // past TPM_CAP_LAST
+    [InlineData(0x000000FFu)]
+    [InlineData(0x00000100u)]    // TPM_CAP_VENDOR_PROPERTY: defined, not implemented
+    [InlineData(0x0000000Bu)]    // TPM_CAP_PUB_KEYS: no SPDM secure channel
+    [InlineData(0x0000000Cu)]    // TPM_CAP_SPDM_SESSION_INFO
+    public void UnsupportedCapabilityIsValueAtP1(uint capability)
+    {
+        var response = Run(_tpm, TpmCc.GetCapability, $"{capability:X8}00000000 00000001");
+        Assert.Equal("80010000000A000001C4", response);
+    }
+
+    [Fact]
+    public void MissingPropertyCountIsInsufficientAtP3() =>
+        Assert.Equal((TpmRc)0x3DA, Rc(Run(_tpm, TpmCc.GetCapability, "00000000 00000000")));
+
+    [Fact]
+    public void LeftoverOctetsAreSize() =>
+        Assert.Equal(TpmRc.Size, Rc(Run(_tpm, TpmCc.GetCapability, "00000000 00000000 00000001 00")));
+
+    // ---- TPM_CAP_ALGS -------------------------------------------------------------------------
+
+    const string AllAlgs =
+        "0004 00000004" +   // SHA1: hash
+        "0005 00000104" +   // HMAC: hash, signing
+        "0008 0000030C" +   // KEYEDHASH: hash, object, signing, encrypting
+        "000A 00000006" +   // XOR: symmetric, hash
+        "000B 00000004" +   // SHA256
+        "000C 00000004" +   // SHA384
+        "000D 00000004" +   // SHA512
+        "0022 00000404";    // KDF1_SP800_108: hash, method
+
+    [Fact]
+    public void AlgsListsTheImplementedAlgorithms() =>
+        Assert.Equal(Hex("00 00000000 00000008" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+
+    [Fact]
+    public void AlgsPages()
+    {
+        Assert.Equal(Hex("01 00000000 00000001 0004 00000004"), Cap(TpmCap.Algs, 0, 1));
+        Assert.Equal(Hex("01 00000000 00000002 0005 00000104 0008 0000030C"), Cap(TpmCap.Algs, 0x0005, 2));
+        Assert.Equal(Hex("00 00000000 00000001 0022 00000404"), Cap(TpmCap.Algs, 0x0022, 1));
+        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x0023, 1));
+    }
+
+    [Fact]
+    public void AlgsCountZeroReportsMore() =>
+        Assert.Equal(Hex("01 00000000 00000000"), Cap(TpmCap.Algs, 0, 0));
+
+    // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
+
+    [Fact]
+    public void HandlesListsEveryPcr()
+    {
+        var expected = "00 00000001 00000018";
+        for (int pcr = 0; pcr < 24; pcr++) expected += pcr.ToString("X8");
+        Assert.Equal(Hex(expected), Cap(TpmCap.Handles, 0, 254));
+        Assert.Equal(Hex("01 00000001 00000002 00000014 00000015"), Cap(TpmCap.Handles, 0x14, 2));
+        Assert.Equal(Hex("00 00000001 00000002 00000016 00000017"), Cap(TpmCap.Handles, 0x16, 2));
+    }
+
+    [Fact]
+    public void HandlesListsThePermanentHandles()
+    {
+        Assert.Equal(Hex("00 00000001 00000007 40000001 40000007 40000009 4000000A 4000000B 4000000C 4000000D"),
+            Cap(TpmCap.Handles, 0x40000000, 100));
+        Assert.Equal(Hex("01 00000001 00000001 4000000A"), Cap(TpmCap.Handles, 0x4000000A, 1));
+    }
+
+    [Fact]
+    public void HandlesListsLoadedObjects()
+    {
+        Assert.Equal(Hex("00 00000001 00000000"), Cap(TpmCap.Handles, 0x80000000, 10));
+        // HashSequenceStart(auth empty, SHA256) loads a sequence object.
+        Assert.Equal("80010000000E0000000080000000", Run(_tpm, TpmCc.HashSequenceStart, "0000 000B"));
+        Assert.Equal(Hex("00 00000001 00000001 80000000"), Cap(TpmCap.Handles, 0x80000000, 10));
+        Assert.Equal(Hex("00 00000001 00000000"), Cap(TpmCap.Handles, 0x80000001, 10));
+    }
+
+    [Theory]
+    [InlineData(0x01000000u)]   // NV indices
+    [InlineData(0x02000000u)]   // loaded sessions
+    [InlineData(0x03000000u)]   // saved sessions
+    [InlineData(0x81000000u)]   // persistent objects
+    public void HandleListsNotYetPopulatedAreEmpty(uint property) =>
+        Assert.Equal(Hex("00 00000001 00000000"), Cap(TpmCap.Handles, property, 10));
+
+    [Theory]
+    [InlineData(0x41000000u)]
+    [InlineData(0x90000000u)]
+    [InlineData(0xFF000000u)]
+    public void HandlesOfAnotherTypeIsHandleAtP2(uint property) =>
+        Assert.Equal("80010000000A000002CB", Run(_tpm, TpmCc.GetCapability, $"00000001 {property:X8} 00000001"));
+
+    // ---- TPM_CAP_COMMANDS, PP_COMMANDS, AUDIT_COMMANDS ---------------------------------------
+
+    [Fact]
+    public void CommandsGiveTpmaCc()
+    {
+        // ClockSet (0x128): nv, one handle. Then PCR_Allocate (0x12B).
+        Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0, 1));
+        Assert.Equal(Hex("01 00000002 00000001 0240012B"), Cap(TpmCap.Commands, 0x129, 1));
+        // EventSequenceComplete: flushed, two handles; HashSequenceStart: rHandle.
+        Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
+        // GetCapability and TestParms are listed.
+        Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
+        Assert.Equal(Hex("00 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 10));
+    }
+
+    [Fact]
+    public void CommandsCountMatchesTotalCommands()
+    {
+        var all = Cap(TpmCap.Commands, 0, 1000);
+        Assert.Equal("00", all[..2]);
+        uint count = Convert.ToUInt32(all.Substring(10, 8), 16);
+        Assert.Equal(8 + 8 * (int)count + 10, all.Length);
+        Assert.Equal(Hex($"01 00000006 00000002 00000129 {count:X8} 0000012A {count:X8}"), Cap(TpmCap.TpmProperties, 0x129, 2));
+    }
+
+    [Fact]
+    public void NoCommandNeedsPhysicalPresenceOrIsAudited()
+    {
+        Assert.Equal(Hex("00 00000003 00000000"), Cap(TpmCap.PpCommands, 0, 100));
+        Assert.Equal(Hex("00 00000004 00000000"), Cap(TpmCap.AuditCommands, 0, 100));
+    }
+
+    // ---- TPM_CAP_PCRS -------------------------------------------------------------------------
+
+    [Fact]
+    public void PcrsGiveTheAllocation() =>
+        Assert.Equal(Hex("00 00000005 00000004 0004 03 FFFFFF 000B 03 FFFFFF 000C 03 FFFFFF 000D 03 FFFFFF"),
+            Cap(TpmCap.Pcrs, 0, 1));
+
+    [Fact]
+    public void PcrsWithCountZeroIsEmptyWithMore() =>
+        Assert.Equal(Hex("01 00000005 00000000"), Cap(TpmCap.Pcrs, 0, 0));
+
+    [Fact]
+    public void PcrsWithAPropertyIsValueAtP2() =>
+        Assert.Equal("80010000000A000002C4", Run(_tpm, TpmCc.GetCapability, "00000005 00000001 00000001"));
+
+    // ---- TPM_CAP_TPM_PROPERTIES ---------------------------------------------------------------
+
+    [Fact]
+    public void FixedPropertiesStartAtFamilyIndicator()
+    {
+        Assert.Equal(Hex("01 00000006 00000001 00000100 322E3000"), Cap(TpmCap.TpmProperties, 0, 1));
+        Assert.Equal(Hex("01 00000006 00000003 00000100 322E3000 00000101 00000000 00000102 000000B8"),
+            Cap(TpmCap.TpmProperties, 0x100, 3));
+        Assert.Equal(Hex("01 00000006 00000002 00000105 4654504D 00000106 6674706D"), Cap(TpmCap.TpmProperties, 0x105, 2));
+    }
+
+    [Fact]
+    public void FixedPropertiesEndAtTheirGroup()
+    {
+        var fixedGroup = Cap(TpmCap.TpmProperties, 0x100, 1000);
+        Assert.Equal("00", fixedGroup[..2]);
+        Assert.Equal(46u, Convert.ToUInt32(fixedGroup.Substring(10, 8), 16));   // 0x100..0x12E but 0x115
+        Assert.EndsWith("0000012E00000400", fixedGroup);
+        Assert.Equal(Hex("00 00000006 00000001 0000012E 00000400"), Cap(TpmCap.TpmProperties, 0x12E, 10));
+        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x12F, 10));
+    }
+
+    [Theory]
+    [InlineData(0x10Du, 0x400u)]      // INPUT_BUFFER
+    [InlineData(0x10Eu, 3u)]          // HR_TRANSIENT_MIN
+    [InlineData(0x112u, 24u)]         // PCR_COUNT
+    [InlineData(0x113u, 3u)]          // PCR_SELECT_MIN
+    [InlineData(0x114u, 0xFFFFu)]     // CONTEXT_GAP_MAX
+    [InlineData(0x118u, 6u)]          // MEMORY: sharedNV, objectCopiedToRam
+    [InlineData(0x119u, 0x400000u)]   // CLOCK_UPDATE: 2^22 ms
+    [InlineData(0x11Au, 0x000Bu)]     // CONTEXT_HASH
+    [InlineData(0x11Eu, 8192u)]       // MAX_COMMAND_SIZE
+    [InlineData(0x11Fu, 8192u)]       // MAX_RESPONSE_SIZE
+    [InlineData(0x120u, 64u)]         // MAX_DIGEST
+    [InlineData(0x125u, 0x105u)]      // PS_REVISION
+    [InlineData(0x12Bu, 0u)]          // VENDOR_COMMANDS
+    [InlineData(0x12Eu, 1024u)]       // MAX_CAP_BUFFER
+    [InlineData(0x200u, 0x400u)]      // PERMANENT: tpmGeneratedEPS
+    [InlineData(0x201u, 0xFu)]        // STARTUP_CLEAR: every hierarchy enabled
+    [InlineData(0x207u, 3u)]          // HR_TRANSIENT_AVAIL
+    [InlineData(0x20Fu, 3u)]          // MAX_AUTH_FAIL
+    public void PropertyValues(uint property, uint value)
+    {
+        string more = property == 0x12E ? "00" : "01";   // MAX_CAP_BUFFER is the last fixed property
+        Assert.Equal(Hex($"{more} 00000006 00000001 {property:X8} {value:X8}"), Cap(TpmCap.TpmProperties, property, 1));
+    }
+
+    [Fact]
+    public void VariablePropertiesFollowState()
+    {
+        var variable = Cap(TpmCap.TpmProperties, 0x200, 1000);
+        Assert.Equal(Hex("00 00000006 00000015"), variable[..18]);        // 0x200..0x214
+        Assert.Equal(Hex("01 00000006 00000001 00000207 00000003"), Cap(TpmCap.TpmProperties, 0x207, 1));
+        Run(_tpm, TpmCc.HashSequenceStart, "0000 000B");
+        Assert.Equal(Hex("01 00000006 00000001 00000207 00000002"), Cap(TpmCap.TpmProperties, 0x207, 1));
+        Assert.Equal(Hex("00 00000006 00000001 00000214 00000000"), Cap(TpmCap.TpmProperties, 0x214, 10));
+        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x215, 10));
+        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x300, 10));
+    }
+
+    // ---- TPM_CAP_PCR_PROPERTIES ---------------------------------------------------------------
+
+    [Fact]
+    public void PcrPropertiesFromThePcClientTable()
+    {
+        Assert.Equal(Hex(
+            "00 00000007 0000000F" +
+            "00000000 03 FFFF00" +   // SAVE: 0-15
+            "00000001 03 FFFF81" +   // EXTEND_L0: 0-16, 23
+            "00000002 03 000081" +   // RESET_L0: 16, 23
+            "00000003 03 FFFF91" +   // EXTEND_L1: 0-16, 20, 23
+            "00000004 03 000081" +   // RESET_L1: 16, 23
+            "00000005 03 FFFFFF" +   // EXTEND_L2: all
+            "00000006 03 0000F1" +   // RESET_L2: 16, 20-23
+            "00000007 03 FFFF9F" +   // EXTEND_L3: 0-20, 23
+            "00000008 03 000081" +   // RESET_L3: 16, 23
+            "00000009 03 FFFF87" +   // EXTEND_L4: 0-18, 23
+            "0000000A 03 00007E" +   // RESET_L4: 17-22
+            "00000011 03 000081" +   // NO_INCREMENT: 16, 23
+            "00000012 03 00007E" +   // DRTM_RESET: 17-22
+            "00000013 03 000000" +   // POLICY
+            "00000014 03 000000"),   // AUTH
+            Cap(TpmCap.Properties, 0, 100));
+    }
+
+    [Fact]
+    public void PcrPropertiesPage()
+    {
+        Assert.Equal(Hex("01 00000007 00000001 0000000A 03 00007E"), Cap(TpmCap.Properties, 0x0A, 1));
+        Assert.Equal(Hex("01 00000007 00000001 00000011 03 000081"), Cap(TpmCap.Properties, 0x0B, 1));
+        Assert.Equal(Hex("00 00000007 00000000"), Cap(TpmCap.Properties, 0x15, 1));
+    }
+
+    // ---- TPM_CAP_ECC_CURVES, AUTH_POLICIES, ACT -----------------------------------------------
+
+    [Fact]
+    public void NoEccCurvesYet() =>
+        Assert.Equal(Hex("00 00000008 00000000"), Cap(TpmCap.EccCurves, 0, 100));
+
+    [Fact]
+    public void AuthPoliciesOfTheHierarchiesAreEmpty()
+    {
+        Assert.Equal(Hex("00 00000009 00000004 40000001 0010 4000000A 0010 4000000B 0010 4000000C 0010"),
+            Cap(TpmCap.AuthPolicies, 0x40000000, 100));
+        Assert.Equal(Hex("01 00000009 00000001 4000000A 0010"), Cap(TpmCap.AuthPolicies, 0x40000002, 1));
+        Assert.Equal(Hex("00 00000009 00000001 4000000C 0010"), Cap(TpmCap.AuthPolicies, 0x4000000C, 1));
+    }
+
+    [Fact]
+    public void AuthPoliciesOfAnotherHandleTypeIsValueAtP2() =>
+        Assert.Equal("80010000000A000002C4", Run(_tpm, TpmCc.GetCapability, "00000009 80000000 00000001"));
+
+    [Fact]
+    public void ActListIsEmpty()
+    {
+        Assert.Equal(Hex("00 0000000A 00000000"), Cap(TpmCap.Act, 0x40000110, 10));
+        Assert.Equal("80010000000A000002C4", Run(_tpm, TpmCc.GetCapability, "0000000A 40000001 00000001"));
+    }
+
+    static string Hex(string spaced) => spaced.Replace(" ", "");
+}
