@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using Ftpm.Crypto;
+using Ftpm.Ports;
+using Ftpm.Server;
+using Ftpm.Server.Mssim;
+using Ftpm.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Ftpm.Cli;
+
+/// <summary><c>ftpm serve</c>: one TPM, its state in a folder, served over the mssim protocol until Ctrl+C, SIGTERM or STOP.</summary>
+static class ServeCommand
+{
+    static readonly Option<int> Port = new("--port")
+    {
+        Description = "TPM command port (0 picks a free port)",
+        DefaultValueFactory = _ => MssimProtocol.DefaultCommandPort,
+    };
+
+    static readonly Option<int?> PlatformPort = new("--platform-port")
+    {
+        Description = "Platform port (default: command port + 1)",
+    };
+
+    static readonly Option<string?> State = new("--state")
+    {
+        Description = "State folder (default: ftpm under the user's local application data folder)",
+    };
+
+    static readonly Option<string> Address = new("--address")
+    {
+        Description = "Address to listen on",
+        DefaultValueFactory = _ => "127.0.0.1",
+    };
+
+    static readonly Option<LogLevel> Level = new("--log-level")
+    {
+        Description = "Trace, Debug, Information, Warning, Error, Critical or None",
+        DefaultValueFactory = _ => LogLevel.Information,
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Run a TPM simulator server (mssim protocol: tpm2-tss mssim TCTI, IBM TSS)")
+        {
+            Port, PlatformPort, State, Address, Level,
+        };
+        command.SetAction(RunAsync);
+        return command;
+    }
+
+    static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
+    {
+        if (!IPAddress.TryParse(parse.GetValue(Address), out var address))
+        {
+            Console.Error.WriteLine($"ftpm: --address {parse.GetValue(Address)} is not an IP address");
+            return 2;
+        }
+        int port = parse.GetValue(Port);
+        string stateDirectory = parse.GetValue(State) ?? DefaultStateDirectory();
+
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(parse.GetValue(Level))
+            .AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            }));
+
+        FileNvStore store;
+        try
+        {
+            store = new FileNvStore(stateDirectory);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"ftpm: {e.Message}");
+            return 1;
+        }
+        using (store)
+        {
+            var platform = new SoftwarePlatform();
+            var tpm = new Tpm(new TpmOptions
+            {
+                Crypto = new PlatformCrypto(),
+                Store = store,
+                Platform = platform,
+                Logger = loggerFactory.CreateLogger("Ftpm.Tpm"),
+            });
+            var options = new MssimServerOptions { Address = address, CommandPort = port, PlatformPort = parse.GetValue(PlatformPort) };
+            await using var server = new MssimServer(tpm, platform, options, loggerFactory.CreateLogger("Ftpm.Server.Mssim"));
+            try
+            {
+                server.Start();
+            }
+            catch (Exception e) when (e is AddressInUseException or System.Net.Sockets.SocketException)
+            {
+                Console.Error.WriteLine($"ftpm: {e.Message}");
+                return 1;
+            }
+            Console.WriteLine($"ftpm listening on {server.CommandEndPoint} (platform {server.PlatformEndPoint.Port}), state {store.Directory}");
+
+            // Ctrl+C and SIGTERM end the server. Like a power loss, the TPM gets no Shutdown.
+            // (System.CommandLine cancels its token on Ctrl+C; SIGTERM would otherwise end the process
+            // from ProcessExit without letting the server close its sockets and the store its lock.)
+            var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var onCancel = cancellation.Register(() => cancelled.TrySetResult());
+            using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            await Task.WhenAny(server.Stopped, cancelled.Task);
+            await server.StopAsync();
+
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                cancelled.TrySetResult();
+            }
+        }
+        return 0;
+    }
+
+    static string DefaultStateDirectory()
+    {
+        string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        if (string.IsNullOrEmpty(root)) root = Environment.CurrentDirectory;
+        return Path.Combine(root, "ftpm");
+    }
+}

@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Ftpm.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ftpm.Server.Mssim;
+
+/// <summary>
+/// Serves one <see cref="Tpm"/> over the Microsoft simulator protocol (tpm2-tss "mssim" TCTI, IBM TSS,
+/// TSS.MSR): a command port for TPM commands and a platform port for power, NV, physical presence and
+/// cancel signals. Clients may connect to both ports at once and come and go; all calls into the TPM are
+/// serialized, so commands run one at a time.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = new MssimServer(tpm, platform, new MssimServerOptions { CommandPort = 0 }, logger);
+/// server.Start();
+/// int port = server.CommandEndPoint.Port;
+/// </code>
+/// </example>
+public sealed class MssimServer : IAsyncDisposable
+{
+    readonly Tpm _tpm;
+    readonly SoftwarePlatform _platform;
+    readonly MssimServerOptions _options;
+    readonly ILogger _logger;
+    readonly Lock _tpmLock = new();
+    readonly CancellationTokenSource _stopping = new();
+    readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly ConcurrentDictionary<long, MssimConnection> _connections = new();
+    readonly List<Task> _acceptLoops = [];
+    Socket? _commandListener;
+    Socket? _platformListener;
+    long _nextConnectionId;
+    int _state; // 0 new, 1 started, 2 stopping
+    readonly CommandResponseSizes _sizes = new();
+
+    /// <param name="tpm">The TPM to serve; the server becomes its only caller.</param>
+    /// <param name="platform">The TPM's platform, whose flags the platform port sets.</param>
+    /// <param name="options">Address and ports; defaults to 127.0.0.1:2321 and 2322.</param>
+    /// <param name="logger">Connection and command log.</param>
+    public MssimServer(Tpm tpm, SoftwarePlatform platform, MssimServerOptions? options = null, ILogger? logger = null)
+    {
+        _tpm = tpm;
+        _platform = platform;
+        _options = options ?? new MssimServerOptions();
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The command port's bound address and port (valid after <see cref="Start"/>; the real port when 0 was asked).</summary>
+    public IPEndPoint CommandEndPoint { get; private set; } = new(IPAddress.None, 0);
+
+    /// <summary>The platform port's bound address and port (valid after <see cref="Start"/>).</summary>
+    public IPEndPoint PlatformEndPoint { get; private set; } = new(IPAddress.None, 0);
+
+    /// <summary>Completes when the server has stopped: after <see cref="StopAsync"/> or a client's STOP.</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Binds both listeners and starts accepting connections.</summary>
+    /// <exception cref="AddressInUseException">A port is taken.</exception>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            throw new InvalidOperationException("the server was already started");
+        try
+        {
+            _commandListener = Bind(_options.Address, _options.CommandPort);
+            _platformListener = Bind(_options.Address, _options.EffectivePlatformPort);
+        }
+        catch
+        {
+            _commandListener?.Dispose();
+            _platformListener?.Dispose();
+            _state = 2;
+            _stopped.TrySetResult();
+            throw;
+        }
+        CommandEndPoint = (IPEndPoint)_commandListener.LocalEndPoint!;
+        PlatformEndPoint = (IPEndPoint)_platformListener.LocalEndPoint!;
+        MssimLog.Listening(_logger, MssimPort.Command, CommandEndPoint);
+        MssimLog.Listening(_logger, MssimPort.Platform, PlatformEndPoint);
+        _acceptLoops.Add(AcceptLoopAsync(_commandListener, MssimPort.Command));
+        _acceptLoops.Add(AcceptLoopAsync(_platformListener, MssimPort.Platform));
+    }
+
+    /// <summary>Stops accepting, closes every connection and waits for their tasks. Idempotent.
+    /// The TPM itself is left as it is (no power signal): stopping is like pulling the cable.</summary>
+    public async Task StopAsync()
+    {
+        int previous = Interlocked.Exchange(ref _state, 2);
+        if (previous == 2)
+        {
+            await _stopped.Task.ConfigureAwait(false);
+            return;
+        }
+        _stopping.Cancel();
+        _commandListener?.Dispose();
+        _platformListener?.Dispose();
+        foreach (var connection in _connections.Values) connection.Abort();
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        await Task.WhenAll(_connections.Values.Select(c => c.Completion)).ConfigureAwait(false);
+        MssimLog.Stopped(_logger);
+        _stopped.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    static Socket Bind(IPAddress address, int port)
+    {
+        var endPoint = new IPEndPoint(address, port);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            socket.Bind(endPoint);
+            socket.Listen(16);
+            return socket;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new AddressInUseException($"address {endPoint} is already in use", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    async Task AcceptLoopAsync(Socket listener, MssimPort port)
+    {
+        await Task.Yield();
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_stopping.IsCancellationRequested &&
+                e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return; // StopAsync closed the listener
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                continue; // the client gave up while waiting in the backlog
+            }
+            catch (SocketException e)
+            {
+                MssimLog.AcceptError(_logger, port, e);
+                continue;
+            }
+
+            socket.NoDelay = true;
+            long id = Interlocked.Increment(ref _nextConnectionId);
+            var connection = new MssimConnection(this, socket, id, port, _stopping.Token);
+            _connections[id] = connection;
+            if (_stopping.IsCancellationRequested) connection.Abort();
+            _ = connection.RunAsync().ContinueWith(
+                static (_, state) =>
+                {
+                    var (server, id) = ((MssimServer, long))state!;
+                    server._connections.TryRemove(id, out MssimConnection? _);
+                },
+                (this, id), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>A client sent STOP: stop in the background (the calling connection is one of those awaited).</summary>
+    internal void RequestStop(long connectionId)
+    {
+        MssimLog.StopRequested(_logger, connectionId);
+        _ = Task.Run(StopAsync);
+    }
+
+    /// <summary>Runs one TPM command; <paramref name="response"/> holds <see cref="TpmLimits.MaxResponseSize"/> bytes.</summary>
+    internal int Execute(byte locality, ReadOnlySpan<byte> command, Span<byte> response)
+    {
+        lock (_tpmLock)
+        {
+            int n = _tpm.Execute(locality, command, response);
+            _sizes.Record(command, response[..n]);
+            return n;
+        }
+    }
+
+    /// <summary>Runs one platform action on the TPM or its platform, serialized with commands.</summary>
+    internal void Signal(MssimCode code, ReadOnlySpan<byte> data = default)
+    {
+        // Cancel must reach a command that is running, so it does not wait for the lock.
+        switch (code)
+        {
+            case MssimCode.SignalCancelOn: _platform.Cancelled = true; return;
+            case MssimCode.SignalCancelOff: _platform.Cancelled = false; return;
+        }
+        lock (_tpmLock)
+        {
+            switch (code)
+            {
+                case MssimCode.SignalPowerOn:
+                    // tpm2-tss sends POWER_ON at every connection: while on it changes nothing.
+                    if (!_tpm.IsPoweredOn)
+                    {
+                        _platform.ResetTimer();
+                        _tpm.PowerOn();
+                    }
+                    break;
+                case MssimCode.SignalPowerOff: _tpm.PowerOff(); break;
+                case MssimCode.SignalReset:
+                    // _TPM_Init without a power cycle; ignored while off, as in the reference simulator.
+                    if (_tpm.IsPoweredOn)
+                    {
+                        _platform.Cancelled = false;
+                        _tpm.Reset();
+                    }
+                    break;
+                case MssimCode.SignalPhysPresOn: _platform.PhysicalPresence = true; break;
+                case MssimCode.SignalPhysPresOff: _platform.PhysicalPresence = false; break;
+                case MssimCode.SignalNvOn: _platform.NvAvailable = true; break;
+                case MssimCode.SignalNvOff: _platform.NvAvailable = false; break;
+                case MssimCode.SignalHashStart: _tpm.HashStart(); break;
+                case MssimCode.SignalHashData: _tpm.HashData(data); break;
+                case MssimCode.SignalHashEnd: _tpm.HashEnd(); break;
+                default: break; // accepted without effect: KEY_CACHE_*, RESTART, TEST_FAILURE_MODE, SET_FW_*
+            }
+        }
+    }
+
+    /// <summary>GET_COMMAND_RESPONSE_SIZES: the largest command and response seen since the last query, then reset.</summary>
+    internal void TakeCommandResponseSizes(Span<byte> destination)
+    {
+        lock (_tpmLock) _sizes.TakeInto(destination);
+    }
+
+    /// <summary>The reference simulator's CommandResponseSizes record (four u32 in host order, codes as on the wire).</summary>
+    sealed class CommandResponseSizes
+    {
+        uint _commandSize, _responseSize;
+        uint _commandCode, _responseCode; // raw wire bytes, as the reference copies them
+
+        public void Record(ReadOnlySpan<byte> command, ReadOnlySpan<byte> response)
+        {
+            if ((uint)command.Length > _commandSize)
+            {
+                _commandSize = (uint)command.Length;
+                _commandCode = command.Length >= 10 ? BitConverter.ToUInt32(command[6..10]) : 0;
+            }
+            if ((uint)response.Length > _responseSize)
+            {
+                _responseSize = (uint)response.Length;
+                _responseCode = response.Length >= 10 ? BitConverter.ToUInt32(response[6..10]) : 0;
+            }
+        }
+
+        public void TakeInto(Span<byte> destination)
+        {
+            BitConverter.TryWriteBytes(destination[0..], _commandSize);
+            BitConverter.TryWriteBytes(destination[4..], _commandCode);
+            BitConverter.TryWriteBytes(destination[8..], _responseSize);
+            BitConverter.TryWriteBytes(destination[12..], _responseCode);
+            _commandSize = _responseSize = _commandCode = _responseCode = 0;
+        }
+    }
+}
