@@ -78,6 +78,8 @@ public sealed partial class Tpm
             StorageProof = RandomBytes(64),
             EndorsementProof = RandomBytes(64),
             Manufactured = true,
+            // A new TPM starts as if after an orderly TPM2_Shutdown(CLEAR): Clock is safe.
+            OrderlyState = (ushort)TpmSu.Clear,
         };
         return p;
     }

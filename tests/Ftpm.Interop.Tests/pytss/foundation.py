@@ -27,9 +27,17 @@ assert bytes(values[0]) == expected, f"pcr 10: {bytes(values[0]).hex()} != {expe
 
 # PCR_Event returns every bank's digest
 event = esys.pcr_event(ESYS_TR.PCR11, b"event")
-algs = {int(d.hashAlg): bytes(d.digest.sha512)[: hashlib.new(n).digest_size]
-        for d, n in zip(event, ["sha1", "sha256", "sha384", "sha512"])}
-assert algs[int(TPM2_ALG.SHA256)] == hashlib.sha256(b"event").digest(), "pcr_event sha256"
+by_alg = {int(d.hashAlg): d for d in event}
+assert len(by_alg) == 4, "pcr_event returns four banks"
+assert bytes(by_alg[int(TPM2_ALG.SHA256)].digest.sha256) == hashlib.sha256(b"event").digest(), "pcr_event sha256"
+assert bytes(by_alg[int(TPM2_ALG.SHA1)].digest.sha1) == hashlib.sha1(b"event").digest(), "pcr_event sha1"
+_, _, values = esys.pcr_read("sha256:11")
+assert bytes(values[0]) == hashlib.sha256(bytes(32) + hashlib.sha256(b"event").digest()).digest(), "pcr 11"
+
+# PCR_Allocate through the platform hierarchy: effective at the next Startup(CLEAR)
+from tpm2_pytss.types import TPML_PCR_SELECTION
+ok, max_pcr, needed, available = esys.pcr_allocate(TPML_PCR_SELECTION.parse("sha1:all+sha256:all+sha384:all+sha512:all"), ESYS_TR.PLATFORM)
+assert ok and max_pcr == 24, "pcr_allocate"
 
 # Hash with a ticket from the owner hierarchy
 data = b"x" * 1000
@@ -47,7 +55,7 @@ assert bytes(result) == hashlib.sha256(b"a" * 1024 + b"b" * 1024 + b"c").digest(
 # Clock
 t = esys.read_clock()
 assert t.clockInfo.resetCount >= 1 and t.clockInfo.safe in (0, 1), "read_clock"
-esys.clock_set(ESYS_TR.OWNER, t.clockInfo.clock + 3_600_000)
+esys.clock_set(t.clockInfo.clock + 3_600_000, ESYS_TR.OWNER)
 t2 = esys.read_clock()
 assert t2.clockInfo.clock >= t.clockInfo.clock + 3_600_000, "clock_set"
 
