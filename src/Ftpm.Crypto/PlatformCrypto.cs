@@ -27,6 +27,16 @@ public sealed class PlatformCrypto : ICrypto
         _ => throw new CryptographicException($"hash {hashAlg} not implemented"),
     };
 
+    public IHashOperation HmacSetup(TpmAlgId hashAlg, ReadOnlySpan<byte> key) =>
+        new HashOperation(hashAlg, IncrementalHash.CreateHMAC(ToName(hashAlg), key));
+
+    public void Cipher(TpmAlgId alg, TpmAlgId mode, bool encrypt, ReadOnlySpan<byte> key, Span<byte> iv,
+        ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        if (alg != TpmAlgId.Aes) throw new CryptographicException($"cipher {alg} not implemented");
+        SymmetricCipher.Run(mode, encrypt, key, iv, input, output);
+    }
+
     internal static HashAlgorithmName ToName(TpmAlgId hashAlg) => hashAlg switch
     {
         TpmAlgId.Sha1 => HashAlgorithmName.SHA1,

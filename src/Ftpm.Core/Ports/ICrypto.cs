@@ -15,6 +15,16 @@ public interface ICrypto
 
     /// <summary>psa_mac_compute with HMAC: writes HMAC(key, data) under <paramref name="hashAlg"/>; returns its length.</summary>
     int Hmac(TpmAlgId hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac);
+
+    /// <summary>psa_mac_setup with HMAC: a multi-part HMAC (HMAC sequences, session HMACs over long data).</summary>
+    IHashOperation HmacSetup(TpmAlgId hashAlg, ReadOnlySpan<byte> key);
+
+    /// <summary>psa_cipher_encrypt/decrypt: a block cipher (<paramref name="alg"/> TPM_ALG_AES) in a TPM mode
+    /// (TPM_ALG_CFB, CBC, CTR, OFB, ECB). <paramref name="iv"/> holds the IV on entry and the chaining value
+    /// on return (TPM2_EncryptDecrypt's ivOut). CFB, CTR and OFB take any length; CBC and ECB a whole number
+    /// of blocks (the caller checks and answers TPM_RC_SIZE).</summary>
+    void Cipher(TpmAlgId alg, TpmAlgId mode, bool encrypt, ReadOnlySpan<byte> key, Span<byte> iv,
+        ReadOnlySpan<byte> input, Span<byte> output);
 }
 
 /// <summary>A multi-part hash (psa_hash_operation_t). Clone supports psa_hash_clone, needed to save a sequence's context.</summary>
