@@ -160,6 +160,21 @@ public sealed partial class Tpm
         };
     }
 
+    /// <summary>The Name of an entity (Part 1, 16): for PCRs, permanent handles and sessions the handle
+    /// itself (4 octets, big-endian); for objects and NV indices nameAlg || H(public area).</summary>
+    internal byte[] NameOf(uint handle) => KindOf(handle) switch
+    {
+        HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
+        _ => HandleName(handle),
+    };
+
+    internal static byte[] HandleName(uint handle)
+    {
+        var name = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(name, handle);
+        return name;
+    }
+
     /// <summary>The authValue of an entity (Part 1, 19.7).</summary>
     ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
     {
