@@ -18,7 +18,8 @@ internal static class CommandTable
         HashMac.Commands,
         ClockTimer.Commands,
         Context.Commands,
-        Capability.Commands);
+        Capability.Commands,
+        SessionCommands.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

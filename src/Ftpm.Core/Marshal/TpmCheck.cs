@@ -90,4 +90,34 @@ public static class TpmCheck
         if (allowNull && value == TpmAlgId.Null) return TpmRc.Success;
         return members.Contains(value) && ImplementedAlgorithms.IsImplemented(value) ? TpmRc.Success : error;
     }
+
+    // ---- Sessions and policies (issue 4) -------------------------------------------------------
+
+    /// <summary>TPM_SE (Part 2, 6.11): HMAC, POLICY or TRIAL, else TPM_RC_VALUE.</summary>
+    public static TpmRc SessionType(TpmSe value, bool allowNull) =>
+        value is TpmSe.Hmac or TpmSe.Policy or TpmSe.Trial ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_ALG_SYM (Part 2, 9.28): a block cipher sessions encrypt with (AES, through the crypto
+    /// port's AES-CFB) or XOR (+ NULL), else TPM_RC_SYMMETRIC.</summary>
+    public static TpmRc SymAlgorithm(TpmAlgId value, bool allowNull) =>
+        value is TpmAlgId.Aes or TpmAlgId.Xor || (allowNull && value == TpmAlgId.Null) ? TpmRc.Success : TpmRc.Symmetric;
+
+    /// <summary>TPMT_SYM_DEF of a session (Part 2, 11.1.6): XOR names an implemented hash (TPM_RC_HASH);
+    /// AES has a key size of 128 or 256 bits (TPMI_AES_KEY_BITS, TPM_RC_VALUE) and mode CFB, the only mode
+    /// of parameter encryption (Part 3, 11.1: TPM_RC_MODE). Checked once the structure is read.</summary>
+    public static TpmRc SymDef(TpmtSymDef value, bool allowNull)
+    {
+        switch (value.Algorithm)
+        {
+            case TpmAlgId.Null: return allowNull ? TpmRc.Success : TpmRc.Symmetric;
+            case TpmAlgId.Xor: return TpmAlgorithms.IsHash(value.KeyBits.Xor) ? TpmRc.Success : TpmRc.Hash;
+            case TpmAlgId.Aes:
+                if (value.KeyBits.Sym is not (128 or 256)) return TpmRc.Value;
+                return value.Mode.Sym == TpmAlgId.Cfb ? TpmRc.Success : TpmRc.Mode;
+            default: return TpmRc.Symmetric;
+        }
+    }
+
+    /// <summary>TPMI_YES_NO-like TPM_EO (Part 2, 6.8): a defined operation, else TPM_RC_VALUE.</summary>
+    public static TpmRc Eo(ushort value, bool allowNull) => value <= 0x000B ? TpmRc.Success : TpmRc.Value;
 }

@@ -63,7 +63,9 @@ public sealed partial class Tpm
             CommitNv();
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
+        _savedAuthState = snapshot.Records.TryGetValue(NvKeys.SavedAuthState, out var savedAuth) ? savedAuth : null;
         ClockInit();
+        AuthInit();
     }
 
     /// <summary>TPM_Manufacture: fresh seeds and proofs, everything else at its default.</summary>
@@ -129,8 +131,9 @@ public sealed partial class Tpm
     {
         (uint)TpmHt.Pcr when handle < TpmLimits.PcrCount => HandleKinds.Pcr,
         (uint)TpmHt.NvIndex => HandleKinds.NvIndex,
-        (uint)TpmHt.HmacSession => HandleKinds.HmacSession,
-        (uint)TpmHt.PolicySession => HandleKinds.PolicySession,
+        // HMAC_SESSION_FIRST..LAST and POLICY_SESSION_FIRST..LAST: MAX_ACTIVE_SESSIONS handles each.
+        (uint)TpmHt.HmacSession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.HmacSession,
+        (uint)TpmHt.PolicySession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.PolicySession,
         (uint)TpmHt.Transient => HandleKinds.Transient,
         (uint)TpmHt.Persistent => HandleKinds.Persistent,
         (uint)TpmHt.Permanent => (TpmRh)handle switch
@@ -156,6 +159,14 @@ public sealed partial class Tpm
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
             HandleKinds.Persistent or HandleKinds.NvIndex => TpmRc.Handle, // with the keys and NV issues
+            // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
+            // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
+            HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s
+                ? TpmRc.ReferenceH0 : s.Handle == handle ? TpmRc.Success : TpmRc.Handle,
+            // A disabled hierarchy is TPM_RC_HIERARCHY (TPM2_HierarchyControl).
+            HandleKinds.Owner => ShEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            HandleKinds.Endorsement => EhEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            HandleKinds.Platform => PhEnable ? TpmRc.Success : TpmRc.Hierarchy,
             _ => TpmRc.Success,
         };
     }
@@ -176,7 +187,7 @@ public sealed partial class Tpm
     }
 
     /// <summary>The authValue of an entity (Part 1, 19.7).</summary>
-    ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
+    internal ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Owner => _persistent.OwnerAuth,
         HandleKinds.Endorsement => _persistent.EndorsementAuth,
@@ -186,24 +197,9 @@ public sealed partial class Tpm
         _ => [],
     };
 
-    /// <summary>Checks one handle's authorization against its session (Part 1, 19.6). Only password
-    /// sessions exist yet; a wrong password is TPM_RC_AUTH_FAIL numbered with the session.</summary>
-    TpmRc Authorize(uint handle, AuthRole role, ref AuthSession session, int sessionNumber)
-    {
-        if (session.Handle != AuthArea.PasswordSession)
-            return TpmRc.AuthType.AtSession(sessionNumber);
-        // Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.
-        var expected = TrimTrailingZeros(AuthValueOf(handle));
-        var given = TrimTrailingZeros(session.Hmac.Span);
-        if (CryptographicOperations.FixedTimeEquals(expected, given)) return TpmRc.Success;
-        // An entity outside dictionary-attack protection answers TPM_RC_BAD_AUTH; a protected one
-        // TPM_RC_AUTH_FAIL (Part 1, 19.6.5 and 19.8).
-        return (IsDaExempt(handle) ? TpmRc.BadAuth : TpmRc.AuthFail).AtSession(sessionNumber);
-    }
-
     /// <summary>Entities outside dictionary-attack protection (Part 1, 19.8.4): PCRs, every permanent
     /// handle but TPM_RH_LOCKOUT, and objects with noDA (sequences are noDA).</summary>
-    bool IsDaExempt(uint handle) => KindOf(handle) switch
+    internal bool IsDaExempt(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
