@@ -85,3 +85,18 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         Assert.DoesNotContain("0x2000000", Tool("tpm2_getcap", "handles-saved-session"));
     }
 }
+
+/// <summary>tpm2-pytss (ESAPI) with encrypting and decrypting sessions, checked on the wire through a relay
+/// (pytss/sessions.py): the secrets never cross it in clear, and ESAPI still gets the right answers.</summary>
+public sealed class PytssSessionTests
+{
+    [Fact]
+    public void Esapi_parameter_encryption_hides_secrets_on_the_wire()
+    {
+        using var server = new FtpmServer();
+        Client.Tpm2Ok(server, "tpm2_startup", "-c");
+        var script = Path.Combine(AppContext.BaseDirectory, "pytss", "sessions.py");
+        var r = Client.Run("/usr/bin/python3", [script, server.Port.ToString()]);
+        Assert.True(r.ExitCode == 0 && r.Stdout.Contains("ok"), r.ToString());
+    }
+}

@@ -31,7 +31,8 @@ internal static class ParameterEncryption
     /// parameter area: its first two octets are the TPM2B size, which must fit in what follows.
     /// Codes (the reference's CryptParameterDecryption, numbered with the session by the caller):
     /// TPM_RC_INSUFFICIENT when the area cannot hold the size, TPM_RC_SIZE when the size runs past
-    /// the area or nothing follows it.
+    /// the area. An empty buffer that ends the area is accepted, as libtpms does (the reference
+    /// answers TPM_RC_SIZE there).
     /// </summary>
     public static TpmRc DecryptCommand(ICrypto crypto, Session session, ReadOnlySpan<byte> authValue,
         ReadOnlySpan<byte> nonceCaller, Span<byte> parameters)
@@ -39,7 +40,7 @@ internal static class ParameterEncryption
         if (parameters.Length < 2) return TpmRc.Insufficient;
         int size = BinaryPrimitives.ReadUInt16BigEndian(parameters);
         // CVE-2023-1017/1018: the size is the caller's; never touch an octet past the parameter area.
-        if (parameters.Length == 2 || size > parameters.Length - 2) return TpmRc.Size;
+        if (size > parameters.Length - 2) return TpmRc.Size;
         Apply(crypto, session, authValue, nonceCaller, session.NonceTpm, parameters.Slice(2, size), encrypt: false);
         return TpmRc.Success;
     }

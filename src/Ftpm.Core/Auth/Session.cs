@@ -96,7 +96,6 @@ internal sealed class Session
         IsPpRequired = false;
         CheckNvWritten = false;
         NvWrittenState = false;
-        IsAudit = false;
     }
 
     public void Wipe()

@@ -70,7 +70,9 @@ public sealed partial class Tpm
             if (rc != TpmRc.Success) return rc.AtSession(number);
         }
 
-        // Decrypt the first parameter last: every HMAC and cpHash is over the parameters as sent.
+        // Decrypt the first parameter last: every HMAC and cpHash is over the parameters as sent, and
+        // so is the audit digest computed after the command.
+        if (roles.Audit >= 0) _hashes.CpHash(_crypto, sessions[roles.Audit].Session!.AuthHash);
         if (roles.Decrypt >= 0)
         {
             ref var s = ref sessions[roles.Decrypt];

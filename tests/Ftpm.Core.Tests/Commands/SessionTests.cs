@@ -242,6 +242,17 @@ public class SessionTests
     }
 
     [Fact]
+    public void Decrypt_of_an_empty_buffer_that_ends_the_parameters_succeeds()
+    {
+        // As libtpms (checked against swtpm); the reference answers TPM_RC_SIZE here.
+        var host = new TpmTestHost();
+        var s = SessionClient.Start(host, sym: TpmAlgId.Xor, symBits: (ushort)TpmAlgId.Sha256);
+        byte[] parameters = [0, 0];
+        var cp = SessionClient.CpHash(s.AuthHash, TpmCc.StirRandom, [], parameters);
+        Assert.Equal(TpmRc.Success, host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.StirRandom, [], s.AuthCommand(cp, 0x21), parameters)).Rc);
+    }
+
+    [Fact]
     public void Audit_session_reports_exclusivity()
     {
         var host = new TpmTestHost();
