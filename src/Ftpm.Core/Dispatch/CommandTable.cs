@@ -19,7 +19,9 @@ internal static class CommandTable
         ClockTimer.Commands,
         Context.Commands,
         Capability.Commands,
-        SessionCommands.Commands);
+        SessionCommands.Commands,
+        Hierarchy.Commands,
+        DictionaryAttack.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

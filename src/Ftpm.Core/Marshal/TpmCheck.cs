@@ -120,4 +120,8 @@ public static class TpmCheck
 
     /// <summary>TPMI_YES_NO-like TPM_EO (Part 2, 6.8): a defined operation, else TPM_RC_VALUE.</summary>
     public static TpmRc Eo(ushort value, bool allowNull) => value <= 0x000B ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_RH_ENABLES (Part 2, 9.x): TPM_RH_OWNER, ENDORSEMENT, PLATFORM or PLATFORM_NV, else TPM_RC_VALUE.</summary>
+    public static TpmRc Enables(uint value, bool allowNull) =>
+        (TpmRh)value is TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform or TpmRh.PlatformNv ? TpmRc.Success : TpmRc.Value;
 }
