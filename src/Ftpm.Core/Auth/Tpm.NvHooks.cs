@@ -24,6 +24,9 @@ public sealed partial class Tpm
     /// <summary>TPMA_NV_NO_DA.</summary>
     bool NvIsDaExempt(uint handle) => true;
 
+    /// <summary>TPM_RH_PLATFORM for an index with TPMA_NV_PLATFORMCREATE, else TPM_RH_OWNER (tickets of PolicySecret).</summary>
+    uint NvHierarchy(uint handle) => (uint)TpmRh.Owner;
+
     /// <summary>TPMA_NV_WRITTEN, for TPM2_PolicyNvWritten's check at authorization.</summary>
     bool NvIsWritten(uint handle) => false;
 }

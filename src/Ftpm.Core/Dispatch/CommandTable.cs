@@ -21,7 +21,8 @@ internal static class CommandTable
         Capability.Commands,
         SessionCommands.Commands,
         Hierarchy.Commands,
-        DictionaryAttack.Commands);
+        DictionaryAttack.Commands,
+        EnhancedAuthorization.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

@@ -124,4 +124,12 @@ public static class TpmCheck
     /// <summary>TPMI_RH_ENABLES (Part 2, 9.x): TPM_RH_OWNER, ENDORSEMENT, PLATFORM or PLATFORM_NV, else TPM_RC_VALUE.</summary>
     public static TpmRc Enables(uint value, bool allowNull) =>
         (TpmRh)value is TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform or TpmRh.PlatformNv ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMT_TK_AUTH's tag: TPM_ST_AUTH_SECRET or TPM_ST_AUTH_SIGNED, else TPM_RC_TAG.</summary>
+    public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
+        value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : TpmRc.Tag;
+
+    /// <summary>TPMT_TK_VERIFIED's tag: TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
+    public static TpmRc VerifiedTicketTag(TpmSt value, bool allowNull) =>
+        value == TpmSt.Verified ? TpmRc.Success : TpmRc.Tag;
 }

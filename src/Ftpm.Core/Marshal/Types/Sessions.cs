@@ -12,3 +12,23 @@ public partial struct TpmtSymDef
     [Selector(nameof(Algorithm))] public TpmuSymKeyBits KeyBits;
     [Selector(nameof(Algorithm))] public TpmuSymMode Mode;
 }
+
+/// <summary>TPMT_TK_AUTH (Part 2, 10.7.5): proof that an authorization (PolicySecret, PolicySigned) was
+/// given, for TPM2_PolicyTicket. The tag is TPM_ST_AUTH_SECRET or TPM_ST_AUTH_SIGNED, else TPM_RC_TAG.</summary>
+[TpmStruct("TPMT_TK_AUTH")]
+public partial struct TpmtTkAuth
+{
+    [Check(nameof(TpmCheck.AuthTicketTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
+}
+
+/// <summary>TPMT_TK_VERIFIED (Part 2, 10.7.3): proof that the TPM verified a signature over a digest
+/// with a key (TPM2_VerifySignature), for TPM2_PolicyAuthorize. The tag is TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
+[TpmStruct("TPMT_TK_VERIFIED")]
+public partial struct TpmtTkVerified
+{
+    [Check(nameof(TpmCheck.VerifiedTicketTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
+}
