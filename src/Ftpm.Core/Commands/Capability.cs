@@ -132,7 +132,7 @@ internal static partial class Capability
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
 
-    enum HandleList { None, Empty, Pcr, Transient, Permanent }
+    enum HandleList { None, Empty, Pcr, Transient, Permanent, NvIndex }
 
     /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
     /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
@@ -141,7 +141,8 @@ internal static partial class Capability
         TpmHt.Pcr => HandleList.Pcr,
         TpmHt.Transient => HandleList.Transient,
         TpmHt.Permanent => HandleList.Permanent,
-        TpmHt.NvIndex or TpmHt.Persistent or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
+        TpmHt.NvIndex => HandleList.NvIndex,
+        TpmHt.Persistent or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
         _ => HandleList.None,
     };
 
@@ -167,6 +168,13 @@ internal static partial class Capability
                 foreach (uint handle in tpm.Objects.Handles())
                 {
                     if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.NvIndex:
+                foreach (uint handle in tpm.Nv.Handles(first))
+                {
                     if (!list.TryAdd(MaxCapHandles)) break;
                     w.WriteUInt32(handle);
                 }
@@ -265,8 +273,8 @@ internal static partial class Capability
     const uint MaxLoadedSessions = 3;
     const uint MaxActiveSessions = 64;
     const uint ContextGapMax = 0xFFFF;           // 16-bit context slots
-    const uint MaxNvIndexSize = 2048;
-    const uint MaxNvBufferSize = 1024;
+    const uint MaxNvIndexSize = NvIndices.MaxIndexSize;
+    const uint MaxNvBufferSize = NvIndices.MaxBufferSize;
     const uint MaxOrderlyCount = 255;            // ORDERLY_BITS 8
     const uint MaxContextSize = 2168;            // the reference's MAX_CONTEXT_SIZE: until ContextSave exists
     const uint PsFamilyIndicator = 1;            // PC Client
@@ -330,7 +338,7 @@ internal static partial class Capability
             // previous shutdown type, which Startup does not keep yet.
             TpmPt.StartupClear => (uint)(TpmaStartupClear.PhEnable | TpmaStartupClear.ShEnable
                 | TpmaStartupClear.EhEnable | TpmaStartupClear.PhEnableNv),
-            TpmPt.HrNvIndex => 0,
+            TpmPt.HrNvIndex => (uint)tpm.Nv.Count,
             TpmPt.HrLoaded => 0,                                       // loaded sessions
             TpmPt.HrLoadedAvail => MaxLoadedSessions,
             TpmPt.HrActive => 0,
@@ -338,8 +346,8 @@ internal static partial class Capability
             TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
             TpmPt.HrPersistent => 0,
             TpmPt.HrPersistentAvail => MinEvictObjects,
-            TpmPt.NvCounters => 0,
-            TpmPt.NvCountersAvail => 0,
+            TpmPt.NvCounters => (uint)tpm.Nv.CounterCount,
+            TpmPt.NvCountersAvail => (uint)tpm.Nv.CountersAvailable,
             TpmPt.AlgorithmSet => 0,
             TpmPt.LoadedCurves => (uint)ImplementedAlgorithms.EccCurves.Length,
             // Dictionary-attack state arrives with the DA issue: these are its defaults.

@@ -18,7 +18,8 @@ internal static class CommandTable
         HashMac.Commands,
         ClockTimer.Commands,
         Context.Commands,
-        Capability.Commands);
+        Capability.Commands,
+        NvStorage.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

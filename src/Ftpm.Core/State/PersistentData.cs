@@ -46,9 +46,14 @@ internal sealed class PersistentData
     /// <summary>Set once the seeds and proofs exist (TPM_Manufacture).</summary>
     public bool Manufactured;
 
+    /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
+    /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
+    /// by issue 5; a record written before it reads as 0.</summary>
+    public ulong NvMaxCounter;
+
     public byte[] Serialize()
     {
-        var buffer = new byte[1024];
+        var buffer = new byte[2048]; // seeds, auths, policies and proofs alone can reach 1040 octets
         var w = new TpmWriter(buffer);
         w.WriteUInt32(Magic);
         w.WriteUInt16(Version);
@@ -71,6 +76,7 @@ internal sealed class PersistentData
         w.WriteSized(StorageProof);
         w.WriteSized(EndorsementProof);
         w.WriteUInt8(Manufactured ? (byte)1 : (byte)0);
+        w.WriteUInt64(NvMaxCounter);
         return w.Written.ToArray();
     }
 
@@ -101,6 +107,7 @@ internal sealed class PersistentData
         p.EndorsementProof = ReadArray(ref r);
         Check(r.ReadUInt8(out byte manufactured));
         p.Manufactured = manufactured != 0;
+        if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
         return p;
     }
 

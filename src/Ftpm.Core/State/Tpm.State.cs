@@ -22,6 +22,11 @@ public sealed partial class Tpm
     internal Drbg Random = null!;
     internal readonly LoadedObjects Objects = new();
 
+    // ---- NV indices (issue 5) ----
+    /// <summary>The NV index table (Part 1, 31), loaded from NV at _TPM_Init.</summary>
+    internal readonly NvIndices Nv = new();
+    // ---- end NV indices ----
+
     /// <summary>platformAuth and platformPolicy: volatile, empty after every Startup(CLEAR) (Part 1, 13.5).</summary>
     internal byte[] PlatformAuth = [];
 
@@ -63,6 +68,7 @@ public sealed partial class Tpm
             CommitNv();
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
+        Nv.Load(snapshot.Records); // NV indices (issue 5)
         ClockInit();
     }
 
@@ -155,7 +161,8 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent or HandleKinds.NvIndex => TpmRc.Handle, // with the keys and NV issues
+            HandleKinds.Persistent => TpmRc.Handle, // with the keys issue
+            HandleKinds.NvIndex => Nv.CheckHandle(handle),
             _ => TpmRc.Success,
         };
     }
@@ -165,6 +172,7 @@ public sealed partial class Tpm
     internal byte[] NameOf(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
+        HandleKinds.NvIndex => Nv.NameOf(_crypto, handle) ?? HandleName(handle),
         _ => HandleName(handle),
     };
 
@@ -183,6 +191,7 @@ public sealed partial class Tpm
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
+        HandleKinds.NvIndex => Nv.AuthValueOf(handle),
         _ => [],
     };
 
@@ -207,6 +216,7 @@ public sealed partial class Tpm
     {
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
+        HandleKinds.NvIndex => Nv.IsDaExempt(handle),
         _ => true,
     };
 
