@@ -192,8 +192,10 @@ internal static partial class NvStorage
         if (p.Data.Length > index.DataSize - p.Offset) return TpmRc.NvRange;
         if (index.Attributes.Has(TpmaNv.WriteAll) && p.Data.Length < index.DataSize) return TpmRc.NvRange;
 
-        // State update: the first write of an index clears it, so no old bytes show around a partial write.
-        if (!index.IsWritten) Array.Clear(index.Data);
+        // State update: the first write of an index erases it, so no old bytes show around a partial
+        // write. The erased value is implementation-dependent; like the reference (and swtpm) it is
+        // 0xFF (erased flash) for an index in NV and 0 for an orderly one in RAM.
+        if (!index.IsWritten) Array.Fill(index.Data, index.IsOrderly ? (byte)0 : (byte)0xFF);
         p.Data.Span.CopyTo(index.Data.AsSpan(p.Offset));
         index.Attributes |= TpmaNv.Written;
         tpm.Nv.Update(tpm, index, dataOnly: true);

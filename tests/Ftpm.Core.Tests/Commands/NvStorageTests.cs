@@ -253,14 +253,18 @@ public class NvStorageTests
     // ---- NV_Write and NV_Read ------------------------------------------------------------------
 
     [Fact]
-    public void Write_then_read_round_trips_and_a_first_partial_write_zeroes_the_rest()
+    public void Write_then_read_round_trips_and_a_first_partial_write_erases_the_rest()
     {
         var host = new TpmTestHost();
         DefineOk(host, Idx, OwnerRw, 16);
+        DefineOk(host, Idx + 1, OwnerRw | TpmaNv.Orderly, 4);
         Assert.Equal(TpmRc.Success, Write(host, Idx, [1, 2, 3], 4).Rc);
-        Assert.Equal(new byte[] { 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, ReadOk(host, Idx, 16));
+        // Erased NV reads as 0xFF (as the reference and swtpm); erased orderly RAM as 0.
+        Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, ReadOk(host, Idx, 16));
+        Assert.Equal(TpmRc.Success, Write(host, Idx + 1, [7], 1).Rc);
+        Assert.Equal(new byte[] { 0, 7, 0, 0 }, ReadOk(host, Idx + 1, 4));
         Assert.Equal(TpmRc.Success, Write(host, Idx, [9], 15).Rc);
-        Assert.Equal(new byte[] { 2, 3, 0 }, ReadOk(host, Idx, 3, 5));
+        Assert.Equal(new byte[] { 2, 3, 0xFF }, ReadOk(host, Idx, 3, 5));
         Assert.Equal(new byte[] { 9 }, ReadOk(host, Idx, 1, 15));
         Assert.Empty(ReadOk(host, Idx, 0, 16));
     }
