@@ -19,7 +19,8 @@ internal static class CommandTable
         ClockTimer.Commands,
         Context.Commands,
         Capability.Commands,
-        SessionCommands.Commands);
+        SessionCommands.Commands,
+        NvStorage.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

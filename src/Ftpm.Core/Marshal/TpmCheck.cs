@@ -120,4 +120,18 @@ public static class TpmCheck
 
     /// <summary>TPMI_YES_NO-like TPM_EO (Part 2, 6.8): a defined operation, else TPM_RC_VALUE.</summary>
     public static TpmRc Eo(ushort value, bool allowNull) => value <= 0x000B ? TpmRc.Success : TpmRc.Value;
+
+    // ---- NV indices (Part 2, 13) ------------------------------------------------------------
+
+    /// <summary>TPMI_RH_NV_LEGACY_INDEX (Part 2, 9.9): NV_INDEX_FIRST..NV_INDEX_LAST (TPM_HT_NV_INDEX), else TPM_RC_VALUE.</summary>
+    public static TpmRc NvIndexHandle(uint value, bool allowNull) =>
+        value >> 24 == (uint)TpmHt.NvIndex ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMA_NV (Part 2, 13.4): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc NvAttributes(TpmaNv value, bool allowNull) =>
+        (value & TpmaNv.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
+
+    /// <summary>TPMS_NV_PUBLIC dataSize (Part 2, 13.5): at most MAX_NV_INDEX_SIZE, else TPM_RC_SIZE.</summary>
+    public static TpmRc NvDataSize(ushort value, bool allowNull) =>
+        value <= State.NvIndices.MaxIndexSize ? TpmRc.Success : TpmRc.Size;
 }

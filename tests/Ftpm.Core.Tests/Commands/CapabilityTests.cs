@@ -111,9 +111,11 @@ public class CapabilityTests
     [Fact]
     public void CommandsGiveTpmaCc()
     {
-        // ClockSet (0x128): nv, one handle. Then PCR_Allocate (0x12B).
-        Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0, 1));
-        Assert.Equal(Hex("01 00000002 00000001 0240012B"), Cap(TpmCap.Commands, 0x129, 1));
+        // NV_UndefineSpaceSpecial (0x11F), the lowest code: nv, two handles.
+        Assert.Equal(Hex("01 00000002 00000001 0440011F"), Cap(TpmCap.Commands, 0, 1));
+        // ClockSet (0x128): nv, one handle. Then NV_DefineSpace (0x12A).
+        Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0x128, 1));
+        Assert.Equal(Hex("01 00000002 00000001 0240012A"), Cap(TpmCap.Commands, 0x129, 1));
         // EventSequenceComplete: flushed, two handles; HashSequenceStart: rHandle.
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
