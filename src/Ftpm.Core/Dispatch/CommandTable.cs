@@ -18,7 +18,10 @@ internal static class CommandTable
         HashMac.Commands,
         ClockTimer.Commands,
         Context.Commands,
-        Capability.Commands);
+        Capability.Commands,
+        // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
+        Primary.Commands,
+        ObjectCommands.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

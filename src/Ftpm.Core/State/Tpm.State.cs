@@ -155,7 +155,8 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent or HandleKinds.NvIndex => TpmRc.Handle, // with the keys and NV issues
+            HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
+            HandleKinds.NvIndex => TpmRc.Handle, // with the NV issue
             _ => TpmRc.Success,
         };
     }
@@ -165,6 +166,7 @@ public sealed partial class Tpm
     internal byte[] NameOf(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.Name ?? HandleName(handle),
         _ => HandleName(handle),
     };
 
@@ -183,6 +185,7 @@ public sealed partial class Tpm
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
+        HandleKinds.Persistent => KeyOf(handle)!.AuthValue,
         _ => [],
     };
 
@@ -207,6 +210,7 @@ public sealed partial class Tpm
     {
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
+        HandleKinds.Persistent => KeyOf(handle)?.NoDa ?? true,
         _ => true,
     };
 
