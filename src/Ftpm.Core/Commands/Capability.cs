@@ -132,7 +132,7 @@ internal static partial class Capability
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
 
-    enum HandleList { None, Empty, Pcr, Transient, Permanent }
+    enum HandleList { None, Empty, Pcr, Transient, Permanent, Persistent }
 
     /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
     /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
@@ -141,7 +141,8 @@ internal static partial class Capability
         TpmHt.Pcr => HandleList.Pcr,
         TpmHt.Transient => HandleList.Transient,
         TpmHt.Permanent => HandleList.Permanent,
-        TpmHt.NvIndex or TpmHt.Persistent or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
+        TpmHt.Persistent => HandleList.Persistent,
+        TpmHt.NvIndex or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
         _ => HandleList.None,
     };
 
@@ -165,6 +166,14 @@ internal static partial class Capability
                 break;
             case HandleList.Transient:
                 foreach (uint handle in tpm.Objects.Handles())
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.Persistent:
+                foreach (uint handle in tpm.Persistents.Handles(tpm))
                 {
                     if (handle < first) continue;
                     if (!list.TryAdd(MaxCapHandles)) break;
@@ -336,8 +345,8 @@ internal static partial class Capability
             TpmPt.HrActive => 0,
             TpmPt.HrActiveAvail => MaxActiveSessions,
             TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
-            TpmPt.HrPersistent => 0,
-            TpmPt.HrPersistentAvail => MinEvictObjects,
+            TpmPt.HrPersistent => (uint)tpm.Persistents.Count(tpm),
+            TpmPt.HrPersistentAvail => (uint)(State.PersistentObjects.Capacity - tpm.Persistents.Count(tpm)),
             TpmPt.NvCounters => 0,
             TpmPt.NvCountersAvail => 0,
             TpmPt.AlgorithmSet => 0,

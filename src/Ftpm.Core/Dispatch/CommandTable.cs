@@ -21,7 +21,8 @@ internal static class CommandTable
         Capability.Commands,
         // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
         Primary.Commands,
-        ObjectCommands.Commands);
+        ObjectCommands.Commands,
+        Signing.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

@@ -129,8 +129,9 @@ public class CapabilityTests
     [Fact]
     public void CommandsGiveTpmaCc()
     {
-        // ClockSet (0x128): nv, one handle. Then PCR_Allocate (0x12B).
-        Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0, 1));
+        // EvictControl (0x120): nv, two handles. ClockSet (0x128): nv, one handle. Then PCR_Allocate (0x12B).
+        Assert.Equal(Hex("01 00000002 00000001 04400120"), Cap(TpmCap.Commands, 0, 1));
+        Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0x121, 1));
         Assert.Equal(Hex("01 00000002 00000001 0240012B"), Cap(TpmCap.Commands, 0x129, 1));
         // EventSequenceComplete: flushed, two handles; HashSequenceStart: rHandle.
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));

@@ -85,10 +85,24 @@ open(os.path.join(work, "msg"), "wb").write(message)
 subprocess.run(["openssl", "dgst", "-sha256", "-verify", pem, "-signature", os.path.join(work, "ecc.sig"),
                 os.path.join(work, "msg")], check=True, capture_output=True)
 
+# VerifySignature gives a TPMT_TK_VERIFIED; a wrong digest is TPM_RC_SIGNATURE (parameter 2).
+verified = esys.verify_signature(key, digest, sig)
+assert verified.tag == TPM2_ST.VERIFIED and verified.hierarchy == TPM2_RH.OWNER and len(bytes(verified.digest)) == 32
+expect_rc(TPM2_RC.SIGNATURE + TPM2_RC.P + TPM2_RC.RC2, esys.verify_signature, key, hashlib.sha256(b"other").digest(), sig)
+
 # A wrong password is TPM_RC_AUTH_FAIL (session 1): the key is DA-protected.
 esys.tr_set_auth(key, b"wrong")
 expect_rc(TPM2_RC.AUTH_FAIL + TPM2_RC.S + TPM2_RC.RC1, esys.sign, key, digest, scheme, ticket)
 esys.flush_context(key)
+
+# A restricted signing key signs only digests the TPM hashed: it needs a hash-check ticket.
+priv, pub, _, _, _ = esys.create(srk, sensitive(), TPM2B_PUBLIC.parse("ecc256:ecdsa-sha256:null", objectAttributes=SIGNING | TPMA_OBJECT.RESTRICTED))
+ak = esys.load(srk, priv, pub)
+expect_rc(TPM2_RC.TICKET + TPM2_RC.P + TPM2_RC.RC3, esys.sign, ak, digest, scheme, ticket)
+hashed, hash_ticket = esys.hash(message, TPM2_ALG.SHA256, ESYS_TR.OWNER)
+sig = esys.sign(ak, hashed, scheme, hash_ticket)
+esys.verify_signature(ak, hashed, sig)
+esys.flush_context(ak)
 
 # Seal and unseal (KEYEDHASH sealed data).
 SEAL = TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.NODA
