@@ -132,7 +132,7 @@ internal static partial class Capability
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
 
-    enum HandleList { None, Empty, Pcr, Transient, Permanent, LoadedSession, SavedSession, NvIndex }
+    enum HandleList { None, Empty, Pcr, Transient, Permanent, Persistent, LoadedSession, SavedSession, NvIndex }
 
     /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
     /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
@@ -145,7 +145,7 @@ internal static partial class Capability
         TpmHt.HmacSession => HandleList.LoadedSession,
         TpmHt.PolicySession => HandleList.SavedSession,
         TpmHt.NvIndex => HandleList.NvIndex,
-        TpmHt.Persistent => HandleList.Empty,
+        TpmHt.Persistent => HandleList.Persistent,
         _ => HandleList.None,
     };
 
@@ -169,6 +169,14 @@ internal static partial class Capability
                 break;
             case HandleList.Transient:
                 foreach (uint handle in tpm.Objects.Handles())
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.Persistent:
+                foreach (uint handle in tpm.Persistents.Handles(tpm))
                 {
                     if (handle < first) continue;
                     if (!list.TryAdd(MaxCapHandles)) break;
@@ -354,8 +362,8 @@ internal static partial class Capability
             TpmPt.HrActive => (uint)tpm.Sessions.ActiveCount,
             TpmPt.HrActiveAvail => MaxActiveSessions - (uint)tpm.Sessions.ActiveCount,
             TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
-            TpmPt.HrPersistent => 0,
-            TpmPt.HrPersistentAvail => MinEvictObjects,
+            TpmPt.HrPersistent => (uint)tpm.Persistents.Count(tpm),
+            TpmPt.HrPersistentAvail => (uint)(State.PersistentObjects.Capacity - tpm.Persistents.Count(tpm)),
             TpmPt.NvCounters => (uint)tpm.Nv.CounterCount,
             TpmPt.NvCountersAvail => (uint)tpm.Nv.CountersAvailable,
             TpmPt.AlgorithmSet => 0,

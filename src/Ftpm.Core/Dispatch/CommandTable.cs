@@ -20,7 +20,11 @@ internal static class CommandTable
         Context.Commands,
         Capability.Commands,
         SessionCommands.Commands,
-        NvStorage.Commands);
+        NvStorage.Commands,
+        // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
+        Primary.Commands,
+        ObjectCommands.Commands,
+        Signing.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

@@ -83,6 +83,17 @@ public static class TpmCheck
         return SymMode(value.Mode.Sym, allowNull: true);
     }
 
+    // ---- Objects and signatures (the keys issue) ------------------------------------------------
+
+    /// <summary>TPMA_OBJECT (Part 2, 8.3): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc ObjectAttributes(TpmaObject value, bool allowNull) =>
+        (value & TpmaObject.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
+
+    /// <summary>TPMI_ALG_SIG_SCHEME (Part 2, 11.2.1.3): an implemented signing scheme or HMAC (+ NULL), else TPM_RC_SCHEME.</summary>
+    public static TpmRc SigScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaPss, TpmAlgId.EcDsa, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr,
+            TpmAlgId.Hmac], TpmRc.Scheme, allowNull);
+
     /// <summary>A TPMI_ check: <paramref name="value"/> is one of <paramref name="members"/> (the type's
     /// list in Part 2) and implemented, or NULL where "+" allows it.</summary>
     static TpmRc OneOf(TpmAlgId value, ReadOnlySpan<TpmAlgId> members, TpmRc error, bool allowNull)

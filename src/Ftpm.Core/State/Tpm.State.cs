@@ -164,7 +164,7 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent => TpmRc.Handle, // with the keys issue
+            HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
             HandleKinds.NvIndex => Nv.CheckHandle(handle),
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
@@ -184,6 +184,7 @@ public sealed partial class Tpm
     {
         HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
         HandleKinds.NvIndex => Nv.NameOf(_crypto, handle) ?? HandleName(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.Name ?? HandleName(handle),
         _ => HandleName(handle),
     };
 
@@ -203,6 +204,7 @@ public sealed partial class Tpm
         HandleKinds.Platform => PlatformAuth,
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
         HandleKinds.NvIndex => Nv.AuthValueOf(handle),
+        HandleKinds.Persistent => KeyOf(handle)!.AuthValue,
         _ => [],
     };
 
@@ -213,6 +215,7 @@ public sealed partial class Tpm
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
         HandleKinds.NvIndex => Nv.IsDaExempt(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.NoDa ?? true,
         _ => true,
     };
 
