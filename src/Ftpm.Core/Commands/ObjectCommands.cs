@@ -151,9 +151,6 @@ internal static partial class ObjectCommands
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
-        // Part 1, 19.7: ADMIN role of an adminWithPolicy object needs a policy session. The dispatcher does
-        // not check object roles yet (issue 4), and only password sessions reach handlers today.
-        if (!key.IsAuthValueAvailable(AuthRole.Admin)) return TpmRc.AuthUnavailable;
         var parent = tpm.KeyOf(c.Handles[1]);
         if (parent is null || !parent.IsStorageParent) return TpmRc.Type.AtHandle(2);
         var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);

@@ -12,7 +12,7 @@ namespace Ftpm.State;
 /// the authPolicy, <see cref="Attributes"/> the TPMA_OBJECT, <see cref="IsAuthValueAvailable"/> tells
 /// whether a password/HMAC session may be used for a role (Part 1, 19.7).
 /// </summary>
-internal sealed class TpmKey : TpmObject
+internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
 {
     /// <summary>The marshaled TPMT_PUBLIC (owned; <see cref="Public"/>'s buffers point into it).</summary>
     public byte[] PublicArea { get; }
@@ -104,6 +104,11 @@ internal sealed class TpmKey : TpmObject
     public ReadOnlySpan<byte> AuthPolicy => Public.AuthPolicy.Span;
 
     public bool Has(TpmaObject attribute) => (Public.ObjectAttributes & attribute) == attribute;
+
+    // IObjectAuthorization: what the session engine asks of a key.
+    public bool UserWithAuth => Has(TpmaObject.UserWithAuth);
+    public bool AdminWithPolicy => Has(TpmaObject.AdminWithPolicy);
+    public bool PublicOnly => !HasSensitive;
 
     /// <summary>TPMA_OBJECT noDA: a wrong authValue does not count towards lockout.</summary>
     public override bool NoDa => Has(TpmaObject.NoDa);
