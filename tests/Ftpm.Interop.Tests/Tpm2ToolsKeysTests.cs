@@ -42,6 +42,12 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     [Fact]
     public void Objects_and_signing_through_pytss() => Pytss("keys_objects.py", _dir);
 
+    /// <summary>RSA_Encrypt/RSA_Decrypt (OAEP with and without label, RSAES, data openssl encrypted with
+    /// OAEP to the exported key; a wrong label is TPM_RC_VALUE), EncryptDecrypt2 (AES-CFB chained through
+    /// ivOut, AES-CBC), HMAC equal to Python's, ECDH_KeyGen and ECDH_ZGen agree.</summary>
+    [Fact]
+    public void Encryption_hmac_and_ecdh_through_pytss() => Pytss("keys_crypto.py", _dir);
+
     /// <summary>EvictControl, then a power loss: the persistent keys are still there (tpm2_getcap), their
     /// children load and sign; tpm2_readpublic exports PEM that openssl verifies an RSAPSS signature with;
     /// tpm2_verifysignature checks an ECDSA signature with a persistent key and writes a ticket.</summary>

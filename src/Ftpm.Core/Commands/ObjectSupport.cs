@@ -96,7 +96,8 @@ internal static class ObjectSupport
                 break;
             }
             case TpmAlgId.SymCipher:
-                if (sign || !decrypt) return TpmRc.Attributes.AtParameter(param);
+                // sign is "encrypt" for a SYMCIPHER key; a restricted one is a storage parent that only decrypts.
+                if ((!sign && !decrypt) || (restricted && sign)) return TpmRc.Attributes.AtParameter(param);
                 break;
         }
         return TpmRc.Success;

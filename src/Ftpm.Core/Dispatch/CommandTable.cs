@@ -24,7 +24,9 @@ internal static class CommandTable
         // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
         Primary.Commands,
         ObjectCommands.Commands,
-        Signing.Commands);
+        Signing.Commands,
+        Asymmetric.Commands,
+        Symmetric.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

@@ -94,6 +94,14 @@ public static class TpmCheck
         OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaPss, TpmAlgId.EcDsa, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr,
             TpmAlgId.Hmac], TpmRc.Scheme, allowNull);
 
+    /// <summary>TPMI_ALG_RSA_DECRYPT (Part 2, 11.2.4.3): RSAES or OAEP (+ NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc RsaDecrypt(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaEs, TpmAlgId.Oaep], TpmRc.Value, allowNull);
+
+    /// <summary>TPMI_ALG_CIPHER_MODE (Part 2, 9.31): an implemented encryption mode (+ NULL), else TPM_RC_MODE.</summary>
+    public static TpmRc CipherMode(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Ctr, TpmAlgId.Ofb, TpmAlgId.Cbc, TpmAlgId.Cfb, TpmAlgId.Ecb], TpmRc.Mode, allowNull);
+
     /// <summary>A TPMI_ check: <paramref name="value"/> is one of <paramref name="members"/> (the type's
     /// list in Part 2) and implemented, or NULL where "+" allows it.</summary>
     static TpmRc OneOf(TpmAlgId value, ReadOnlySpan<TpmAlgId> members, TpmRc error, bool allowNull)

@@ -139,7 +139,8 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        Assert.Equal(Hex("00 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 10));
+        // EncryptDecrypt2 (0x193): one handle; the last command.
+        Assert.Equal(Hex("00 00000002 00000002 0000018A 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]
