@@ -45,7 +45,11 @@ public sealed class FtpmServer : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException("ftpm serve exited: " + string.Join("\n", Log));
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();   // drains the redirected output into Log
+                throw new InvalidOperationException("ftpm serve exited: " + string.Join("\n", Log));
+            }
             try
             {
                 using var c = new TcpClient();

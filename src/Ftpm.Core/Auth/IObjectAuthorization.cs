@@ -19,8 +19,4 @@ internal interface IObjectAuthorization
     /// <summary>The object's authPolicy and the nameAlg it was computed with.</summary>
     ReadOnlySpan<byte> AuthPolicy { get; }
     TpmAlgId NameAlg { get; }
-
-    /// <summary>The hierarchy the object belongs to (TPM_RH_OWNER, ENDORSEMENT, PLATFORM or NULL): the
-    /// proof of tickets about it (TPM2_PolicySecret with the object as authHandle).</summary>
-    uint Hierarchy { get; }
 }

@@ -215,12 +215,15 @@ public sealed partial class Tpm
         if (role == AuthRole.Dup) return true;
         if (role == AuthRole.Admin)
         {
-            if (KindOf(handle) == HandleKinds.Transient && Objects.Get(handle) is var o)
-                return o is IObjectAuthorization a && a.AdminWithPolicy;
+            if (KindOf(handle) is HandleKinds.Transient or HandleKinds.Persistent)
+                return ObjectAuthorization(handle) is { AdminWithPolicy: true };
             return true;
         }
         return false;
     }
+
+    /// <summary>The authorization facts of a loaded or persistent key; null for a sequence.</summary>
+    IObjectAuthorization? ObjectAuthorization(uint handle) => KeyOf(handle);
 
     /// <summary>Whether the authValue may authorize this handle in this role (the reference's IsAuthValueAvailable).</summary>
     bool IsAuthValueAvailable(uint handle, TpmCc code, AuthRole role)
@@ -230,10 +233,10 @@ public sealed partial class Tpm
             case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout or HandleKinds.Null:
             case HandleKinds.Pcr:
                 return true;
-            case HandleKinds.Transient:
+            case HandleKinds.Transient or HandleKinds.Persistent:
                 // A sequence is always authorized by its authValue; a key by it when userWithAuth is set,
                 // or in the ADMIN role without adminWithPolicy, and never with only its public part loaded.
-                if (Objects.Get(handle) is not IObjectAuthorization o) return true;
+                if (ObjectAuthorization(handle) is not { } o) return true;
                 return !o.PublicOnly && (o.UserWithAuth || (role == AuthRole.Admin && !o.AdminWithPolicy));
             case HandleKinds.NvIndex:
                 return NvAuthValueAvailable(handle, code, role);
@@ -250,8 +253,8 @@ public sealed partial class Tpm
         {
             case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout:
                 return AuthPolicyOf(handle, out _).Length != 0;
-            case HandleKinds.Transient:
-                return Objects.Get(handle) is IObjectAuthorization o && !o.PublicOnly;
+            case HandleKinds.Transient or HandleKinds.Persistent:
+                return ObjectAuthorization(handle) is { PublicOnly: false };
             case HandleKinds.NvIndex:
                 return NvAuthPolicyAvailable(handle, code, role);
             default:
@@ -268,7 +271,7 @@ public sealed partial class Tpm
             case HandleKinds.Endorsement: hashAlg = _persistent.EndorsementPolicyAlg; return _persistent.EndorsementPolicy.Span;
             case HandleKinds.Lockout: hashAlg = _persistent.LockoutPolicyAlg; return _persistent.LockoutPolicy.Span;
             case HandleKinds.Platform: hashAlg = PlatformPolicyAlg; return PlatformPolicy;
-            case HandleKinds.Transient when Objects.Get(handle) is IObjectAuthorization o:
+            case HandleKinds.Transient or HandleKinds.Persistent when ObjectAuthorization(handle) is { } o:
                 hashAlg = o.NameAlg; return o.AuthPolicy;
             case HandleKinds.NvIndex:
                 return NvAuthPolicy(handle, out hashAlg);

@@ -42,18 +42,18 @@ public sealed partial class Tpm
         return digest;
     }
 
-    /// <summary>TPMT_TK_VERIFIED digest (Part 2, 10.7.3): HMAC(proof, TPM_ST_VERIFIED || digest || keyName).
-    /// TPM2_VerifySignature (keys issue) must produce its tickets with this, for TPM2_PolicyAuthorize to
-    /// accept them.</summary>
-    internal byte[] ComputeVerifiedTicket(uint hierarchy, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> keyName)
+    /// <summary>TPMT_TK_VERIFIED digest (Part 2, 10.7.3): HMAC(proof, TPM_ST_VERIFIED || digest || keyName),
+    /// with the key's nameAlg as TPM2_VerifySignature makes it (Commands/Signing.cs); the nameAlg is the
+    /// first two octets of keyName, so TPM2_PolicyAuthorize can recompute it without the key.</summary>
+    internal byte[] ComputeVerifiedTicket(uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> keyName)
     {
-        using var h = _crypto.HmacSetup(ContextHash, ProofOf(hierarchy));
+        using var h = _crypto.HmacSetup(nameAlg, ProofOf(hierarchy));
         Span<byte> tag = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Verified);
         h.Update(tag);
         h.Update(digest);
         h.Update(keyName);
-        var result = new byte[TpmAlgorithms.DigestSize(ContextHash)];
+        var result = new byte[TpmAlgorithms.DigestSize(nameAlg)];
         h.Finish(result);
         return result;
     }
@@ -66,7 +66,7 @@ public sealed partial class Tpm
         HandleKinds.Platform => (uint)TpmRh.Platform,
         HandleKinds.Endorsement => (uint)TpmRh.Endorsement,
         HandleKinds.Null => (uint)TpmRh.Null,
-        HandleKinds.Transient => Objects.Get(handle) is IObjectAuthorization o ? o.Hierarchy : (uint)TpmRh.Null,
+        HandleKinds.Transient or HandleKinds.Persistent => KeyOf(handle) is { } key ? key.Hierarchy : (uint)TpmRh.Null,
         HandleKinds.NvIndex => NvHierarchy(handle),
         _ => (uint)TpmRh.Owner,
     };

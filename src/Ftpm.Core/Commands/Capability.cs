@@ -132,7 +132,7 @@ internal static partial class Capability
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
 
-    enum HandleList { None, Empty, Pcr, Transient, Permanent, LoadedSession, SavedSession }
+    enum HandleList { None, Empty, Pcr, Transient, Permanent, Persistent, LoadedSession, SavedSession, NvIndex }
 
     /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
     /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
@@ -144,7 +144,8 @@ internal static partial class Capability
         // TPM_HT_LOADED_SESSION (= HMAC_SESSION) and TPM_HT_SAVED_SESSION (= POLICY_SESSION), Part 2, 7.2.
         TpmHt.HmacSession => HandleList.LoadedSession,
         TpmHt.PolicySession => HandleList.SavedSession,
-        TpmHt.NvIndex or TpmHt.Persistent => HandleList.Empty,
+        TpmHt.NvIndex => HandleList.NvIndex,
+        TpmHt.Persistent => HandleList.Persistent,
         _ => HandleList.None,
     };
 
@@ -170,6 +171,21 @@ internal static partial class Capability
                 foreach (uint handle in tpm.Objects.Handles())
                 {
                     if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.Persistent:
+                foreach (uint handle in tpm.Persistents.Handles(tpm))
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.NvIndex:
+                foreach (uint handle in tpm.Nv.Handles(first))
+                {
                     if (!list.TryAdd(MaxCapHandles)) break;
                     w.WriteUInt32(handle);
                 }
@@ -280,8 +296,8 @@ internal static partial class Capability
     const uint MaxLoadedSessions = Auth.SessionTable.MaxLoaded;
     const uint MaxActiveSessions = Auth.SessionTable.MaxActive;
     const uint ContextGapMax = 0xFFFF;           // 16-bit context slots
-    const uint MaxNvIndexSize = 2048;
-    const uint MaxNvBufferSize = 1024;
+    const uint MaxNvIndexSize = NvIndices.MaxIndexSize;
+    const uint MaxNvBufferSize = NvIndices.MaxBufferSize;
     const uint MaxOrderlyCount = 255;            // ORDERLY_BITS 8
     const uint MaxContextSize = 2168;            // the reference's MAX_CONTEXT_SIZE: until ContextSave exists
     const uint PsFamilyIndicator = 1;            // PC Client
@@ -340,16 +356,16 @@ internal static partial class Capability
             TpmPt.Permanent => (uint)PermanentAttributes(tpm),
             // orderly needs the previous shutdown type, which Startup does not keep yet.
             TpmPt.StartupClear => (uint)StartupClearAttributes(tpm),
-            TpmPt.HrNvIndex => 0,
+            TpmPt.HrNvIndex => (uint)tpm.Nv.Count,
             TpmPt.HrLoaded => (uint)tpm.Sessions.LoadedCount,
             TpmPt.HrLoadedAvail => MaxLoadedSessions - (uint)tpm.Sessions.LoadedCount,
             TpmPt.HrActive => (uint)tpm.Sessions.ActiveCount,
             TpmPt.HrActiveAvail => MaxActiveSessions - (uint)tpm.Sessions.ActiveCount,
             TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
-            TpmPt.HrPersistent => 0,
-            TpmPt.HrPersistentAvail => MinEvictObjects,
-            TpmPt.NvCounters => 0,
-            TpmPt.NvCountersAvail => 0,
+            TpmPt.HrPersistent => (uint)tpm.Persistents.Count(tpm),
+            TpmPt.HrPersistentAvail => (uint)(State.PersistentObjects.Capacity - tpm.Persistents.Count(tpm)),
+            TpmPt.NvCounters => (uint)tpm.Nv.CounterCount,
+            TpmPt.NvCountersAvail => (uint)tpm.Nv.CountersAvailable,
             TpmPt.AlgorithmSet => 0,
             TpmPt.LoadedCurves => (uint)ImplementedAlgorithms.EccCurves.Length,
             // Dictionary-attack state (Part 1, 19.8).

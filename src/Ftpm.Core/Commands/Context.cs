@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using Ftpm.Dispatch;
 using Ftpm.Marshal;
+using Ftpm.State;
 
 namespace Ftpm.Commands;
 
@@ -17,6 +19,11 @@ internal static partial class Context
         },
         new(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
         new(TpmCc.FlushContext, FlushContext) { NoSessions = true },
+        new(TpmCc.EvictControl, EvictControl)
+        {
+            Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
+            WritesNv = true,
+        },
     ];
 
     /// <summary>MAX_CONTEXT_SIZE: the largest contextBlob (TPM_PT_MAX_SESSION_CONTEXT, _OBJECT_CONTEXT).</summary>
@@ -118,5 +125,50 @@ internal static partial class Context
             default:
                 return TpmRc.Value.AtParameter(1);
         }
+    }
+
+    [TpmParameters]
+    internal partial struct EvictControlIn
+    {
+        /// <summary>TPMI_DH_PERSISTENT.</summary>
+        public uint PersistentHandle;
+    }
+
+    /// <summary>
+    /// TPM2_EvictControl (Part 3, 28.5): makes a transient object persistent at persistentHandle, or
+    /// removes a persistent object. Codes: TPM_RC_VALUE (P1) for a handle that is no persistent handle;
+    /// TPM_RC_RANGE (P1) for a handle outside the authorizing hierarchy's range (owner 0x81000000-
+    /// 0x817FFFFF, platform 0x81800000-0x81FFFFFF); TPM_RC_HANDLE (P1) when removing with a handle other
+    /// than the object's; TPM_RC_ATTRIBUTES (H2) for a sequence, a public-only or stClear object;
+    /// TPM_RC_HIERARCHY (H2) for an object of another hierarchy; TPM_RC_NV_DEFINED when the handle is
+    /// taken; TPM_RC_NV_SPACE when <see cref="PersistentObjects.Capacity"/> objects exist.
+    /// </summary>
+    static TpmRc EvictControl(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out EvictControlIn p);
+        if (rc != TpmRc.Success) return rc;
+        uint auth = c.Handles[0];
+        uint objectHandle = c.Handles[1];
+        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(1);
+        bool ownerRange = p.PersistentHandle < PersistentObjects.PlatformFirst;
+        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(1);
+
+        var key = tpm.KeyOf(objectHandle);
+        if (key is null || !key.HasSensitive || key.Has(TpmaObject.StClear)) return TpmRc.Attributes.AtHandle(2);
+        bool ownerObject = key.Hierarchy is (uint)TpmRh.Owner or (uint)TpmRh.Endorsement;
+        if (auth == (uint)TpmRh.Owner ? !ownerObject : key.Hierarchy != (uint)TpmRh.Platform) return TpmRc.Hierarchy.AtHandle(2);
+
+        if (Tpm.KindOf(objectHandle) == HandleKinds.Persistent)
+        {
+            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(1);
+            tpm.Persistents.Remove(tpm, objectHandle);
+            return TpmRc.Success;
+        }
+        if (tpm.Persistents.Contains(tpm, p.PersistentHandle)) return TpmRc.NvDefined;
+        if (tpm.Persistents.Count(tpm) >= PersistentObjects.Capacity) return TpmRc.NvSpace;
+        var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
+        tpm.Persistents.Add(tpm, p.PersistentHandle, key, sensitive);
+        CryptographicOperations.ZeroMemory(sensitive);
+        return TpmRc.Success;
     }
 }

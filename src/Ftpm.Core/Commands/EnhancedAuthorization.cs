@@ -518,6 +518,8 @@ internal static partial class EnhancedAuthorization
     {
         var rc = c.ReadParameters(out PolicyAuthorizeIn p);
         if (rc != TpmRc.Success) return rc;
+        // TPMT_TK_VERIFIED's tag must be TPM_ST_VERIFIED: TPM_RC_TAG at its unmarshal, before any other check.
+        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(4);
         var session = SessionOf(tpm, ref c, 0);
         var keySign = p.KeySign.Span;
         // A keySign too short to name a hash: libtpms answers TPM_RC_HASH (the reference TPM_RC_SIZE).
@@ -535,8 +537,8 @@ internal static partial class EnhancedAuthorization
                 h.Update(p.PolicyRef.Span);
                 h.Finish(aHash);
             }
-            var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, aHash, keySign);
-            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Span)) return TpmRc.Value.AtParameter(4);
+            var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, hashAlg, aHash, keySign);
+            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(4);
         }
         Array.Clear(session.PolicyDigest);
         ContextUpdate(tpm, session, TpmCc.PolicyAuthorize, keySign, p.PolicyRef.Span, [], 0);

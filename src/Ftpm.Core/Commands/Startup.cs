@@ -64,6 +64,9 @@ internal static partial class Startup
         // Sessions, hierarchy enables, platform policy and DA (issue 4).
         tpm.AuthStartup(resume: p.StartupType == TpmSu.State, restart: wasStateSaved && p.StartupType == TpmSu.Clear,
             previousShutdownWasOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
+        // NV indices (issue 5): locks, CLEAR_STCLEAR and orderly counters (Part 1, 31.4).
+        tpm.Nv.Startup(tpm, p.StartupType == TpmSu.State ? NvStartupType.Resume : wasStateSaved ? NvStartupType.Restart : NvStartupType.Reset,
+            previousShutdownOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
 
         // Until the next orderly Shutdown, a power loss is an unorderly shutdown.
         persistent.OrderlyState = PersistentData.NoOrderlyShutdown;
@@ -103,6 +106,7 @@ internal static partial class Startup
         {
             tpm.StageRecord(NvKeys.SavedState, null);
         }
+        tpm.Nv.Shutdown(tpm); // NV indices (issue 5): orderly indices' RAM data to NV
         persistent.OrderlyState = (ushort)p.ShutdownType;
         persistent.Clock = tpm.Clock;
         tpm.StagePersistent();

@@ -22,7 +22,14 @@ internal static class CommandTable
         SessionCommands.Commands,
         Hierarchy.Commands,
         DictionaryAttack.Commands,
-        EnhancedAuthorization.Commands);
+        EnhancedAuthorization.Commands,
+        NvStorage.Commands,
+        // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
+        Primary.Commands,
+        ObjectCommands.Commands,
+        Signing.Commands,
+        Asymmetric.Commands,
+        Symmetric.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

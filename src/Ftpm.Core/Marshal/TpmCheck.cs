@@ -83,6 +83,25 @@ public static class TpmCheck
         return SymMode(value.Mode.Sym, allowNull: true);
     }
 
+    // ---- Objects and signatures (the keys issue) ------------------------------------------------
+
+    /// <summary>TPMA_OBJECT (Part 2, 8.3): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc ObjectAttributes(TpmaObject value, bool allowNull) =>
+        (value & TpmaObject.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
+
+    /// <summary>TPMI_ALG_SIG_SCHEME (Part 2, 11.2.1.3): an implemented signing scheme or HMAC (+ NULL), else TPM_RC_SCHEME.</summary>
+    public static TpmRc SigScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaPss, TpmAlgId.EcDsa, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr,
+            TpmAlgId.Hmac], TpmRc.Scheme, allowNull);
+
+    /// <summary>TPMI_ALG_RSA_DECRYPT (Part 2, 11.2.4.3): RSAES or OAEP (+ NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc RsaDecrypt(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaEs, TpmAlgId.Oaep], TpmRc.Value, allowNull);
+
+    /// <summary>TPMI_ALG_CIPHER_MODE (Part 2, 9.31): an implemented encryption mode (+ NULL), else TPM_RC_MODE.</summary>
+    public static TpmRc CipherMode(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Ctr, TpmAlgId.Ofb, TpmAlgId.Cbc, TpmAlgId.Cfb, TpmAlgId.Ecb], TpmRc.Mode, allowNull);
+
     /// <summary>A TPMI_ check: <paramref name="value"/> is one of <paramref name="members"/> (the type's
     /// list in Part 2) and implemented, or NULL where "+" allows it.</summary>
     static TpmRc OneOf(TpmAlgId value, ReadOnlySpan<TpmAlgId> members, TpmRc error, bool allowNull)
@@ -129,7 +148,17 @@ public static class TpmCheck
     public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
         value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : TpmRc.Tag;
 
-    /// <summary>TPMT_TK_VERIFIED's tag: TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
-    public static TpmRc VerifiedTicketTag(TpmSt value, bool allowNull) =>
-        value == TpmSt.Verified ? TpmRc.Success : TpmRc.Tag;
+    // ---- NV indices (Part 2, 13) ------------------------------------------------------------
+
+    /// <summary>TPMI_RH_NV_LEGACY_INDEX (Part 2, 9.9): NV_INDEX_FIRST..NV_INDEX_LAST (TPM_HT_NV_INDEX), else TPM_RC_VALUE.</summary>
+    public static TpmRc NvIndexHandle(uint value, bool allowNull) =>
+        value >> 24 == (uint)TpmHt.NvIndex ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMA_NV (Part 2, 13.4): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc NvAttributes(TpmaNv value, bool allowNull) =>
+        (value & TpmaNv.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
+
+    /// <summary>TPMS_NV_PUBLIC dataSize (Part 2, 13.5): at most MAX_NV_INDEX_SIZE, else TPM_RC_SIZE.</summary>
+    public static TpmRc NvDataSize(ushort value, bool allowNull) =>
+        value <= State.NvIndices.MaxIndexSize ? TpmRc.Success : TpmRc.Size;
 }

@@ -62,9 +62,14 @@ internal sealed class PersistentData
     /// <summary>The hash algorithms of the hierarchy policies (TPM2_SetPrimaryPolicy); TPM_ALG_NULL with an empty policy.</summary>
     public TpmAlgId OwnerPolicyAlg = TpmAlgId.Null, EndorsementPolicyAlg = TpmAlgId.Null, LockoutPolicyAlg = TpmAlgId.Null;
 
+    /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
+    /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
+    /// by issue 5; a record written before it reads as 0.</summary>
+    public ulong NvMaxCounter;
+
     public byte[] Serialize()
     {
-        var buffer = new byte[1024];
+        var buffer = new byte[2048]; // seeds, auths, policies and proofs alone can reach 1040 octets
         var w = new TpmWriter(buffer);
         w.WriteUInt32(Magic);
         w.WriteUInt16(Version);
@@ -97,6 +102,7 @@ internal sealed class PersistentData
         w.WriteUInt16((ushort)OwnerPolicyAlg);
         w.WriteUInt16((ushort)EndorsementPolicyAlg);
         w.WriteUInt16((ushort)LockoutPolicyAlg);
+        w.WriteUInt64(NvMaxCounter);
         return w.Written.ToArray();
     }
 
@@ -145,6 +151,7 @@ internal sealed class PersistentData
             p.EndorsementPolicyAlg = (TpmAlgId)endorsementPolicyAlg;
             p.LockoutPolicyAlg = (TpmAlgId)lockoutPolicyAlg;
         }
+        if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
         return p;
     }
 

@@ -22,6 +22,11 @@ public sealed partial class Tpm
     internal Drbg Random = null!;
     internal readonly LoadedObjects Objects = new();
 
+    // ---- NV indices (issue 5) ----
+    /// <summary>The NV index table (Part 1, 31), loaded from NV at _TPM_Init.</summary>
+    internal readonly NvIndices Nv = new();
+    // ---- end NV indices ----
+
     /// <summary>platformAuth and platformPolicy: volatile, empty after every Startup(CLEAR) (Part 1, 13.5).</summary>
     internal byte[] PlatformAuth = [];
 
@@ -64,6 +69,7 @@ public sealed partial class Tpm
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
         _savedAuthState = snapshot.Records.TryGetValue(NvKeys.SavedAuthState, out var savedAuth) ? savedAuth : null;
+        Nv.Load(snapshot.Records); // NV indices (issue 5)
         ClockInit();
         AuthInit();
     }
@@ -158,7 +164,8 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent or HandleKinds.NvIndex => TpmRc.Handle, // with the keys and NV issues
+            HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
+            HandleKinds.NvIndex => Nv.CheckHandle(handle),
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
             HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s
@@ -176,6 +183,8 @@ public sealed partial class Tpm
     internal byte[] NameOf(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
+        HandleKinds.NvIndex => Nv.NameOf(_crypto, handle) ?? HandleName(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.Name ?? HandleName(handle),
         _ => HandleName(handle),
     };
 
@@ -194,6 +203,8 @@ public sealed partial class Tpm
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
+        HandleKinds.NvIndex => Nv.AuthValueOf(handle),
+        HandleKinds.Persistent => KeyOf(handle)!.AuthValue,
         _ => [],
     };
 
@@ -203,6 +214,8 @@ public sealed partial class Tpm
     {
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
+        HandleKinds.NvIndex => Nv.IsDaExempt(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.NoDa ?? true,
         _ => true,
     };
 

@@ -271,7 +271,7 @@ public class PolicyTests
         var policyRef = "v1"u8.ToArray();
         var keyName = Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Sha256), SHA256.HashData("some public key"u8));
         // The ticket TPM2_VerifySignature gives for keyName's signature over H(approvedPolicy || policyRef).
-        var ticket = host.Tpm.ComputeVerifiedTicket(Owner, H(approved, policyRef), keyName);
+        var ticket = host.Tpm.ComputeVerifiedTicket(Owner, TpmAlgId.Sha256, H(approved, policyRef), keyName);
         var authorized = H(H(Zero32, Cc(TpmCc.PolicyAuthorize), keyName), policyRef);
         SetOwnerPolicy(host, authorized);
 

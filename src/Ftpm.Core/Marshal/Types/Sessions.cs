@@ -22,13 +22,3 @@ public partial struct TpmtTkAuth
     [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
 }
-
-/// <summary>TPMT_TK_VERIFIED (Part 2, 10.7.3): proof that the TPM verified a signature over a digest
-/// with a key (TPM2_VerifySignature), for TPM2_PolicyAuthorize. The tag is TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
-[TpmStruct("TPMT_TK_VERIFIED")]
-public partial struct TpmtTkVerified
-{
-    [Check(nameof(TpmCheck.VerifiedTicketTag))] public TpmSt Tag;
-    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
-    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
-}

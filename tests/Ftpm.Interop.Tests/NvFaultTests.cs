@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Xunit.Abstractions;
+
+namespace Ftpm.Interop.Tests;
+
+/// <summary>
+/// Issue 5's fault proof: `ftpm serve` killed with SIGKILL (<see cref="FtpmServer.Kill"/>) at chosen
+/// and at random moments. Every acknowledged NV change must be there after a restart, the state must
+/// always load, and a damaged state file must be refused with a clear message.
+/// </summary>
+public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
+{
+    const string CounterA = "0x01500A01";   // ordinary counter: every increment is committed
+    const string CounterB = "0x01500A02";   // orderly counter: increments in RAM, jumps forward after a crash
+
+    readonly FtpmServer _server = new();
+
+    public void Dispose() => _server.Dispose();
+
+    static readonly Dictionary<string, string> Quiet = new() { ["TSS2_LOG"] = "all+none" };
+
+    static string Script => Path.Combine(AppContext.BaseDirectory, "pytss", "nvfault.py");
+
+    string Fault(params string[] args)
+    {
+        var r = Client.Run("/usr/bin/python3", [Script, _server.Tcti, .. args], Quiet);
+        Assert.True(r.ExitCode == 0, $"nvfault.py {string.Join(' ', args)}: {r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        return r.Stdout.Trim();
+    }
+
+    [Fact]
+    public void Kill_right_after_an_acknowledged_write_keeps_the_data()
+    {
+        var data = Convert.ToHexString(RandomNumberGenerator.GetBytes(64)).ToLowerInvariant();
+        Assert.Equal("ok", Fault("write", "0x01500B01", data));
+        _server.Restart();   // SIGKILL: no Shutdown, no flush beyond what the commit did
+        Assert.Equal(data, Fault("read", "0x01500B01", "64"));
+
+        var again = Convert.ToHexString(RandomNumberGenerator.GetBytes(64)).ToLowerInvariant();
+        Assert.Equal("ok", Fault("write", "0x01500B01", again));
+        _server.Restart();
+        Assert.Equal(again, Fault("read", "0x01500B01", "64"));
+    }
+
+    [Fact]
+    public void Kill_at_random_moments_while_counters_are_incremented_never_loses_an_acknowledged_value()
+    {
+        const int iterations = 15;
+        var random = new Random(Environment.TickCount);
+        ulong ackedA = 0, ackedB = 0;
+        int incrementsSeen = 0;
+        var clock = Stopwatch.StartNew();
+        Fault("counters", CounterA, CounterB);
+
+        for (int i = 0; i < iterations; i++)
+        {
+            var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { Script, _server.Tcti, "increment", CounterA, CounterB }) psi.ArgumentList.Add(arg);
+            psi.Environment["TSS2_LOG"] = "all+none";
+            using var client = Process.Start(psi)!;
+            _ = client.StandardError.ReadToEndAsync();
+            var lines = new List<string>();
+            var reader = new Thread(() =>
+            {
+                string? line;
+                while ((line = client.StandardOutput.ReadLine()) is not null) lock (lines) lines.Add(line);
+            });
+            reader.Start();
+            // Wait for the client to start incrementing, then kill the server at a random moment.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < deadline) { lock (lines) if (lines.Count > 0) break; Thread.Sleep(10); }
+            Thread.Sleep(random.Next(20, 400));
+            _server.Kill();
+            Assert.True(client.WaitForExit(20_000), "client did not notice the server going away");
+            reader.Join(5000);
+
+            lock (lines)
+            {
+                foreach (var line in lines)
+                {
+                    var parts = line.Split(' ');
+                    if (parts.Length != 2) continue;
+                    ulong v = ulong.Parse(parts[1]);
+                    incrementsSeen++;
+                    if (parts[0] == "A") ackedA = Math.Max(ackedA, v); else ackedB = Math.Max(ackedB, v);
+                }
+            }
+
+            // The state must load, and neither counter may be below what was acknowledged.
+            _server.Start();
+            var now = Fault("counters", CounterA, CounterB).Split(' ');
+            ulong a = ulong.Parse(now[1]), b = ulong.Parse(now[3]);
+            Assert.True(a >= ackedA, $"iteration {i}: counter A is {a}, {ackedA} was acknowledged");
+            Assert.True(b >= ackedB, $"iteration {i}: orderly counter B is {b}, {ackedB} was acknowledged");
+            ackedA = a;
+            ackedB = b;
+        }
+        output.WriteLine($"{iterations} kills in {clock.Elapsed.TotalSeconds:F1} s; {incrementsSeen} acknowledged increments; " +
+            $"counter A (committed each time) {ackedA}, orderly counter B {ackedB}");
+        Assert.True(incrementsSeen > iterations, $"only {incrementsSeen} increments in {iterations} runs");
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void A_flipped_byte_in_the_state_file_is_refused_with_a_clear_message()
+    {
+        Assert.Equal("ok", Fault("write", "0x01500B02", "00112233"));
+        _server.Kill();
+        var path = Path.Combine(_server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<InvalidOperationException>(() => _server.Start());
+        Assert.Contains("ftpm serve exited", e.Message);
+        Assert.Contains("corrupt", e.Message);
+        Assert.Contains(path, e.Message);
+    }
+}

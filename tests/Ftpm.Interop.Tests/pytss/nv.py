@@ -1,0 +1,168 @@
+"""Drives NV indices of a live TPM through tpm2-pytss (ESAPI, password sessions) and checks the results
+against values computed here. tpm2-tools 5.4 opens an HMAC session (TPM2_StartAuthSession) for every
+tpm2_nv* tool but tpm2_nvreadpublic; until ftpm has sessions, the same commands are proven here.
+Usage: python3 nv.py TCTI SCENARIO...  -- prints 'ok SCENARIO' for each; any failure raises."""
+import hashlib
+import sys
+
+from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
+from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_CAP, TPM2_NT, TPM2_SU, TPMA_NV
+from tpm2_pytss.types import TPM2B_NV_PUBLIC, TPMS_NV_PUBLIC
+
+OWNER_RW = TPMA_NV.OWNERREAD | TPMA_NV.OWNERWRITE
+
+
+def nt(t):
+    return t << TPMA_NV.TPM2_NT_SHIFT
+
+
+def public(handle, attributes, size, alg=TPM2_ALG.SHA256):
+    return TPM2B_NV_PUBLIC(nvPublic=TPMS_NV_PUBLIC(
+        nvIndex=handle, nameAlg=alg, attributes=attributes, dataSize=size))
+
+
+def rc_of(call):
+    """The response code a call fails with (0 when it succeeds)."""
+    try:
+        call()
+        return 0
+    except TSS2_Exception as e:
+        return int(e.rc) & 0xFFF
+
+
+def expect_rc(expected, call, what):
+    rc = rc_of(call)
+    assert rc == expected, f"{what}: rc {rc:#x}, expected {expected:#x}"
+
+
+def define(esys, handle, attributes, size, auth=b"", alg=TPM2_ALG.SHA256, hierarchy=ESYS_TR.OWNER):
+    return esys.nv_define_space(auth, public(handle, attributes, size, alg), auth_handle=hierarchy)
+
+
+def ordinary(esys):
+    h = define(esys, 0x01500001, OWNER_RW, 32)
+    _, name_before = esys.nv_read_public(h)
+    esys.nv_write(h, b"hello ftpm", 0, ESYS_TR.OWNER)
+    esys.nv_write(h, b"!", 10, ESYS_TR.OWNER)
+    assert bytes(esys.nv_read(h, 11, 0, ESYS_TR.OWNER)) == b"hello ftpm!", "nv_read"
+    pub, name = esys.nv_read_public(h)
+    assert pub.nvPublic.attributes & TPMA_NV.WRITTEN, "written"
+    assert pub.nvPublic.dataSize == 32, "dataSize"
+    assert bytes(name) != bytes(name_before), "the Name changes with TPMA_NV_WRITTEN"
+    # Name = nameAlg || SHA-256(TPMS_NV_PUBLIC)
+    assert bytes(name)[2:] == hashlib.sha256(pub.nvPublic.marshal()).digest(), "name"
+    esys.nv_undefine_space(h, ESYS_TR.OWNER)
+
+
+def counter(esys):
+    h = define(esys, 0x01500002, OWNER_RW | nt(TPM2_NT.COUNTER), 8)
+    expect_rc(0x14A, lambda: esys.nv_read(h, 8, 0, ESYS_TR.OWNER), "read of an unwritten counter")
+    for _ in range(3):
+        esys.nv_increment(h, ESYS_TR.OWNER)
+    value = int.from_bytes(bytes(esys.nv_read(h, 8, 0, ESYS_TR.OWNER)), "big")
+    assert value == 3, f"counter {value}"
+    expect_rc(0x082, lambda: esys.nv_write(h, bytes(8), 0, ESYS_TR.OWNER), "nv_write to a counter")
+
+
+def bits(esys):
+    h = define(esys, 0x01500003, OWNER_RW | nt(TPM2_NT.BITS), 8)
+    esys.nv_set_bits(h, 0x5, ESYS_TR.OWNER)
+    esys.nv_set_bits(h, 0x8000000000000010, ESYS_TR.OWNER)
+    value = int.from_bytes(bytes(esys.nv_read(h, 8, 0, ESYS_TR.OWNER)), "big")
+    assert value == 0x8000000000000015, f"bits {value:#x}"
+
+
+def extend(esys):
+    h = define(esys, 0x01500004, OWNER_RW | nt(TPM2_NT.EXTEND), 32)
+    esys.nv_extend(h, b"first", ESYS_TR.OWNER)
+    esys.nv_extend(h, b"second", ESYS_TR.OWNER)
+    expected = hashlib.sha256(hashlib.sha256(bytes(32) + b"first").digest() + b"second").digest()
+    assert bytes(esys.nv_read(h, 32, 0, ESYS_TR.OWNER)) == expected, "extend digest"
+
+
+def password(esys):
+    h = define(esys, 0x01500005, TPMA_NV.AUTHREAD | TPMA_NV.AUTHWRITE, 16, auth=b"secret")
+    esys.tr_set_auth(h, b"secret")
+    esys.nv_write(h, b"with its own pw", 0)
+    assert bytes(esys.nv_read(h, 15, 0)) == b"with its own pw", "read with the index password"
+    esys.tr_set_auth(h, b"wrong")
+    # TPM_RC_AUTH_FAIL for session 1 (the index is DA-protected)
+    expect_rc(0x98E, lambda: esys.nv_read(h, 15, 0), "wrong password")
+    expect_rc(0x98E, lambda: esys.nv_write(h, b"x", 0), "wrong password on write")
+    # The owner may not read it: no OWNERREAD
+    expect_rc(0x149, lambda: esys.nv_read(h, 1, 0, ESYS_TR.OWNER), "owner read without OWNERREAD")
+
+
+def writelock(esys):
+    h = define(esys, 0x01500006, OWNER_RW | TPMA_NV.WRITE_STCLEAR, 8)
+    esys.nv_write(h, b"before", 0, ESYS_TR.OWNER)
+    esys.nv_write_lock(h, ESYS_TR.OWNER)
+    expect_rc(0x148, lambda: esys.nv_write(h, b"after", 0, ESYS_TR.OWNER), "write after nv_write_lock")
+    assert bytes(esys.nv_read(h, 6, 0, ESYS_TR.OWNER)) == b"before", "data kept"
+    pub, _ = esys.nv_read_public(h)
+    assert pub.nvPublic.attributes & TPMA_NV.WRITELOCKED, "WRITELOCKED shows"
+
+
+def readlock(esys):
+    h = define(esys, 0x01500007, OWNER_RW | TPMA_NV.READ_STCLEAR, 8)
+    esys.nv_write(h, b"x", 0, ESYS_TR.OWNER)
+    esys.nv_read_lock(h, ESYS_TR.OWNER)
+    expect_rc(0x148, lambda: esys.nv_read(h, 1, 0, ESYS_TR.OWNER), "read after nv_read_lock")
+
+
+def globallock(esys):
+    h = define(esys, 0x01500008, OWNER_RW | TPMA_NV.GLOBALLOCK, 8)
+    esys.nv_global_write_lock(ESYS_TR.OWNER)
+    expect_rc(0x148, lambda: esys.nv_write(h, b"x", 0, ESYS_TR.OWNER), "write after global lock")
+
+
+def handles(esys):
+    defined = {0x01500011, 0x01500012, 0x01500013}
+    for h in sorted(defined):
+        define(esys, h, OWNER_RW, 4)
+    _, data = esys.get_capability(TPM2_CAP.HANDLES, 0x01000000, 64)
+    listed = {int(h) for h in data.data.handles}
+    assert defined <= listed, f"handles {listed}"
+
+
+def undefine(esys):
+    h = define(esys, 0x01500009, OWNER_RW, 8)
+    esys.nv_undefine_space(h, ESYS_TR.OWNER)
+    expect_rc(0x18B, lambda: esys.tr_from_tpmpublic(0x01500009), "undefined index is gone")
+
+
+def space(esys):
+    """2 KiB indices until TPM_RC_NV_SPACE; the TPM keeps serving and all can be undefined."""
+    defined = []
+    handle = 0x01600000
+    while True:
+        try:
+            defined.append(define(esys, handle, OWNER_RW, 2048))
+        except TSS2_Exception as e:
+            assert int(e.rc) & 0xFFF == 0x14B, f"rc {int(e.rc):#x} after {len(defined)} indices"
+            break
+        handle += 1
+        assert len(defined) < 1000, "no TPM_RC_NV_SPACE"
+    assert len(defined) >= 4, f"only {len(defined)} indices of 2 KiB fit"
+    assert len(bytes(esys.get_random(16))) == 16, "still serving"
+    esys.nv_write(defined[-1], b"z" * 1024, 1024, ESYS_TR.OWNER)
+    assert bytes(esys.nv_read(defined[-1], 4, 1024, ESYS_TR.OWNER)) == b"zzzz"
+    for h in defined:
+        esys.nv_undefine_space(h, ESYS_TR.OWNER)
+    define(esys, handle, OWNER_RW, 2048)
+    print(f"defined {len(defined)} indices of 2 KiB before TPM_RC_NV_SPACE")
+
+
+SCENARIOS = {f.__name__: f for f in
+             [ordinary, counter, bits, extend, password, writelock, readlock, globallock, handles, undefine, space]}
+
+if __name__ == "__main__":
+    esys = ESAPI(TCTILdr.parse(sys.argv[1]))
+    try:
+        esys.startup(TPM2_SU.CLEAR)
+    except TSS2_Exception:
+        pass  # already started (TPM_RC_INITIALIZE)
+    for name in sys.argv[2:]:
+        SCENARIOS[name](esys)
+        print("ok", name)
+    esys.close()
