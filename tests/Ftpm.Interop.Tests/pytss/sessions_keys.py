@@ -161,5 +161,31 @@ s = pcr_policy(TPM2_SE.POLICY)
 expect_rc(TPM2_RC.VALUE + TPM2_RC.P + TPM2_RC.RC4, esys.policy_authorize, s, approved, b"release-2", key_name, ticket)
 esys.flush_context(s)
 
+# ---- PolicySigned: the signer authorizes this session by signing H(nonceTPM || expiration || cpHashA || policyRef) ----
+s = esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY, AES128, TPM2_ALG.SHA256)
+nonce_tpm = bytes(esys.trsess_get_nonce_tpm(s))
+expiration = -30
+a_hash = hashlib.sha256(nonce_tpm + expiration.to_bytes(4, "big", signed=True) + policy_ref).digest()
+if external:
+    raw = signer.sign(a_hash, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+    auth = TPMT_SIGNATURE(sigAlg=TPM2_ALG.RSASSA, signature=TPMU_SIGNATURE(rsassa=TPMS_SIGNATURE_RSA(hash=TPM2_ALG.SHA256, sig=raw)))
+else:
+    auth = esys.sign(verifier, a_hash, TPMT_SIG_SCHEME(scheme=TPM2_ALG.NULL), null_ticket)
+timeout, signed_ticket = esys.policy_signed(verifier, s, nonce_tpm, b"", policy_ref, expiration, auth)
+signed_policy = hashlib.sha256(hashlib.sha256(bytes(32) + (0x160).to_bytes(4, "big") + key_name).digest() + policy_ref).digest()
+assert bytes(esys.policy_get_digest(s)) == signed_policy, "PolicySigned digest"
+assert timeout.size == 8 and signed_ticket.tag == TPM2_ST.AUTH_SIGNED
+esys.flush_context(s)
+# The ticket stands for the signature in another session (PolicyTicket), with the same digest.
+s = esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY, AES128, TPM2_ALG.SHA256)
+esys.policy_ticket(s, timeout, b"", policy_ref, key_name, signed_ticket)
+assert bytes(esys.policy_get_digest(s)) == signed_policy, "PolicyTicket digest"
+# A signature over something else: TPM_RC_SIGNATURE on the auth parameter (P5).
+other = esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY, AES128, TPM2_ALG.SHA256)
+expect_rc(TPM2_RC.SIGNATURE + TPM2_RC.P + TPM2_RC.RC5, esys.policy_signed, verifier, other,
+          bytes(esys.trsess_get_nonce_tpm(other)), b"", policy_ref, expiration, auth)
+esys.flush_context(other)
+esys.flush_context(s)
+
 esys.close()
-print("ok" if external else "ok (PolicyAuthorize signer made in the TPM: LoadExternal not implemented)")
+print("ok" if external else "ok (PolicyAuthorize and PolicySigned signer made in the TPM: LoadExternal not implemented)")
