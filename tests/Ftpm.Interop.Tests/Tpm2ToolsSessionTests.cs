@@ -234,6 +234,19 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
     }
 
     [Fact]
+    public void Setcommandauditstatus_counts_audit_digests()
+    {
+        Tool("tpm2_setcommandauditstatus", "-C", "o", "TPM2_CC_GetRandom");
+        // SetCommandCodeAuditStatus is itself audited: it started the digest (audit counter 1).
+        Assert.Equal(1u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_AUDIT_COUNTER_1"));
+        Tool("tpm2_getrandom", "8");
+        // A new audit hash starts a new digest at the next audited command: counter 2.
+        Tool("tpm2_setcommandauditstatus", "-C", "o", "-g", "sha384");
+        Tool("tpm2_getrandom", "8");
+        Assert.Equal(2u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_AUDIT_COUNTER_1"));
+    }
+
+    [Fact]
     public void Policy_session_handles_and_flush()
     {
         var session = PathOf("p.ctx");
