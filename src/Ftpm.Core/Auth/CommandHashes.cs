@@ -17,6 +17,9 @@ internal sealed class CommandHashes
     readonly bool[] _cpDone = new bool[TpmLimits.HashCount];
     readonly bool[] _rpDone = new bool[TpmLimits.HashCount];
     readonly byte[][] _names = new byte[3][];
+
+    /// <summary>Room for commandCode || Names || parameters, or responseCode || commandCode || parameters.</summary>
+    readonly byte[] _scratch = new byte[8 + 3 * (2 + TpmLimits.MaxDigestSize) + Math.Max(TpmLimits.MaxCommandSize, TpmLimits.MaxResponseSize)];
     int _nameCount;
     TpmCc _code;
     ReadOnlyMemory<byte> _parameters;
@@ -42,13 +45,18 @@ internal sealed class CommandHashes
         var digest = _cp.AsSpan(bank * TpmLimits.MaxDigestSize, size);
         if (!_cpDone[bank])
         {
-            using var h = crypto.HashSetup(hashAlg);
-            Span<byte> cc = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(cc, (uint)_code);
-            h.Update(cc);
-            for (int i = 0; i < _nameCount; i++) h.Update(_names[i]);
-            h.Update(_parameters.Span);
-            h.Finish(digest);
+            // One pass over a contiguous copy: one-shot hashing costs far less than a multi-part operation.
+            var input = _scratch.AsSpan();
+            BinaryPrimitives.WriteUInt32BigEndian(input, (uint)_code);
+            int at = 4;
+            for (int i = 0; i < _nameCount; i++)
+            {
+                _names[i].CopyTo(input[at..]);
+                at += _names[i].Length;
+            }
+            _parameters.Span.CopyTo(input[at..]);
+            at += _parameters.Length;
+            crypto.Hash(hashAlg, input[..at], digest);
             _cpDone[bank] = true;
         }
         return digest;
@@ -63,13 +71,11 @@ internal sealed class CommandHashes
         var digest = _rp.AsSpan(bank * TpmLimits.MaxDigestSize, size);
         if (!_rpDone[bank])
         {
-            using var h = crypto.HashSetup(hashAlg);
-            Span<byte> header = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt32BigEndian(header, (uint)TpmRc.Success);
-            BinaryPrimitives.WriteUInt32BigEndian(header[4..], (uint)_code);
-            h.Update(header);
-            h.Update(response);
-            h.Finish(digest);
+            var input = _scratch.AsSpan();
+            BinaryPrimitives.WriteUInt32BigEndian(input, (uint)TpmRc.Success);
+            BinaryPrimitives.WriteUInt32BigEndian(input[4..], (uint)_code);
+            response.CopyTo(input[8..]);
+            crypto.Hash(hashAlg, input[..(8 + response.Length)], digest);
             _rpDone[bank] = true;
         }
         return digest;

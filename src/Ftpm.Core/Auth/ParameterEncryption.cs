@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Ftpm.Crypto;
@@ -70,10 +71,12 @@ internal static class ParameterEncryption
             if (session.SymAlgorithm == TpmAlgId.Xor)
             {
                 // Part 1, 11.4.6.3: XOR with KDFa(hash, key, "XOR", nonceNewer, nonceOlder, bits).
-                byte[] mask = new byte[data.Length];
-                Kdf.KdfA(crypto, session.AuthHash, key, "XOR"u8, nonceNewer, nonceOlder, mask);
-                for (int i = 0; i < data.Length; i++) data[i] ^= mask[i];
-                CryptographicOperations.ZeroMemory(mask);
+                byte[] mask = ArrayPool<byte>.Shared.Rent(data.Length);
+                var m = mask.AsSpan(0, data.Length);
+                Kdf.KdfA(crypto, session.AuthHash, key, "XOR"u8, nonceNewer, nonceOlder, m);
+                for (int i = 0; i < data.Length; i++) data[i] ^= m[i];
+                CryptographicOperations.ZeroMemory(m);
+                ArrayPool<byte>.Shared.Return(mask);
             }
             else
             {
@@ -84,10 +87,12 @@ internal static class ParameterEncryption
                 Kdf.KdfA(crypto, session.AuthHash, key, "CFB"u8, nonceNewer, nonceOlder, material);
                 Span<byte> iv = stackalloc byte[BlockSize];
                 material[keyBytes..].CopyTo(iv);
-                byte[] output = new byte[data.Length];
-                crypto.Cipher(session.SymAlgorithm, TpmAlgId.Cfb, encrypt, material[..keyBytes], iv, data, output);
-                output.CopyTo(data);
-                CryptographicOperations.ZeroMemory(output);
+                byte[] output = ArrayPool<byte>.Shared.Rent(data.Length);
+                var o = output.AsSpan(0, data.Length);
+                crypto.Cipher(session.SymAlgorithm, TpmAlgId.Cfb, encrypt, material[..keyBytes], iv, data, o);
+                o.CopyTo(data);
+                CryptographicOperations.ZeroMemory(o);
+                ArrayPool<byte>.Shared.Return(output);
                 CryptographicOperations.ZeroMemory(material);
             }
         }

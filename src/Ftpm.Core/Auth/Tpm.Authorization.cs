@@ -173,18 +173,25 @@ public sealed partial class Tpm
                 if (roles.Encrypt >= 0 && roles.Encrypt != index && roles.Encrypt != roles.Decrypt)
                     nonceEncrypt = sessions[roles.Encrypt].Session!.NonceTpm;
             }
-            using var hmac = _crypto.HmacSetup(session.AuthHash, key[..keyLength]);
-            hmac.Update(_hashes.CpHash(_crypto, session.AuthHash));
-            hmac.Update(s.Nonce.Span);
-            hmac.Update(session.NonceTpm);
-            hmac.Update(nonceDecrypt);
-            hmac.Update(nonceEncrypt);
-            hmac.Update([(byte)s.Attributes]);
-            n = hmac.Finish(expected);
+            // HMAC input: cpHash || nonceCaller || nonceTPM || nonceDecrypt || nonceEncrypt || attributes.
+            Span<byte> input = stackalloc byte[5 * TpmLimits.MaxDigestSize + 1];
+            int at = Append(input, 0, _hashes.CpHash(_crypto, session.AuthHash));
+            at = Append(input, at, s.Nonce.Span);
+            at = Append(input, at, session.NonceTpm);
+            at = Append(input, at, nonceDecrypt);
+            at = Append(input, at, nonceEncrypt);
+            input[at++] = (byte)s.Attributes;
+            n = _crypto.Hmac(session.AuthHash, key[..keyLength], input[..at], expected);
         }
         CryptographicOperations.ZeroMemory(key);
         if (CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span)) return TpmRc.Success;
         return IncrementLockout(ref s);
+    }
+
+    static int Append(Span<byte> buffer, int at, ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(buffer[at..]);
+        return at + value.Length;
     }
 
     /// <summary>sessionKey || authValue (trailing zeros removed) when the session includes the entity's
@@ -315,6 +322,7 @@ public sealed partial class Tpm
 
         Span<byte> hmac = stackalloc byte[TpmLimits.MaxDigestSize];
         Span<byte> key = stackalloc byte[2 * TpmLimits.MaxDigestSize];
+        Span<byte> input = stackalloc byte[3 * TpmLimits.MaxDigestSize + 1];
         for (int n = 0; n < count; n++)
         {
             ref var s = ref sessions[n];
@@ -334,12 +342,12 @@ public sealed partial class Tpm
                 int keyLength = HmacKey(session, s.AssociatedHandle, key);
                 if (keyLength != 0 || !s.Hmac.IsEmpty)
                 {
-                    using var h = _crypto.HmacSetup(session.AuthHash, key[..keyLength]);
-                    h.Update(_hashes.RpHash(_crypto, session.AuthHash, responseParameters));
-                    h.Update(session.NonceTpm);
-                    h.Update(s.Nonce.Span);
-                    h.Update([(byte)s.Attributes]);
-                    length = h.Finish(hmac);
+                    // rpHash || nonceTPM || nonceCaller || attributes.
+                    int at = Append(input, 0, _hashes.RpHash(_crypto, session.AuthHash, responseParameters));
+                    at = Append(input, at, session.NonceTpm);
+                    at = Append(input, at, s.Nonce.Span);
+                    input[at++] = (byte)s.Attributes;
+                    length = _crypto.Hmac(session.AuthHash, key[..keyLength], input[..at], hmac);
                 }
             }
             w.WriteSized(session.NonceTpm);
