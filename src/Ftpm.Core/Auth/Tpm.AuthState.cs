@@ -4,10 +4,11 @@ using Ftpm.Ports;
 
 namespace Ftpm;
 
-// Authorization state that is not persistent (Part 1, 36 "Startup/Shutdown"): the session table and
-// the null proof and the command audit digest are "state reset" data, kept by Shutdown(STATE) for a TPM Restart or Resume and lost
-// at a TPM Reset; the hierarchy enables and the platform policy are "state clear" data, kept only for
-// a TPM Resume. Both go into one record of the NV store at Shutdown(STATE).
+// Authorization state that is not persistent (Part 1, 36 "Startup/Shutdown"): the session table, the
+// null proof and the command audit digest are "state reset" data, kept by Shutdown(STATE) for a TPM
+// Restart or Resume and lost at a TPM Reset; the hierarchy enables, the platform policy and the PCR
+// group authValue are "state clear" data, kept only for a TPM Resume. Both go into one record of the
+// NV store at Shutdown(STATE).
 public sealed partial class Tpm
 {
     /// <summary>TPMA_STARTUP_CLEAR phEnable, shEnable, ehEnable and phEnableNV (TPM2_HierarchyControl).</summary>
@@ -53,6 +54,8 @@ public sealed partial class Tpm
             State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
             // (A record from before command audit has no digest: it starts empty.)
             if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
+            byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
+            if (resume) PcrGroupAuth = pcrGroupAuth;
             if (resume)
             {
                 ShEnable = (enables & 1) != 0;
@@ -70,6 +73,7 @@ public sealed partial class Tpm
             PlatformAuth = [];
             PlatformPolicy = [];
             PlatformPolicyAlg = TpmAlgId.Null;
+            PcrGroupAuth = [];
         }
         DaStartup(previousShutdownWasOrderly);
         StagePersistent();
@@ -87,11 +91,12 @@ public sealed partial class Tpm
         w.WriteSized(PlatformPolicy);
         w.WriteUInt16((ushort)PlatformPolicyAlg);
         w.WriteSized(CommandAuditDigest);
+        w.WriteSized(PcrGroupAuth);
         StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
         CryptographicOperations.ZeroMemory(buffer);
     }
 
-    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 4 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
+    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
 
     /// <summary>The record Shutdown(STATE) wrote, read at _TPM_Init, consumed by the next Startup.</summary>
     byte[]? _savedAuthState;

@@ -230,7 +230,8 @@ public sealed partial class Tpm
                 return ObjectAuthorization(handle) is { AdminWithPolicy: true };
             return true;
         }
-        return false;
+        // A PCR of the policy group with a policy set needs it (Part 1, 17.x).
+        return KindOf(handle) == HandleKinds.Pcr && IsPcrInGroup(handle) && _persistent.PcrPolicyAlg != TpmAlgId.Null;
     }
 
     /// <summary>The authorization facts of a loaded or persistent key; null for a sequence.</summary>
@@ -268,6 +269,8 @@ public sealed partial class Tpm
                 return ObjectAuthorization(handle) is { PublicOnly: false };
             case HandleKinds.NvIndex:
                 return NvAuthPolicyAvailable(handle, code, role);
+            case HandleKinds.Pcr:
+                return IsPcrInGroup(handle);
             default:
                 return false;
         }
@@ -286,6 +289,8 @@ public sealed partial class Tpm
                 hashAlg = o.NameAlg; return o.AuthPolicy;
             case HandleKinds.NvIndex:
                 return NvAuthPolicy(handle, out hashAlg);
+            case HandleKinds.Pcr when IsPcrInGroup(handle):
+                hashAlg = _persistent.PcrPolicyAlg; return _persistent.PcrPolicy;
             default:
                 hashAlg = TpmAlgId.Null; return [];
         }

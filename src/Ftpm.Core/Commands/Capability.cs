@@ -455,7 +455,7 @@ internal static partial class Capability
                 TpmPtPcr.Save => a.StateSave,
                 TpmPtPcr.NoIncrement => a.NoIncrement,
                 TpmPtPcr.DrtmReset => (a.ResetLocalities & 0x10) != 0,  // reset by locality 4 / the H-CRTM
-                TpmPtPcr.Policy or TpmPtPcr.Auth => false,              // no PCR policy or auth groups
+                TpmPtPcr.Policy or TpmPtPcr.Auth => Tpm.IsPcrInGroup((uint)pcr),   // the one policy and authValue group
                 _ => ((extend ? a.ExtendLocalities : a.ResetLocalities) & (1 << locality)) != 0,
             };
             if (has) pcrs |= 1u << pcr;

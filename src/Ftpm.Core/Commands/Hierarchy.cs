@@ -122,7 +122,7 @@ internal static partial class Hierarchy
     }
 
     /// <summary>TPM2_ChangePPS (Part 3, 24.4): a new platform primary seed and platform proof; the platform
-    /// policy is removed and objects of the platform hierarchy are flushed.</summary>
+    /// policy and the PCR group policy are removed and objects of the platform hierarchy are flushed.</summary>
     static TpmRc ChangePps(Tpm tpm, ref CommandContext c)
     {
         var rc = c.NoParameters();
@@ -132,6 +132,8 @@ internal static partial class Hierarchy
         Replace(ref persistent.PlatformProof, tpm.RandomBytes(persistent.PlatformProof.Length));
         tpm.PlatformPolicy = [];
         tpm.PlatformPolicyAlg = TpmAlgId.Null;
+        persistent.PcrPolicy = [];
+        persistent.PcrPolicyAlg = TpmAlgId.Null;
         tpm.FlushHierarchyObjects((uint)TpmRh.Platform);
         tpm.FlushHierarchyNv((uint)TpmRh.Platform);
         tpm.StagePersistent();
@@ -187,6 +189,7 @@ internal static partial class Hierarchy
         tpm.ClockSetValue(0);
         persistent.ResetCount = 0;
         persistent.RestartCount = 0;
+        Replace(ref tpm.PcrGroupAuth, []);
         tpm.Pcrs.Changed(0);
         tpm.StagePersistent();
         return TpmRc.Success;

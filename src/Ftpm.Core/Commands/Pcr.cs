@@ -14,6 +14,9 @@ internal static partial class Pcr
         new(TpmCc.PcrRead, PcrRead),
         new(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
         new(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
+        // PCR authorization groups (issue 4).
+        new(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>Shared check of PCR_Extend/PCR_Event/PCR_Reset: the locality must be one the PCR's
@@ -187,6 +190,51 @@ internal static partial class Pcr
         if (!LocalityAllows(PcrBanks.AttributesOf(pcr).ResetLocalities, c.Locality)) return TpmRc.Locality;
         tpm.Pcrs.Reset(pcr);
         tpm.Pcrs.Changed(pcr);
+        return TpmRc.Success;
+    }
+
+    // ---- PCR authorization groups (Part 3, 22.6 and 22.7; issue 4) ----------------------------
+
+    [TpmParameters]
+    internal partial struct PcrSetAuthPolicyIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> AuthPolicy;
+        [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+        /// <summary>TPMI_DH_PCR: a PCR handle (a parameter of this command).</summary>
+        public uint PcrNum;
+    }
+
+    /// <summary>TPM2_PCR_SetAuthPolicy (Part 3, 22.6): the policy of the group pcrNum belongs to (platform
+    /// authorization). Codes: TPM_RC_SIZE (P1) for a policy that is not a digest of hashAlg; TPM_RC_VALUE
+    /// (P3) for a PCR in no policy group.</summary>
+    static TpmRc PcrSetAuthPolicy(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PcrSetAuthPolicyIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(1);
+        if (!Tpm.IsPcrInGroup(p.PcrNum)) return TpmRc.Value.AtParameter(3);
+        tpm.Persistent.PcrPolicy = p.AuthPolicy.ToArray();
+        tpm.Persistent.PcrPolicyAlg = p.HashAlg;
+        tpm.StagePersistent();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrSetAuthValueIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Auth;
+    }
+
+    /// <summary>TPM2_PCR_SetAuthValue (Part 3, 22.7): the authValue of the PCR's group until the next
+    /// Startup(CLEAR), trailing zeros removed. Codes: TPM_RC_VALUE (unnumbered, as the reference) for a PCR
+    /// in no authValue group.</summary>
+    static TpmRc PcrSetAuthValue(Tpm tpm, ref CommandContext c)
+    {
+        if (!Tpm.IsPcrInGroup(c.Handles[0])) return TpmRc.Value;
+        var rc = c.ReadParameters(out PcrSetAuthValueIn p);
+        if (rc != TpmRc.Success) return rc;
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(tpm.PcrGroupAuth);
+        tpm.PcrGroupAuth = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray();
         return TpmRc.Success;
     }
 }

@@ -68,6 +68,10 @@ internal sealed class PersistentData
     public ulong AuditCounter;
     public List<TpmCc> AuditCommands = [TpmCc.SetCommandCodeAuditStatus];
 
+    /// <summary>The authPolicy of the PCR policy group and its hash (TPM2_PCR_SetAuthPolicy).</summary>
+    public byte[] PcrPolicy = [];
+    public TpmAlgId PcrPolicyAlg = TpmAlgId.Null;
+
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
     /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
     /// by issue 5; a record written before it reads as 0.</summary>
@@ -114,6 +118,9 @@ internal sealed class PersistentData
         w.WriteUInt64(AuditCounter);
         w.WriteUInt16((ushort)AuditCommands.Count);
         foreach (var cc in AuditCommands) w.WriteUInt32((uint)cc);
+        // PCR policy group (issue 4)
+        w.WriteSized(PcrPolicy);
+        w.WriteUInt16((ushort)PcrPolicyAlg);
         return w.Written.ToArray();
     }
 
@@ -176,6 +183,13 @@ internal sealed class PersistentData
                 Check(r.ReadUInt32(out uint cc));
                 p.AuditCommands.Add((TpmCc)cc);
             }
+        }
+        // PCR policy group (issue 4)
+        if (r.HasData)
+        {
+            p.PcrPolicy = ReadArray(ref r);
+            Check(r.ReadUInt16(out ushort pcrPolicyAlg));
+            p.PcrPolicyAlg = (TpmAlgId)pcrPolicyAlg;
         }
         return p;
     }

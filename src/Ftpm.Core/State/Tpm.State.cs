@@ -202,6 +202,7 @@ public sealed partial class Tpm
         HandleKinds.Endorsement => _persistent.EndorsementAuth,
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
+        HandleKinds.Pcr => PcrAuthValueOf(handle),
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
         HandleKinds.NvIndex => Nv.AuthValueOf(handle),
         HandleKinds.Persistent => KeyOf(handle)!.AuthValue,

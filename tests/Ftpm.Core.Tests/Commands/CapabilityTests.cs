@@ -256,8 +256,8 @@ public class CapabilityTests
             "0000000A 03 00007E" +   // RESET_L4: 17-22
             "00000011 03 000081" +   // NO_INCREMENT: 16, 23
             "00000012 03 00007E" +   // DRTM_RESET: 17-22
-            "00000013 03 000000" +   // POLICY
-            "00000014 03 000000"),   // AUTH
+            "00000013 03 000070" +   // POLICY: the one policy group, 20-22
+            "00000014 03 000070"),   // AUTH: the one authValue group, 20-22
             Cap(TpmCap.Properties, 0, 100));
     }
 
