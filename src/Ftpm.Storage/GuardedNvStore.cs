@@ -321,6 +321,31 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         }
     }
 
+    /// <summary>The plain records of a state for display (`ftpm state show`), without the RPMB check: an
+    /// encrypted state is MAC-checked and decrypted with <paramref name="stateKey"/>; a state MACed with an
+    /// RPMB key only is returned as stored (unverified). Throws <see cref="StateRefusedException"/>.</summary>
+    public static IReadOnlyDictionary<uint, byte[]> ReadForDisplay(IReadOnlyDictionary<uint, byte[]> records, byte[]? stateKey, string name)
+    {
+        if (!records.TryGetValue(HeaderKey, out var header) || header.Length != HeaderSize)
+            return records;
+        uint flags = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8));
+        if ((flags & FlagEncrypted) == 0)
+            return new Dictionary<uint, byte[]>(records.Where(r => r.Key != HeaderKey));
+        if (stateKey is null)
+            throw new StateRefusedException($"{name} is encrypted at rest: give its key with --state-key FILE or FTPM_STATE_KEY to show its contents");
+        var (macKey, encryptionKey) = DeriveKeys(stateKey, null);
+        using var aes = new AesGcm(encryptionKey!, TagSize);
+        try
+        {
+            return Open(records, flags, macKey, aes, null, name, null).Item1;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(macKey);
+            CryptographicOperations.ZeroMemory(encryptionKey!);
+        }
+    }
+
     /// <summary>A read-only view of records (for <see cref="Verify"/>).</summary>
     sealed class SnapshotStore(IReadOnlyDictionary<uint, byte[]> records) : INvStore
     {

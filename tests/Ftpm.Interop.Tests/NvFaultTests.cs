@@ -144,6 +144,16 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
             var e = Assert.Throws<InvalidOperationException>(() => server.Start());
             Assert.Contains("older than its RPMB counter", e.Message);
             Assert.Contains("refusing it (rollback)", e.Message);
+
+            // `ftpm state verify` says the same without starting a server; `state show` still shows the old state.
+            var cli = Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+            var verify = Client.Run("dotnet", [cli, "state", "verify", server.StateDir, "--rpmb", rpmb]);
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Contains("older than its RPMB counter", verify.Stderr);
+            var show = Client.Run("dotnet", [cli, "state", "show", server.StateDir]);
+            Assert.True(show.ExitCode == 0, show.ToString());
+            Assert.Contains("0x01500C01  ordinary     4 octets  sha256  ownerwrite|ownerread|written", show.Stdout);
+            Assert.Contains("rollback-protected", show.Stdout);
         }
         finally
         {
