@@ -128,7 +128,16 @@ static class ServeCommand
                 Console.Error.WriteLine($"ftpm: {e.Message}");
                 return 1;
             }
-            Console.WriteLine($"ftpm listening on {server.CommandEndPoint} (platform {server.PlatformEndPoint.Port}), state {store.Directory}");
+            string protection = nv is GuardedNvStore
+                ? (key: parse.GetValue(StateKeyFile) is not null || Environment.GetEnvironmentVariable(StateKey.EnvironmentVariable) is { Length: > 0 }, rpmb) switch
+                {
+                    (true, { } r) => $"encrypted, rollback-protected by {r.Path} (counter {r.Counter})",
+                    (true, null) => "encrypted",
+                    (false, { } r) => $"MACed, rollback-protected by {r.Path} (counter {r.Counter})",
+                    _ => "guarded",
+                }
+                : "unprotected";
+            Console.WriteLine($"ftpm listening on {server.CommandEndPoint} (platform {server.PlatformEndPoint.Port}), state {store.Directory} ({protection})");
 
             // Ctrl+C and SIGTERM end the server. Like a power loss, the TPM gets no Shutdown.
             // (System.CommandLine cancels its token on Ctrl+C; SIGTERM would otherwise end the process

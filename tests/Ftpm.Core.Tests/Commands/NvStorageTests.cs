@@ -657,4 +657,55 @@ public class NvStorageTests
         Assert.Equal(before.Name, ReadPublic(host, Idx).Name);
         Assert.Equal(new byte[] { 4, 5 }, ReadOk(host, Idx, 2, authHandle: Idx, password: [1, 2, 3]));
     }
+
+    // ---- Helpers for the authorization and hierarchy code (sessions issue) ---------------------
+
+    [Fact]
+    public void Pin_fail_counts_failures_and_a_success_resets_it_pin_pass_counts_successes()
+    {
+        var host = new TpmTestHost();
+        var nv = host.Tpm.Nv;
+        DefineOk(host, Idx, OwnerRw.WithType(TpmNt.PinFail) | TpmaNv.NoDa | TpmaNv.AuthRead, 8, auth: [1]);
+        DefineOk(host, Idx + 1, OwnerRw.WithType(TpmNt.PinPass) | TpmaNv.AuthRead, 8, auth: [1]);
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: false));               // unwritten PIN index
+        byte[] pin = [0, 0, 0, 0, 0, 0, 0, 2];                                   // pinCount 0, pinLimit 2
+        Assert.Equal(TpmRc.Success, Write(host, Idx, pin).Rc);
+        Assert.Equal(TpmRc.Success, Write(host, Idx + 1, pin).Rc);
+        Assert.True(nv.IsAuthValueAvailable(Idx, write: false));
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: true));                // no AUTHWRITE
+
+        nv.RecordPinUse(host.Tpm, Idx, success: false);
+        nv.RecordPinUse(host.Tpm, Idx, success: false);
+        Assert.Equal(2u, Ftpm.State.NvIndices.PinCount(nv.Get(Idx)!));
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: false));               // pinCount reached pinLimit
+        nv.RecordPinUse(host.Tpm, Idx, success: true);
+        Assert.True(nv.IsAuthValueAvailable(Idx, write: false));
+
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: true);
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: false);
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: true);
+        Assert.False(nv.IsAuthValueAvailable(Idx + 1, write: false));
+        Assert.Equal(new byte[] { 0, 0, 0, 2, 0, 0, 0, 2 }, ReadOk(host, Idx + 1, 8));
+    }
+
+    [Fact]
+    public void Policy_availability_follows_policyread_and_policywrite()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, TpmaNv.PolicyRead | TpmaNv.OwnerWrite, 8);
+        Assert.True(host.Tpm.Nv.IsPolicyAvailable(Idx, write: false));
+        Assert.False(host.Tpm.Nv.IsPolicyAvailable(Idx, write: true));
+        Assert.False(host.Tpm.Nv.IsPolicyAvailable(Idx + 5, write: false));
+    }
+
+    [Fact]
+    public void Clear_removes_owner_indices_only()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw, 8);
+        DefineOk(host, Idx + 1, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform);
+        host.Tpm.Nv.RemoveOwnerIndices(host.Tpm);
+        Assert.Null(host.Tpm.Nv.Get(Idx));
+        Assert.NotNull(host.Tpm.Nv.Get(Idx + 1));
+    }
 }
