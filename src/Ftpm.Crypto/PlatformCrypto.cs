@@ -4,7 +4,7 @@ using Ftpm.Ports;
 namespace Ftpm.Crypto;
 
 /// <summary>The platform crypto backend: System.Security.Cryptography (OpenSSL on Linux).</summary>
-public sealed class PlatformCrypto : ICrypto
+public sealed partial class PlatformCrypto : ICrypto
 {
     public int Hash(TpmAlgId hashAlg, ReadOnlySpan<byte> data, Span<byte> digest) => hashAlg switch
     {

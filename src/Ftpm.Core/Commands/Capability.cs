@@ -132,7 +132,7 @@ internal static partial class Capability
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
 
-    enum HandleList { None, Empty, Pcr, Transient, Permanent, NvIndex }
+    enum HandleList { None, Empty, Pcr, Transient, Permanent, Persistent, LoadedSession, SavedSession, NvIndex }
 
     /// <summary>Which list the handle type (top octet) of <paramref name="property"/> selects. NV
     /// indices, persistent objects and sessions exist with their issues; until then their lists are empty.</summary>
@@ -141,8 +141,11 @@ internal static partial class Capability
         TpmHt.Pcr => HandleList.Pcr,
         TpmHt.Transient => HandleList.Transient,
         TpmHt.Permanent => HandleList.Permanent,
+        // TPM_HT_LOADED_SESSION (= HMAC_SESSION) and TPM_HT_SAVED_SESSION (= POLICY_SESSION), Part 2, 7.2.
+        TpmHt.HmacSession => HandleList.LoadedSession,
+        TpmHt.PolicySession => HandleList.SavedSession,
         TpmHt.NvIndex => HandleList.NvIndex,
-        TpmHt.Persistent or TpmHt.HmacSession or TpmHt.PolicySession => HandleList.Empty,
+        TpmHt.Persistent => HandleList.Persistent,
         _ => HandleList.None,
     };
 
@@ -172,9 +175,29 @@ internal static partial class Capability
                     w.WriteUInt32(handle);
                 }
                 break;
+            case HandleList.Persistent:
+                foreach (uint handle in tpm.Persistents.Handles(tpm))
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
             case HandleList.NvIndex:
                 foreach (uint handle in tpm.Nv.Handles(first))
                 {
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
+                break;
+            case HandleList.LoadedSession or HandleList.SavedSession:
+                // Both lists run by session index; a loaded policy session keeps its 0x03 handle, a
+                // saved session is listed with the HMAC session type, as the reference does.
+                uint firstIndex = first & 0x00FFFFFF;
+                var sessions = HandleListOf(first) == HandleList.LoadedSession ? tpm.Sessions.LoadedHandles() : tpm.Sessions.SavedHandles();
+                foreach (uint handle in sessions)
+                {
+                    if ((handle & 0x00FFFFFF) < firstIndex) continue;
                     if (!list.TryAdd(MaxCapHandles)) break;
                     w.WriteUInt32(handle);
                 }
@@ -270,8 +293,8 @@ internal static partial class Capability
     const uint FirmwareVersion1 = 0x00010000;    // 1.0 (major << 16 | minor)
     const uint FirmwareVersion2 = 0;
     const uint MinEvictObjects = 7;              // PC Client: at least 7 persistent objects
-    const uint MaxLoadedSessions = 3;
-    const uint MaxActiveSessions = 64;
+    const uint MaxLoadedSessions = Auth.SessionTable.MaxLoaded;
+    const uint MaxActiveSessions = Auth.SessionTable.MaxActive;
     const uint ContextGapMax = 0xFFFF;           // 16-bit context slots
     const uint MaxNvIndexSize = NvIndices.MaxIndexSize;
     const uint MaxNvBufferSize = NvIndices.MaxBufferSize;
@@ -280,9 +303,6 @@ internal static partial class Capability
     const uint PsFamilyIndicator = 1;            // PC Client
     const uint PsLevel = 0;
     const uint PsRevision = 0x105;               // PC Client PTP 1.05, in the 0x00000105 encoding Windows shows
-    const uint MaxAuthFail = 3;
-    const uint LockoutInterval = 1000;
-    const uint LockoutRecovery = 1000;
 
     /// <summary>One TPM property (Part 2, 6.13), or false for a TPM_PT this TPM does not report.</summary>
     static bool TryGetProperty(Tpm tpm, TpmPt property, out uint value)
@@ -333,28 +353,26 @@ internal static partial class Capability
             TpmPt.MaxCapBuffer => TpmLimits.MaxCapBuffer,
 
             // Variable (PT_VAR)
-            TpmPt.Permanent => (uint)PermanentAttributes(tpm.Persistent),
-            // Hierarchy enables are not state yet (HierarchyControl): all enabled. orderly needs the
-            // previous shutdown type, which Startup does not keep yet.
-            TpmPt.StartupClear => (uint)(TpmaStartupClear.PhEnable | TpmaStartupClear.ShEnable
-                | TpmaStartupClear.EhEnable | TpmaStartupClear.PhEnableNv),
+            TpmPt.Permanent => (uint)PermanentAttributes(tpm),
+            // orderly needs the previous shutdown type, which Startup does not keep yet.
+            TpmPt.StartupClear => (uint)StartupClearAttributes(tpm),
             TpmPt.HrNvIndex => (uint)tpm.Nv.Count,
-            TpmPt.HrLoaded => 0,                                       // loaded sessions
-            TpmPt.HrLoadedAvail => MaxLoadedSessions,
-            TpmPt.HrActive => 0,
-            TpmPt.HrActiveAvail => MaxActiveSessions,
+            TpmPt.HrLoaded => (uint)tpm.Sessions.LoadedCount,
+            TpmPt.HrLoadedAvail => MaxLoadedSessions - (uint)tpm.Sessions.LoadedCount,
+            TpmPt.HrActive => (uint)tpm.Sessions.ActiveCount,
+            TpmPt.HrActiveAvail => MaxActiveSessions - (uint)tpm.Sessions.ActiveCount,
             TpmPt.HrTransientAvail => (uint)(LoadedObjects.Capacity - tpm.Objects.Count),
-            TpmPt.HrPersistent => 0,
-            TpmPt.HrPersistentAvail => MinEvictObjects,
+            TpmPt.HrPersistent => (uint)tpm.Persistents.Count(tpm),
+            TpmPt.HrPersistentAvail => (uint)(State.PersistentObjects.Capacity - tpm.Persistents.Count(tpm)),
             TpmPt.NvCounters => (uint)tpm.Nv.CounterCount,
             TpmPt.NvCountersAvail => (uint)tpm.Nv.CountersAvailable,
             TpmPt.AlgorithmSet => 0,
             TpmPt.LoadedCurves => (uint)ImplementedAlgorithms.EccCurves.Length,
-            // Dictionary-attack state arrives with the DA issue: these are its defaults.
-            TpmPt.LockoutCounter => 0,
-            TpmPt.MaxAuthFail => MaxAuthFail,
-            TpmPt.LockoutInterval => LockoutInterval,
-            TpmPt.LockoutRecovery => LockoutRecovery,
+            // Dictionary-attack state (Part 1, 19.8).
+            TpmPt.LockoutCounter => tpm.Persistent.FailedTries,
+            TpmPt.MaxAuthFail => tpm.Persistent.MaxTries,
+            TpmPt.LockoutInterval => tpm.Persistent.RecoveryTime,
+            TpmPt.LockoutRecovery => tpm.Persistent.LockoutRecovery,
             TpmPt.NvWriteRecovery => 0,
             TpmPt.AuditCounter0 or TpmPt.AuditCounter1 => 0,
             _ => null,
@@ -370,13 +388,26 @@ internal static partial class Capability
         return n;
     }
 
-    static TpmaPermanent PermanentAttributes(PersistentData persistent)
+    static TpmaPermanent PermanentAttributes(Tpm tpm)
     {
-        // The EPS is generated by the TPM (TPM_Manufacture); disableClear and inLockout are not state yet.
+        // The EPS is generated by the TPM (TPM_Manufacture).
+        var persistent = tpm.Persistent;
         var flags = TpmaPermanent.TpmGeneratedEps;
         if (persistent.OwnerAuth.Length != 0) flags |= TpmaPermanent.OwnerAuthSet;
         if (persistent.EndorsementAuth.Length != 0) flags |= TpmaPermanent.EndorsementAuthSet;
         if (persistent.LockoutAuth.Length != 0) flags |= TpmaPermanent.LockoutAuthSet;
+        if (persistent.DisableClear) flags |= TpmaPermanent.DisableClear;
+        if (tpm.InLockout) flags |= TpmaPermanent.InLockout;
+        return flags;
+    }
+
+    static TpmaStartupClear StartupClearAttributes(Tpm tpm)
+    {
+        var flags = TpmaStartupClear.None;
+        if (tpm.PhEnable) flags |= TpmaStartupClear.PhEnable;
+        if (tpm.ShEnable) flags |= TpmaStartupClear.ShEnable;
+        if (tpm.EhEnable) flags |= TpmaStartupClear.EhEnable;
+        if (tpm.PhEnableNv) flags |= TpmaStartupClear.PhEnableNv;
         return flags;
     }
 

@@ -1,16 +1,99 @@
+using System.Security.Cryptography;
 using Ftpm.Dispatch;
 using Ftpm.Marshal;
+using Ftpm.State;
 
 namespace Ftpm.Commands;
 
-/// <summary>Part 3, 28 "Context Management". TPM2_FlushContext for transient objects (sequences now,
-/// keys with the keys issue); ContextSave/ContextLoad and sessions come with those issues.</summary>
+/// <summary>Part 3, 28 "Context Management": ContextSave, ContextLoad and FlushContext. Sessions are
+/// saved and loaded here; saving and loading transient objects comes with the keys issue.</summary>
 internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.FlushContext, FlushContext),
+        new(TpmCc.ContextSave, ContextSave)
+        {
+            // TPMI_DH_CONTEXT: a transient object or a session; no authorization.
+            Handles = [new(HandleKinds.Transient | HandleKinds.HmacSession | HandleKinds.PolicySession)],
+            NoSessions = true,
+        },
+        new(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
+        new(TpmCc.FlushContext, FlushContext) { NoSessions = true },
+        new(TpmCc.EvictControl, EvictControl)
+        {
+            Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
+            WritesNv = true,
+        },
     ];
+
+    /// <summary>MAX_CONTEXT_SIZE: the largest contextBlob (TPM_PT_MAX_SESSION_CONTEXT, _OBJECT_CONTEXT).</summary>
+    internal const int MaxContextSize = 2168;
+
+    /// <summary>TPM2_ContextSave (Part 3, 28.2): a session becomes saved (its handle stays in use, its
+    /// state goes to the caller in a blob only this TPM can open, until the next TPM Reset).
+    /// Codes: TPM_RC_CONTEXT_GAP when the oldest saved session must be loaded and saved again first,
+    /// TPM_RC_TOO_MANY_CONTEXTS when the counter is exhausted.</summary>
+    static TpmRc ContextSave(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        uint handle = c.Handles[0];
+        if (Tpm.KindOf(handle) == HandleKinds.Transient)
+            return TpmRc.Handle.AtHandle(1); // object contexts: the keys issue
+
+        var session = tpm.Sessions.Get(handle)!;
+        byte[] state = session.Serialize();
+        rc = tpm.Sessions.Save(handle, out ulong sequence);
+        if (rc != TpmRc.Success) return rc;
+        // TPMS_CONTEXT: sequence, savedHandle, hierarchy (TPM_RH_NULL for sessions), contextBlob.
+        c.Out.WriteUInt64(sequence);
+        c.Out.WriteUInt32(handle);
+        c.Out.WriteUInt32((uint)TpmRh.Null);
+        tpm.WriteContextBlob(ref c.Out, (uint)TpmRh.Null, handle, sequence, state);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ContextLoadIn
+    {
+        public ulong Sequence;
+        /// <summary>TPMI_DH_SAVED: a session handle or 0x80000000..0x80000002; checked by the handler.</summary>
+        public uint SavedHandle;
+        [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+        [Sized(MaxContextSize)] public ReadOnlyMemory<byte> ContextBlob;
+    }
+
+    /// <summary>TPM2_ContextLoad (Part 3, 28.3) of a saved session: it is loaded again under its handle.
+    /// Codes (all for the one parameter, context): TPM_RC_VALUE (P1) for a savedHandle that is no
+    /// TPMI_DH_SAVED; TPM_RC_SIZE or TPM_RC_INTEGRITY (P1) for a blob this TPM did not write or that was
+    /// changed (another TPM Reset, another sequence or handle); TPM_RC_HANDLE (P1) for a context that is not
+    /// the session's current one (flushed, or replayed after a later save); TPM_RC_SESSION_MEMORY,
+    /// TPM_RC_CONTEXT_GAP when it cannot be loaded now.</summary>
+    static TpmRc ContextLoad(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out ContextLoadIn p);
+        // TPMS_CONTEXT is one parameter: an error anywhere inside it is the first parameter's.
+        if (rc != TpmRc.Success) return rc.Base().AtParameter(1);
+        var kind = Tpm.KindOf(p.SavedHandle);
+        bool isSession = kind is HandleKinds.HmacSession or HandleKinds.PolicySession;
+        if (!isSession && p.SavedHandle is not (0x80000000 or 0x80000001 or 0x80000002))
+            return TpmRc.Value.AtParameter(1);
+        if (!isSession)
+            return TpmRc.Handle.AtParameter(1); // object contexts: the keys issue
+
+        rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
+        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        if (!tpm.Sessions.IsCurrentContext(p.SavedHandle, p.Sequence)) return TpmRc.Handle.AtParameter(1);
+        var session = Auth.Session.Deserialize(state);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
+        if (session is null || session.Handle != p.SavedHandle)
+            throw new InvalidOperationException("a context blob that passed its integrity check does not parse");
+        rc = tpm.Sessions.Load(session);
+        if (rc != TpmRc.Success) return rc;
+        c.ResponseHandle = p.SavedHandle;
+        return TpmRc.Success;
+    }
 
     [TpmParameters]
     internal partial struct FlushContextIn
@@ -19,18 +102,73 @@ internal static partial class Context
         public uint FlushHandle;
     }
 
-    /// <summary>TPM2_FlushContext (Part 3, 28.4). Codes: TPM_RC_VALUE (P1) for a handle that is no
-    /// transient object or session, TPM_RC_HANDLE (P1) for one that is not loaded.</summary>
+    /// <summary>TPM2_FlushContext (Part 3, 28.4): a transient object, or a loaded or saved session.
+    /// Codes: TPM_RC_VALUE (P1) for a handle that is no transient object or session, TPM_RC_HANDLE (P1)
+    /// for one that is not loaded (or, for a session, neither loaded nor saved).</summary>
     static TpmRc FlushContext(Tpm tpm, ref CommandContext c)
     {
         var rc = c.ReadParameters(out FlushContextIn p);
         if (rc != TpmRc.Success) return rc;
-        var kind = Tpm.KindOf(p.FlushHandle);
-        if ((kind & (HandleKinds.Transient | HandleKinds.HmacSession | HandleKinds.PolicySession)) == 0)
-            return TpmRc.Value.AtParameter(1);
-        if (kind != HandleKinds.Transient || tpm.Objects.Get(p.FlushHandle) is null)
-            return TpmRc.Handle.AtParameter(1);
-        tpm.Objects.Remove(p.FlushHandle);
+        uint handle = p.FlushHandle;
+        var kind = Tpm.KindOf(handle);
+        switch (kind)
+        {
+            case HandleKinds.Transient:
+                if (tpm.Objects.Get(handle) is null) return TpmRc.Handle.AtParameter(1);
+                tpm.Objects.Remove(handle);
+                return TpmRc.Success;
+            case HandleKinds.HmacSession or HandleKinds.PolicySession:
+                if (tpm.Sessions.Get(handle) is null && !tpm.Sessions.IsSaved(handle)) return TpmRc.Handle.AtParameter(1);
+                if (tpm.ExclusiveAuditSession == handle) tpm.ExclusiveAuditSession = (uint)TpmRh.Unassigned;
+                tpm.Sessions.Flush(handle);
+                return TpmRc.Success;
+            default:
+                return TpmRc.Value.AtParameter(1);
+        }
+    }
+
+    [TpmParameters]
+    internal partial struct EvictControlIn
+    {
+        /// <summary>TPMI_DH_PERSISTENT.</summary>
+        public uint PersistentHandle;
+    }
+
+    /// <summary>
+    /// TPM2_EvictControl (Part 3, 28.5): makes a transient object persistent at persistentHandle, or
+    /// removes a persistent object. Codes: TPM_RC_VALUE (P1) for a handle that is no persistent handle;
+    /// TPM_RC_RANGE (P1) for a handle outside the authorizing hierarchy's range (owner 0x81000000-
+    /// 0x817FFFFF, platform 0x81800000-0x81FFFFFF); TPM_RC_HANDLE (P1) when removing with a handle other
+    /// than the object's; TPM_RC_ATTRIBUTES (H2) for a sequence, a public-only or stClear object;
+    /// TPM_RC_HIERARCHY (H2) for an object of another hierarchy; TPM_RC_NV_DEFINED when the handle is
+    /// taken; TPM_RC_NV_SPACE when <see cref="PersistentObjects.Capacity"/> objects exist.
+    /// </summary>
+    static TpmRc EvictControl(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out EvictControlIn p);
+        if (rc != TpmRc.Success) return rc;
+        uint auth = c.Handles[0];
+        uint objectHandle = c.Handles[1];
+        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(1);
+        bool ownerRange = p.PersistentHandle < PersistentObjects.PlatformFirst;
+        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(1);
+
+        var key = tpm.KeyOf(objectHandle);
+        if (key is null || !key.HasSensitive || key.Has(TpmaObject.StClear)) return TpmRc.Attributes.AtHandle(2);
+        bool ownerObject = key.Hierarchy is (uint)TpmRh.Owner or (uint)TpmRh.Endorsement;
+        if (auth == (uint)TpmRh.Owner ? !ownerObject : key.Hierarchy != (uint)TpmRh.Platform) return TpmRc.Hierarchy.AtHandle(2);
+
+        if (Tpm.KindOf(objectHandle) == HandleKinds.Persistent)
+        {
+            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(1);
+            tpm.Persistents.Remove(tpm, objectHandle);
+            return TpmRc.Success;
+        }
+        if (tpm.Persistents.Contains(tpm, p.PersistentHandle)) return TpmRc.NvDefined;
+        if (tpm.Persistents.Count(tpm) >= PersistentObjects.Capacity) return TpmRc.NvSpace;
+        var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
+        tpm.Persistents.Add(tpm, p.PersistentHandle, key, sensitive);
+        CryptographicOperations.ZeroMemory(sensitive);
         return TpmRc.Success;
     }
 }

@@ -10,7 +10,7 @@ internal static partial class Startup
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Startup, TpmStartup) { WritesNv = true },
+        new(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
         new(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
     ];
 
@@ -61,6 +61,9 @@ internal static partial class Startup
             tpm.PlatformAuth = [];
         }
         tpm.ApplyHcrtmAtStartup();
+        // Sessions, hierarchy enables, platform policy and DA (issue 4).
+        tpm.AuthStartup(resume: p.StartupType == TpmSu.State, restart: wasStateSaved && p.StartupType == TpmSu.Clear,
+            previousShutdownWasOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
         // NV indices (issue 5): locks, CLEAR_STCLEAR and orderly counters (Part 1, 31.4).
         tpm.Nv.Startup(tpm, p.StartupType == TpmSu.State ? NvStartupType.Resume : wasStateSaved ? NvStartupType.Restart : NvStartupType.Reset,
             previousShutdownOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
@@ -97,6 +100,7 @@ internal static partial class Startup
             var w = new TpmWriter(buffer);
             tpm.Pcrs.Save(ref w);
             tpm.StageRecord(NvKeys.SavedState, w.Written.ToArray());
+            tpm.AuthShutdownState();
         }
         else
         {

@@ -55,6 +55,10 @@ internal sealed record CommandInfo(TpmCc Code, CommandHandler Handler)
     public bool WritesNv { get; init; }
     public bool PhysicalPresence { get; init; }
 
+    /// <summary>The command takes no authorization area at all (Startup, ContextSave, ContextLoad,
+    /// FlushContext): TPM_ST_SESSIONS gets TPM_RC_AUTH_CONTEXT.</summary>
+    public bool NoSessions { get; init; }
+
     public int AuthCount
     {
         get

@@ -19,7 +19,14 @@ internal static class CommandTable
         ClockTimer.Commands,
         Context.Commands,
         Capability.Commands,
-        NvStorage.Commands);
+        SessionCommands.Commands,
+        NvStorage.Commands,
+        // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
+        Primary.Commands,
+        ObjectCommands.Commands,
+        Signing.Commands,
+        Asymmetric.Commands,
+        Symmetric.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

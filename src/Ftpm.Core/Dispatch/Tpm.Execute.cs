@@ -70,6 +70,11 @@ public sealed partial class Tpm
         if (!_started && code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
+        // Time-based dictionary-attack recovery runs before anything is authorized.
+        _pendingNv.Clear();
+        _daChanged = false;
+        DaSelfHeal();
+
         // Handle area: each handle must be of a kind the command accepts, then must exist.
         Span<uint> handles = stackalloc uint[info.Handles.Length];
         for (int i = 0; i < handles.Length; i++)
@@ -77,34 +82,47 @@ public sealed partial class Tpm
             if (reader.ReadUInt32(out handles[i]) != TpmRc.Success)
                 return ErrorResponse(response, TpmRc.Insufficient.AtHandle(i + 1));
             var rc = CheckHandle(handles[i], info.Handles[i].Kinds);
+            // A session named as a handle but not loaded is the warning TPM_RC_REFERENCE_H0 + n.
+            if (rc == TpmRc.ReferenceH0) return ErrorResponse(response, rc + (uint)i);
             if (rc != TpmRc.Success)
                 return ErrorResponse(response, rc.AtHandle(i + 1));
         }
 
-        // Authorization area (Part 1, 18).
-        var sessionBuffer = new AuthSessionArray();
-        Span<AuthSession> sessions = sessionBuffer;
+        // Authorization area (Part 1, 18): read and check every session, associate the sessions
+        // with the handles that need authorization in order, then authorize (Part 1, 19).
+        var sessionBuffer = new AuthCommandArray();
+        Span<AuthCommand> sessions = sessionBuffer;
         int sessionCount = 0;
+        var roles = SessionRoles.None;
         if (tag == TpmSt.Sessions)
         {
-            var rc = AuthArea.Parse(ref reader, sessions, out sessionCount);
+            var rc = AuthArea.Parse(ref reader, sessions, out sessionCount, Sessions, info, ExclusiveAuditSession, out roles);
             if (rc != TpmRc.Success) return ErrorResponse(response, rc);
         }
-        int authCount = info.AuthCount;
-        if (sessionCount < authCount)
-            return ErrorResponse(response, TpmRc.AuthMissing);
         for (int i = 0, s = 0; i < handles.Length; i++)
         {
-            if (info.Handles[i].Auth == AuthRole.None) continue;
-            var rc = Authorize(handles[i], info.Handles[i].Auth, ref sessions[s], s + 1);
-            if (rc != TpmRc.Success) return ErrorResponse(response, rc);
+            var role = info.Handles[i].Auth;
+            if (role == AuthRole.None) continue;
+            if (s >= sessionCount) return ErrorResponse(response, TpmRc.AuthMissing);
+            sessions[s].AssociatedHandle = handles[i];
+            sessions[s].Authorizes = true;
+            sessions[s].Role = role;
             s++;
         }
-        for (int s = authCount; s < sessionCount; s++)
+        if (sessionCount > 0)
         {
-            // A password session authorizes a handle; it cannot stand alone (Part 1, 19.6.7).
-            if (sessions[s].Handle == AuthArea.PasswordSession)
-                return ErrorResponse(response, TpmRc.Handle.AtSession(s + 1));
+            var parameters = _commandBuffer.AsMemory(reader.Position, command.Length - reader.Position);
+            var rc = AuthorizeCommand(info, code, handles, sessions, sessionCount, roles, parameters, locality);
+            if (rc != TpmRc.Success)
+            {
+                // A counted authorization failure is kept even though the command fails (Part 1, 19.8).
+                if (_daChanged && _platform.NvAvailable)
+                {
+                    StagePersistent();
+                    CommitNv();
+                }
+                return ErrorResponse(response, rc);
+            }
         }
 
         if (info.WritesNv && !_platform.NvAvailable)
@@ -121,14 +139,12 @@ public sealed partial class Tpm
             In = new TpmReader(command[reader.Position..]),
             Out = new TpmWriter(response[parametersAt..]),
         };
-        _pendingNv.Clear();
         var result = info.Handler(this, ref context);
         if (result != TpmRc.Success)
         {
             _pendingNv.Clear();
             return ErrorResponse(response, result);
         }
-        CommitNv();
 
         var w = new TpmWriter(response);
         w.WriteUInt16((ushort)tag);
@@ -136,11 +152,13 @@ public sealed partial class Tpm
         w.WriteUInt32((uint)TpmRc.Success);
         if (info.ReturnsHandle) w.WriteUInt32(context.ResponseHandle);
         if (tag == TpmSt.Sessions) w.WriteUInt32((uint)context.Out.Position);
-        w.Reserve(context.Out.Position);
+        var responseParameters = w.Reserve(context.Out.Position);
         if (tag == TpmSt.Sessions)
-            for (int s = 0; s < sessionCount; s++)
-                AuthArea.WriteResponse(ref w, in sessions[s]);
+            WriteResponseSessions(ref w, sessions, sessionCount, roles, responseParameters);
+        else if (!info.NoSessions)
+            UpdateAuditSessions(sessions, 0, responseParameters);
         BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
+        CommitNv();
         return w.Position;
     }
 

@@ -83,6 +83,25 @@ public static class TpmCheck
         return SymMode(value.Mode.Sym, allowNull: true);
     }
 
+    // ---- Objects and signatures (the keys issue) ------------------------------------------------
+
+    /// <summary>TPMA_OBJECT (Part 2, 8.3): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc ObjectAttributes(TpmaObject value, bool allowNull) =>
+        (value & TpmaObject.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
+
+    /// <summary>TPMI_ALG_SIG_SCHEME (Part 2, 11.2.1.3): an implemented signing scheme or HMAC (+ NULL), else TPM_RC_SCHEME.</summary>
+    public static TpmRc SigScheme(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaPss, TpmAlgId.EcDsa, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr,
+            TpmAlgId.Hmac], TpmRc.Scheme, allowNull);
+
+    /// <summary>TPMI_ALG_RSA_DECRYPT (Part 2, 11.2.4.3): RSAES or OAEP (+ NULL), else TPM_RC_VALUE.</summary>
+    public static TpmRc RsaDecrypt(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.RsaEs, TpmAlgId.Oaep], TpmRc.Value, allowNull);
+
+    /// <summary>TPMI_ALG_CIPHER_MODE (Part 2, 9.31): an implemented encryption mode (+ NULL), else TPM_RC_MODE.</summary>
+    public static TpmRc CipherMode(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Ctr, TpmAlgId.Ofb, TpmAlgId.Cbc, TpmAlgId.Cfb, TpmAlgId.Ecb], TpmRc.Mode, allowNull);
+
     /// <summary>A TPMI_ check: <paramref name="value"/> is one of <paramref name="members"/> (the type's
     /// list in Part 2) and implemented, or NULL where "+" allows it.</summary>
     static TpmRc OneOf(TpmAlgId value, ReadOnlySpan<TpmAlgId> members, TpmRc error, bool allowNull)
@@ -90,6 +109,36 @@ public static class TpmCheck
         if (allowNull && value == TpmAlgId.Null) return TpmRc.Success;
         return members.Contains(value) && ImplementedAlgorithms.IsImplemented(value) ? TpmRc.Success : error;
     }
+
+    // ---- Sessions and policies (issue 4) -------------------------------------------------------
+
+    /// <summary>TPM_SE (Part 2, 6.11): HMAC, POLICY or TRIAL, else TPM_RC_VALUE.</summary>
+    public static TpmRc SessionType(TpmSe value, bool allowNull) =>
+        value is TpmSe.Hmac or TpmSe.Policy or TpmSe.Trial ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMI_ALG_SYM (Part 2, 9.28): a block cipher sessions encrypt with (AES, through the crypto
+    /// port's AES-CFB) or XOR (+ NULL), else TPM_RC_SYMMETRIC.</summary>
+    public static TpmRc SymAlgorithm(TpmAlgId value, bool allowNull) =>
+        value is TpmAlgId.Aes or TpmAlgId.Xor || (allowNull && value == TpmAlgId.Null) ? TpmRc.Success : TpmRc.Symmetric;
+
+    /// <summary>TPMT_SYM_DEF of a session (Part 2, 11.1.6): XOR names an implemented hash (TPM_RC_HASH);
+    /// AES has a key size of 128 or 256 bits (TPMI_AES_KEY_BITS, TPM_RC_VALUE) and mode CFB, the only mode
+    /// of parameter encryption (Part 3, 11.1: TPM_RC_MODE). Checked once the structure is read.</summary>
+    public static TpmRc SymDef(TpmtSymDef value, bool allowNull)
+    {
+        switch (value.Algorithm)
+        {
+            case TpmAlgId.Null: return allowNull ? TpmRc.Success : TpmRc.Symmetric;
+            case TpmAlgId.Xor: return TpmAlgorithms.IsHash(value.KeyBits.Xor) ? TpmRc.Success : TpmRc.Hash;
+            case TpmAlgId.Aes:
+                if (value.KeyBits.Sym is not (128 or 256)) return TpmRc.Value;
+                return value.Mode.Sym == TpmAlgId.Cfb ? TpmRc.Success : TpmRc.Mode;
+            default: return TpmRc.Symmetric;
+        }
+    }
+
+    /// <summary>TPMI_YES_NO-like TPM_EO (Part 2, 6.8): a defined operation, else TPM_RC_VALUE.</summary>
+    public static TpmRc Eo(ushort value, bool allowNull) => value <= 0x000B ? TpmRc.Success : TpmRc.Value;
 
     // ---- NV indices (Part 2, 13) ------------------------------------------------------------
 

@@ -38,4 +38,30 @@ public static class TpmLimits
 
     /// <summary>MAX_CAP_BUFFER: the capability data of one GetCapability response.</summary>
     public const int MaxCapBuffer = 1024;
+
+    // ---- Objects (the keys issue) ----------------------------------------------------------------
+
+    /// <summary>MAX_RSA_KEY_BYTES: RSA-4096.</summary>
+    public const int MaxRsaKeyBytes = 512;
+
+    /// <summary>MAX_ECC_KEY_BYTES: NIST P-521 (66 octets).</summary>
+    public const int MaxEccKeyBytes = 66;
+
+    /// <summary>MAX_SYM_KEY_BYTES: AES-256.</summary>
+    public const int MaxSymKeyBytes = 32;
+
+    /// <summary>MAX_SYM_DATA: TPM2B_SENSITIVE_DATA holds at most 128 octets (sealed data, HMAC keys).</summary>
+    public const int MaxSymData = 128;
+
+    /// <summary>sizeof(TPMU_NAME): a hash algorithm and the largest digest.</summary>
+    public const int MaxNameSize = 2 + MaxDigestSize;
+
+    /// <summary>TPM2B_DATA holds at most sizeof(TPMT_HA).</summary>
+    public const int MaxDataSize = 2 + MaxDigestSize;
+
+    /// <summary>sizeof(_PRIVATE): an integrity digest and an encrypted TPM2B_SENSITIVE of the largest object.</summary>
+    public const int MaxPrivateSize = 2 + MaxDigestSize + 2 + 2 + (2 + MaxAuthSize) + (2 + MaxDigestSize) + (2 + MaxRsaKeyBytes / 2 * 5);
+
+    /// <summary>MAX_CONTEXT_SIZE: an encrypted object context (its public and sensitive areas and state).</summary>
+    public const int MaxContextSize = 2560;
 }

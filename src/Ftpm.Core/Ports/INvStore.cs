@@ -34,6 +34,10 @@ public static class NvKeys
 
     /// <summary>State saved by TPM2_Shutdown(TPM_SU_STATE) for a later Startup(TPM_SU_STATE).</summary>
     public const uint SavedState = 0x00000002;
+
+    /// <summary>Authorization state saved by TPM2_Shutdown(TPM_SU_STATE): saved sessions, null proof,
+    /// hierarchy enables and platform policy, for a later TPM Restart or Resume.</summary>
+    public const uint SavedAuthState = 0x00000003;
 }
 
 /// <summary>A store in memory, for tests and in-process TPMs that need no persistence.</summary>

@@ -46,6 +46,22 @@ internal sealed class PersistentData
     /// <summary>Set once the seeds and proofs exist (TPM_Manufacture).</summary>
     public bool Manufactured;
 
+    // ---- Authorization (issue 4): serialized after the fields above; absent in older records ----
+
+    /// <summary>Dictionary-attack state (Part 1, 19.8.x; defaults of the reference's DAPreInstall_Init):
+    /// failedTries, maxTries, recoveryTime and lockoutRecovery (seconds), and whether lockoutAuth may be used.</summary>
+    public uint FailedTries;
+    public uint MaxTries = 3;
+    public uint RecoveryTime = 1000;
+    public uint LockoutRecovery = 1000;
+    public bool LockoutAuthEnabled = true;
+
+    /// <summary>TPMA_PERMANENT disableClear (TPM2_ClearControl).</summary>
+    public bool DisableClear;
+
+    /// <summary>The hash algorithms of the hierarchy policies (TPM2_SetPrimaryPolicy); TPM_ALG_NULL with an empty policy.</summary>
+    public TpmAlgId OwnerPolicyAlg = TpmAlgId.Null, EndorsementPolicyAlg = TpmAlgId.Null, LockoutPolicyAlg = TpmAlgId.Null;
+
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
     /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
     /// by issue 5; a record written before it reads as 0.</summary>
@@ -76,6 +92,16 @@ internal sealed class PersistentData
         w.WriteSized(StorageProof);
         w.WriteSized(EndorsementProof);
         w.WriteUInt8(Manufactured ? (byte)1 : (byte)0);
+        // Authorization (issue 4)
+        w.WriteUInt32(FailedTries);
+        w.WriteUInt32(MaxTries);
+        w.WriteUInt32(RecoveryTime);
+        w.WriteUInt32(LockoutRecovery);
+        w.WriteUInt8(LockoutAuthEnabled ? (byte)1 : (byte)0);
+        w.WriteUInt8(DisableClear ? (byte)1 : (byte)0);
+        w.WriteUInt16((ushort)OwnerPolicyAlg);
+        w.WriteUInt16((ushort)EndorsementPolicyAlg);
+        w.WriteUInt16((ushort)LockoutPolicyAlg);
         w.WriteUInt64(NvMaxCounter);
         return w.Written.ToArray();
     }
@@ -107,6 +133,24 @@ internal sealed class PersistentData
         p.EndorsementProof = ReadArray(ref r);
         Check(r.ReadUInt8(out byte manufactured));
         p.Manufactured = manufactured != 0;
+        // Authorization (issue 4): a record written before these fields keeps their defaults.
+        if (r.HasData)
+        {
+            Check(r.ReadUInt32(out p.FailedTries));
+            Check(r.ReadUInt32(out p.MaxTries));
+            Check(r.ReadUInt32(out p.RecoveryTime));
+            Check(r.ReadUInt32(out p.LockoutRecovery));
+            Check(r.ReadUInt8(out byte lockoutAuthEnabled));
+            p.LockoutAuthEnabled = lockoutAuthEnabled != 0;
+            Check(r.ReadUInt8(out byte disableClear));
+            p.DisableClear = disableClear != 0;
+            Check(r.ReadUInt16(out ushort ownerPolicyAlg));
+            Check(r.ReadUInt16(out ushort endorsementPolicyAlg));
+            Check(r.ReadUInt16(out ushort lockoutPolicyAlg));
+            p.OwnerPolicyAlg = (TpmAlgId)ownerPolicyAlg;
+            p.EndorsementPolicyAlg = (TpmAlgId)endorsementPolicyAlg;
+            p.LockoutPolicyAlg = (TpmAlgId)lockoutPolicyAlg;
+        }
         if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
         return p;
     }

@@ -68,8 +68,10 @@ public sealed partial class Tpm
             CommitNv();
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
+        _savedAuthState = snapshot.Records.TryGetValue(NvKeys.SavedAuthState, out var savedAuth) ? savedAuth : null;
         Nv.Load(snapshot.Records); // NV indices (issue 5)
         ClockInit();
+        AuthInit();
     }
 
     /// <summary>TPM_Manufacture: fresh seeds and proofs, everything else at its default.</summary>
@@ -135,8 +137,9 @@ public sealed partial class Tpm
     {
         (uint)TpmHt.Pcr when handle < TpmLimits.PcrCount => HandleKinds.Pcr,
         (uint)TpmHt.NvIndex => HandleKinds.NvIndex,
-        (uint)TpmHt.HmacSession => HandleKinds.HmacSession,
-        (uint)TpmHt.PolicySession => HandleKinds.PolicySession,
+        // HMAC_SESSION_FIRST..LAST and POLICY_SESSION_FIRST..LAST: MAX_ACTIVE_SESSIONS handles each.
+        (uint)TpmHt.HmacSession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.HmacSession,
+        (uint)TpmHt.PolicySession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.PolicySession,
         (uint)TpmHt.Transient => HandleKinds.Transient,
         (uint)TpmHt.Persistent => HandleKinds.Persistent,
         (uint)TpmHt.Permanent => (TpmRh)handle switch
@@ -161,8 +164,16 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent => TpmRc.Handle, // with the keys issue
+            HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
             HandleKinds.NvIndex => Nv.CheckHandle(handle),
+            // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
+            // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
+            HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s
+                ? TpmRc.ReferenceH0 : s.Handle == handle ? TpmRc.Success : TpmRc.Handle,
+            // A disabled hierarchy is TPM_RC_HIERARCHY (TPM2_HierarchyControl).
+            HandleKinds.Owner => ShEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            HandleKinds.Endorsement => EhEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            HandleKinds.Platform => PhEnable ? TpmRc.Success : TpmRc.Hierarchy,
             _ => TpmRc.Success,
         };
     }
@@ -173,6 +184,7 @@ public sealed partial class Tpm
     {
         HandleKinds.Transient => Objects.Get(handle)?.Name ?? HandleName(handle),
         HandleKinds.NvIndex => Nv.NameOf(_crypto, handle) ?? HandleName(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.Name ?? HandleName(handle),
         _ => HandleName(handle),
     };
 
@@ -184,7 +196,7 @@ public sealed partial class Tpm
     }
 
     /// <summary>The authValue of an entity (Part 1, 19.7).</summary>
-    ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
+    internal ReadOnlySpan<byte> AuthValueOf(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Owner => _persistent.OwnerAuth,
         HandleKinds.Endorsement => _persistent.EndorsementAuth,
@@ -192,31 +204,18 @@ public sealed partial class Tpm
         HandleKinds.Platform => PlatformAuth,
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
         HandleKinds.NvIndex => Nv.AuthValueOf(handle),
+        HandleKinds.Persistent => KeyOf(handle)!.AuthValue,
         _ => [],
     };
 
-    /// <summary>Checks one handle's authorization against its session (Part 1, 19.6). Only password
-    /// sessions exist yet; a wrong password is TPM_RC_AUTH_FAIL numbered with the session.</summary>
-    TpmRc Authorize(uint handle, AuthRole role, ref AuthSession session, int sessionNumber)
-    {
-        if (session.Handle != AuthArea.PasswordSession)
-            return TpmRc.AuthType.AtSession(sessionNumber);
-        // Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.
-        var expected = TrimTrailingZeros(AuthValueOf(handle));
-        var given = TrimTrailingZeros(session.Hmac.Span);
-        if (CryptographicOperations.FixedTimeEquals(expected, given)) return TpmRc.Success;
-        // An entity outside dictionary-attack protection answers TPM_RC_BAD_AUTH; a protected one
-        // TPM_RC_AUTH_FAIL (Part 1, 19.6.5 and 19.8).
-        return (IsDaExempt(handle) ? TpmRc.BadAuth : TpmRc.AuthFail).AtSession(sessionNumber);
-    }
-
     /// <summary>Entities outside dictionary-attack protection (Part 1, 19.8.4): PCRs, every permanent
     /// handle but TPM_RH_LOCKOUT, and objects with noDA (sequences are noDA).</summary>
-    bool IsDaExempt(uint handle) => KindOf(handle) switch
+    internal bool IsDaExempt(uint handle) => KindOf(handle) switch
     {
         HandleKinds.Lockout => false,
         HandleKinds.Transient => Objects.Get(handle)?.NoDa ?? true,
         HandleKinds.NvIndex => Nv.IsDaExempt(handle),
+        HandleKinds.Persistent => KeyOf(handle)?.NoDa ?? true,
         _ => true,
     };
 

@@ -35,26 +35,44 @@ public class CapabilityTests
     // ---- TPM_CAP_ALGS -------------------------------------------------------------------------
 
     const string AllAlgs =
+        "0001 00000009" +   // RSA: asymmetric, object
         "0004 00000004" +   // SHA1: hash
         "0005 00000104" +   // HMAC: hash, signing
+        "0006 00000002" +   // AES: symmetric
+        "0007 00000404" +   // MGF1: hash, method
         "0008 0000030C" +   // KEYEDHASH: hash, object, signing, encrypting
         "000A 00000006" +   // XOR: symmetric, hash
         "000B 00000004" +   // SHA256
         "000C 00000004" +   // SHA384
         "000D 00000004" +   // SHA512
-        "0022 00000404";    // KDF1_SP800_108: hash, method
+        "0014 00000101" +   // RSASSA: asymmetric, signing
+        "0015 00000201" +   // RSAES: asymmetric, encrypting
+        "0016 00000101" +   // RSAPSS
+        "0017 00000201" +   // OAEP
+        "0018 00000501" +   // ECDSA: asymmetric, signing, method
+        "0019 00000401" +   // ECDH: asymmetric, method
+        "0020 00000404" +   // KDF1_SP800_56A: hash, method
+        "0022 00000404" +   // KDF1_SP800_108: hash, method
+        "0023 00000009" +   // ECC: asymmetric, object
+        "0025 00000008" +   // SYMCIPHER: object
+        "0040 00000202" +   // CTR: symmetric, encrypting
+        "0041 00000202" +   // OFB
+        "0042 00000202" +   // CBC
+        "0043 00000202" +   // CFB
+        "0044 00000202";    // ECB    // KDF1_SP800_108: hash, method
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 00000008" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 00000019" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()
     {
-        Assert.Equal(Hex("01 00000000 00000001 0004 00000004"), Cap(TpmCap.Algs, 0, 1));
-        Assert.Equal(Hex("01 00000000 00000002 0005 00000104 0008 0000030C"), Cap(TpmCap.Algs, 0x0005, 2));
-        Assert.Equal(Hex("00 00000000 00000001 0022 00000404"), Cap(TpmCap.Algs, 0x0022, 1));
-        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x0023, 1));
+        Assert.Equal(Hex("01 00000000 00000001 0001 00000009"), Cap(TpmCap.Algs, 0, 1));
+        Assert.Equal(Hex("01 00000000 00000002 0005 00000104 0006 00000002"), Cap(TpmCap.Algs, 0x0005, 2));
+        Assert.Equal(Hex("01 00000000 00000001 0022 00000404"), Cap(TpmCap.Algs, 0x0022, 1));
+        Assert.Equal(Hex("00 00000000 00000001 0044 00000202"), Cap(TpmCap.Algs, 0x0044, 1));
+        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x0045, 1));
     }
 
     [Fact]
@@ -111,8 +129,9 @@ public class CapabilityTests
     [Fact]
     public void CommandsGiveTpmaCc()
     {
-        // NV_UndefineSpaceSpecial (0x11F), the lowest code: nv, two handles.
+        // NV_UndefineSpaceSpecial (0x11F), the lowest code: nv, two handles. EvictControl (0x120): nv, two handles.
         Assert.Equal(Hex("01 00000002 00000001 0440011F"), Cap(TpmCap.Commands, 0, 1));
+        Assert.Equal(Hex("01 00000002 00000001 04400120"), Cap(TpmCap.Commands, 0x120, 1));
         // ClockSet (0x128): nv, one handle. Then NV_DefineSpace (0x12A).
         Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0x128, 1));
         Assert.Equal(Hex("01 00000002 00000001 0240012A"), Cap(TpmCap.Commands, 0x129, 1));
@@ -120,7 +139,8 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        Assert.Equal(Hex("00 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 10));
+        // EncryptDecrypt2 (0x193): one handle; the last command.
+        Assert.Equal(Hex("00 00000002 00000002 0000018A 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]
@@ -251,8 +271,8 @@ public class CapabilityTests
     // ---- TPM_CAP_ECC_CURVES, AUTH_POLICIES, ACT -----------------------------------------------
 
     [Fact]
-    public void NoEccCurvesYet() =>
-        Assert.Equal(Hex("00 00000008 00000000"), Cap(TpmCap.EccCurves, 0, 100));
+    public void EccCurvesAreTheNistCurves() =>
+        Assert.Equal(Hex("00 00000008 00000003 0003 0004 0005"), Cap(TpmCap.EccCurves, 0, 100));
 
     [Fact]
     public void AuthPoliciesOfTheHierarchiesAreEmpty()

@@ -19,20 +19,30 @@ public class TestParmsTests
     [InlineData("0008 0005 000D")]            // HMAC-SHA512
     [InlineData("0008 0010")]                 // KEYEDHASH, no scheme (sealed data)
     [InlineData("0008 000A 000B 0022")]       // XOR with SHA256 and KDF1_SP800_108
+    [InlineData("0008 000A 000B 0007")]       // XOR with MGF1
+    [InlineData("0001 0010 0010 0800 00000000")]          // RSA-2048, no scheme
+    [InlineData("0001 0006 0080 0043 0010 0800 00000000")] // RSA-2048 storage key, AES-128-CFB
+    [InlineData("0001 0010 0014 000B 0400 00000000")]     // RSA-1024 RSASSA-SHA256
+    [InlineData("0001 0010 0017 000B 1000 00000000")]     // RSA-4096 OAEP-SHA256
+    [InlineData("0023 0010 0018 000B 0003 0010")]         // ECC P-256 ECDSA-SHA256
+    [InlineData("0023 0006 0100 0043 0010 0005 0010")]    // ECC P-521 storage key, AES-256-CFB
+    [InlineData("0025 0006 0080 0043")]                   // SYMCIPHER AES-128-CFB
+    [InlineData("0025 0006 00C0 0042")]                   // SYMCIPHER AES-192-CBC
     [InlineData("0008 000A 000C 0010")]       // XOR, KDF NULL
     public void ImplementedKeyedHashParametersPass(string parameters) =>
         Assert.Equal(Ok, TestParms(parameters));
 
     [Theory]
-    [InlineData("0001 0010 0010 0800 00000000", 0x1CA)]    // RSA: TPM_RC_TYPE + P1 (not implemented yet)
-    [InlineData("0023 0010 0010 0003 0010", 0x1CA)]        // ECC
-    [InlineData("0025 0006 0080 0043", 0x1CA)]             // SYMCIPHER (no block cipher implemented yet)
+    [InlineData("0001 0010 0010 0300 00000000", 0x1C4)]    // RSA-768: TPM_RC_VALUE + P1
+    [InlineData("0023 0010 0010 0010 0010", 0x1E6)]        // BN P-256 (not implemented): TPM_RC_CURVE + P1
+    [InlineData("0023 0010 001C 000B 0003 0010", 0x1D2)]   // ECSCHNORR (not implemented): TPM_RC_SCHEME + P1
+    [InlineData("0025 0006 0040 0043", 0x1C4)]             // AES-64: TPM_RC_VALUE + P1
     [InlineData("0099", 0x1CA)]                            // no object type at all
     [InlineData("0010", 0x1CA)]                            // TPM_ALG_NULL is no object type
     [InlineData("0008 0005 0027", 0x1C3)]                  // HMAC with SHA3-256: TPM_RC_HASH + P1
     [InlineData("0008 0005 0010", 0x1C3)]                  // HMAC needs a hash
     [InlineData("0008 0014 000B", 0x1C4)]                  // RSASSA is no keyed-hash scheme: TPM_RC_VALUE + P1
-    [InlineData("0008 000A 000B 0007", 0x1CC)]             // XOR with MGF1 (not implemented): TPM_RC_KDF + P1
+    [InlineData("0008 000A 000B 0021", 0x1CC)]             // XOR with KDF2 (not implemented): TPM_RC_KDF + P1
     [InlineData("0008 000A 000B 0099", 0x1CC)]
     [InlineData("0008 0005", 0x1DA)]                       // truncated: TPM_RC_INSUFFICIENT + P1
     [InlineData("", 0x1DA)]
@@ -107,7 +117,8 @@ public class TestParmsTests
     public void SymDefObjectMayBeNullOnlyWhereAllowed()
     {
         Assert.Equal(TpmRc.Symmetric, Wire.Read("0010", out TpmsSymcipherParms _));
-        Assert.Equal(TpmRc.Symmetric, Wire.Read("0006 0080 0043", out TpmsSymcipherParms _));   // AES: not implemented yet
+        Assert.Equal(TpmRc.Success, Wire.Read("0006 0080 0043", out TpmsSymcipherParms _));
+        Assert.Equal(TpmRc.Symmetric, Wire.Read("0026 0080 0043", out TpmsSymcipherParms _));   // Camellia: not implemented
         Assert.Equal(TpmRc.Success, TpmCheck.SymDefObject(new TpmtSymDefObject { Algorithm = TpmAlgId.Null }, allowNull: true));
         Assert.Equal(TpmRc.Value, TpmCheck.SymDefObject(
             new TpmtSymDefObject { Algorithm = TpmAlgId.Aes, KeyBits = new TpmuSymKeyBits { Sym = 100 } }, allowNull: true));
@@ -116,12 +127,16 @@ public class TestParmsTests
     [Fact]
     public void SchemeChecksGiveTheirCodes()
     {
-        Assert.Equal(TpmRc.Value, Wire.Read("0014 000B", out TpmtRsaScheme _));       // RSASSA: RSA not implemented yet
+        Assert.Equal(TpmRc.Success, Wire.Read("0014 000B", out TpmtRsaScheme _));     // RSASSA
+        Assert.Equal(TpmRc.Value, Wire.Read("0018 000B", out TpmtRsaScheme _));       // ECDSA is no RSA scheme
         Assert.Equal(TpmRc.Success, Wire.Read("0010", out TpmtRsaScheme _));
-        Assert.Equal(TpmRc.Scheme, Wire.Read("0018 000B", out TpmtEccScheme _));      // ECDSA
-        Assert.Equal(TpmRc.Kdf, Wire.Read("0007 000B", out TpmtKdfScheme _));         // MGF1
+        Assert.Equal(TpmRc.Success, Wire.Read("0018 000B", out TpmtEccScheme _));     // ECDSA
+        Assert.Equal(TpmRc.Scheme, Wire.Read("001A 000B 0001", out TpmtEccScheme _)); // ECDAA: not implemented
+        Assert.Equal(TpmRc.Kdf, Wire.Read("0021 000B", out TpmtKdfScheme _));         // KDF2: not implemented
         Assert.Equal(TpmRc.Success, Wire.Read("0022 000B", out TpmtKdfScheme _));     // KDF1_SP800_108
-        Assert.Equal(TpmRc.Curve, TpmCheck.EccCurve(TpmEccCurve.NistP256, allowNull: false));
-        Assert.Equal(TpmRc.Value, TpmCheck.RsaKeyBits(2048, allowNull: false));
+        Assert.Equal(TpmRc.Success, TpmCheck.EccCurve(TpmEccCurve.NistP256, allowNull: false));
+        Assert.Equal(TpmRc.Curve, TpmCheck.EccCurve(TpmEccCurve.BnP256, allowNull: false));
+        Assert.Equal(TpmRc.Success, TpmCheck.RsaKeyBits(2048, allowNull: false));
+        Assert.Equal(TpmRc.Value, TpmCheck.RsaKeyBits(2047, allowNull: false));
     }
 }

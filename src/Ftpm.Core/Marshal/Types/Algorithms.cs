@@ -36,14 +36,33 @@ internal static class ImplementedAlgorithms
     // and KDF1_SP800_108 is KDFa (Part 1, 11.4.10.2), both built on HMAC.
     static readonly TpmsAlgProperty[] Table =
     [
+        // ---- keys issue: RSA, AES, MGF1 (OAEP and PSS) ----
+        new() { Alg = TpmAlgId.Rsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object },
         new() { Alg = TpmAlgId.Sha1, AlgProperties = TpmaAlgorithm.Hash },
         new() { Alg = TpmAlgId.Hmac, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.Aes, AlgProperties = TpmaAlgorithm.Symmetric },
+        new() { Alg = TpmAlgId.Mgf1, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.KeyedHash, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Object | TpmaAlgorithm.Signing | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Xor, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Hash },
         new() { Alg = TpmAlgId.Sha256, AlgProperties = TpmaAlgorithm.Hash },
         new() { Alg = TpmAlgId.Sha384, AlgProperties = TpmaAlgorithm.Hash },
         new() { Alg = TpmAlgId.Sha512, AlgProperties = TpmaAlgorithm.Hash },
+        // ---- keys issue: RSA and ECC schemes, KDFe, ECC, SYMCIPHER, block cipher modes ----
+        new() { Alg = TpmAlgId.RsaSsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.RsaEs, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.RsaPss, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.Oaep, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.EcDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing | TpmaAlgorithm.Method },
+        new() { Alg = TpmAlgId.Ecdh, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method },
+        new() { Alg = TpmAlgId.Kdf1Sp800_56A, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_108, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
+        new() { Alg = TpmAlgId.Ecc, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object },
+        new() { Alg = TpmAlgId.SymCipher, AlgProperties = TpmaAlgorithm.Object },
+        new() { Alg = TpmAlgId.Ctr, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.Ofb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.Cbc, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.Cfb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.Ecb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
     ];
 
     /// <summary>The implemented algorithms in ascending TPM_ALG_ID order (GetCapability pages through them).</summary>
@@ -56,8 +75,8 @@ internal static class ImplementedAlgorithms
         return false;
     }
 
-    /// <summary>TPMI_AES_KEY_BITS: the implemented AES key sizes. Empty until AES is implemented.</summary>
-    public static ReadOnlySpan<ushort> AesKeyBits => [];
+    /// <summary>TPMI_AES_KEY_BITS: the implemented AES key sizes.</summary>
+    public static ReadOnlySpan<ushort> AesKeyBits => [128, 192, 256];
 
     /// <summary>TPMI_AES_KEY_BITS, TPMI_SM4_KEY_BITS, TPMI_CAMELLIA_KEY_BITS: whether a block cipher
     /// is implemented with this key size.</summary>
@@ -67,9 +86,9 @@ internal static class ImplementedAlgorithms
         _ => false,
     };
 
-    /// <summary>TPMI_RSA_KEY_BITS: the implemented RSA modulus sizes. Empty until RSA is implemented.</summary>
-    public static ReadOnlySpan<ushort> RsaKeyBits => [];
+    /// <summary>TPMI_RSA_KEY_BITS: the implemented RSA modulus sizes.</summary>
+    public static ReadOnlySpan<ushort> RsaKeyBits => [1024, 2048, 3072, 4096];
 
-    /// <summary>TPMI_ECC_CURVE and TPM_CAP_ECC_CURVES: the implemented curves, ascending. Empty until ECC is implemented.</summary>
-    public static ReadOnlySpan<TpmEccCurve> EccCurves => [];
+    /// <summary>TPMI_ECC_CURVE and TPM_CAP_ECC_CURVES: the implemented curves, ascending.</summary>
+    public static ReadOnlySpan<TpmEccCurve> EccCurves => [TpmEccCurve.NistP256, TpmEccCurve.NistP384, TpmEccCurve.NistP521];
 }

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Ftpm.Marshal;
+using Ftpm.Ports;
+
+namespace Ftpm;
+
+// Authorization state that is not persistent (Part 1, 36 "Startup/Shutdown"): the session table and
+// the null proof are "state reset" data, kept by Shutdown(STATE) for a TPM Restart or Resume and lost
+// at a TPM Reset; the hierarchy enables and the platform policy are "state clear" data, kept only for
+// a TPM Resume. Both go into one record of the NV store at Shutdown(STATE).
+public sealed partial class Tpm
+{
+    /// <summary>TPMA_STARTUP_CLEAR phEnable, shEnable, ehEnable and phEnableNV (TPM2_HierarchyControl).</summary>
+    internal bool PhEnable = true, ShEnable = true, EhEnable = true, PhEnableNv = true;
+
+    /// <summary>platformPolicy and its hash (TPM2_SetPrimaryPolicy of TPM_RH_PLATFORM): volatile like platformAuth.</summary>
+    internal byte[] PlatformPolicy = [];
+    internal TpmAlgId PlatformPolicyAlg = TpmAlgId.Null;
+
+    /// <summary>Identifies this power cycle: Time restarts at every _TPM_Init, so a policy timeout
+    /// computed in an earlier one means nothing (the reference's g_timeEpoch).</summary>
+    ulong _timeEpoch;
+
+    /// <summary>_TPM_Init: loaded sessions are gone, and so is everything a Startup may restore.</summary>
+    void AuthInit()
+    {
+        Sessions.Clear();
+        ExclusiveAuditSession = (uint)TpmRh.Unassigned;
+        Span<byte> epoch = stackalloc byte[8];
+        Random.Generate(epoch);
+        _timeEpoch = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(epoch);
+        _daChanged = false;
+    }
+
+    /// <summary>The authorization part of TPM2_Startup (the reference's SessionStartup, HierarchyStartup and
+    /// DAStartup). <paramref name="resume"/>: Startup(STATE) after Shutdown(STATE); <paramref name="restart"/>:
+    /// Startup(CLEAR) after Shutdown(STATE); neither: a TPM Reset.</summary>
+    internal void AuthStartup(bool resume, bool restart, bool previousShutdownWasOrderly)
+    {
+        byte[]? saved = _savedAuthState;
+        _savedAuthState = null;
+        StageRecord(NvKeys.SavedAuthState, null);
+        Sessions.Clear();
+        if ((resume || restart) && saved is not null)
+        {
+            var r = new TpmReader(saved);
+            State.PersistentData.Check(Sessions.ReadSaved(ref r));
+            NullProof = State.PersistentData.ReadArray(ref r);
+            State.PersistentData.Check(r.ReadUInt8(out byte enables));
+            byte[] platformAuth = State.PersistentData.ReadArray(ref r);
+            byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
+            State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
+            if (resume)
+            {
+                ShEnable = (enables & 1) != 0;
+                EhEnable = (enables & 2) != 0;
+                PhEnableNv = (enables & 4) != 0;
+                PlatformAuth = platformAuth;
+                PlatformPolicy = platformPolicy;
+                PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
+            }
+        }
+        PhEnable = true;
+        if (!resume)
+        {
+            ShEnable = EhEnable = PhEnableNv = true;
+            PlatformAuth = [];
+            PlatformPolicy = [];
+            PlatformPolicyAlg = TpmAlgId.Null;
+        }
+        DaStartup(previousShutdownWasOrderly);
+        StagePersistent();
+    }
+
+    /// <summary>The authorization part of TPM2_Shutdown(STATE): what a Resume or Restart brings back.</summary>
+    internal void AuthShutdownState()
+    {
+        var buffer = new byte[SessionTableSavedSize];
+        var w = new TpmWriter(buffer);
+        Sessions.WriteSaved(ref w);
+        w.WriteSized(NullProof);
+        w.WriteUInt8((byte)((ShEnable ? 1 : 0) | (EhEnable ? 2 : 0) | (PhEnableNv ? 4 : 0)));
+        w.WriteSized(PlatformAuth);
+        w.WriteSized(PlatformPolicy);
+        w.WriteUInt16((ushort)PlatformPolicyAlg);
+        StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
+        CryptographicOperations.ZeroMemory(buffer);
+    }
+
+    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 3 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
+
+    /// <summary>The record Shutdown(STATE) wrote, read at _TPM_Init, consumed by the next Startup.</summary>
+    byte[]? _savedAuthState;
+}

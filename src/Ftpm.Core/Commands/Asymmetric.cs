@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using Ftpm.Crypto;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 14 "Asymmetric Primitives": RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen.</summary>
+internal static partial class Asymmetric
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+    ];
+
+    [TpmParameters]
+    internal partial struct RsaEncryptIn
+    {
+        /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> Message;
+        public TpmtRsaDecrypt InScheme;
+        /// <summary>TPM2B_DATA.</summary>
+        [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> Label;
+    }
+
+    /// <summary>The RSA decryption key behind a handle: TPM_RC_KEY (H1) for another object, TPM_RC_ATTRIBUTES
+    /// (H1) for a key without decrypt or a restricted one (Part 3, 14.2/14.3).</summary>
+    static TpmRc GetRsaKey(Tpm tpm, uint handle, out TpmKey key)
+    {
+        key = tpm.KeyOf(handle)!;
+        if (key is null || key.Type != TpmAlgId.Rsa) return TpmRc.Key.AtHandle(1);
+        if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The padding to use: the key's scheme if it has one (an explicit one must equal it), else
+    /// the explicit one; NULL for both is raw RSA. TPM_RC_SCHEME (P2) otherwise.</summary>
+    static TpmRc SelectScheme(TpmKey key, in TpmtRsaDecrypt requested, out TpmAlgId scheme, out TpmAlgId hashAlg)
+    {
+        var keyScheme = key.Public.Parameters.RsaDetail.Scheme;
+        scheme = requested.Scheme;
+        hashAlg = scheme == TpmAlgId.Oaep ? requested.Details.AnySig.HashAlg : TpmAlgId.Null;
+        if (keyScheme.Scheme == TpmAlgId.Null) return TpmRc.Success;
+        var keyHash = keyScheme.Scheme == TpmAlgId.Oaep ? keyScheme.Details.AnySig.HashAlg : TpmAlgId.Null;
+        if (scheme != TpmAlgId.Null && (scheme != keyScheme.Scheme || hashAlg != keyHash)) return TpmRc.Scheme.AtParameter(2);
+        if (keyScheme.Scheme is not (TpmAlgId.RsaEs or TpmAlgId.Oaep)) return TpmRc.Scheme.AtParameter(2);
+        scheme = keyScheme.Scheme;
+        hashAlg = keyHash;
+        return TpmRc.Success;
+    }
+
+    /// <summary>An OAEP label is a NUL-terminated string (Part 1, B.4 "RSAES_OAEP"): a zero is appended
+    /// when the caller's label lacks one.</summary>
+    static byte[] Label(ReadOnlySpan<byte> label) =>
+        label.IsEmpty || label[^1] == 0 ? label.ToArray() : [.. label, 0];
+
+    /// <summary>TPM2_RSA_Encrypt (Part 3, 14.2). Codes: those of the key and scheme checks; TPM_RC_VALUE
+    /// (P1) for a message too long for the padding (or, raw, not below the modulus).</summary>
+    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetRsaKey(tpm, c.Handles[0], out var key);
+        if (rc != TpmRc.Success) return rc;
+        rc = c.ReadParameters(out RsaEncryptIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        if (rc != TpmRc.Success) return rc;
+        Span<byte> output = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
+        int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output);
+        if (n < 0) return TpmRc.Value.AtParameter(1);
+        c.Out.WriteSized(output[..n]);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct RsaDecryptIn
+    {
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> CipherText;
+        public TpmtRsaDecrypt InScheme;
+        [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> Label;
+    }
+
+    /// <summary>TPM2_RSA_Decrypt (Part 3, 14.3). Padding is checked in constant time by the port. Codes:
+    /// those of the key and scheme checks; TPM_RC_SIZE (P1) for a ciphertext that is not modulus-sized;
+    /// TPM_RC_VALUE (P1) for one that does not decrypt.</summary>
+    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetRsaKey(tpm, c.Handles[0], out var key);
+        if (rc != TpmRc.Success) return rc;
+        if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
+        rc = c.ReadParameters(out RsaDecryptIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        if (rc != TpmRc.Success) return rc;
+        if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(1);
+        var output = new byte[TpmLimits.MaxRsaKeyBytes];
+        try
+        {
+            int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output);
+            if (n < 0) return TpmRc.Value.AtParameter(1);
+            c.Out.WriteSized(output.AsSpan(0, n));
+            return TpmRc.Success;
+        }
+        finally { CryptographicOperations.ZeroMemory(output); }
+    }
+
+    /// <summary>The ECC key behind a handle: TPM_RC_KEY (H1) for another object.</summary>
+    static TpmRc GetEccKey(Tpm tpm, uint handle, out TpmKey key)
+    {
+        key = tpm.KeyOf(handle)!;
+        return key is { Type: TpmAlgId.Ecc } ? TpmRc.Success : TpmRc.Key.AtHandle(1);
+    }
+
+    static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
+    {
+        w.WriteUInt16((ushort)(4 + x.Length + y.Length));
+        w.WriteSized(x);
+        w.WriteSized(y);
+    }
+
+    /// <summary>TPM2_ECDH_KeyGen (Part 3, 14.4): an ephemeral key pair (d_e, Q_e) on the key's curve;
+    /// returns zPoint = d_e·Q_key and pubPoint = Q_e. Codes: TPM_RC_KEY (H1) for a key that is not ECC.</summary>
+    static TpmRc EcdhKeyGen(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetEccKey(tpm, c.Handles[0], out var key);
+        if (rc != TpmRc.Success) return rc;
+        rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        using var ephemeral = tpm.Crypto.EccGenerate(key.Asymmetric!.Curve, new DrbgStream(tpm.Random))!;
+        int size = (key.Asymmetric.KeyBits + 7) / 8;
+        Span<byte> zx = stackalloc byte[size];
+        Span<byte> zy = stackalloc byte[size];
+        var q = key.Public.Unique.Ecc;
+        if (!tpm.Crypto.EccMultiply(ephemeral, q.X.Span, q.Y.Span, zx, zy)) return TpmRc.NoResult;
+        Span<byte> ex = stackalloc byte[size];
+        Span<byte> ey = stackalloc byte[size];
+        ephemeral.ExportPublic(ex, ey);
+        WritePoint(ref c.Out, zx, zy);
+        WritePoint(ref c.Out, ex, ey);
+        CryptographicOperations.ZeroMemory(zx);
+        CryptographicOperations.ZeroMemory(zy);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EcdhZGenIn
+    {
+        public Tpm2bEccPoint InPoint;
+    }
+
+    /// <summary>TPM2_ECDH_ZGen (Part 3, 14.5): outPoint = d_key·inPoint. Codes: TPM_RC_KEY (H1) for a key
+    /// that is not ECC or has no private part; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without
+    /// decrypt; TPM_RC_SCHEME (H1) for a key whose scheme is not ECDH or NULL; TPM_RC_ECC_POINT (P1) for a
+    /// point not on the curve.</summary>
+    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetEccKey(tpm, c.Handles[0], out var key);
+        if (rc != TpmRc.Success) return rc;
+        if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
+        if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
+        if (key.Public.Parameters.EccDetail.Scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Ecdh)) return TpmRc.Scheme.AtHandle(1);
+        rc = c.ReadParameters(out EcdhZGenIn p);
+        if (rc != TpmRc.Success) return rc;
+        int size = (key.Asymmetric!.KeyBits + 7) / 8;
+        Span<byte> zx = stackalloc byte[size];
+        Span<byte> zy = stackalloc byte[size];
+        if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx, zy))
+            return TpmRc.EccPoint.AtParameter(1);
+        WritePoint(ref c.Out, zx, zy);
+        CryptographicOperations.ZeroMemory(zx);
+        CryptographicOperations.ZeroMemory(zy);
+        return TpmRc.Success;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Security.Cryptography;
+using Ftpm.Crypto;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 12 "Object Commands": Create, Load, ReadPublic, ObjectChangeAuth, Unseal.</summary>
+internal static partial class ObjectCommands
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.Create, Create)
+        {
+            Handles = [new(HandleKinds.Object, AuthRole.User)],
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.Load, Load)
+        {
+            Handles = [new(HandleKinds.Object, AuthRole.User)],
+            ReturnsHandle = true,
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
+        {
+            Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+    ];
+
+    /// <summary>The storage key behind a parent handle, or TPM_RC_TYPE for an object that is not one
+    /// (Part 3, 12.1: "parentHandle is not a storage key").</summary>
+    static TpmRc GetParent(Tpm tpm, uint handle, int handleNumber, out TpmKey parent)
+    {
+        parent = tpm.KeyOf(handle)!;
+        return parent is { IsStorageParent: true } ? TpmRc.Success : TpmRc.Type.AtHandle(handleNumber);
+    }
+
+    [TpmParameters]
+    internal partial struct CreateIn
+    {
+        [Sized] public TpmsSensitiveCreate InSensitive;
+        [Sized] public TpmtPublic InPublic;
+        [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> OutsideInfo;
+        public TpmlPcrSelection CreationPcr;
+    }
+
+    /// <summary>TPM2_Create (Part 3, 12.1): a new object under a storage key, returned as its public area
+    /// and its sensitive area protected by the parent (TPM2B_PRIVATE). The secret comes from the DRBG.
+    /// Codes: TPM_RC_TYPE (H1) for a parent that is no storage key, and those of
+    /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>.</summary>
+    static TpmRc Create(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
+        if (rc != TpmRc.Success) return rc;
+        rc = c.ReadParameters(out CreateIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        if (rc != TpmRc.Success) return rc;
+
+        rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out var key);
+        if (rc != TpmRc.Success) return rc;
+        try
+        {
+            key.Hierarchy = parent.Hierarchy;
+            var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
+            var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
+            CryptographicOperations.ZeroMemory(sensitive);
+
+            c.Out.WriteSized(outPrivate);
+            ObjectSupport.WritePublic(ref c.Out, key);
+            ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, parent.NameAlg,
+                parent.Name, parent.QualifiedName, c.Locality);
+            return TpmRc.Success;
+        }
+        finally { key.Dispose(); }
+    }
+
+    [TpmParameters]
+    internal partial struct LoadIn
+    {
+        /// <summary>TPM2B_PRIVATE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> InPrivate;
+        [Sized] public TpmtPublic InPublic;
+    }
+
+    /// <summary>TPM2_Load (Part 3, 12.2). Codes: TPM_RC_TYPE (H1) for a parent that is no storage key;
+    /// those of <see cref="ObjectSupport.ValidatePublic"/> (P2); TPM_RC_INTEGRITY (P1) for a private area
+    /// this parent did not make for this public area (tampered, or another parent's);
+    /// TPM_RC_TYPE/SIZE/KEY/BINDING (P2) when the sensitive area does not match the public area;
+    /// TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
+    static TpmRc Load(Tpm tpm, ref CommandContext c)
+    {
+        var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
+        if (rc != TpmRc.Success) return rc;
+        rc = c.ReadParameters(out LoadIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        if (rc != TpmRc.Success) return rc;
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+
+        var publicArea = TpmKey.Marshal(p.InPublic);
+        var name = TpmKey.ComputeName(tpm.Crypto, p.InPublic.NameAlg, publicArea);
+        rc = ObjectSupport.Unwrap(tpm, parent, name, p.InPrivate.Span, out var sensitive);
+        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        rc = ObjectSupport.LoadKey(tpm, publicArea, sensitive, out var key);
+        CryptographicOperations.ZeroMemory(sensitive);
+        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
+        key.Hierarchy = parent.Hierarchy;
+        key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+
+        rc = tpm.Objects.Add(key, out c.ResponseHandle);
+        if (rc != TpmRc.Success) { key.Dispose(); return rc; }
+        c.Out.WriteSized(key.Name);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_ReadPublic (Part 3, 12.4): public area, Name and Qualified Name. Codes:
+    /// TPM_RC_SEQUENCE for a hash or HMAC sequence, which has no public area.</summary>
+    static TpmRc ReadPublic(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null) return TpmRc.Sequence;
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        ObjectSupport.WritePublic(ref c.Out, key);
+        c.Out.WriteSized(key.Name);
+        c.Out.WriteSized(key.QualifiedName);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ObjectChangeAuthIn
+    {
+        [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> NewAuth;
+    }
+
+    /// <summary>TPM2_ObjectChangeAuth (Part 3, 12.6): the object's sensitive area with a new authValue,
+    /// protected by its parent; the loaded object is unchanged. Codes: TPM_RC_TYPE (H1) for a sequence,
+    /// TPM_RC_TYPE (H2) when parentHandle is not the object's parent (its Qualified Name does not derive
+    /// from the parent's), TPM_RC_SIZE (P1) for a newAuth longer than nameAlg's digest.</summary>
+    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
+        var parent = tpm.KeyOf(c.Handles[1]);
+        if (parent is null || !parent.IsStorageParent) return TpmRc.Type.AtHandle(2);
+        var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+        if (!expected.AsSpan().SequenceEqual(key.QualifiedName)) return TpmRc.Type.AtHandle(2);
+        var rc = c.ReadParameters(out ObjectChangeAuthIn p);
+        if (rc != TpmRc.Success) return rc;
+        var newAuth = Tpm.TrimTrailingZeros(p.NewAuth.Span);
+        if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(1);
+
+        var sensitive = ObjectSupport.SensitiveArea(key, newAuth);
+        var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
+        CryptographicOperations.ZeroMemory(sensitive);
+        c.Out.WriteSized(outPrivate);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_Unseal (Part 3, 12.7): the data of a sealed data object. Codes: TPM_RC_TYPE (H1) for
+    /// an object that is not KEYEDHASH, TPM_RC_ATTRIBUTES (H1) for a KEYEDHASH key (sign, decrypt or
+    /// restricted SET).</summary>
+    static TpmRc Unseal(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
+        if ((key.Attributes & (TpmaObject.Sign | TpmaObject.Decrypt | TpmaObject.Restricted)) != 0) return TpmRc.Attributes.AtHandle(1);
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        c.Out.WriteSized(key.SensitiveData);
+        return TpmRc.Success;
+    }
+}

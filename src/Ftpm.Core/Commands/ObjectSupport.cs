@@ -1,0 +1,476 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Ftpm.Crypto;
+using Ftpm.Marshal;
+using Ftpm.Ports;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>
+/// What the object commands share (the reference keeps it in Object_spt.c): the consistency checks of a
+/// public area and its sensitive creation data (Part 1, 27 "Object Attributes"; Part 3, 12.1), making an
+/// object's secret from a key stream, the protection of a sensitive area under its parent (Part 1, 23
+/// "Protected Storage"), and creation data with its ticket (Part 1, 26 / Part 3, 12.1).
+/// </summary>
+internal static class ObjectSupport
+{
+    /// <summary>The checks of a public area (template or loaded) against itself and its parent (null for
+    /// a primary, whose parent is a hierarchy: fixedTPM, fixedParent SET, encryptedDuplication CLEAR).
+    /// Codes, numbered with <paramref name="param"/>: TPM_RC_HASH (no nameAlg), TPM_RC_SIZE (authPolicy
+    /// not a digest of nameAlg), TPM_RC_ATTRIBUTES (fixedTPM without fixedParent, fixedTPM under a parent
+    /// that is not, encryptedDuplication lost, restricted with sign and decrypt, a key that neither signs
+    /// nor decrypts, sealed data that is restricted), TPM_RC_SYMMETRIC (a storage key without a cipher,
+    /// another key with one), TPM_RC_SCHEME (a scheme of the wrong kind, a restricted signing key
+    /// without one, a storage key or sign+decrypt key with one), TPM_RC_KDF (an ECC storage key with a KDF).</summary>
+    public static TpmRc ValidatePublic(in TpmtPublic p, TpmKey? parent, int param)
+    {
+        var a = p.ObjectAttributes;
+        bool fixedTpm = Has(a, TpmaObject.FixedTpm), fixedParent = Has(a, TpmaObject.FixedParent);
+        bool restricted = Has(a, TpmaObject.Restricted), sign = Has(a, TpmaObject.Sign), decrypt = Has(a, TpmaObject.Decrypt);
+
+        if (p.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(param);
+        if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(param);
+
+        // Part 1, 27.2.1-27.2.3: fixedTPM implies fixedParent; a child can only be fixedTPM under a
+        // fixedTPM parent; under an encryptedDuplication parent a duplicable child keeps it.
+        if (fixedTpm && !fixedParent) return TpmRc.Attributes.AtParameter(param);
+        if (parent is not null)
+        {
+            if (fixedTpm && !parent.Has(TpmaObject.FixedTpm)) return TpmRc.Attributes.AtParameter(param);
+            if (parent.Has(TpmaObject.EncryptedDuplication) && !fixedParent && !Has(a, TpmaObject.EncryptedDuplication))
+                return TpmRc.Attributes.AtParameter(param);
+        }
+        // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts.
+        if (restricted && sign && decrypt) return TpmRc.Attributes.AtParameter(param);
+
+        switch (p.Type)
+        {
+            case TpmAlgId.Rsa:
+            case TpmAlgId.Ecc:
+            {
+                if (!sign && !decrypt) return TpmRc.Attributes.AtParameter(param);
+                var symmetric = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Symmetric : p.Parameters.EccDetail.Symmetric;
+                var scheme = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Scheme.Scheme : p.Parameters.EccDetail.Scheme.Scheme;
+                bool storage = restricted && decrypt;
+                // Part 2, 12.2.3.5/6: a storage key names the cipher of its children's protection; others name none.
+                if (storage != (symmetric.Algorithm != TpmAlgId.Null)) return TpmRc.Symmetric.AtParameter(param);
+                if (storage || (sign && decrypt))
+                {
+                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
+                }
+                else if (sign)
+                {
+                    if (scheme == TpmAlgId.Null ? restricted : !IsSigningScheme(p.Type, scheme)) return TpmRc.Scheme.AtParameter(param);
+                }
+                else if (scheme != TpmAlgId.Null && !IsDecryptScheme(p.Type, scheme))
+                {
+                    return TpmRc.Scheme.AtParameter(param);
+                }
+                if (p.Type == TpmAlgId.Ecc && storage && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null)
+                    return TpmRc.Kdf.AtParameter(param);
+                break;
+            }
+            case TpmAlgId.KeyedHash:
+            {
+                var scheme = p.Parameters.KeyedHashDetail.Scheme.Scheme;
+                if (!sign && !decrypt)
+                {
+                    // Sealed data: no scheme, never restricted.
+                    if (restricted) return TpmRc.Attributes.AtParameter(param);
+                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
+                }
+                else if (sign && decrypt)
+                {
+                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
+                }
+                else if (sign)
+                {
+                    if (scheme == TpmAlgId.Null ? restricted : scheme != TpmAlgId.Hmac) return TpmRc.Scheme.AtParameter(param);
+                }
+                else
+                {
+                    // A decrypting KEYEDHASH object is a derivation parent (Part 1, 27.2.12); not implemented.
+                    return TpmRc.Attributes.AtParameter(param);
+                }
+                break;
+            }
+            case TpmAlgId.SymCipher:
+                // sign is "encrypt" for a SYMCIPHER key; a restricted one is a storage parent that only decrypts.
+                if ((!sign && !decrypt) || (restricted && sign)) return TpmRc.Attributes.AtParameter(param);
+                break;
+        }
+        return TpmRc.Success;
+    }
+
+    static bool Has(TpmaObject a, TpmaObject flag) => (a & flag) == flag;
+
+    static bool IsSigningScheme(TpmAlgId type, TpmAlgId scheme) => type == TpmAlgId.Rsa
+        ? scheme is TpmAlgId.RsaSsa or TpmAlgId.RsaPss
+        : scheme is TpmAlgId.EcDsa or TpmAlgId.EcDaa or TpmAlgId.EcSchnorr or TpmAlgId.Sm2;
+
+    static bool IsDecryptScheme(TpmAlgId type, TpmAlgId scheme) => type == TpmAlgId.Rsa
+        ? scheme is TpmAlgId.RsaEs or TpmAlgId.Oaep
+        : scheme is TpmAlgId.Ecdh or TpmAlgId.EcMqv;
+
+    /// <summary>The checks of TPMS_SENSITIVE_CREATE against the template (Part 3, 12.1 and 24.1):
+    /// TPM_RC_SIZE (<paramref name="sensitiveParam"/>) for a userAuth longer than nameAlg's digest;
+    /// TPM_RC_ATTRIBUTES (<paramref name="publicParam"/>) for data given to an asymmetric key, data given
+    /// while sensitiveDataOrigin is SET, or none given while it is CLEAR; TPM_RC_KEY_SIZE
+    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size.</summary>
+    public static TpmRc ValidateSensitiveCreate(in TpmtPublic p, in TpmsSensitiveCreate s, int sensitiveParam, int publicParam)
+    {
+        if (s.UserAuth.Length > TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(sensitiveParam);
+        bool origin = Has(p.ObjectAttributes, TpmaObject.SensitiveDataOrigin);
+        switch (p.Type)
+        {
+            case TpmAlgId.Rsa:
+            case TpmAlgId.Ecc:
+                if (!origin || s.Data.Length != 0) return TpmRc.Attributes.AtParameter(publicParam);
+                break;
+            case TpmAlgId.KeyedHash:
+                // Sealed data comes from the caller; an HMAC key may come from either side.
+                if (origin == (s.Data.Length != 0)) return TpmRc.Attributes.AtParameter(publicParam);
+                break;
+            case TpmAlgId.SymCipher:
+                if (origin == (s.Data.Length != 0)) return TpmRc.Attributes.AtParameter(publicParam);
+                if (!origin && s.Data.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize.AtParameter(sensitiveParam);
+                break;
+        }
+        return TpmRc.Success;
+    }
+
+    /// <summary>Makes an object from its template: its secret and its public unique field from
+    /// <paramref name="stream"/> (a KDFa stream for primaries, the DRBG otherwise) unless the caller gave
+    /// the secret; a seedValue of nameAlg's digest size for storage keys (their children's protection)
+    /// and KEYEDHASH/SYMCIPHER objects (unique = H(seedValue || secret), Part 1, 27.3.3).</summary>
+    public static TpmRc GenerateObject(Tpm tpm, in TpmtPublic template, in TpmsSensitiveCreate sensitive, IKeyStream stream,
+        int publicParam, out TpmKey key)
+    {
+        key = null!;
+        var crypto = tpm.Crypto;
+        var p = template;
+        int digestSize = TpmAlgorithms.DigestSize(p.NameAlg);
+        bool storage = Has(p.ObjectAttributes, TpmaObject.Restricted | TpmaObject.Decrypt);
+        byte[] seed = [];
+        byte[] secret = [];
+        IAsymmetricKey? asymmetric = null;
+        switch (p.Type)
+        {
+            case TpmAlgId.Rsa:
+            case TpmAlgId.Ecc:
+            {
+                if (storage) { seed = new byte[digestSize]; stream.Generate(seed); }
+                asymmetric = p.Type == TpmAlgId.Rsa
+                    ? crypto.RsaGenerate(p.Parameters.RsaDetail.KeyBits, p.Parameters.RsaDetail.Exponent, stream)
+                    : crypto.EccGenerate(p.Parameters.EccDetail.CurveId, stream);
+                if (asymmetric is null) return TpmRc.Value.AtParameter(publicParam);
+                var first = new byte[TpmLimits.MaxRsaKeyBytes];
+                var second = new byte[TpmLimits.MaxEccKeyBytes];
+                var (n1, n2) = asymmetric.ExportPublic(first, second);
+                p.Unique = p.Type == TpmAlgId.Rsa
+                    ? new TpmuPublicId { Rsa = first.AsMemory(0, n1) }
+                    : new TpmuPublicId { Ecc = new TpmsEccPoint { X = first.AsMemory(0, n1), Y = second.AsMemory(0, n2) } };
+                break;
+            }
+            case TpmAlgId.KeyedHash:
+            case TpmAlgId.SymCipher:
+            {
+                seed = new byte[digestSize];
+                stream.Generate(seed);
+                if (sensitive.Data.Length != 0)
+                {
+                    secret = sensitive.Data.ToArray();
+                }
+                else
+                {
+                    int size = p.Type == TpmAlgId.SymCipher
+                        ? p.Parameters.SymDetail.Sym.KeyBits.Sym / 8
+                        : TpmAlgorithms.DigestSize(p.Parameters.KeyedHashDetail.Scheme.Scheme == TpmAlgId.Hmac
+                            ? p.Parameters.KeyedHashDetail.Scheme.Details.Hmac.HashAlg : p.NameAlg);
+                    secret = new byte[size];
+                    stream.Generate(secret);
+                }
+                p.Unique = new TpmuPublicId { Digest = ObfuscatedUnique(crypto, p.NameAlg, seed, secret) };
+                break;
+            }
+        }
+        var rc = TpmKey.FromPublicArea(crypto, TpmKey.Marshal(p), out key);
+        if (rc != TpmRc.Success)
+        {
+            asymmetric?.Dispose();
+            return rc;
+        }
+        key.HasSensitive = true;
+        key.AuthValue = sensitive.UserAuth.ToArray();
+        key.SeedValue = seed;
+        key.SensitiveData = secret;
+        key.Asymmetric = asymmetric;
+        return TpmRc.Success;
+    }
+
+    /// <summary>unique of a KEYEDHASH or SYMCIPHER object: H_nameAlg(seedValue || secret) (Part 1, 27.3.3).</summary>
+    static byte[] ObfuscatedUnique(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> secret)
+    {
+        var data = new byte[seed.Length + secret.Length];
+        seed.CopyTo(data);
+        secret.CopyTo(data.AsSpan(seed.Length));
+        var digest = new byte[TpmAlgorithms.DigestSize(nameAlg)];
+        crypto.Hash(nameAlg, data, digest);
+        CryptographicOperations.ZeroMemory(data);
+        return digest;
+    }
+
+    /// <summary>The object's TPMT_SENSITIVE, marshaled, with <paramref name="authValue"/> (ObjectChangeAuth
+    /// writes a new one). The caller wipes the result.</summary>
+    public static byte[] SensitiveArea(TpmKey key, ReadOnlySpan<byte> authValue)
+    {
+        byte[] secret;
+        if (key.Asymmetric is { } asymmetric)
+        {
+            var buffer = new byte[TpmLimits.MaxRsaKeyBytes];
+            int n = asymmetric.ExportPrivate(buffer);
+            secret = buffer[..n];
+            CryptographicOperations.ZeroMemory(buffer);
+        }
+        else
+        {
+            secret = key.SensitiveData;
+        }
+        var s = new TpmtSensitive
+        {
+            SensitiveType = key.Type,
+            AuthValue = authValue.ToArray(),
+            SeedValue = key.SeedValue,
+            Sensitive = key.Type switch
+            {
+                TpmAlgId.Rsa => new TpmuSensitiveComposite { Rsa = secret },
+                TpmAlgId.Ecc => new TpmuSensitiveComposite { Ecc = secret },
+                TpmAlgId.KeyedHash => new TpmuSensitiveComposite { Bits = secret },
+                _ => new TpmuSensitiveComposite { Sym = secret },
+            },
+        };
+        var output = new byte[2048];
+        var w = new TpmWriter(output);
+        s.Write(ref w);
+        var result = w.Written.ToArray();
+        CryptographicOperations.ZeroMemory(output);
+        if (key.Asymmetric is not null) CryptographicOperations.ZeroMemory(secret);
+        return result;
+    }
+
+    /// <summary>Makes a loaded object from its public area and TPMT_SENSITIVE (Load, persistent objects,
+    /// ContextLoad). Codes: TPM_RC_TYPE (sensitive type differs from the public type), TPM_RC_SIZE (an
+    /// authValue longer than nameAlg's digest, a seedValue of another size), TPM_RC_KEY (a modulus or
+    /// point of the wrong size), TPM_RC_BINDING (the secret does not belong to the public area),
+    /// TPM_RC_SENSITIVE (sensitive area that does not unmarshal). Unnumbered: the caller numbers them.</summary>
+    public static TpmRc LoadKey(Tpm tpm, byte[] publicArea, ReadOnlySpan<byte> sensitiveArea, out TpmKey key)
+    {
+        var rc = TpmKey.FromPublicArea(tpm.Crypto, publicArea, out key);
+        if (rc != TpmRc.Success) return rc;
+        var copy = sensitiveArea.ToArray();
+        try
+        {
+            var reader = new TpmReader(copy);
+            if (TpmtSensitive.Read(ref reader, out var s) != TpmRc.Success || reader.HasData) return TpmRc.Sensitive;
+            rc = CompleteKey(tpm, key, in s);
+            if (rc != TpmRc.Success) { key.Dispose(); key = null!; }
+            return rc;
+        }
+        finally { CryptographicOperations.ZeroMemory(copy); }
+    }
+
+    static TpmRc CompleteKey(Tpm tpm, TpmKey key, in TpmtSensitive s)
+    {
+        var p = key.Public;
+        int digestSize = TpmAlgorithms.DigestSize(p.NameAlg);
+        if (s.SensitiveType != p.Type) return TpmRc.Type;
+        if (s.AuthValue.Length > digestSize) return TpmRc.Size;
+        if (s.SeedValue.Length != 0 && s.SeedValue.Length != digestSize) return TpmRc.Size;
+        switch (p.Type)
+        {
+            case TpmAlgId.Rsa:
+                if (p.Unique.Rsa.Length * 8 != p.Parameters.RsaDetail.KeyBits) return TpmRc.Key;
+                key.Asymmetric = tpm.Crypto.RsaImport(p.Unique.Rsa.Span, p.Parameters.RsaDetail.Exponent, s.Sensitive.Rsa.Span);
+                if (key.Asymmetric is null) return TpmRc.Binding;
+                break;
+            case TpmAlgId.Ecc:
+                key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, s.Sensitive.Ecc.Span);
+                if (key.Asymmetric is null) return TpmRc.Binding;
+                break;
+            case TpmAlgId.KeyedHash:
+            case TpmAlgId.SymCipher:
+            {
+                var secret = p.Type == TpmAlgId.KeyedHash ? s.Sensitive.Bits.Span : s.Sensitive.Sym.Span;
+                if (p.Type == TpmAlgId.SymCipher && secret.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize;
+                var expected = ObfuscatedUnique(tpm.Crypto, p.NameAlg, s.SeedValue.Span, secret);
+                if (!CryptographicOperations.FixedTimeEquals(expected, p.Unique.Digest.Span)) return TpmRc.Binding;
+                key.SensitiveData = secret.ToArray();
+                break;
+            }
+        }
+        key.HasSensitive = true;
+        key.AuthValue = s.AuthValue.ToArray();
+        key.SeedValue = s.SeedValue.ToArray();
+        return TpmRc.Success;
+    }
+
+    // ---- Protection of the sensitive area (Part 1, 23) ------------------------------------------
+
+    /// <summary>The parent's storage keys for a child named <paramref name="name"/>: symKey =
+    /// KDFa(nameAlg, seedValue, "STORAGE", name, ∅, keyBits) and HMACkey = KDFa(nameAlg, seedValue,
+    /// "INTEGRITY", ∅, ∅, digest bits) (Part 1, 23.4 and 23.5).</summary>
+    static void ProtectionKeys(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, Span<byte> symKey, Span<byte> hmacKey)
+    {
+        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "STORAGE"u8, name, [], symKey);
+        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "INTEGRITY"u8, [], [], hmacKey);
+    }
+
+    /// <summary>TPM2B_PRIVATE contents for a sensitive area under <paramref name="parent"/>:
+    /// integrity (TPM2B_DIGEST of HMAC(HMACkey, encSensitive || name)) || encSensitive, where
+    /// encSensitive is TPM2B_SENSITIVE encrypted with the parent's cipher in CFB mode with a zero IV
+    /// (Part 1, 23.4-23.5).</summary>
+    public static byte[] Wrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> sensitive)
+    {
+        var sym = parent.ProtectionSymmetric;
+        int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
+        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
+        Span<byte> hmacKey = stackalloc byte[digestSize];
+        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
+
+        var plain = new byte[2 + sensitive.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(plain, (ushort)sensitive.Length);
+        sensitive.CopyTo(plain.AsSpan(2));
+        var result = new byte[2 + digestSize + plain.Length];
+        var encrypted = result.AsSpan(2 + digestSize);
+        Span<byte> iv = stackalloc byte[16];
+        iv.Clear();
+        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, true, symKey, iv, plain, encrypted);
+        BinaryPrimitives.WriteUInt16BigEndian(result, (ushort)digestSize);
+        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, result.AsSpan(2, digestSize));
+        CryptographicOperations.ZeroMemory(plain);
+        CryptographicOperations.ZeroMemory(symKey);
+        CryptographicOperations.ZeroMemory(hmacKey);
+        return result;
+    }
+
+    static void OuterHmac(Tpm tpm, TpmAlgId hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> encrypted, ReadOnlySpan<byte> name, Span<byte> mac)
+    {
+        using var op = tpm.Crypto.HmacSetup(hashAlg, key);
+        op.Update(encrypted);
+        op.Update(name);
+        Span<byte> full = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = op.Finish(full);
+        full[..n].CopyTo(mac);
+    }
+
+    /// <summary>The TPMT_SENSITIVE inside a TPM2B_PRIVATE, after checking its integrity in constant time.
+    /// TPM_RC_INTEGRITY for any private area that was not made by this parent for this name;
+    /// TPM_RC_SENSITIVE when the decrypted TPM2B_SENSITIVE is malformed. Unnumbered.</summary>
+    public static TpmRc Unwrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> priv, out byte[] sensitive)
+    {
+        sensitive = [];
+        var sym = parent.ProtectionSymmetric;
+        int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
+        if (priv.Length < 2 + digestSize || BinaryPrimitives.ReadUInt16BigEndian(priv) != digestSize) return TpmRc.Integrity;
+        var integrity = priv.Slice(2, digestSize);
+        var encrypted = priv[(2 + digestSize)..];
+        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
+        Span<byte> hmacKey = stackalloc byte[digestSize];
+        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
+        Span<byte> mac = stackalloc byte[digestSize];
+        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, mac);
+        CryptographicOperations.ZeroMemory(hmacKey);
+        if (!CryptographicOperations.FixedTimeEquals(mac, integrity))
+        {
+            CryptographicOperations.ZeroMemory(symKey);
+            return TpmRc.Integrity;
+        }
+        var plain = new byte[encrypted.Length];
+        Span<byte> iv = stackalloc byte[16];
+        iv.Clear();
+        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, false, symKey, iv, encrypted, plain);
+        CryptographicOperations.ZeroMemory(symKey);
+        if (plain.Length < 2 || BinaryPrimitives.ReadUInt16BigEndian(plain) != plain.Length - 2)
+        {
+            CryptographicOperations.ZeroMemory(plain);
+            return TpmRc.Sensitive;
+        }
+        sensitive = plain[2..];
+        CryptographicOperations.ZeroMemory(plain);
+        return TpmRc.Success;
+    }
+
+    // ---- Creation data and ticket (Part 3, 12.1 and 24.1) ----------------------------------------
+
+    /// <summary>Writes creationData (TPM2B_CREATION_DATA), creationHash and creationTicket: the PCR
+    /// digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the parent's Names
+    /// and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash) under the
+    /// object's nameAlg (a NULL ticket in the null hierarchy).</summary>
+    public static void WriteCreationOutputs(Tpm tpm, ref TpmWriter w, TpmKey key, in TpmlPcrSelection pcrs,
+        ReadOnlySpan<byte> outsideInfo, TpmAlgId parentNameAlg, ReadOnlySpan<byte> parentName,
+        ReadOnlySpan<byte> parentQualifiedName, byte locality)
+    {
+        var nameAlg = key.NameAlg;
+        Span<byte> pcrDigest = stackalloc byte[TpmLimits.MaxDigestSize];
+        int pcrDigestSize = PcrDigest(tpm, nameAlg, pcrs, pcrDigest);
+        var creation = new TpmsCreationData
+        {
+            PcrSelect = pcrs,
+            PcrDigest = pcrDigest[..pcrDigestSize].ToArray(),
+            Locality = locality < 5 ? (byte)(1 << locality) : locality,
+            ParentNameAlg = parentNameAlg,
+            ParentName = parentName.ToArray(),
+            ParentQualifiedName = parentQualifiedName.ToArray(),
+            OutsideInfo = outsideInfo.ToArray(),
+        };
+        int at = w.BeginSize16();
+        int start = w.Position;
+        creation.Write(ref w);
+        var creationBytes = w.Written[start..];
+        w.EndSize16(at);
+
+        Span<byte> creationHash = stackalloc byte[TpmLimits.MaxDigestSize];
+        int hashSize = tpm.Crypto.Hash(nameAlg, creationBytes, creationHash);
+        w.WriteSized(creationHash[..hashSize]);
+
+        w.WriteUInt16((ushort)TpmSt.Creation);
+        w.WriteUInt32(key.Hierarchy);
+        if (key.Hierarchy == (uint)TpmRh.Null)
+        {
+            w.WriteUInt16(0);
+            return;
+        }
+        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(key.Hierarchy));
+        Span<byte> tag = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Creation);
+        op.Update(tag);
+        op.Update(key.Name);
+        op.Update(creationHash[..hashSize]);
+        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = op.Finish(ticket);
+        w.WriteSized(ticket[..n]);
+    }
+
+    /// <summary>H_hashAlg of the selected PCRs' values, banks in selection order, PCRs ascending
+    /// (Part 1, 17.6.6 "PCR digest"); PCRs not allocated in a bank are skipped.</summary>
+    public static int PcrDigest(Tpm tpm, TpmAlgId hashAlg, in TpmlPcrSelection pcrs, Span<byte> digest)
+    {
+        using var op = tpm.Crypto.HashSetup(hashAlg);
+        for (int i = 0; i < (int)pcrs.Count; i++)
+        {
+            var selection = pcrs.PcrSelections[i];
+            int bank = TpmAlgorithms.HashIndex(selection.Hash);
+            var bits = selection.PcrSelect.Span;
+            for (int pcr = 0; pcr < bits.Length * 8 && pcr < TpmLimits.PcrCount; pcr++)
+            {
+                if ((bits[pcr / 8] & (1 << (pcr % 8))) == 0 || !tpm.Pcrs.IsAllocated(bank, pcr)) continue;
+                op.Update(tpm.Pcrs.Value(bank, pcr));
+            }
+        }
+        return op.Finish(digest);
+    }
+
+    /// <summary>The TPM2B_PUBLIC of a key: size, then its public area.</summary>
+    public static void WritePublic(ref TpmWriter w, TpmKey key) => w.WriteSized(key.PublicArea);
+}

@@ -1,0 +1,112 @@
+using Ftpm.Crypto;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 24.1 TPM2_CreatePrimary: a primary object derived from a hierarchy's seed.</summary>
+internal static partial class Primary
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.CreatePrimary, CreatePrimary)
+        {
+            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
+            ReturnsHandle = true,
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+    ];
+
+    /// <summary>The KDFa label of primary key derivation (the reference's PRIMARY_OBJECT_CREATION).</summary>
+    static ReadOnlySpan<byte> Label => "Primary Object Creation"u8;
+
+    [TpmParameters]
+    internal partial struct CreatePrimaryIn
+    {
+        [Sized] public TpmsSensitiveCreate InSensitive;
+        [Sized] public TpmtPublic InPublic;
+        [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> OutsideInfo;
+        public TpmlPcrSelection CreationPcr;
+    }
+
+    /// <summary>
+    /// TPM2_CreatePrimary (Part 3, 24.1). The object is a function of the hierarchy's seed and the
+    /// template (Part 1, 27.1): its secret comes from a KDFa stream keyed with the seed, labelled
+    /// "Primary Object Creation", with contextU = nameAlg || H_nameAlg(template). A repeated request is
+    /// answered from <see cref="PrimaryKeyCache"/>. Codes: those of
+    /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>
+    /// (P1/P2), TPM_RC_OBJECT_MEMORY when no slot is free.
+    /// </summary>
+    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c)
+    {
+        // Validation
+        var rc = c.ReadParameters(out CreatePrimaryIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
+        if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        if (rc != TpmRc.Success) return rc;
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+
+        // Derivation, or the cached result of an earlier one.
+        uint hierarchy = c.Handles[0];
+        var crypto = tpm.Crypto;
+        var template = TpmKey.Marshal(p.InPublic);
+        var templateName = TpmKey.ComputeName(crypto, p.InPublic.NameAlg, template);
+        var seed = tpm.SeedOf(hierarchy);
+        byte[] id = CacheId(tpm, hierarchy, seed, template, p.InSensitive.Data.Span);
+        TpmKey key;
+        var entry = tpm.PrimaryCache.Find(id);
+        if (entry is null)
+        {
+            using var stream = new KdfStream(crypto, p.InPublic.NameAlg, seed, Label, templateName, []);
+            rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, stream, 2, out key);
+            if (rc != TpmRc.Success) return rc;
+            tpm.PrimaryCache.Add(new PrimaryKeyCache.Entry(id, key.PublicArea, key.SeedValue.ToArray(), key.SensitiveData.ToArray(), key.Asymmetric));
+        }
+        else
+        {
+            rc = TpmKey.FromPublicArea(crypto, entry.PublicArea, out key);
+            if (rc != TpmRc.Success) return rc;
+            key.HasSensitive = true;
+            key.AuthValue = p.InSensitive.UserAuth.ToArray();
+            key.SeedValue = entry.SeedValue.ToArray();
+            key.SensitiveData = entry.SensitiveData.ToArray();
+            key.Asymmetric = entry.Asymmetric;
+        }
+        key.SharesAsymmetric = true;
+        key.Hierarchy = hierarchy;
+        var hierarchyName = Tpm.HandleName(hierarchy);
+        key.QualifiedName = TpmKey.ComputeQualifiedName(crypto, key.NameAlg, hierarchyName, key.Name);
+
+        // State update
+        rc = tpm.Objects.Add(key, out c.ResponseHandle);
+        if (rc != TpmRc.Success) { key.Dispose(); return rc; }
+
+        // Output
+        ObjectSupport.WritePublic(ref c.Out, key);
+        ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, TpmAlgId.Null,
+            hierarchyName, hierarchyName, c.Locality);
+        c.Out.WriteSized(key.Name);
+        return TpmRc.Success;
+    }
+
+    /// <summary>SHA-256 of everything a primary object depends on: hierarchy, seed, template and any
+    /// caller-supplied secret.</summary>
+    static byte[] CacheId(Tpm tpm, uint hierarchy, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> template, ReadOnlySpan<byte> data)
+    {
+        using var op = tpm.Crypto.HashSetup(TpmAlgId.Sha256);
+        op.Update(Tpm.HandleName(hierarchy));
+        op.Update(seed);
+        Span<byte> size = stackalloc byte[2];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(size, (ushort)template.Length);
+        op.Update(size);
+        op.Update(template);
+        op.Update(data);
+        var id = new byte[32];
+        op.Finish(id);
+        return id;
+    }
+}

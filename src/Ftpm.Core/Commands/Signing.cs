@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+using Ftpm.State;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 20 "Signing and Signature Verification": Sign and VerifySignature.</summary>
+internal static partial class Signing
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
+        new(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
+    ];
+
+    /// <summary>The scheme a signing key signs with (the reference's CryptSelectSignScheme): the key's own
+    /// scheme when it has one (an explicit scheme must then equal it), else the explicit one, which may
+    /// then not be NULL. TPM_RC_SCHEME (unnumbered) otherwise, or for a scheme of another key type.</summary>
+    internal static TpmRc SelectScheme(TpmKey key, in TpmtSigScheme requested, out TpmAlgId scheme, out TpmAlgId hashAlg)
+    {
+        var keyScheme = KeyScheme(key, out var keyHash);
+        scheme = requested.Scheme;
+        hashAlg = requested.Scheme == TpmAlgId.Null ? TpmAlgId.Null : requested.Details.Any.HashAlg;
+        if (keyScheme != TpmAlgId.Null)
+        {
+            if (scheme != TpmAlgId.Null && (scheme != keyScheme || hashAlg != keyHash)) return TpmRc.Scheme;
+            scheme = keyScheme;
+            hashAlg = keyHash;
+        }
+        if (scheme == TpmAlgId.Null) return TpmRc.Scheme;
+        bool fits = key.Type switch
+        {
+            TpmAlgId.Rsa => scheme is TpmAlgId.RsaSsa or TpmAlgId.RsaPss,
+            TpmAlgId.Ecc => scheme is TpmAlgId.EcDsa,
+            TpmAlgId.KeyedHash => scheme is TpmAlgId.Hmac,
+            _ => false,
+        };
+        return fits ? TpmRc.Success : TpmRc.Scheme;
+    }
+
+    static TpmAlgId KeyScheme(TpmKey key, out TpmAlgId hashAlg)
+    {
+        var p = key.Public.Parameters;
+        switch (key.Type)
+        {
+            case TpmAlgId.Rsa: hashAlg = p.RsaDetail.Scheme.Details.AnySig.HashAlg; return p.RsaDetail.Scheme.Scheme;
+            case TpmAlgId.Ecc: hashAlg = p.EccDetail.Scheme.Details.AnySig.HashAlg; return p.EccDetail.Scheme.Scheme;
+            case TpmAlgId.KeyedHash: hashAlg = p.KeyedHashDetail.Scheme.Details.Hmac.HashAlg; return p.KeyedHashDetail.Scheme.Scheme;
+            default: hashAlg = TpmAlgId.Null; return TpmAlgId.Null;
+        }
+    }
+
+    [TpmParameters]
+    internal partial struct SignIn
+    {
+        public Tpm2bDigest Digest;
+        public TpmtSigScheme InScheme;
+        public TpmtTkHashcheck Validation;
+    }
+
+    /// <summary>TPM2_Sign (Part 3, 20.2). Codes: TPM_RC_KEY (H1) for an object that is not a signing key
+    /// (or a sequence, or a public key); TPM_RC_SCHEME (P2) for a scheme the key cannot use;
+    /// TPM_RC_SIZE (P1) for a digest that is not of the scheme's hash; TPM_RC_TICKET (P3) when a
+    /// restricted key gets no valid hash-check ticket for the digest (Part 1, 31.4: a restricted key
+    /// signs only digests the TPM computed of data not starting with TPM_GENERATED_VALUE).</summary>
+    static TpmRc Sign(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null || !key.HasSensitive || !key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
+        var rc = c.ReadParameters(out SignIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        var digest = p.Digest.Buffer.Span;
+        if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(1);
+        if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(3);
+
+        return WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
+    }
+
+    /// <summary>Signs <paramref name="digest"/> and writes the TPMT_SIGNATURE (Sign, and the attestation
+    /// commands when they come).</summary>
+    internal static TpmRc WriteSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
+    {
+        w.WriteUInt16((ushort)scheme);
+        w.WriteUInt16((ushort)hashAlg);
+        if (scheme == TpmAlgId.Hmac)
+        {
+            Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
+            int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
+            w.WriteBytes(mac[..n]);
+            return TpmRc.Success;
+        }
+        Span<byte> signature = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
+        int length = tpm.Crypto.Sign(key.Asymmetric!, scheme, hashAlg, digest, signature);
+        // The key cannot carry the scheme (an RSA key too small for PSS with this hash).
+        if (length < 0) return TpmRc.Scheme.AtParameter(2);
+        if (key.Type == TpmAlgId.Rsa)
+        {
+            w.WriteSized(signature[..length]);
+        }
+        else
+        {
+            int half = length / 2;
+            w.WriteSized(signature[..half]);
+            w.WriteSized(signature[half..length]);
+        }
+        return TpmRc.Success;
+    }
+
+    /// <summary>Whether a TPMT_TK_HASHCHECK proves that the TPM computed <paramref name="digest"/> (Part 1,
+    /// 10.4.2 ticket): tag TPM_ST_HASHCHECK, a hierarchy other than NULL, and HMAC(proof, TPM_ST_HASHCHECK
+    /// || digest) under the digest's hash, compared in constant time.</summary>
+    internal static bool HashCheckValid(Tpm tpm, in TpmtTkHashcheck ticket, TpmAlgId hashAlg, ReadOnlySpan<byte> digest)
+    {
+        if (ticket.Tag != TpmSt.HashCheck || ticket.Hierarchy == (uint)TpmRh.Null) return false;
+        if (TpmCheck.Hierarchy(ticket.Hierarchy, allowNull: false) != TpmRc.Success) return false;
+        Span<byte> data = stackalloc byte[2 + TpmLimits.MaxDigestSize];
+        BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.HashCheck);
+        digest.CopyTo(data[2..]);
+        Span<byte> expected = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(ticket.Hierarchy), data[..(2 + digest.Length)], expected);
+        return CryptographicOperations.FixedTimeEquals(expected[..n], ticket.Digest.Buffer.Span);
+    }
+
+    [TpmParameters]
+    internal partial struct VerifySignatureIn
+    {
+        public Tpm2bDigest Digest;
+        public TpmtSignature Signature;
+    }
+
+    /// <summary>TPM2_VerifySignature (Part 3, 20.1): a TPMT_TK_VERIFIED ticket, HMAC(proof, TPM_ST_VERIFIED
+    /// || digest || keyName) under the key's nameAlg (NULL ticket for a key of the null hierarchy).
+    /// Codes: TPM_RC_ATTRIBUTES (H1) for a key that does not sign; TPM_RC_SCHEME (P2) for a signature
+    /// of a scheme the key does not use; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
+    static TpmRc VerifySignature(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
+        var rc = c.ReadParameters(out VerifySignatureIn p);
+        if (rc != TpmRc.Success) return rc;
+        var s = p.Signature;
+        var keyScheme = KeyScheme(key, out var keyHash);
+        TpmAlgId hashAlg = s.SigAlg switch
+        {
+            TpmAlgId.RsaSsa or TpmAlgId.RsaPss => s.Signature.Rsa.Hash,
+            TpmAlgId.Hmac => s.Signature.Hmac.HashAlg,
+            TpmAlgId.Null => TpmAlgId.Null,
+            _ => s.Signature.Ecc.Hash,
+        };
+        bool fits = key.Type switch
+        {
+            TpmAlgId.Rsa => s.SigAlg is TpmAlgId.RsaSsa or TpmAlgId.RsaPss,
+            TpmAlgId.Ecc => s.SigAlg is TpmAlgId.EcDsa,
+            TpmAlgId.KeyedHash => s.SigAlg is TpmAlgId.Hmac,
+            _ => false,
+        };
+        if (!fits || (keyScheme != TpmAlgId.Null && (keyScheme != s.SigAlg || keyHash != hashAlg))) return TpmRc.Scheme.AtParameter(2);
+
+        var digest = p.Digest.Buffer.Span;
+        bool valid;
+        switch (s.SigAlg)
+        {
+            case TpmAlgId.Hmac:
+            {
+                if (!key.HasSensitive) return TpmRc.Scheme.AtParameter(2);
+                Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
+                int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
+                valid = CryptographicOperations.FixedTimeEquals(mac[..n], s.Signature.Hmac.Digest.Digest.Span);
+                break;
+            }
+            case TpmAlgId.RsaSsa:
+            case TpmAlgId.RsaPss:
+                valid = tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, s.Signature.Rsa.Sig.Span);
+                break;
+            default:
+            {
+                // r and s, each padded to the curve's size, as the port takes them.
+                int size = (key.Asymmetric!.KeyBits + 7) / 8;
+                var r = s.Signature.Ecc.SignatureR.Span;
+                var sv = s.Signature.Ecc.SignatureS.Span;
+                r = StripZeros(r);
+                sv = StripZeros(sv);
+                if (r.Length > size || sv.Length > size) return TpmRc.Signature.AtParameter(2);
+                Span<byte> rs = stackalloc byte[2 * size];
+                rs.Clear();
+                r.CopyTo(rs[(size - r.Length)..size]);
+                sv.CopyTo(rs[(2 * size - sv.Length)..]);
+                valid = tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, rs);
+                break;
+            }
+        }
+        if (!valid) return TpmRc.Signature.AtParameter(2);
+
+        // Output: TPMT_TK_VERIFIED.
+        c.Out.WriteUInt16((ushort)TpmSt.Verified);
+        c.Out.WriteUInt32(key.Hierarchy);
+        if (key.Hierarchy == (uint)TpmRh.Null)
+        {
+            c.Out.WriteUInt16(0);
+            return TpmRc.Success;
+        }
+        using var op = tpm.Crypto.HmacSetup(key.NameAlg, tpm.ProofOf(key.Hierarchy));
+        Span<byte> tag = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Verified);
+        op.Update(tag);
+        op.Update(digest);
+        op.Update(key.Name);
+        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
+        int m = op.Finish(ticket);
+        c.Out.WriteSized(ticket[..m]);
+        return TpmRc.Success;
+    }
+
+    static ReadOnlySpan<byte> StripZeros(ReadOnlySpan<byte> value)
+    {
+        int i = 0;
+        while (i < value.Length && value[i] == 0) i++;
+        return value[i..];
+    }
+}

@@ -1,0 +1,141 @@
+namespace Ftpm.Marshal;
+
+// Objects (Part 2, 12 "Key/Object Complex"): the public area, the sensitive area and its protected
+// form, creation data. Used by the Object commands (Part 3, 12), CreatePrimary (24.1), Sign (20)
+// and the context commands (28).
+
+/// <summary>TPMA_OBJECT (Part 2, 8.3): an object's attributes. Bits this TPM does not implement
+/// (firmwareLimited, svnLimited, x509sign) are reserved here: setting one is TPM_RC_RESERVED_BITS.</summary>
+[Flags]
+public enum TpmaObject : uint
+{
+    None = 0,
+    FixedTpm = 1u << 1,
+    StClear = 1u << 2,
+    FixedParent = 1u << 4,
+    SensitiveDataOrigin = 1u << 5,
+    UserWithAuth = 1u << 6,
+    AdminWithPolicy = 1u << 7,
+    NoDa = 1u << 10,
+    EncryptedDuplication = 1u << 11,
+    Restricted = 1u << 16,
+    Decrypt = 1u << 17,
+    /// <summary>sign / encrypt.</summary>
+    Sign = 1u << 18,
+    /// <summary>Bits 0, 3, 8-9, 12-15 and 19-31.</summary>
+    Reserved = 0xFFF8F309,
+}
+
+/// <summary>TPMS_ECC_POINT (Part 2, 11.2.5.2).</summary>
+[TpmStruct("TPMS_ECC_POINT")]
+public partial struct TpmsEccPoint
+{
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> X;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> Y;
+}
+
+/// <summary>TPMU_PUBLIC_ID (Part 2, 12.2.3.2): the unique identifier of an object: a digest for
+/// KEYEDHASH and SYMCIPHER (TPM2B_DIGEST), the modulus of RSA (TPM2B_PUBLIC_KEY_RSA), the point of ECC.</summary>
+[TpmUnion("TPMU_PUBLIC_ID", typeof(TpmAlgId))]
+public partial struct TpmuPublicId
+{
+    [Arm(TpmAlgId.KeyedHash)]
+    [Arm(TpmAlgId.SymCipher)]
+    [Sized(TpmLimits.MaxDigestSize)]
+    public ReadOnlyMemory<byte> Digest;
+
+    [Arm(TpmAlgId.Rsa)]
+    [Sized(TpmLimits.MaxRsaKeyBytes)]
+    public ReadOnlyMemory<byte> Rsa;
+
+    [Arm(TpmAlgId.Ecc)] public TpmsEccPoint Ecc;
+}
+
+/// <summary>TPMT_PUBLIC (Part 2, 12.2.4). nameAlg is a TPMI_ALG_HASH+ (NULL only for an object with
+/// no Name, which this TPM refuses where it matters with TPM_RC_HASH).</summary>
+[TpmStruct("TPMT_PUBLIC")]
+public partial struct TpmtPublic
+{
+    [Check(nameof(TpmCheck.PublicType))] public TpmAlgId Type;
+    [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId NameAlg;
+    [Check(nameof(TpmCheck.ObjectAttributes))] public TpmaObject ObjectAttributes;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> AuthPolicy;
+    [Selector(nameof(Type))] public TpmuPublicParms Parameters;
+    [Selector(nameof(Type))] public TpmuPublicId Unique;
+}
+
+/// <summary>TPM2B_PUBLIC (Part 2, 12.2.5).</summary>
+[TpmStruct("TPM2B_PUBLIC")]
+public partial struct Tpm2bPublic
+{
+    [Sized] public TpmtPublic PublicArea;
+}
+
+/// <summary>TPMS_SENSITIVE_CREATE (Part 2, 11.1.15): the authValue and, for KEYEDHASH and SYMCIPHER
+/// objects, the data or key the caller supplies.</summary>
+[TpmStruct("TPMS_SENSITIVE_CREATE")]
+public partial struct TpmsSensitiveCreate
+{
+    [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> UserAuth;
+    /// <summary>TPM2B_SENSITIVE_DATA.</summary>
+    [Sized(TpmLimits.MaxSymData)] public ReadOnlyMemory<byte> Data;
+}
+
+/// <summary>TPMU_SENSITIVE_COMPOSITE (Part 2, 12.3.2.3): the secret of each object type: one RSA prime,
+/// the ECC private value, the KEYEDHASH bits (HMAC key or sealed data), the symmetric key.</summary>
+[TpmUnion("TPMU_SENSITIVE_COMPOSITE", typeof(TpmAlgId))]
+public partial struct TpmuSensitiveComposite
+{
+    /// <summary>TPM2B_PRIVATE_KEY_RSA.</summary>
+    [Arm(TpmAlgId.Rsa)][Sized(TpmLimits.MaxRsaKeyBytes / 2 * 5)] public ReadOnlyMemory<byte> Rsa;
+    /// <summary>TPM2B_ECC_PARAMETER.</summary>
+    [Arm(TpmAlgId.Ecc)][Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> Ecc;
+    /// <summary>TPM2B_SENSITIVE_DATA.</summary>
+    [Arm(TpmAlgId.KeyedHash)][Sized(TpmLimits.MaxSymData)] public ReadOnlyMemory<byte> Bits;
+    /// <summary>TPM2B_SYM_KEY.</summary>
+    [Arm(TpmAlgId.SymCipher)][Sized(TpmLimits.MaxSymKeyBytes)] public ReadOnlyMemory<byte> Sym;
+}
+
+/// <summary>TPMT_SENSITIVE (Part 2, 12.3.2.4).</summary>
+[TpmStruct("TPMT_SENSITIVE")]
+public partial struct TpmtSensitive
+{
+    [Check(nameof(TpmCheck.PublicType))] public TpmAlgId SensitiveType;
+    [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> AuthValue;
+    /// <summary>For a storage key, the seed of its children's protection; for KEYEDHASH and SYMCIPHER,
+    /// the obfuscation value of the unique field.</summary>
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> SeedValue;
+    [Selector(nameof(SensitiveType))] public TpmuSensitiveComposite Sensitive;
+}
+
+/// <summary>TPMS_CREATION_DATA (Part 2, 15.1).</summary>
+[TpmStruct("TPMS_CREATION_DATA")]
+public partial struct TpmsCreationData
+{
+    public TpmlPcrSelection PcrSelect;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PcrDigest;
+    /// <summary>TPMA_LOCALITY.</summary>
+    public byte Locality;
+    public TpmAlgId ParentNameAlg;
+    [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> ParentName;
+    [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> ParentQualifiedName;
+    [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> OutsideInfo;
+}
+
+/// <summary>TPMT_TK_CREATION (Part 2, 10.7.3): proof that the TPM created an object with the creation data.</summary>
+[TpmStruct("TPMT_TK_CREATION")]
+public partial struct TpmtTkCreation
+{
+    public TpmSt Tag;
+    public uint Hierarchy;
+    public Tpm2bDigest Digest;
+}
+
+/// <summary>TPMT_TK_VERIFIED (Part 2, 10.7.4): proof that the TPM verified a signature.</summary>
+[TpmStruct("TPMT_TK_VERIFIED")]
+public partial struct TpmtTkVerified
+{
+    public TpmSt Tag;
+    public uint Hierarchy;
+    public Tpm2bDigest Digest;
+}

@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using Ftpm.Ports;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Digests;
+using Org.BouncyCastle.Crypto.Encodings;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Math.EC.Multiplier;
+
+namespace Ftpm.Crypto;
+
+// RSA and ECC: .NET (OpenSSL) for every operation it has; BouncyCastle for prime search, point
+// arithmetic and raw RSA.
+public sealed partial class PlatformCrypto
+{
+    public IAsymmetricKey? RsaGenerate(int keyBits, uint exponent, IKeyStream random) =>
+        RsaKeyGeneration.Generate(keyBits, exponent, random);
+
+    public IAsymmetricKey? RsaImport(ReadOnlySpan<byte> modulus, uint exponent, ReadOnlySpan<byte> prime) =>
+        RsaKey.Create(modulus, exponent, prime);
+
+    public IAsymmetricKey? EccGenerate(TpmEccCurve curve, IKeyStream random) => EccKey.Generate(curve, random);
+
+    public IAsymmetricKey? EccImport(TpmEccCurve curve, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, ReadOnlySpan<byte> d) =>
+        EccKey.Import(curve, x, y, d);
+
+    public int Sign(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> digest, Span<byte> signature)
+    {
+        if (!key.HasPrivate || !TryName(hashAlg, out var name)) return -1;
+        try
+        {
+            switch (key, scheme)
+            {
+                case (RsaKey rsa, TpmAlgId.RsaSsa or TpmAlgId.RsaPss):
+                    // RSASSA and RSAPSS sign a digest of the scheme's hash (its DigestInfo names it).
+                    if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return -1;
+                    return rsa.Rsa.TrySignHash(digest, signature, name,
+                        scheme == TpmAlgId.RsaSsa ? RSASignaturePadding.Pkcs1 : RSASignaturePadding.Pss, out int n) ? n : -1;
+                case (EccKey ecc, TpmAlgId.EcDsa):
+                    return ecc.Ecdsa.TrySignHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out int m) ? m : -1;
+                default:
+                    return -1;
+            }
+        }
+        catch (CryptographicException) { return -1; }
+    }
+
+    public bool Verify(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> signature)
+    {
+        if (!TryName(hashAlg, out var name)) return false;
+        try
+        {
+            return (key, scheme) switch
+            {
+                (RsaKey rsa, TpmAlgId.RsaSsa) => digest.Length == TpmAlgorithms.DigestSize(hashAlg) &&
+                    rsa.Rsa.VerifyHash(digest, signature, name, RSASignaturePadding.Pkcs1),
+                (RsaKey rsa, TpmAlgId.RsaPss) => digest.Length == TpmAlgorithms.DigestSize(hashAlg) &&
+                    rsa.Rsa.VerifyHash(digest, signature, name, RSASignaturePadding.Pss),
+                (EccKey ecc, TpmAlgId.EcDsa) =>
+                    ecc.Ecdsa.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+                _ => false,
+            };
+        }
+        catch (CryptographicException) { return false; }
+    }
+
+    public int RsaEncrypt(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> label,
+        ReadOnlySpan<byte> message, Span<byte> output)
+    {
+        if (key is not RsaKey rsa) return -1;
+        int k = rsa.ModulusBytes;
+        try
+        {
+            switch (scheme)
+            {
+                case TpmAlgId.RsaEs:
+                    // RFC 8017, 7.2.1: at most k - 11 octets.
+                    if (message.Length > k - 11) return -1;
+                    return rsa.Rsa.TryEncrypt(message, output, RSAEncryptionPadding.Pkcs1, out int n) ? n : -1;
+                case TpmAlgId.Oaep:
+                {
+                    if (!TryName(hashAlg, out var name)) return -1;
+                    int hLen = TpmAlgorithms.DigestSize(hashAlg);
+                    // RFC 8017, 7.1.1: at most k - 2 hLen - 2 octets.
+                    if (message.Length > k - 2 * hLen - 2) return -1;
+                    if (label.IsEmpty)
+                        return rsa.Rsa.TryEncrypt(message, output, RSAEncryptionPadding.CreateOaep(name), out int m) ? m : -1;
+                    var oaep = new OaepEncoding(new RsaEngine(), Digest(hashAlg), Digest(hashAlg), label.ToArray());
+                    oaep.Init(true, rsa.PublicParameters);
+                    var c = oaep.ProcessBlock(message.ToArray(), 0, message.Length);
+                    BigNumbers.ToBytes(new Org.BouncyCastle.Math.BigInteger(1, c), output[..k]);
+                    return k;
+                }
+                case TpmAlgId.Null:
+                {
+                    // Raw RSA: the message is a number below the modulus (Part 1, 11.4.3 "NULL").
+                    if (message.Length > k) return -1;
+                    var m = BigNumbers.FromBytes(message);
+                    if (m.CompareTo(rsa.PublicParameters.Modulus) >= 0) return -1;
+                    var c = m.ModPow(rsa.PublicParameters.Exponent, rsa.PublicParameters.Modulus);
+                    BigNumbers.ToBytes(c, output[..k]);
+                    return k;
+                }
+                default:
+                    return -1;
+            }
+        }
+        catch (CryptographicException) { return -1; }
+        catch (InvalidCipherTextException) { return -1; }
+        catch (DataLengthException) { return -1; }
+    }
+
+    public int RsaDecrypt(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> label,
+        ReadOnlySpan<byte> ciphertext, Span<byte> output)
+    {
+        if (key is not RsaKey { PrivateParameters: { } priv } rsa) return -1;
+        int k = rsa.ModulusBytes;
+        if (ciphertext.Length != k) return -1;
+        byte[]? em = null;
+        try
+        {
+            switch (scheme)
+            {
+                case TpmAlgId.RsaEs:
+                    return rsa.Rsa.TryDecrypt(ciphertext, output, RSAEncryptionPadding.Pkcs1, out int n) ? n : -1;
+                case TpmAlgId.Oaep:
+                {
+                    if (!TryName(hashAlg, out var name)) return -1;
+                    if (label.IsEmpty)
+                        return rsa.Rsa.TryDecrypt(ciphertext, output, RSAEncryptionPadding.CreateOaep(name), out int m) ? m : -1;
+                    em = RawPrivate(priv, ciphertext, k);
+                    if (em is null) return -1;
+                    return Oaep.Decode(name, TpmAlgorithms.DigestSize(hashAlg), label, em, output);
+                }
+                case TpmAlgId.Null:
+                    em = RawPrivate(priv, ciphertext, k);
+                    if (em is null) return -1;
+                    em.CopyTo(output);
+                    return k;
+                default:
+                    return -1;
+            }
+        }
+        catch (CryptographicException) { return -1; }
+        finally { if (em is not null) CryptographicOperations.ZeroMemory(em); }
+    }
+
+    /// <summary>c^d mod n with blinding (no timing signal from the private exponent), k octets; null
+    /// when c is not below n.</summary>
+    static byte[]? RawPrivate(Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters priv, ReadOnlySpan<byte> ciphertext, int k)
+    {
+        var c = BigNumbers.FromBytes(ciphertext);
+        if (c.CompareTo(priv.Modulus) >= 0) return null;
+        var engine = new RsaBlindedEngine();
+        engine.Init(false, priv);
+        var input = ciphertext.ToArray();
+        var result = engine.ProcessBlock(input, 0, input.Length);
+        var em = BigNumbers.ToBytes(new Org.BouncyCastle.Math.BigInteger(1, result), k);
+        CryptographicOperations.ZeroMemory(result);
+        return em;
+    }
+
+    public bool EccMultiply(IAsymmetricKey key, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> outX, Span<byte> outY)
+    {
+        if (key is not EccKey { HasPrivate: true } ecc) return false;
+        var point = ecc.Info.Point(x, y);
+        if (point is null) return false;
+        var product = new WNafL2RMultiplier().Multiply(point, ecc.D).Normalize();
+        if (product.IsInfinity) return false;
+        BigNumbers.ToBytes(product.AffineXCoord.ToBigInteger(), outX[..ecc.Info.Size]);
+        BigNumbers.ToBytes(product.AffineYCoord.ToBigInteger(), outY[..ecc.Info.Size]);
+        return true;
+    }
+
+    static bool TryName(TpmAlgId hashAlg, out HashAlgorithmName name)
+    {
+        name = hashAlg switch
+        {
+            TpmAlgId.Sha1 => HashAlgorithmName.SHA1,
+            TpmAlgId.Sha256 => HashAlgorithmName.SHA256,
+            TpmAlgId.Sha384 => HashAlgorithmName.SHA384,
+            TpmAlgId.Sha512 => HashAlgorithmName.SHA512,
+            _ => default,
+        };
+        return name != default;
+    }
+
+    static IDigest Digest(TpmAlgId hashAlg) => hashAlg switch
+    {
+        TpmAlgId.Sha1 => new Sha1Digest(),
+        TpmAlgId.Sha256 => new Sha256Digest(),
+        TpmAlgId.Sha384 => new Sha384Digest(),
+        _ => new Sha512Digest(),
+    };
+}

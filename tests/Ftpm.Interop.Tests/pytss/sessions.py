@@ -1,0 +1,130 @@
+"""Parameter encryption through tpm2-pytss (ESAPI), checked on the wire.
+Usage: python3 sessions.py PORT  (ftpm's mssim command port; the platform port is PORT+1).
+
+ESAPI talks to ftpm through a TCP relay written here, which records every byte of the command
+channel. With a session that has decrypt and encrypt set, the secrets ESAPI sends (Hash data,
+PCR_Event data) and the values the TPM returns (the digest, random bytes) must never appear in
+clear in the recorded traffic, while ESAPI still gets the right answers. Prints 'ok' at the end."""
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+from tpm2_pytss import ESAPI, TCTILdr
+from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_SE, TPMA_SESSION
+from tpm2_pytss.types import TPMT_SYM_DEF, TPMU_SYM_KEY_BITS, TPMU_SYM_MODE
+
+target = int(sys.argv[1])
+
+
+class Relay:
+    """Listens on a free port pair and forwards each connection to ftpm's (command, platform) pair."""
+
+    def __init__(self):
+        self.sent = bytearray()       # client -> TPM, command port
+        self.received = bytearray()   # TPM -> client, command port
+        self.lock = threading.Lock()
+        while True:
+            self.cmd = socket.socket()
+            self.cmd.bind(("127.0.0.1", 0))
+            port = self.cmd.getsockname()[1]
+            self.plat = socket.socket()
+            try:
+                self.plat.bind(("127.0.0.1", port + 1))
+                break
+            except OSError:
+                self.cmd.close()
+                self.plat.close()
+        self.port = port
+        for listener, upstream, record in ((self.cmd, target, True), (self.plat, target + 1, False)):
+            listener.listen(8)
+            threading.Thread(target=self.accept, args=(listener, upstream, record), daemon=True).start()
+
+    def accept(self, listener, upstream, record):
+        while True:
+            client, _ = listener.accept()
+            server = socket.create_connection(("127.0.0.1", upstream))
+            threading.Thread(target=self.pump, args=(client, server, self.sent if record else None), daemon=True).start()
+            threading.Thread(target=self.pump, args=(server, client, self.received if record else None), daemon=True).start()
+
+    def pump(self, src, dst, log):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if log is not None:
+                    with self.lock:
+                        log.extend(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def clear(self):
+        with self.lock:
+            self.sent.clear()
+            self.received.clear()
+
+    def seen(self, secret):
+        with self.lock:
+            return secret in self.sent or secret in self.received
+
+
+relay = Relay()
+esys = ESAPI(TCTILdr.parse(f"mssim:host=127.0.0.1,port={relay.port}"))
+
+
+def sym(alg, bits):
+    if alg == TPM2_ALG.XOR:
+        return TPMT_SYM_DEF(algorithm=alg, keyBits=TPMU_SYM_KEY_BITS(exclusiveOr=TPM2_ALG.SHA256), mode=TPMU_SYM_MODE(sym=TPM2_ALG.NULL))
+    return TPMT_SYM_DEF(algorithm=alg, keyBits=TPMU_SYM_KEY_BITS(aes=bits), mode=TPMU_SYM_MODE(aes=TPM2_ALG.CFB))
+
+
+attributes = TPMA_SESSION.CONTINUESESSION | TPMA_SESSION.DECRYPT | TPMA_SESSION.ENCRYPT
+for alg, bits, hashalg, bind in ((TPM2_ALG.AES, 128, TPM2_ALG.SHA256, ESYS_TR.NONE),
+                                 (TPM2_ALG.AES, 256, TPM2_ALG.SHA384, ESYS_TR.OWNER),
+                                 (TPM2_ALG.XOR, 0, TPM2_ALG.SHA256, ESYS_TR.RH_NULL)):
+    session = esys.start_auth_session(ESYS_TR.NONE, bind, TPM2_SE.HMAC, sym(alg, bits), hashalg)
+    esys.trsess_set_attributes(session, attributes)
+
+    # Decrypt and encrypt: Hash's data goes encrypted, its digest comes back encrypted.
+    secret = os.urandom(48)
+    relay.clear()
+    digest, _ = esys.hash(secret, TPM2_ALG.SHA256, ESYS_TR.RH_NULL, session1=session)
+    assert bytes(digest) == hashlib.sha256(secret).digest(), "hash through an encrypting session"
+    assert len(relay.sent) > len(secret), "the relay saw the command"
+    assert not relay.seen(secret), f"{alg}: Hash data in clear on the wire"
+    assert not relay.seen(bytes(digest)), f"{alg}: digest in clear on the wire"
+
+    # Encrypt: random bytes come back encrypted.
+    relay.clear()
+    random = bytes(esys.get_random(32, session1=session))
+    assert len(random) == 32 and not relay.seen(random), f"{alg}: random bytes in clear on the wire"
+
+    # The same session authorizes PCR_Event (PCR 16, empty authValue) and decrypts its data.
+    event = os.urandom(40)
+    relay.clear()
+    digests = esys.pcr_event(ESYS_TR.PCR16, event, session1=session)
+    by_alg = {int(d.hashAlg): bytes(d.digest.sha256) for d in digests if int(d.hashAlg) == TPM2_ALG.SHA256}
+    assert by_alg[TPM2_ALG.SHA256] == hashlib.sha256(event).digest(), "pcr_event digest"
+    assert not relay.seen(event), f"{alg}: event data in clear on the wire"
+
+    esys.flush_context(session)
+
+# Without the decrypt attribute the same data is visible: the check above can fail.
+session = esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.HMAC, sym(TPM2_ALG.AES, 128), TPM2_ALG.SHA256)
+esys.trsess_set_attributes(session, TPMA_SESSION.CONTINUESESSION | TPMA_SESSION.AUDIT)
+secret = os.urandom(48)
+relay.clear()
+esys.hash(secret, TPM2_ALG.SHA256, ESYS_TR.RH_NULL, session1=session)
+assert relay.seen(secret), "control: data in clear without decrypt"
+esys.flush_context(session)
+esys.close()
+print("ok")
