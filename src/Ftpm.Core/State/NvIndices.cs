@@ -155,9 +155,16 @@ internal sealed class NvIndices
 
     // ---- Delegations from Tpm.State (handle checks, authorization, names) -------------------
 
-    /// <summary>The handle area check (Part 3, 5.3): an index that is not defined is TPM_RC_HANDLE.
-    /// (When hierarchy enables exist, an index of a disabled hierarchy is hidden too: NvIndexIsAccessible.)</summary>
-    public TpmRc CheckHandle(uint handle) => _indices.ContainsKey(handle) ? TpmRc.Success : TpmRc.Handle;
+    /// <summary>The handle area check (Part 3, 5.3; the reference's NvIndexIsAccessible): an index that is
+    /// not defined is TPM_RC_HANDLE, and so is one whose hierarchy is disabled: an owner index while
+    /// shEnable is CLEAR, a platform index (TPMA_NV_PLATFORMCREATE) while phEnableNV is CLEAR.</summary>
+    public TpmRc CheckHandle(uint handle, bool shEnable, bool phEnableNv)
+    {
+        var index = Get(handle);
+        if (index is null) return TpmRc.Handle;
+        bool enabled = index.Attributes.Has(TpmaNv.PlatformCreate) ? phEnableNv : shEnable;
+        return enabled ? TpmRc.Success : TpmRc.Handle;
+    }
 
     public ReadOnlySpan<byte> AuthValueOf(uint handle) => Get(handle)?.AuthValue ?? [];
 

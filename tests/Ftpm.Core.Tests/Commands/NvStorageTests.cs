@@ -233,6 +233,8 @@ public class NvStorageTests
         DefineOk(host, Idx, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate | TpmaNv.PolicyDelete, 8, authHandle: Platform);
         var r = host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [Idx, Platform], [[], []]);
         Assert.Equal(TpmRc.AuthType, r.Rc);
+        r = host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [Idx, Platform], [[1], []]);
+        Assert.Equal(TpmRc.AuthType, r.Rc);                       // before the password is looked at
         Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
     }
 
@@ -337,6 +339,8 @@ public class NvStorageTests
         var host = new TpmTestHost();
         DefineOk(host, Idx, OwnerRw | TpmaNv.AuthRead | TpmaNv.PolicyWrite, 8, auth: [7]);
         Assert.Equal(TpmRc.AuthUnavailable, Write(host, Idx, [1], authHandle: Idx, password: [7]).Rc);
+        // Checked before the password (as swtpm): a wrong one gets the same answer and no DA count.
+        Assert.Equal(TpmRc.AuthUnavailable, Write(host, Idx, [1], authHandle: Idx, password: [8]).Rc);
         Assert.Equal(TpmRc.Success, Write(host, Idx, [1]).Rc);
         Assert.Equal(new byte[] { 1 }, ReadOk(host, Idx, 1, authHandle: Idx, password: [7]));
     }
@@ -707,5 +711,22 @@ public class NvStorageTests
         host.Tpm.Nv.RemoveOwnerIndices(host.Tpm);
         Assert.Null(host.Tpm.Nv.Get(Idx));
         Assert.NotNull(host.Tpm.Nv.Get(Idx + 1));
+    }
+
+    [Fact]
+    public void Indices_of_a_disabled_hierarchy_are_hidden_and_the_platform_cannot_define_without_ph_enable_nv()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw, 8);
+        DefineOk(host, Idx + 1, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform);
+        host.Tpm.ShEnable = false;
+        Assert.Equal(TpmRc.Handle.AtHandle(1), host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx + 1]).Rc);
+        host.Tpm.ShEnable = true;
+        host.Tpm.PhEnableNv = false;
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
+        Assert.Equal(TpmRc.Handle.AtHandle(1), host.Run(TpmCc.NvReadPublic, null, [Idx + 1]).Rc);
+        Assert.Equal(TpmRc.Hierarchy.AtHandle(1),
+            Define(host, Idx + 2, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform).Rc);
     }
 }
