@@ -117,4 +117,80 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("corrupt", e.Message);
         Assert.Contains(path, e.Message);
     }
+
+    [Fact]
+    public void An_older_state_file_restored_beside_a_newer_rpmb_counter_is_refused()
+    {
+        string dir = Directory.CreateTempSubdirectory("ftpm-rpmb-").FullName;
+        try
+        {
+            string rpmb = Path.Combine(dir, "rpmb.bin");
+            using var server = new FtpmServer(Path.Combine(dir, "state"), ["--rpmb", rpmb]);
+            string Run(params string[] args)
+            {
+                var r = Client.Run("/usr/bin/python3", [Script, server.Tcti, .. args], Quiet);
+                Assert.True(r.ExitCode == 0, $"{r}\n{string.Join("\n", server.Log)}");
+                return r.Stdout.Trim();
+            }
+            Assert.Equal("ok", Run("write", "0x01500C01", "01010101"));
+            server.Kill();
+            var statePath = Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
+            var old = File.ReadAllBytes(statePath);          // a backup taken now ...
+            server.Start();
+            Assert.Equal("ok", Run("write", "0x01500C01", "02020202"));
+            server.Kill();
+            File.WriteAllBytes(statePath, old);               // ... restored later, beside the newer counter
+
+            var e = Assert.Throws<InvalidOperationException>(() => server.Start());
+            Assert.Contains("older than its RPMB counter", e.Message);
+            Assert.Contains("refusing it (rollback)", e.Message);
+
+            // `ftpm state verify` says the same without starting a server; `state show` still shows the old state.
+            var cli = Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+            var verify = Client.Run("dotnet", [cli, "state", "verify", server.StateDir, "--rpmb", rpmb]);
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Contains("older than its RPMB counter", verify.Stderr);
+            var show = Client.Run("dotnet", [cli, "state", "show", server.StateDir]);
+            Assert.True(show.ExitCode == 0, show.ToString());
+            Assert.Contains("0x01500C01  ordinary     4 octets  sha256  ownerwrite|ownerread|written", show.Stdout);
+            Assert.Contains("rollback-protected", show.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Encryption_at_rest_with_the_key_from_the_environment()
+    {
+        string dir = Directory.CreateTempSubdirectory("ftpm-key-").FullName;
+        try
+        {
+            var key = new Dictionary<string, string> { ["FTPM_STATE_KEY"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) };
+            using var server = new FtpmServer(Path.Combine(dir, "state"), environment: key);
+            const string data = "5345435245542d4e562d44415441"; // "SECRET-NV-DATA"
+            var r = Client.Run("/usr/bin/python3", [Script, server.Tcti, "write", "0x01500C02", data], Quiet);
+            Assert.Equal(0, r.ExitCode);
+            server.Restart();
+            r = Client.Run("/usr/bin/python3", [Script, server.Tcti, "read", "0x01500C02", "14"], Quiet);
+            Assert.Equal(data, r.Stdout.Trim());
+            server.Kill();
+            var file = File.ReadAllBytes(Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName));
+            Assert.Equal(-1, file.AsSpan().IndexOf("SECRET-NV-DATA"u8));
+
+            // The same state without the key is refused, and says what to give.
+            using var keyless = new FtpmServer(server.StateDir);
+        }
+        catch (InvalidOperationException e)
+        {
+            Assert.Contains("is protected (encrypted): give its key with --state-key FILE or FTPM_STATE_KEY", e.Message);
+            return;
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+        Assert.Fail("the encrypted state was accepted without its key");
+    }
 }

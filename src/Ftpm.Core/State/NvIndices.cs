@@ -155,9 +155,16 @@ internal sealed class NvIndices
 
     // ---- Delegations from Tpm.State (handle checks, authorization, names) -------------------
 
-    /// <summary>The handle area check (Part 3, 5.3): an index that is not defined is TPM_RC_HANDLE.
-    /// (When hierarchy enables exist, an index of a disabled hierarchy is hidden too: NvIndexIsAccessible.)</summary>
-    public TpmRc CheckHandle(uint handle) => _indices.ContainsKey(handle) ? TpmRc.Success : TpmRc.Handle;
+    /// <summary>The handle area check (Part 3, 5.3; the reference's NvIndexIsAccessible): an index that is
+    /// not defined is TPM_RC_HANDLE, and so is one whose hierarchy is disabled: an owner index while
+    /// shEnable is CLEAR, a platform index (TPMA_NV_PLATFORMCREATE) while phEnableNV is CLEAR.</summary>
+    public TpmRc CheckHandle(uint handle, bool shEnable, bool phEnableNv)
+    {
+        var index = Get(handle);
+        if (index is null) return TpmRc.Handle;
+        bool enabled = index.Attributes.Has(TpmaNv.PlatformCreate) ? phEnableNv : shEnable;
+        return enabled ? TpmRc.Success : TpmRc.Handle;
+    }
 
     public ReadOnlySpan<byte> AuthValueOf(uint handle) => Get(handle)?.AuthValue ?? [];
 
@@ -191,6 +198,33 @@ internal sealed class NvIndices
         var index = Get(handle);
         if (index is null) return false;
         return index.Attributes.Has(write ? TpmaNv.PolicyWrite : TpmaNv.PolicyRead);
+    }
+
+    /// <summary>
+    /// For the authorization flow (sessions issue), after an index's authValue was checked (Part 1,
+    /// 19.8.6 "PIN Indices"; the reference's CheckAuthSession): a written PIN Fail index counts a failure
+    /// and is reset by a success; a written PIN Pass index counts each success. The change is staged;
+    /// on a failed authorization the dispatcher must commit it even though the command fails (as for
+    /// the DA counter).
+    /// </summary>
+    public void RecordPinUse(Tpm tpm, uint handle, bool success)
+    {
+        var index = Get(handle);
+        if (index is null || !index.IsWritten) return;
+        uint count = PinCount(index);
+        if (index.Type == TpmNt.PinFail) count = success ? 0 : count + 1;
+        else if (index.Type == TpmNt.PinPass && success) count++;
+        else return;
+        BinaryPrimitives.WriteUInt32BigEndian(index.Data, count);
+        Stage(tpm, index);
+    }
+
+    /// <summary>TPM2_Clear (Part 3, 24.6; the reference's NvFlushHierarchy(TPM_RH_OWNER)): removes every
+    /// index the owner created (TPMA_NV_PLATFORMCREATE clear). For the hierarchy commands (sessions issue).</summary>
+    public void RemoveOwnerIndices(Tpm tpm)
+    {
+        foreach (var index in _indices.Values.Where(i => !i.Attributes.Has(TpmaNv.PlatformCreate)).ToList())
+            Remove(tpm, index);
     }
 
     /// <summary>TPMS_NV_PIN_COUNTER_PARAMETERS (Part 2, 13.2): pinCount then pinLimit, UINT32 each.</summary>
@@ -379,6 +413,16 @@ internal sealed class NvIndices
         var data = PersistentData.ReadArray(ref r);
         if (data.Length != pub.DataSize || r.HasData)
             throw new InvalidDataException($"NV index 0x{key:X8}: data size does not match its public area");
+        // The sizes NV_DefineSpace enforces, so that no command meets an index it cannot handle.
+        var type = pub.Attributes.Type();
+        bool sizeOk = type switch
+        {
+            TpmNt.Ordinary => true,
+            TpmNt.Extend => pub.DataSize == TpmAlgorithms.DigestSize(pub.NameAlg),
+            TpmNt.Counter or TpmNt.Bits or TpmNt.PinFail or TpmNt.PinPass => pub.DataSize == 8,
+            _ => false,
+        };
+        if (!sizeOk) throw new InvalidDataException($"NV index 0x{key:X8}: type {type} with {pub.DataSize} octets");
         return new NvIndex
         {
             Handle = pub.NvIndex,

@@ -165,7 +165,7 @@ public sealed partial class Tpm
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
             HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
-            HandleKinds.NvIndex => Nv.CheckHandle(handle),
+            HandleKinds.NvIndex => Nv.CheckHandle(handle, ShEnable, PhEnableNv),
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
             HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s
