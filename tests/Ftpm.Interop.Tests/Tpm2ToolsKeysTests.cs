@@ -245,4 +245,43 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         Tool("tpm2_flushcontext", "-t");
         Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
     }
+
+    /// <summary>tpm2-abrmd, the resource manager users run, between tpm2-tools and ftpm on a private
+    /// D-Bus: createprimary, create, load and sign chain without any flushing, because abrmd saves every
+    /// object context after each command and loads it back before the next (ContextSave/ContextLoad of
+    /// objects); tpm2_hash of 3000 octets runs a hash sequence whose context abrmd saves and loads
+    /// between SequenceUpdate calls. openssl checks the signature and the digest.</summary>
+    [Fact]
+    public void Tools_chain_through_tpm2_abrmd()
+    {
+        const string bus = "com.intel.tss2.TabrmdFtpmKeys";
+        File.WriteAllText(F("chain.sh"), $$"""
+            #!/bin/sh
+            cd '{{_dir}}'
+            tpm2-abrmd --session --dbus-name={{bus}} --tcti={{_server.Tcti}} --flush-all --allow-root > abrmd.log 2>&1 &
+            A=$!
+            i=0
+            until dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ListNames 2>/dev/null | grep -q {{bus}}; do
+              i=$((i+1)); [ $i -gt 300 ] && { echo "abrmd did not appear"; kill -9 $A; exit 3; }
+              sleep 0.1
+            done
+            export TPM2TOOLS_TCTI=tabrmd:bus_name={{bus}},bus_type=session
+            run() { "$@" > /dev/null || { echo "failed: $*"; kill -9 $A; exit 1; }; }
+            echo hello > msg
+            head -c 3000 /dev/urandom > big
+            run tpm2_createprimary -C o -g sha256 -G ecc -c p.ctx
+            run tpm2_create -C p.ctx -G ecc -u k.pub -r k.priv
+            run tpm2_load -C p.ctx -u k.pub -r k.priv -c k.ctx
+            run tpm2_sign -c k.ctx -g sha256 -f plain -o sig.der msg
+            run tpm2_readpublic -c k.ctx -f pem -o k.pem
+            run tpm2_hash -g sha256 -o big.hash big
+            echo chain-ok
+            sleep 0.5
+            kill -9 $A
+            """.Replace("\r", ""));
+        var r = Client.Run("dbus-run-session", ["--", "sh", F("chain.sh")], timeoutMs: 180_000);
+        Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nabrmd: {(File.Exists(F("abrmd.log")) ? File.ReadAllText(F("abrmd.log")) : "")}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
+        Assert.Equal(SHA256.HashData(File.ReadAllBytes(F("big"))), File.ReadAllBytes(F("big.hash")));
+    }
 }
