@@ -304,4 +304,20 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         File.WriteAllText(F("m2"), "something else");
         Assert.NotEqual(0, Client.Run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m2"), "-sigfile", F("s")]).ExitCode);
     }
+
+    /// <summary>Salted HMAC sessions (Part 1, secret sharing): tpm2_startauthsession -c KEY encrypts a
+    /// salt to an RSA primary (OAEP, label "SECRET\0") or an ECC primary (ECDH + KDFe, label "SECRET");
+    /// ftpm recovers it, and tpm2_getrandom -S checks the response HMAC keyed with the salted session key.</summary>
+    [Fact]
+    public void Tools_salted_sessions_with_rsa_and_ecc_keys()
+    {
+        foreach (var alg in new[] { "rsa", "ecc" })
+        {
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + ".ctx"));
+            Tool("tpm2_startauthsession", "--hmac-session", "-c", F(alg + ".ctx"), "-S", F("s.ctx"));
+            Assert.Matches("^[0-9a-f]{32}$", Tool("tpm2_getrandom", "-S", F("s.ctx"), "--hex", "16").Trim());
+            Tool("tpm2_flushcontext", F("s.ctx"));
+            Tool("tpm2_flushcontext", "-t");
+        }
+    }
 }
