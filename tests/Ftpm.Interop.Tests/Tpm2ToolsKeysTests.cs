@@ -142,6 +142,15 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         Assert.Matches("^[0-9a-f]{64}$", mac1);
         Assert.Equal(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim());
         Assert.NotEqual(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg2")).Trim());
+        // From standard input tpm2_hmac cannot know the size and runs HMAC_Start, SequenceUpdate and
+        // SequenceComplete, each authorized by an HMAC session on the sequence: same answer as TPM2_HMAC.
+        var sequence = Client.Run("tpm2_hmac", ["-c", F("hmac.ctx"), "--hex"],
+            new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = _server.Tcti }, stdin: "message"u8.ToArray());
+        Assert.True(sequence.ExitCode == 0, sequence.ToString());
+        Assert.Equal(mac1, sequence.Stdout.Trim());
+        Tool("tpm2_flushcontext", "-t");
+        File.WriteAllBytes(F("big"), RandomNumberGenerator.GetBytes(3000));
+        Assert.Matches("^[0-9a-f]{64}$", T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("big")).Trim());
 
         CreateAndLoad("ecdh", "-G", "ecc256:ecdh");
         T("tpm2_ecdhkeygen", "-u", F("eph.pub"), "-o", F("z1"), "-c", F("ecdh.ctx"));
