@@ -234,6 +234,19 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
     }
 
     [Fact]
+    public void Setcommandauditstatus_counts_audit_digests()
+    {
+        Tool("tpm2_setcommandauditstatus", "-C", "o", "TPM2_CC_GetRandom");
+        // SetCommandCodeAuditStatus is itself audited: it started the digest (audit counter 1).
+        Assert.Equal(1u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_AUDIT_COUNTER_1"));
+        Tool("tpm2_getrandom", "8");
+        // A new audit hash starts a new digest at the next audited command: counter 2.
+        Tool("tpm2_setcommandauditstatus", "-C", "o", "-g", "sha384");
+        Tool("tpm2_getrandom", "8");
+        Assert.Equal(2u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_AUDIT_COUNTER_1"));
+    }
+
+    [Fact]
     public void Policy_session_handles_and_flush()
     {
         var session = PathOf("p.ctx");
@@ -245,7 +258,9 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
 }
 
 /// <summary>tpm2-pytss (ESAPI) with encrypting and decrypting sessions, checked on the wire through a relay
-/// (pytss/sessions.py): the secrets never cross it in clear, and ESAPI still gets the right answers.</summary>
+/// (pytss/relay.py): the secrets never cross it in clear, and ESAPI still gets the right answers. With
+/// keys (pytss/sessions_keys.py): salted sessions to RSA and ECC keys, signing authorized through an HMAC
+/// session, sealing to PCR 23, PolicyAuthorize with a VerifySignature ticket.</summary>
 public sealed class PytssSessionTests
 {
     [Fact]
@@ -255,6 +270,16 @@ public sealed class PytssSessionTests
         Client.Tpm2Ok(server, "tpm2_startup", "-c");
         var script = Path.Combine(AppContext.BaseDirectory, "pytss", "sessions.py");
         var r = Client.Run("/usr/bin/python3", [script, server.Port.ToString()]);
+        Assert.True(r.ExitCode == 0 && r.Stdout.Contains("ok"), r.ToString());
+    }
+
+    [Fact]
+    public void Esapi_salted_sessions_signing_pcr_sealing_and_policy_authorize()
+    {
+        using var server = new FtpmServer();
+        Client.Tpm2Ok(server, "tpm2_startup", "-c");
+        var script = Path.Combine(AppContext.BaseDirectory, "pytss", "sessions_keys.py");
+        var r = Client.Run("/usr/bin/python3", [script, server.Port.ToString()], timeoutMs: 180_000);
         Assert.True(r.ExitCode == 0 && r.Stdout.Contains("ok"), r.ToString());
     }
 }

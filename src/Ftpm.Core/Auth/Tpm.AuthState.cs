@@ -5,7 +5,7 @@ using Ftpm.Ports;
 namespace Ftpm;
 
 // Authorization state that is not persistent (Part 1, 36 "Startup/Shutdown"): the session table and
-// the null proof are "state reset" data, kept by Shutdown(STATE) for a TPM Restart or Resume and lost
+// the null proof and the command audit digest are "state reset" data, kept by Shutdown(STATE) for a TPM Restart or Resume and lost
 // at a TPM Reset; the hierarchy enables and the platform policy are "state clear" data, kept only for
 // a TPM Resume. Both go into one record of the NV store at Shutdown(STATE).
 public sealed partial class Tpm
@@ -41,6 +41,7 @@ public sealed partial class Tpm
         _savedAuthState = null;
         StageRecord(NvKeys.SavedAuthState, null);
         Sessions.Clear();
+        CommandAuditDigest = [];
         if ((resume || restart) && saved is not null)
         {
             var r = new TpmReader(saved);
@@ -50,6 +51,8 @@ public sealed partial class Tpm
             byte[] platformAuth = State.PersistentData.ReadArray(ref r);
             byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
             State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
+            // (A record from before command audit has no digest: it starts empty.)
+            if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
             if (resume)
             {
                 ShEnable = (enables & 1) != 0;
@@ -83,11 +86,12 @@ public sealed partial class Tpm
         w.WriteSized(PlatformAuth);
         w.WriteSized(PlatformPolicy);
         w.WriteUInt16((ushort)PlatformPolicyAlg);
+        w.WriteSized(CommandAuditDigest);
         StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
         CryptographicOperations.ZeroMemory(buffer);
     }
 
-    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 3 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
+    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 4 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
 
     /// <summary>The record Shutdown(STATE) wrote, read at _TPM_Init, consumed by the next Startup.</summary>
     byte[]? _savedAuthState;

@@ -22,16 +22,20 @@ public sealed partial class Tpm
     /// <summary>The session that audited the last command exclusively (Part 1, 19.6.9), or TPM_RH_UNASSIGNED.</summary>
     internal uint ExclusiveAuditSession = (uint)TpmRh.Unassigned;
 
-    /// <summary>Checks every session of a command (the reference's ParseSessionBuffer after the sessions
-    /// are read). Failures come back numbered with the session they concern.</summary>
-    TpmRc AuthorizeCommand(CommandInfo info, TpmCc code, ReadOnlySpan<uint> handles, Span<AuthCommand> sessions,
-        int count, SessionRoles roles, Memory<byte> parameters, byte locality)
+    /// <summary>Starts cpHash and rpHash of a command that has sessions or is audited: the Names of its
+    /// handles are taken now, before the command can change anything.</summary>
+    void BeginCommandHashes(TpmCc code, ReadOnlySpan<uint> handles, ReadOnlyMemory<byte> parameters)
     {
-        // Names of the handles, for cpHash: taken before the command can change anything.
         Span<byte[]> names = new byte[handles.Length][];
         for (int i = 0; i < handles.Length; i++) names[i] = NameOf(handles[i]);
         _hashes.Begin(code, names, parameters);
+    }
 
+    /// <summary>Checks every session of a command (the reference's ParseSessionBuffer after the sessions
+    /// are read). Failures come back numbered with the session they concern.</summary>
+    TpmRc AuthorizeCommand(CommandInfo info, TpmCc code, Span<AuthCommand> sessions,
+        int count, SessionRoles roles, Memory<byte> parameters, byte locality)
+    {
         for (int n = 0; n < count; n++)
         {
             ref var s = ref sessions[n];

@@ -73,7 +73,7 @@ internal static partial class Capability
             case TpmCap.Handles: WriteHandles(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: false); break;
             case TpmCap.PpCommands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: true); break;
-            case TpmCap.AuditCommands: break;  // no command is audited (command audit is not implemented)
+            case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Pcrs: WritePcrAllocation(tpm, ref c.Out, ref list); break;
             case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Properties: WritePcrProperties(ref c.Out, ref list, p.Property); break;
@@ -222,6 +222,17 @@ internal static partial class Capability
             if ((uint)info.Code < first || (ppOnly && !info.PhysicalPresence)) continue;
             if (!list.TryAdd(MaxCapCc)) break;
             w.WriteUInt32(ppOnly ? (uint)info.Code : CommandAttributes(info));
+        }
+    }
+
+    /// <summary>The audited commands from <paramref name="first"/> on (TPM2_SetCommandCodeAuditStatus).</summary>
+    static void WriteAuditCommands(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (var code in tpm.Persistent.AuditCommands)
+        {
+            if ((uint)code < first) continue;
+            if (!list.TryAdd(MaxCapCc)) break;
+            w.WriteUInt32((uint)code);
         }
     }
 
@@ -374,7 +385,8 @@ internal static partial class Capability
             TpmPt.LockoutInterval => tpm.Persistent.RecoveryTime,
             TpmPt.LockoutRecovery => tpm.Persistent.LockoutRecovery,
             TpmPt.NvWriteRecovery => 0,
-            TpmPt.AuditCounter0 or TpmPt.AuditCounter1 => 0,
+            TpmPt.AuditCounter0 => (uint)(tpm.Persistent.AuditCounter >> 32),
+            TpmPt.AuditCounter1 => (uint)tpm.Persistent.AuditCounter,
             _ => null,
         };
         value = known ?? 0;

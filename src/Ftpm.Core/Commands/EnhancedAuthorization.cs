@@ -10,7 +10,7 @@ namespace Ftpm.Commands;
 /// Part 3, 23 "Enhanced Authorization (EA) Commands": each extends a policy session's policyDigest
 /// (policyDigest' = H(policyDigest || TPM_CC || arguments), Part 1, 19.7.x) and, in a real policy session,
 /// checks its condition now or records it for the authorization (Tpm.CheckPolicySession). A trial session
-/// only computes the digest. Implemented: PolicySecret, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
+/// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
 /// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
 /// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten.
 /// </summary>
@@ -20,6 +20,13 @@ internal static partial class EnhancedAuthorization
 
     public static readonly CommandInfo[] Commands =
     [
+        new(TpmCc.PolicySigned, PolicySigned)
+        {
+            // authObject: TPMI_DH_OBJECT, no authorization (the signature is the authorization).
+            Handles = [new(HandleKinds.Object), PolicySessionHandle],
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
         new(TpmCc.PolicySecret, PolicySecret)
         {
             // authHandle: TPMI_DH_ENTITY, USER role; policySession: TPMI_SH_POLICY.
@@ -122,6 +129,96 @@ internal static partial class EnhancedAuthorization
     // ---- Commands -----------------------------------------------------------------------------
 
     [TpmParameters]
+    internal partial struct PolicySignedIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceTpm;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CpHashA;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyRef;
+        /// <summary>INT32 seconds; negative asks for a ticket.</summary>
+        public uint Expiration;
+        public TpmtSignature Auth;
+    }
+
+    /// <summary>
+    /// TPM2_PolicySigned (Part 3, 23.3): the holder of authObject's private key authorized this policy by
+    /// signing aHash = H(nonceTPM || expiration || cpHashA || policyRef) (with the signature's hash);
+    /// policyDigest' = H(H(policyDigest || TPM_CC_PolicySigned || authObject Name) || policyRef). A negative
+    /// expiration returns a TPM_ST_AUTH_SIGNED ticket for PolicyTicket. A trial session checks nothing.
+    /// Codes: TPM_RC_NONCE (P1), TPM_RC_SIZE (P2), TPM_RC_CPHASH, TPM_RC_EXPIRED (P4); TPM_RC_SCHEME (P5) for a
+    /// signature without a hash or of a scheme the key cannot verify; TPM_RC_SIGNATURE (P5) for one that does
+    /// not verify; TPM_RC_HANDLE (P5) for an HMAC key with only its public part.
+    /// </summary>
+    static TpmRc PolicySigned(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicySignedIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 1);
+        int expiration = unchecked((int)p.Expiration);
+        ulong authTimeout = 0;
+        uint authObject = c.Handles[0];
+        if (!session.IsTrial)
+        {
+            authTimeout = AuthTimeout(tpm, session, expiration, !p.NonceTpm.IsEmpty);
+            rc = ParameterChecks(tpm, session, authTimeout, p.CpHashA.Span, p.NonceTpm.Span, 1, 2, 4);
+            if (rc != TpmRc.Success) return rc;
+            var hashAlg = SignatureHash(in p.Auth);
+            if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(5);
+            var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
+            using (var h = tpm.Crypto.HashSetup(hashAlg))
+            {
+                Span<byte> exp = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32BigEndian(exp, p.Expiration);
+                h.Update(p.NonceTpm.Span);
+                h.Update(exp);
+                h.Update(p.CpHashA.Span);
+                h.Update(p.PolicyRef.Span);
+                h.Finish(aHash);
+            }
+            rc = tpm.VerifyPolicySignature(authObject, hashAlg, aHash, in p.Auth);
+            if (rc != TpmRc.Success) return rc.AtParameter(5);
+        }
+        var name = tpm.NameOf(authObject);
+        ContextUpdate(tpm, session, TpmCc.PolicySigned, name, p.PolicyRef.Span, p.CpHashA.Span, authTimeout);
+        WriteAuthTicket(tpm, ref c, session, TpmSt.AuthSigned, expiration, authTimeout, p.NonceTpm.IsEmpty,
+            tpm.HierarchyOf(authObject), p.CpHashA.Span, p.PolicyRef.Span, name);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The hash a signature was made over (the reference's CryptGetSignHashAlg); NULL for none.</summary>
+    static TpmAlgId SignatureHash(in TpmtSignature signature) => signature.SigAlg switch
+    {
+        TpmAlgId.RsaSsa or TpmAlgId.RsaPss => signature.Signature.Rsa.Hash,
+        TpmAlgId.EcDsa or TpmAlgId.EcDaa or TpmAlgId.Sm2 or TpmAlgId.EcSchnorr => signature.Signature.Ecc.Hash,
+        TpmAlgId.Hmac => signature.Signature.Hmac.HashAlg,
+        _ => TpmAlgId.Null,
+    };
+
+    /// <summary>The timeout and ticket of PolicySigned and PolicySecret: a real ticket when expiration is
+    /// negative in a real session (expiring at the next TPM Reset when no nonce bound it), else an empty
+    /// timeout and the NULL ticket.</summary>
+    static void WriteAuthTicket(Tpm tpm, ref CommandContext c, Auth.Session session, TpmSt tag, int expiration,
+        ulong authTimeout, bool expiresOnReset, uint hierarchy, ReadOnlySpan<byte> cpHashA, ReadOnlySpan<byte> policyRef,
+        ReadOnlySpan<byte> name)
+    {
+        if (expiration < 0 && !session.IsTrial)
+        {
+            var ticket = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name);
+            c.Out.WriteUInt16(8);
+            c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
+            c.Out.WriteUInt16((ushort)tag);
+            c.Out.WriteUInt32(hierarchy);
+            c.Out.WriteSized(ticket);
+        }
+        else
+        {
+            c.Out.WriteUInt16(0);
+            c.Out.WriteUInt16((ushort)tag);
+            c.Out.WriteUInt32((uint)TpmRh.Null);
+            c.Out.WriteUInt16(0);
+        }
+    }
+
+    [TpmParameters]
     internal partial struct PolicySecretIn
     {
         [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceTpm;
@@ -153,27 +250,8 @@ internal static partial class EnhancedAuthorization
         uint authHandle = c.Handles[0];
         var name = tpm.NameOf(authHandle);
         ContextUpdate(tpm, session, TpmCc.PolicySecret, name, p.PolicyRef.Span, p.CpHashA.Span, authTimeout);
-
-        if (expiration < 0 && !session.IsTrial)
-        {
-            bool expiresOnReset = p.NonceTpm.IsEmpty;
-            uint hierarchy = tpm.HierarchyOf(authHandle);
-            var ticket = tpm.ComputeAuthTicket(TpmSt.AuthSecret, hierarchy, authTimeout, expiresOnReset,
-                p.CpHashA.Span, p.PolicyRef.Span, name);
-            c.Out.WriteUInt16(8);
-            c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
-            c.Out.WriteUInt16((ushort)TpmSt.AuthSecret);
-            c.Out.WriteUInt32(hierarchy);
-            c.Out.WriteSized(ticket);
-        }
-        else
-        {
-            // No ticket: an empty timeout and the NULL ticket.
-            c.Out.WriteUInt16(0);
-            c.Out.WriteUInt16((ushort)TpmSt.AuthSecret);
-            c.Out.WriteUInt32((uint)TpmRh.Null);
-            c.Out.WriteUInt16(0);
-        }
+        WriteAuthTicket(tpm, ref c, session, TpmSt.AuthSecret, expiration, authTimeout, p.NonceTpm.IsEmpty,
+            tpm.HierarchyOf(authHandle), p.CpHashA.Span, p.PolicyRef.Span, name);
         return TpmRc.Success;
     }
 

@@ -23,6 +23,7 @@ internal static class CommandTable
         Hierarchy.Commands,
         DictionaryAttack.Commands,
         EnhancedAuthorization.Commands,
+        Audit.Commands,
         NvStorage.Commands,
         // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
         Primary.Commands,

@@ -109,10 +109,14 @@ public sealed partial class Tpm
             sessions[s].Role = role;
             s++;
         }
+        // cpHash of an audited command is over the parameters as sent, before any decryption.
+        bool audited = IsAudited(code);
+        var parameters = _commandBuffer.AsMemory(reader.Position, command.Length - reader.Position);
+        if (sessionCount > 0 || audited) BeginCommandHashes(code, handles, parameters);
+        if (audited) _hashes.CpHash(_crypto, _persistent.AuditHashAlg);
         if (sessionCount > 0)
         {
-            var parameters = _commandBuffer.AsMemory(reader.Position, command.Length - reader.Position);
-            var rc = AuthorizeCommand(info, code, handles, sessions, sessionCount, roles, parameters, locality);
+            var rc = AuthorizeCommand(info, code, sessions, sessionCount, roles, parameters, locality);
             if (rc != TpmRc.Success)
             {
                 // A counted authorization failure is kept even though the command fails (Part 1, 19.8).
@@ -165,6 +169,7 @@ public sealed partial class Tpm
         }
         else if (!info.NoSessions)
             UpdateAuditSessions(sessions, 0, responseParameters);
+        if (audited) CommandAudit(responseParameters);
         BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
         CommitNv();
         return w.Position;

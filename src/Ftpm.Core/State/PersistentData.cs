@@ -62,6 +62,12 @@ internal sealed class PersistentData
     /// <summary>The hash algorithms of the hierarchy policies (TPM2_SetPrimaryPolicy); TPM_ALG_NULL with an empty policy.</summary>
     public TpmAlgId OwnerPolicyAlg = TpmAlgId.Null, EndorsementPolicyAlg = TpmAlgId.Null, LockoutPolicyAlg = TpmAlgId.Null;
 
+    /// <summary>Command audit (Part 1, 19.6.x; the reference's CommandAuditPreInstall_Init): the hash of the
+    /// audit digest, the audit counter, and the audited commands (SetCommandCodeAuditStatus always is).</summary>
+    public TpmAlgId AuditHashAlg = TpmAlgId.Sha256;
+    public ulong AuditCounter;
+    public List<TpmCc> AuditCommands = [TpmCc.SetCommandCodeAuditStatus];
+
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
     /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
     /// by issue 5; a record written before it reads as 0.</summary>
@@ -103,6 +109,11 @@ internal sealed class PersistentData
         w.WriteUInt16((ushort)EndorsementPolicyAlg);
         w.WriteUInt16((ushort)LockoutPolicyAlg);
         w.WriteUInt64(NvMaxCounter);
+        // Command audit (issue 4)
+        w.WriteUInt16((ushort)AuditHashAlg);
+        w.WriteUInt64(AuditCounter);
+        w.WriteUInt16((ushort)AuditCommands.Count);
+        foreach (var cc in AuditCommands) w.WriteUInt32((uint)cc);
         return w.Written.ToArray();
     }
 
@@ -152,6 +163,20 @@ internal sealed class PersistentData
             p.LockoutPolicyAlg = (TpmAlgId)lockoutPolicyAlg;
         }
         if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
+        // Command audit (issue 4)
+        if (r.HasData)
+        {
+            Check(r.ReadUInt16(out ushort auditHashAlg));
+            p.AuditHashAlg = (TpmAlgId)auditHashAlg;
+            Check(r.ReadUInt64(out p.AuditCounter));
+            Check(r.ReadUInt16(out ushort auditCount));
+            p.AuditCommands = new List<TpmCc>(auditCount);
+            for (int i = 0; i < auditCount; i++)
+            {
+                Check(r.ReadUInt32(out uint cc));
+                p.AuditCommands.Add((TpmCc)cc);
+            }
+        }
         return p;
     }
 

@@ -155,10 +155,10 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void NoCommandNeedsPhysicalPresenceOrIsAudited()
+    public void NoCommandNeedsPhysicalPresenceAndOnlySetCommandCodeAuditStatusIsAudited()
     {
         Assert.Equal(Hex("00 00000003 00000000"), Cap(TpmCap.PpCommands, 0, 100));
-        Assert.Equal(Hex("00 00000004 00000000"), Cap(TpmCap.AuditCommands, 0, 100));
+        Assert.Equal(Hex("00 00000004 00000001 00000140"), Cap(TpmCap.AuditCommands, 0, 100));
     }
 
     // ---- TPM_CAP_PCRS -------------------------------------------------------------------------

@@ -1,16 +1,16 @@
 """Parameter encryption through tpm2-pytss (ESAPI), checked on the wire.
 Usage: python3 sessions.py PORT  (ftpm's mssim command port; the platform port is PORT+1).
 
-ESAPI talks to ftpm through a TCP relay written here, which records every byte of the command
+ESAPI talks to ftpm through a TCP relay (relay.py), which records every byte of the command
 channel. With a session that has decrypt and encrypt set, the secrets ESAPI sends (Hash data,
 PCR_Event data) and the values the TPM returns (the digest, random bytes) must never appear in
 clear in the recorded traffic, while ESAPI still gets the right answers. Prints 'ok' at the end."""
 import hashlib
 import os
-import socket
 import sys
-import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from relay import Relay  # noqa: E402
 from tpm2_pytss import ESAPI, TCTILdr
 from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_SE, TPMA_SESSION
 from tpm2_pytss.types import TPMT_SYM_DEF, TPMU_SYM_KEY_BITS, TPMU_SYM_MODE
@@ -18,66 +18,7 @@ from tpm2_pytss.types import TPMT_SYM_DEF, TPMU_SYM_KEY_BITS, TPMU_SYM_MODE
 target = int(sys.argv[1])
 
 
-class Relay:
-    """Listens on a free port pair and forwards each connection to ftpm's (command, platform) pair."""
-
-    def __init__(self):
-        self.sent = bytearray()       # client -> TPM, command port
-        self.received = bytearray()   # TPM -> client, command port
-        self.lock = threading.Lock()
-        while True:
-            self.cmd = socket.socket()
-            self.cmd.bind(("127.0.0.1", 0))
-            port = self.cmd.getsockname()[1]
-            self.plat = socket.socket()
-            try:
-                self.plat.bind(("127.0.0.1", port + 1))
-                break
-            except OSError:
-                self.cmd.close()
-                self.plat.close()
-        self.port = port
-        for listener, upstream, record in ((self.cmd, target, True), (self.plat, target + 1, False)):
-            listener.listen(8)
-            threading.Thread(target=self.accept, args=(listener, upstream, record), daemon=True).start()
-
-    def accept(self, listener, upstream, record):
-        while True:
-            client, _ = listener.accept()
-            server = socket.create_connection(("127.0.0.1", upstream))
-            threading.Thread(target=self.pump, args=(client, server, self.sent if record else None), daemon=True).start()
-            threading.Thread(target=self.pump, args=(server, client, self.received if record else None), daemon=True).start()
-
-    def pump(self, src, dst, log):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if log is not None:
-                    with self.lock:
-                        log.extend(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def clear(self):
-        with self.lock:
-            self.sent.clear()
-            self.received.clear()
-
-    def seen(self, secret):
-        with self.lock:
-            return secret in self.sent or secret in self.received
-
-
-relay = Relay()
+relay = Relay(target)
 esys = ESAPI(TCTILdr.parse(f"mssim:host=127.0.0.1,port={relay.port}"))
 
 

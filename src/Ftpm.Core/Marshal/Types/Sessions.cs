@@ -22,3 +22,17 @@ public partial struct TpmtTkAuth
     [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
 }
+
+/// <summary>Storage for the entries of a TPML_CC (MAX_CAP_CC: (MAX_CAP_BUFFER - 8) / 4).</summary>
+[System.Runtime.CompilerServices.InlineArray(TpmlCc.MaxCount)]
+public struct TpmCcArray { TpmCc _element; }
+
+/// <summary>TPML_CC (Part 2, 10.9.1): a list of command codes (TPM2_SetCommandCodeAuditStatus).</summary>
+[TpmStruct("TPML_CC")]
+public partial struct TpmlCc
+{
+    public const int MaxCount = (TpmLimits.MaxCapBuffer - 8) / 4;
+
+    public uint Count;
+    [List(nameof(Count))] public TpmCcArray CommandCodes;
+}
