@@ -95,6 +95,28 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     }
 
     [Fact]
+    public void Nv_off_platform_signal_makes_nv_writes_unavailable()
+    {
+        using var platform = new TcpClient();
+        platform.Connect(IPAddress.Loopback, _server.Port + 1);
+        var p = platform.GetStream();
+        void Signal(uint code)
+        {
+            p.Write([(byte)(code >> 24), (byte)(code >> 16), (byte)(code >> 8), (byte)code]);
+            var ack = new byte[4];
+            p.ReadExactly(ack);
+        }
+        Assert.Equal(0, Pytss(_server.Tcti, "counter").ExitCode);
+        Signal(12);                                    // TPM_SIGNAL_NV_OFF
+        // Raw commands: the mssim TCTI would send NV_ON at connect.
+        var cc = NvCodes.Run(_server.Port, "inc", "read");
+        Assert.Contains("inc 0x923", cc);              // TPM_RC_NV_UNAVAILABLE
+        Assert.Contains("read 0x000", cc);             // reads need no NV write
+        Signal(11);                                    // TPM_SIGNAL_NV_ON
+        Assert.Contains("inc 0x000", NvCodes.Run(_server.Port, "inc"));
+    }
+
+    [Fact]
     public void Tool_flow_against_swtpm_the_reference()
     {
         using var swtpm = Swtpm.TryStart();
@@ -261,4 +283,39 @@ internal sealed class Swtpm : IDisposable
         }
         catch (SocketException) { return false; }
     }
+}
+
+/// <summary>A raw client for two NV commands on counter 0x01500002 (owner authorization), over mssim framing.</summary>
+internal static class NvCodes
+{
+    public static string Run(int port, params string[] commands)
+    {
+        using var c = new TcpClient();
+        c.Connect(IPAddress.Loopback, port);
+        var s = c.GetStream();
+        var output = new List<string>();
+        foreach (var name in commands)
+        {
+            // tag, size, code, authHandle TPM_RH_OWNER, nvIndex, authorizationSize, empty password session
+            const string auth = "40000001" + "01500002" + "00000009" + "40000009" + "0000" + "01" + "0000";
+            byte[] command = name == "inc"
+                ? Hex("8002" + "0000001F" + "00000134" + auth)
+                : Hex("8002" + "00000023" + "0000014E" + auth + "0008" + "0000");   // size 8, offset 0
+            var frame = new byte[9 + command.Length];
+            frame[3] = 8;                                                  // TPM_SEND_COMMAND
+            frame[8] = (byte)command.Length;                               // locality 0, length < 256
+            command.CopyTo(frame, 9);
+            s.Write(frame);
+            var length = new byte[4];
+            s.ReadExactly(length);
+            var response = new byte[(length[2] << 8) | length[3]];
+            s.ReadExactly(response);
+            s.ReadExactly(new byte[4]);
+            uint rc = (uint)(response[6] << 24 | response[7] << 16 | response[8] << 8 | response[9]);
+            output.Add($"{name} 0x{rc:x3}");
+        }
+        return string.Join("\n", output);
+    }
+
+    static byte[] Hex(string hex) => Convert.FromHexString(hex);
 }
