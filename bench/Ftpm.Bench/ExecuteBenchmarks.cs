@@ -11,8 +11,8 @@ namespace Ftpm.Bench;
 /// what the engine itself allocates per command. Within the Random and Hash categories the raw
 /// primitive (RandomNumberGenerator.Fill, SHA256.HashData) is the baseline, so Ratio shows the
 /// command path's cost on top of the crypto it wraps; PCR's baseline is the one SHA-256 over
-/// PCR || digest that PCR_Extend performs. Raw_HmacSha256_OneShot is the unit the DRBG under
-/// GetRandom spends (HMAC_DRBG with SHA-256: three HMACs per Generate of up to 32 bytes).
+/// PCR || digest that PCR_Extend performs. Raw_HmacSha256_OneShot was the unit of the first DRBG
+/// (HMAC_DRBG: three HMACs per request); the DRBG is now Hash_DRBG (two SHA-256 per 32 octets).
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

@@ -75,6 +75,164 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         Assert.DoesNotContain("0x2000000", Tool("tpm2_getcap", "handles-saved-session"));
     }
 
+    static uint Property(string output, string name)
+    {
+        var m = Regex.Match(output, $@"{name}:\s*0x([0-9A-Fa-f]+)");
+        Assert.True(m.Success, output);
+        return Convert.ToUInt32(m.Groups[1].Value, 16);
+    }
+
+    [Fact]
+    public void Changeauth_of_owner_then_owner_commands_need_the_new_password()
+    {
+        Tool("tpm2_changeauth", "-c", "owner", "newowner");
+        Assert.Matches(@"ownerAuthSet:\s*1", Tool("tpm2_getcap", "properties-variable"));
+        // ClockSet is authorized by the owner (tpm2_setclock uses an HMAC session with the password).
+        Assert.Contains("0x9A2", Fails("tpm2_setclock", "999999999").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_setclock", "-p", "newowner", "999999999");
+        Tool("tpm2_changeauth", "-c", "o", "-p", "newowner");
+        Tool("tpm2_setclock", "1999999999");
+    }
+
+    [Fact]
+    public void Dictionary_lockout_parameters_lockout_and_recovery()
+    {
+        Tool("tpm2_changeauth", "-c", "lockout", "lockpass");
+        Tool("tpm2_dictionarylockout", "-s", "-n", "5", "-t", "10", "-l", "2", "-p", "lockpass");
+        var props = Tool("tpm2_getcap", "properties-variable");
+        Assert.Equal(5u, Property(props, "TPM2_PT_MAX_AUTH_FAIL"));
+        Assert.Equal(10u, Property(props, "TPM2_PT_LOCKOUT_INTERVAL"));
+        Assert.Equal(2u, Property(props, "TPM2_PT_LOCKOUT_RECOVERY"));
+
+        // A wrong lockout password counts (TPM_RC_AUTH_FAIL + session 1), then lockoutAuth is locked out:
+        // TPM_RC_LOCKOUT even with the right password, until lockoutRecovery has passed.
+        Assert.Contains("0x98E", Fails("tpm2_dictionarylockout", "-c", "-p", "wrong").Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("0x921", Fails("tpm2_dictionarylockout", "-c", "-p", "lockpass").Stderr, StringComparison.OrdinalIgnoreCase);
+        Thread.Sleep(2500);
+        Tool("tpm2_dictionarylockout", "-c", "-p", "lockpass");
+
+        // Power lost without Shutdown: the next startup counts one failure; -c clears the counter.
+        _server.Restart();
+        Tool("tpm2_startup", "-c");
+        Assert.Equal(1u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_LOCKOUT_COUNTER"));
+        Tool("tpm2_dictionarylockout", "-c", "-p", "lockpass");
+        Assert.Equal(0u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_LOCKOUT_COUNTER"));
+    }
+
+    [Fact]
+    public void Lockout_after_a_wrong_lockout_password_survives_power_loss()
+    {
+        Tool("tpm2_changeauth", "-c", "lockout", "l1");
+        Assert.Contains("0x98E", Fails("tpm2_clear", "-c", "l", "bad").Stderr, StringComparison.OrdinalIgnoreCase);
+        _server.Restart();                     // the failure is in NV: a power cycle does not undo it
+        Tool("tpm2_startup", "-c");
+        Assert.Contains("0x921", Fails("tpm2_clear", "-c", "l", "l1").Stderr, StringComparison.OrdinalIgnoreCase);
+        // The platform still clears.
+        Tool("tpm2_clear", "-c", "p");
+    }
+
+    [Fact]
+    public void Clear_with_the_lockout_password()
+    {
+        Tool("tpm2_changeauth", "-c", "owner", "o1");
+        Tool("tpm2_changeauth", "-c", "lockout", "l1");
+        Tool("tpm2_clear", "-c", "l", "l1");
+        var props = Tool("tpm2_getcap", "properties-variable");
+        Assert.Matches(@"ownerAuthSet:\s*0", props);
+        Assert.Matches(@"lockoutAuthSet:\s*0", props);
+        Tool("tpm2_setclock", "1999999999");           // owner without password again
+        // clearcontrol: disableClear through lockout, then clear is refused (TPM_RC_DISABLED).
+        Tool("tpm2_clearcontrol", "-C", "l", "s");
+        Assert.Contains("0x120", Fails("tpm2_clear", "-c", "l").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_clearcontrol", "-C", "p", "c");
+        Tool("tpm2_clear", "-c", "p");
+    }
+
+    [Fact]
+    public void Hierarchycontrol_disables_the_owner_hierarchy_until_the_platform_enables_it()
+    {
+        Tool("tpm2_hierarchycontrol", "-C", "o", "shEnable", "clear");
+        Assert.Matches(@"shEnable:\s*0", Tool("tpm2_getcap", "properties-variable"));
+        Assert.Contains("0x185", Fails("tpm2_setclock", "1999999999").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_hierarchycontrol", "-C", "p", "shEnable", "set");
+        Tool("tpm2_setclock", "1999999999");
+    }
+
+    static byte[] H(params byte[][] parts) => SHA256.HashData(parts.SelectMany(p => p).ToArray());
+    static byte[] Cc(uint code) => [(byte)(code >> 24), (byte)(code >> 16), (byte)(code >> 8), (byte)code];
+
+    /// <summary>Runs a policy tool in a fresh trial session and returns the digest it wrote.</summary>
+    byte[] TrialDigest(string name, params string[] policyTool)
+    {
+        var session = PathOf($"trial-{name}.ctx");
+        var output = PathOf($"{name}.dat");
+        Tool("tpm2_startauthsession", "-S", session);
+        Tool(policyTool[0], [.. policyTool[1..], "-S", session, "-L", output]);
+        Tool("tpm2_flushcontext", session);
+        return System.IO.File.ReadAllBytes(output);
+    }
+
+    [Fact]
+    public void Policy_digests_of_pcr_password_and_or_match_the_spec()
+    {
+        var zero = new byte[32];
+        // PolicyPCR over sha256:0,1 (both zero after Startup): H(0 || TPM_CC_PolicyPCR || pcrs || H(PCR0 || PCR1)).
+        var pcr = TrialDigest("pcr", "tpm2_policypcr", "-l", "sha256:0,1");
+        byte[] selection = [0, 0, 0, 1, 0x00, 0x0B, 3, 0x03, 0x00, 0x00];
+        Assert.Equal(Hex(H(zero, Cc(0x17F), selection, H(zero, zero))), Hex(pcr));
+
+        var password = TrialDigest("pw", "tpm2_policypassword");
+        Assert.Equal(Hex(H(zero, Cc(0x16B))), Hex(password));          // TPM_CC_PolicyAuthValue, as PolicyAuthValue
+
+        var or = TrialDigest("or", "tpm2_policyor", $"sha256:{PathOf("pcr.dat")},{PathOf("pw.dat")}");
+        Assert.Equal(Hex(H(zero, Cc(0x171), pcr, password)), Hex(or));
+
+        var cc = TrialDigest("cc", "tpm2_policycommandcode", "TPM2_CC_ClockSet");
+        Assert.Equal(Hex(H(zero, Cc(0x16C), Cc(0x128))), Hex(cc));
+    }
+
+    [Fact]
+    public void Owner_policy_authorizes_setclock_through_a_policy_session()
+    {
+        // Owner policy: PolicyOR(PolicyCommandCode(ClockSet), PolicyPassword).
+        Tool("tpm2_changeauth", "-c", "owner", "ownerpw");
+        var cc = TrialDigest("cc", "tpm2_policycommandcode", "TPM2_CC_ClockSet");
+        var pw = TrialDigest("pw", "tpm2_policypassword");
+        var branches = $"sha256:{PathOf("cc.dat")},{PathOf("pw.dat")}";
+        TrialDigest("or", "tpm2_policyor", branches);
+        Tool("tpm2_setprimarypolicy", "-C", "o", "-P", "ownerpw", "-L", PathOf("or.dat"), "-g", "sha256");
+
+        var session = PathOf("policy.ctx");
+        Tool("tpm2_startauthsession", "--policy-session", "-S", session);
+        Tool("tpm2_policycommandcode", "-S", session, "TPM2_CC_ClockSet");
+        Tool("tpm2_policyor", "-S", session, branches);
+        Tool("tpm2_setclock", "-p", $"session:{session}", "1999999999");
+        // The session started over after authorizing: PolicyPassword branch with the owner password.
+        Tool("tpm2_policypassword", "-S", session);
+        Tool("tpm2_policyor", "-S", session, branches);
+        Tool("tpm2_setclock", "-p", $"session:{session}+ownerpw", "2999999999");
+        Tool("tpm2_policypassword", "-S", session);
+        Tool("tpm2_policyor", "-S", session, branches);
+        Assert.Contains("0x9A2", Fails("tpm2_setclock", "-p", $"session:{session}+wrong", "3999999999").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", session);
+    }
+
+    [Fact]
+    public void Policysecret_against_the_owner_hierarchy()
+    {
+        Tool("tpm2_changeauth", "-c", "owner", "ownerpw");
+        var expected = H(H(new byte[32], Cc(0x151), Cc(0x40000001)));     // empty policyRef
+        var digest = TrialDigest("secret", "tpm2_policysecret", "-c", "o", "ownerpw");
+        Assert.Equal(Hex(expected), Hex(digest));
+        // In a real policy session the owner's authorization is checked: a wrong password is refused.
+        var session = PathOf("secret.ctx");
+        Tool("tpm2_startauthsession", "--policy-session", "-S", session);
+        Assert.Contains("0x9A2", Fails("tpm2_policysecret", "-S", session, "-c", "o", "bad").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_policysecret", "-S", session, "-c", "o", "-L", PathOf("real.dat"), "ownerpw");
+        Assert.Equal(Hex(expected), Hex(System.IO.File.ReadAllBytes(PathOf("real.dat"))));
+        Tool("tpm2_flushcontext", session);
+    }
+
     [Fact]
     public void Policy_session_handles_and_flush()
     {

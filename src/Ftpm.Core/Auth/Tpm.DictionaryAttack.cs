@@ -128,6 +128,18 @@ public sealed partial class Tpm
         StagePersistent();
     }
 
+    /// <summary>TPM2_Clear: the DA state of a new TPM (the reference's DAPreInstall_Init).</summary>
+    internal void DaReset()
+    {
+        var p = _persistent;
+        p.FailedTries = 0;
+        p.MaxTries = 3;
+        p.RecoveryTime = 1000;
+        p.LockoutRecovery = 1000;
+        p.LockoutAuthEnabled = true;
+        StagePersistent();
+    }
+
     /// <summary>TPMA_PERMANENT inLockout: failedTries has reached maxTries.</summary>
     internal bool InLockout => _persistent.FailedTries >= _persistent.MaxTries;
 }

@@ -1,4 +1,5 @@
 using Ftpm.Dispatch;
+using Ftpm.Marshal;
 
 namespace Ftpm;
 
@@ -31,6 +32,10 @@ public sealed partial class Tpm
 
     /// <summary>TPMA_NV_NO_DA.</summary>
     bool NvIsDaExempt(uint handle) => Nv.IsDaExempt(handle);
+
+    /// <summary>TPM_RH_PLATFORM for an index with TPMA_NV_PLATFORMCREATE, else TPM_RH_OWNER (tickets of PolicySecret).</summary>
+    uint NvHierarchy(uint handle) =>
+        Nv.Get(handle) is { } index && index.Attributes.Has(TpmaNv.PlatformCreate) ? (uint)TpmRh.Platform : (uint)TpmRh.Owner;
 
     /// <summary>TPMA_NV_WRITTEN, for TPM2_PolicyNvWritten's check at authorization.</summary>
     bool NvIsWritten(uint handle) => Nv.Get(handle)?.IsWritten ?? false;

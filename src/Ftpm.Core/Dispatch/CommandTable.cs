@@ -20,6 +20,9 @@ internal static class CommandTable
         Context.Commands,
         Capability.Commands,
         SessionCommands.Commands,
+        Hierarchy.Commands,
+        DictionaryAttack.Commands,
+        EnhancedAuthorization.Commands,
         NvStorage.Commands,
         // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
         Primary.Commands,

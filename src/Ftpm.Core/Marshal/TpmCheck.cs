@@ -140,6 +140,14 @@ public static class TpmCheck
     /// <summary>TPMI_YES_NO-like TPM_EO (Part 2, 6.8): a defined operation, else TPM_RC_VALUE.</summary>
     public static TpmRc Eo(ushort value, bool allowNull) => value <= 0x000B ? TpmRc.Success : TpmRc.Value;
 
+    /// <summary>TPMI_RH_ENABLES (Part 2, 9.x): TPM_RH_OWNER, ENDORSEMENT, PLATFORM or PLATFORM_NV, else TPM_RC_VALUE.</summary>
+    public static TpmRc Enables(uint value, bool allowNull) =>
+        (TpmRh)value is TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform or TpmRh.PlatformNv ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMT_TK_AUTH's tag: TPM_ST_AUTH_SECRET or TPM_ST_AUTH_SIGNED, else TPM_RC_TAG.</summary>
+    public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
+        value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : TpmRc.Tag;
+
     // ---- NV indices (Part 2, 13) ------------------------------------------------------------
 
     /// <summary>TPMI_RH_NV_LEGACY_INDEX (Part 2, 9.9): NV_INDEX_FIRST..NV_INDEX_LAST (TPM_HT_NV_INDEX), else TPM_RC_VALUE.</summary>

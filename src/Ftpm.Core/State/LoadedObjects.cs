@@ -36,6 +36,26 @@ internal sealed class HashSequence : TpmObject
 
     public bool IsEvent => HashAlg == TpmAlgId.Null;
 
+    /// <summary>An HMAC sequence (TPM2_HMAC_Start, Part 3, 17.2): <see cref="Operations"/> holds one HMAC operation.</summary>
+    public bool IsHmac;
+
+    /// <summary>A copy with its own hash states (ContextSave and ContextLoad of sequences).</summary>
+    public HashSequence Clone()
+    {
+        var copy = new HashSequence
+        {
+            HashAlg = HashAlg,
+            IsHmac = IsHmac,
+            StartsWithGenerated = StartsWithGenerated,
+            FirstBytesSeen = FirstBytesSeen,
+            AuthValue = (byte[])AuthValue.Clone(),
+            Operations = new IHashOperation[Operations.Length],
+        };
+        FirstBytes.CopyTo(copy.FirstBytes, 0);
+        for (int i = 0; i < Operations.Length; i++) copy.Operations[i] = Operations[i].Clone();
+        return copy;
+    }
+
     public void Update(ReadOnlySpan<byte> data)
     {
         if (FirstBytesSeen < 4)

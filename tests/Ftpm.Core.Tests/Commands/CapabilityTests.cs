@@ -132,15 +132,16 @@ public class CapabilityTests
         // NV_UndefineSpaceSpecial (0x11F), the lowest code: nv, two handles. EvictControl (0x120): nv, two handles.
         Assert.Equal(Hex("01 00000002 00000001 0440011F"), Cap(TpmCap.Commands, 0, 1));
         Assert.Equal(Hex("01 00000002 00000001 04400120"), Cap(TpmCap.Commands, 0x120, 1));
-        // ClockSet (0x128): nv, one handle. Then NV_DefineSpace (0x12A).
+        // ClockSet (0x128): nv, one handle. HierarchyChangeAuth (0x129), then NV_DefineSpace (0x12A).
         Assert.Equal(Hex("01 00000002 00000001 02400128"), Cap(TpmCap.Commands, 0x128, 1));
-        Assert.Equal(Hex("01 00000002 00000001 0240012A"), Cap(TpmCap.Commands, 0x129, 1));
+        Assert.Equal(Hex("01 00000002 00000001 02400129"), Cap(TpmCap.Commands, 0x129, 1));
+        Assert.Equal(Hex("01 00000002 00000001 0240012A"), Cap(TpmCap.Commands, 0x12A, 1));
         // EventSequenceComplete: flushed, two handles; HashSequenceStart: rHandle.
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        // EncryptDecrypt2 (0x193): one handle; the last command.
-        Assert.Equal(Hex("00 00000002 00000002 0000018A 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
+        // PolicyPassword and PolicyNvWritten (one handle each), EncryptDecrypt2 (0x193): one handle; the last command.
+        Assert.Equal(Hex("00 00000002 00000004 0000018A 0200018C 0200018F 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]

@@ -12,3 +12,13 @@ public partial struct TpmtSymDef
     [Selector(nameof(Algorithm))] public TpmuSymKeyBits KeyBits;
     [Selector(nameof(Algorithm))] public TpmuSymMode Mode;
 }
+
+/// <summary>TPMT_TK_AUTH (Part 2, 10.7.5): proof that an authorization (PolicySecret, PolicySigned) was
+/// given, for TPM2_PolicyTicket. The tag is TPM_ST_AUTH_SECRET or TPM_ST_AUTH_SIGNED, else TPM_RC_TAG.</summary>
+[TpmStruct("TPMT_TK_AUTH")]
+public partial struct TpmtTkAuth
+{
+    [Check(nameof(TpmCheck.AuthTicketTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Digest;
+}

@@ -1,0 +1,603 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Ftpm.Auth;
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+
+namespace Ftpm.Commands;
+
+/// <summary>
+/// Part 3, 23 "Enhanced Authorization (EA) Commands": each extends a policy session's policyDigest
+/// (policyDigest' = H(policyDigest || TPM_CC || arguments), Part 1, 19.7.x) and, in a real policy session,
+/// checks its condition now or records it for the authorization (Tpm.CheckPolicySession). A trial session
+/// only computes the digest. Implemented: PolicySecret, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
+/// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
+/// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten.
+/// </summary>
+internal static partial class EnhancedAuthorization
+{
+    static readonly HandleSpec PolicySessionHandle = new(HandleKinds.PolicySession);
+
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.PolicySecret, PolicySecret)
+        {
+            // authHandle: TPMI_DH_ENTITY, USER role; policySession: TPMI_SH_POLICY.
+            Handles =
+            [
+                new(HandleKinds.Hierarchy | HandleKinds.Lockout | HandleKinds.Object | HandleKinds.NvIndex | HandleKinds.Pcr, AuthRole.User),
+                PolicySessionHandle,
+            ],
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyLocality, PolicyLocality) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyCounterTimer, PolicyCounterTimer) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyCommandCode, PolicyCommandCode) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyPhysicalPresence, PolicyPhysicalPresence) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyCpHash, PolicyCpHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyNameHash, PolicyNameHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
+        new(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
+    ];
+
+    /// <summary>TPM2B_NAME holds at most a hash algorithm and a digest.</summary>
+    const int MaxNameSize = 2 + TpmLimits.MaxDigestSize;
+
+    /// <summary>TPM2B_TIMEOUT holds a UINT64.</summary>
+    const int MaxTimeoutSize = 8;
+
+    static Auth.Session SessionOf(Tpm tpm, ref CommandContext c, int handleIndex) => tpm.Sessions.Get(c.Handles[handleIndex])!;
+
+    // ---- Shared steps (the reference's Policy_spt.c) ------------------------------------------
+
+    /// <summary>policyDigest' = H(policyDigest || code || data).</summary>
+    static void Extend(Tpm tpm, Auth.Session session, TpmCc code, scoped ReadOnlySpan<byte> data)
+    {
+        using var h = tpm.Crypto.HashSetup(session.AuthHash);
+        Span<byte> cc = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(cc, (uint)code);
+        h.Update(session.PolicyDigest);
+        h.Update(cc);
+        h.Update(data);
+        h.Finish(session.PolicyDigest);
+    }
+
+    /// <summary>The update of PolicySigned, PolicySecret, PolicyTicket and PolicyAuthorize (Part 3, 23.2):
+    /// policyDigest' = H(H(policyDigest || code || name) || policyRef); a non-empty cpHashA becomes the
+    /// session's cpHash; the earliest timeout wins.</summary>
+    static void ContextUpdate(Tpm tpm, Auth.Session session, TpmCc code, ReadOnlySpan<byte> name,
+        ReadOnlySpan<byte> policyRef, ReadOnlySpan<byte> cpHashA, ulong timeout)
+    {
+        Extend(tpm, session, code, name);
+        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
+        {
+            h.Update(session.PolicyDigest);
+            h.Update(policyRef);
+            h.Finish(session.PolicyDigest);
+        }
+        if (!cpHashA.IsEmpty)
+        {
+            session.HashKind = PolicyHashKind.CpHash;
+            session.PolicyHash = cpHashA.ToArray();
+        }
+        if (timeout != 0 && (session.Timeout == 0 || session.Timeout > timeout)) session.Timeout = timeout;
+    }
+
+    /// <summary>The checks of PolicySigned, PolicySecret and PolicyTicket (the reference's
+    /// PolicyParameterChecks): TPM_RC_NONCE when a nonce is given that is not the session's nonceTPM;
+    /// TPM_RC_EXPIRED when the timeout has passed or belongs to another power cycle; TPM_RC_SIZE for a
+    /// cpHashA that is not a digest of the session's hash; TPM_RC_CPHASH when the session already has a
+    /// different cpHash (or nameHash).</summary>
+    static TpmRc ParameterChecks(Tpm tpm, Auth.Session session, ulong authTimeout, ReadOnlySpan<byte> cpHashA,
+        ReadOnlySpan<byte> nonce, int nonceParameter, int cpHashParameter, int expirationParameter)
+    {
+        if (!nonce.IsEmpty && !CryptographicOperations.FixedTimeEquals(nonce, session.NonceTpm))
+            return TpmRc.Nonce.AtParameter(nonceParameter);
+        if (authTimeout != 0 && (authTimeout < tpm.Time || session.Epoch != tpm.TimeEpoch))
+            return TpmRc.Expired.AtParameter(expirationParameter);
+        if (!cpHashA.IsEmpty)
+        {
+            if (cpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(cpHashParameter);
+            if (session.HashKind != PolicyHashKind.None && !cpHashA.SequenceEqual(session.PolicyHash)) return TpmRc.Cphash;
+        }
+        return TpmRc.Success;
+    }
+
+    /// <summary>The reference's ComputeAuthTimeout: expiration seconds from the session's start when a nonce
+    /// binds the authorization to this session, else from now (Time), keeping the current millisecond.</summary>
+    static ulong AuthTimeout(Tpm tpm, Auth.Session session, int expiration, bool hasNonce)
+    {
+        if (expiration == 0) return 0;
+        ulong seconds = (ulong)Math.Abs((long)expiration);
+        return hasNonce ? session.StartTime + seconds * 1000 : seconds * 1000 + tpm.Time % 1000;
+    }
+
+    // ---- Commands -----------------------------------------------------------------------------
+
+    [TpmParameters]
+    internal partial struct PolicySecretIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceTpm;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CpHashA;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyRef;
+        /// <summary>INT32 seconds; negative asks for a ticket.</summary>
+        public uint Expiration;
+    }
+
+    /// <summary>
+    /// TPM2_PolicySecret (Part 3, 23.4): the authorization of authHandle (checked by the dispatcher with its
+    /// session) is made part of the policy: policyDigest' = H(H(policyDigest || TPM_CC_PolicySecret ||
+    /// authName) || policyRef). A negative expiration in a real session returns a TPM_ST_AUTH_SECRET ticket
+    /// for PolicyTicket. Codes: TPM_RC_NONCE (P1), TPM_RC_SIZE (P2), TPM_RC_CPHASH, TPM_RC_EXPIRED (P4).
+    /// </summary>
+    static TpmRc PolicySecret(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicySecretIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 1);
+        int expiration = unchecked((int)p.Expiration);
+        ulong authTimeout = 0;
+        if (!session.IsTrial)
+        {
+            authTimeout = AuthTimeout(tpm, session, expiration, !p.NonceTpm.IsEmpty);
+            rc = ParameterChecks(tpm, session, authTimeout, p.CpHashA.Span, p.NonceTpm.Span, 1, 2, 4);
+            if (rc != TpmRc.Success) return rc;
+        }
+        uint authHandle = c.Handles[0];
+        var name = tpm.NameOf(authHandle);
+        ContextUpdate(tpm, session, TpmCc.PolicySecret, name, p.PolicyRef.Span, p.CpHashA.Span, authTimeout);
+
+        if (expiration < 0 && !session.IsTrial)
+        {
+            bool expiresOnReset = p.NonceTpm.IsEmpty;
+            uint hierarchy = tpm.HierarchyOf(authHandle);
+            var ticket = tpm.ComputeAuthTicket(TpmSt.AuthSecret, hierarchy, authTimeout, expiresOnReset,
+                p.CpHashA.Span, p.PolicyRef.Span, name);
+            c.Out.WriteUInt16(8);
+            c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
+            c.Out.WriteUInt16((ushort)TpmSt.AuthSecret);
+            c.Out.WriteUInt32(hierarchy);
+            c.Out.WriteSized(ticket);
+        }
+        else
+        {
+            // No ticket: an empty timeout and the NULL ticket.
+            c.Out.WriteUInt16(0);
+            c.Out.WriteUInt16((ushort)TpmSt.AuthSecret);
+            c.Out.WriteUInt32((uint)TpmRh.Null);
+            c.Out.WriteUInt16(0);
+        }
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyTicketIn
+    {
+        [Sized(MaxTimeoutSize)] public ReadOnlyMemory<byte> Timeout;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CpHashA;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyRef;
+        [Sized(MaxNameSize)] public ReadOnlyMemory<byte> AuthName;
+        public TpmtTkAuth Ticket;
+    }
+
+    /// <summary>TPM2_PolicyTicket (Part 3, 23.5): a ticket from PolicySecret or PolicySigned stands for that
+    /// authorization again, until its timeout. Codes: TPM_RC_ATTRIBUTES (H1) in a trial session;
+    /// TPM_RC_SIZE (P1) for a timeout that is no UINT64; TPM_RC_EXPIRED (P1); TPM_RC_SIZE (P2),
+    /// TPM_RC_CPHASH; TPM_RC_TAG (P5) for a ticket of another kind; TPM_RC_TICKET (P5) for a ticket this
+    /// TPM did not make for these values.</summary>
+    static TpmRc PolicyTicket(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyTicketIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (session.IsTrial) return TpmRc.Attributes.AtHandle(1);
+        if (p.Timeout.Length != 8) return TpmRc.Size.AtParameter(1);
+        ulong timeout = BinaryPrimitives.ReadUInt64BigEndian(p.Timeout.Span);
+        bool expiresOnReset = (timeout & Tpm.ExpirationBit) != 0;
+        timeout &= ~Tpm.ExpirationBit;
+        rc = ParameterChecks(tpm, session, timeout, p.CpHashA.Span, [], 0, 2, 1);
+        if (rc != TpmRc.Success) return rc;
+        var expected = tpm.ComputeAuthTicket(p.Ticket.Tag, p.Ticket.Hierarchy, timeout, expiresOnReset,
+            p.CpHashA.Span, p.PolicyRef.Span, p.AuthName.Span);
+        if (!CryptographicOperations.FixedTimeEquals(expected, p.Ticket.Digest.Span)) return TpmRc.Ticket.AtParameter(5);
+        var code = p.Ticket.Tag == TpmSt.AuthSigned ? TpmCc.PolicySigned : TpmCc.PolicySecret;
+        ContextUpdate(tpm, session, code, p.AuthName.Span, p.PolicyRef.Span, p.CpHashA.Span, timeout);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyOrIn
+    {
+        public TpmlDigest PHashList;
+    }
+
+    /// <summary>TPM2_PolicyOR (Part 3, 23.6): when policyDigest is one of the list (any, in a trial session),
+    /// policyDigest' = H(0...0 || TPM_CC_PolicyOR || digests). Codes: TPM_RC_SIZE (P1) for fewer than 2 or
+    /// more than 8 digests; TPM_RC_VALUE (P1) when policyDigest is none of them.</summary>
+    static TpmRc PolicyOr(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyOrIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (p.PHashList.Count < 2) return TpmRc.Size.AtParameter(1);
+        var session = SessionOf(tpm, ref c, 0);
+        bool match = session.IsTrial;
+        for (int i = 0; i < (int)p.PHashList.Count && !match; i++)
+            match = p.PHashList.Digests[i].Buffer.Span.SequenceEqual(session.PolicyDigest);
+        if (!match) return TpmRc.Value.AtParameter(1);
+
+        Array.Clear(session.PolicyDigest);
+        using var h = tpm.Crypto.HashSetup(session.AuthHash);
+        Span<byte> cc = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(cc, (uint)TpmCc.PolicyOR);
+        h.Update(session.PolicyDigest);
+        h.Update(cc);
+        for (int i = 0; i < (int)p.PHashList.Count; i++) h.Update(p.PHashList.Digests[i].Buffer.Span);
+        h.Finish(session.PolicyDigest);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyPcrIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PcrDigest;
+        public TpmlPcrSelection Pcrs;
+    }
+
+    /// <summary>TPM2_PolicyPCR (Part 3, 23.7): policyDigest' = H(policyDigest || TPM_CC_PolicyPCR || pcrs ||
+    /// digest of the selected PCR values). In a real session the PCRs must have the values given (when
+    /// given) and may not change before the authorization (TPM_RC_PCR_CHANGED then); a trial session uses
+    /// pcrDigest when given. Codes: TPM_RC_VALUE (P1) for a pcrDigest that is not the current one;
+    /// TPM_RC_PCR_CHANGED when PCRs changed since an earlier PolicyPCR of the session.</summary>
+    static TpmRc PolicyPcr(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyPcrIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+
+        Span<byte> current = stackalloc byte[TpmLimits.MaxDigestSize];
+        current = current[..TpmAlgorithms.DigestSize(session.AuthHash)];
+        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
+        {
+            for (int s = 0; s < (int)p.Pcrs.Count; s++)
+            {
+                ref var sel = ref p.Pcrs.PcrSelections[s];
+                int bank = TpmAlgorithms.HashIndex(sel.Hash);
+                var bits = sel.PcrSelect.Span;
+                for (int pcr = 0; pcr < TpmLimits.PcrCount && pcr < bits.Length * 8; pcr++)
+                    if ((bits[pcr / 8] & (1 << (pcr % 8))) != 0 && tpm.Pcrs.IsAllocated(bank, pcr))
+                        h.Update(tpm.Pcrs.Value(bank, pcr));
+            }
+            h.Finish(current);
+        }
+
+        ReadOnlySpan<byte> pcrDigest = current;
+        if (!session.IsTrial)
+        {
+            if (session.PcrCounterSet && session.PcrCounter != tpm.Pcrs.UpdateCounter) return TpmRc.PcrChanged;
+            if (!p.PcrDigest.IsEmpty && !p.PcrDigest.Span.SequenceEqual(current)) return TpmRc.Value.AtParameter(1);
+        }
+        else if (!p.PcrDigest.IsEmpty)
+        {
+            pcrDigest = p.PcrDigest.Span;
+        }
+
+        Span<byte> selection = stackalloc byte[4 + TpmLimits.HashCount * (2 + 1 + TpmLimits.PcrSelectMax)];
+        var w = new TpmWriter(selection);
+        p.Pcrs.Write(ref w);
+        Span<byte> data = stackalloc byte[selection.Length + TpmLimits.MaxDigestSize];
+        w.Written.CopyTo(data);
+        pcrDigest.CopyTo(data[w.Position..]);
+        Extend(tpm, session, TpmCc.PolicyPCR, data[..(w.Position + pcrDigest.Length)]);
+        if (!session.IsTrial)
+        {
+            session.PcrCounter = tpm.Pcrs.UpdateCounter;
+            session.PcrCounterSet = true;
+        }
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyLocalityIn
+    {
+        /// <summary>TPMA_LOCALITY: bits 0-4 localities 0-4, or a value above 31 for one extended locality.</summary>
+        public byte Locality;
+    }
+
+    /// <summary>TPM2_PolicyLocality (Part 3, 23.8): the command must come from one of these localities. Several
+    /// PolicyLocality narrow the set. Codes: TPM_RC_RANGE (P1) for no locality, for mixing the two forms, or
+    /// for a set that leaves no locality.</summary>
+    static TpmRc PolicyLocality(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyLocalityIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        byte requested = p.Locality, previous = session.CommandLocality;
+        if (requested == 0) return TpmRc.Range.AtParameter(1);
+        if (previous != 0 && (previous < 32) != (requested < 32)) return TpmRc.Range.AtParameter(1);
+        byte setting;
+        if (requested < 32)
+        {
+            setting = (byte)((previous == 0 ? 0x1F : previous) & requested);
+            if (setting == 0) return TpmRc.Range.AtParameter(1);
+        }
+        else
+        {
+            if (previous != 0 && previous != requested) return TpmRc.Range.AtParameter(1);
+            setting = requested;
+        }
+        Extend(tpm, session, TpmCc.PolicyLocality, [requested]);
+        session.CommandLocality = setting;
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM_EO (Part 2, 6.8): the comparisons of PolicyCounterTimer and PolicyNV.</summary>
+    enum TpmEo : ushort
+    {
+        Eq = 0x0000, Neq = 0x0001, SignedGt = 0x0002, UnsignedGt = 0x0003, SignedLt = 0x0004, UnsignedLt = 0x0005,
+        SignedGe = 0x0006, UnsignedGe = 0x0007, SignedLe = 0x0008, UnsignedLe = 0x0009, BitSet = 0x000A, BitClear = 0x000B,
+    }
+
+    /// <summary>The reference's PolicySptCheckCondition: operandA (TPM data) against operandB, big-endian
+    /// numbers of the same length.</summary>
+    internal static bool CheckCondition(ushort operation, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        int unsignedCompare = a.SequenceCompareTo(b);
+        int signedCompare = unsignedCompare;
+        if (a.Length > 0 && ((a[0] ^ b[0]) & 0x80) != 0) signedCompare = (a[0] & 0x80) != 0 ? -1 : 1;
+        switch ((TpmEo)operation)
+        {
+            case TpmEo.Eq: return unsignedCompare == 0;
+            case TpmEo.Neq: return unsignedCompare != 0;
+            case TpmEo.SignedGt: return signedCompare > 0;
+            case TpmEo.UnsignedGt: return unsignedCompare > 0;
+            case TpmEo.SignedLt: return signedCompare < 0;
+            case TpmEo.UnsignedLt: return unsignedCompare < 0;
+            case TpmEo.SignedGe: return signedCompare >= 0;
+            case TpmEo.UnsignedGe: return unsignedCompare >= 0;
+            case TpmEo.SignedLe: return signedCompare <= 0;
+            case TpmEo.UnsignedLe: return unsignedCompare <= 0;
+            case TpmEo.BitSet:
+                for (int i = 0; i < a.Length; i++) if ((a[i] & b[i]) != b[i]) return false;
+                return true;
+            case TpmEo.BitClear:
+                for (int i = 0; i < a.Length; i++) if ((a[i] & b[i]) != 0) return false;
+                return true;
+            default: return false;
+        }
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyCounterTimerIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OperandB;
+        public ushort Offset;
+        [Check(nameof(TpmCheck.Eo))] public ushort Operation;
+    }
+
+    /// <summary>TPMS_TIME_INFO marshaled: time, clock, resetCount, restartCount, safe.</summary>
+    const int TimeInfoSize = 8 + 8 + 4 + 4 + 1;
+
+    /// <summary>TPM2_PolicyCounterTimer (Part 3, 23.9): compares part of TPMS_TIME_INFO with operandB;
+    /// policyDigest' = H(policyDigest || TPM_CC_PolicyCounterTimer || H(operandB || offset || operation)).
+    /// Codes: TPM_RC_VALUE (P2) for an offset past TPMS_TIME_INFO; TPM_RC_RANGE when operandB runs past it;
+    /// TPM_RC_VALUE (P3) for an unknown operation; TPM_RC_POLICY when the condition does not hold.</summary>
+    static TpmRc PolicyCounterTimer(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyCounterTimerIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (p.Offset > TimeInfoSize) return TpmRc.Value.AtParameter(2);
+        if (p.Offset + p.OperandB.Length > TimeInfoSize) return TpmRc.Range;
+        var session = SessionOf(tpm, ref c, 0);
+        if (!session.IsTrial)
+        {
+            Span<byte> info = stackalloc byte[TimeInfoSize];
+            var w = new TpmWriter(info);
+            tpm.TimeInfo.Write(ref w);
+            if (!CheckCondition(p.Operation, info.Slice(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
+        }
+        Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
+        args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
+        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
+        {
+            Span<byte> tail = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt16BigEndian(tail, p.Offset);
+            BinaryPrimitives.WriteUInt16BigEndian(tail[2..], p.Operation);
+            h.Update(p.OperandB.Span);
+            h.Update(tail);
+            h.Finish(args);
+        }
+        Extend(tpm, session, TpmCc.PolicyCounterTimer, args);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyCommandCodeIn
+    {
+        public TpmCc Code;
+    }
+
+    /// <summary>TPM2_PolicyCommandCode (Part 3, 23.11): the policy authorizes only this command.
+    /// Codes: TPM_RC_VALUE (P1) when the session already names another; TPM_RC_POLICY_CC (P1) for a command
+    /// this TPM does not implement.</summary>
+    static TpmRc PolicyCommandCode(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyCommandCodeIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (session.CommandCode != 0 && session.CommandCode != p.Code) return TpmRc.Value.AtParameter(1);
+        if (CommandTable.Find(p.Code) is null) return TpmRc.PolicyCc.AtParameter(1);
+        Span<byte> code = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(code, (uint)p.Code);
+        Extend(tpm, session, TpmCc.PolicyCommandCode, code);
+        session.CommandCode = p.Code;
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PolicyPhysicalPresence (Part 3, 23.12): physical presence must be asserted at authorization.</summary>
+    static TpmRc PolicyPhysicalPresence(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        Extend(tpm, session, TpmCc.PolicyPhysicalPresence, []);
+        session.IsPpRequired = true;
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyCpHashIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CpHashA;
+    }
+
+    /// <summary>TPM2_PolicyCpHash (Part 3, 23.13): the policy authorizes only the command with this cpHash.
+    /// Codes: TPM_RC_SIZE (P1) for a digest of another size; TPM_RC_CPHASH when the session already has a
+    /// different cpHash or a nameHash.</summary>
+    static TpmRc PolicyCpHash(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyCpHashIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (p.CpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (session.HashKind != PolicyHashKind.None
+            && (session.HashKind != PolicyHashKind.CpHash || !p.CpHashA.Span.SequenceEqual(session.PolicyHash)))
+            return TpmRc.Cphash;
+        Extend(tpm, session, TpmCc.PolicyCpHash, p.CpHashA.Span);
+        session.HashKind = PolicyHashKind.CpHash;
+        session.PolicyHash = p.CpHashA.ToArray();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyNameHashIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NameHash;
+    }
+
+    /// <summary>TPM2_PolicyNameHash (Part 3, 23.14): the policy authorizes only commands on these handles
+    /// (nameHash = H(Name1 || Name2 ...)). Codes: TPM_RC_SIZE (P1); TPM_RC_CPHASH when the session already has a
+    /// cpHash or nameHash.</summary>
+    static TpmRc PolicyNameHash(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyNameHashIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (p.NameHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
+        Extend(tpm, session, TpmCc.PolicyNameHash, p.NameHash.Span);
+        session.HashKind = PolicyHashKind.NameHash;
+        session.PolicyHash = p.NameHash.ToArray();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyAuthorizeIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> ApprovedPolicy;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyRef;
+        [Sized(MaxNameSize)] public ReadOnlyMemory<byte> KeySign;
+        public TpmtTkVerified CheckTicket;
+    }
+
+    /// <summary>
+    /// TPM2_PolicyAuthorize (Part 3, 23.16): a policy approved by the holder of keySign replaces
+    /// policyDigest: in a real session policyDigest must be approvedPolicy and checkTicket must prove that
+    /// keySign signed H(approvedPolicy || policyRef) (TPM2_VerifySignature's ticket); then policyDigest' =
+    /// H(H(0...0 || TPM_CC_PolicyAuthorize || keySign) || policyRef). Codes: TPM_RC_HASH (P3) for a keySign
+    /// without a valid hash; TPM_RC_SIZE (P3) for a digest of the wrong size; TPM_RC_VALUE (P1) when policyDigest is not
+    /// approvedPolicy; TPM_RC_VALUE (P4) for a ticket that does not match.
+    /// </summary>
+    static TpmRc PolicyAuthorize(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyAuthorizeIn p);
+        if (rc != TpmRc.Success) return rc;
+        // TPMT_TK_VERIFIED's tag must be TPM_ST_VERIFIED: TPM_RC_TAG at its unmarshal, before any other check.
+        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(4);
+        var session = SessionOf(tpm, ref c, 0);
+        var keySign = p.KeySign.Span;
+        // A keySign too short to name a hash: libtpms answers TPM_RC_HASH (the reference TPM_RC_SIZE).
+        if (keySign.Length < 2) return TpmRc.Hash.AtParameter(3);
+        var hashAlg = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(keySign);
+        if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Hash.AtParameter(3);
+        if (TpmAlgorithms.DigestSize(hashAlg) != keySign.Length - 2) return TpmRc.Size.AtParameter(3);
+        if (!session.IsTrial)
+        {
+            if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(1);
+            var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
+            using (var h = tpm.Crypto.HashSetup(hashAlg))
+            {
+                h.Update(p.ApprovedPolicy.Span);
+                h.Update(p.PolicyRef.Span);
+                h.Finish(aHash);
+            }
+            var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, hashAlg, aHash, keySign);
+            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(4);
+        }
+        Array.Clear(session.PolicyDigest);
+        ContextUpdate(tpm, session, TpmCc.PolicyAuthorize, keySign, p.PolicyRef.Span, [], 0);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PolicyAuthValue (Part 3, 23.17): the authorization HMAC must also use the entity's
+    /// authValue. policyDigest' = H(policyDigest || TPM_CC_PolicyAuthValue).</summary>
+    static TpmRc PolicyAuthValue(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        Extend(tpm, session, TpmCc.PolicyAuthValue, []);
+        session.IsAuthValueNeeded = true;
+        session.IsPasswordNeeded = false;
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PolicyPassword (Part 3, 23.18): the authorization carries the entity's authValue in clear
+    /// in the HMAC field. Extends with TPM_CC_PolicyAuthValue, so the digest equals PolicyAuthValue's.</summary>
+    static TpmRc PolicyPassword(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        Extend(tpm, session, TpmCc.PolicyAuthValue, []);
+        session.IsPasswordNeeded = true;
+        session.IsAuthValueNeeded = false;
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PolicyGetDigest (Part 3, 23.19): the session's current policyDigest.</summary>
+    static TpmRc PolicyGetDigest(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        c.Out.WriteSized(SessionOf(tpm, ref c, 0).PolicyDigest);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyNvWrittenIn
+    {
+        [Check(nameof(TpmCheck.YesNo))] public byte WrittenSet;
+    }
+
+    /// <summary>TPM2_PolicyNvWritten (Part 3, 23.20): the authorized NV index must (or must not) have been
+    /// written. Codes: TPM_RC_VALUE (P1) for a state that contradicts an earlier PolicyNvWritten.</summary>
+    static TpmRc PolicyNvWritten(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyNvWrittenIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        bool written = p.WrittenSet == 1;
+        if (session.CheckNvWritten && session.NvWrittenState != written) return TpmRc.Value.AtParameter(1);
+        session.CheckNvWritten = true;
+        session.NvWrittenState = written;
+        Extend(tpm, session, TpmCc.PolicyNvWritten, [p.WrittenSet]);
+        return TpmRc.Success;
+    }
+}
