@@ -44,6 +44,7 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     [InlineData("undefine")]
     [InlineData("space")]         // 2 KiB indices until TPM_RC_NV_SPACE, then all undefined
     [InlineData("policy")]        // POLICYWRITE/POLICYREAD through a policy session; a password there is AUTH_UNAVAILABLE
+    [InlineData("admin")]         // NV_ChangeAuth and NV_UndefineSpaceSpecial with PolicyCommandCode; a password is AUTH_TYPE
     public void Pytss_nv_scenario(string scenario)
     {
         var r = Pytss(_server.Tcti, scenario);
