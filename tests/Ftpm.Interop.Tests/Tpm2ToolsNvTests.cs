@@ -118,6 +118,30 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     }
 
     [Fact]
+    public void State_show_and_verify_read_a_folder_written_by_tools()
+    {
+        var ctx = Path.Combine(_dir, "primary.ctx");
+        Client.Tpm2Ok(_server, "tpm2_createprimary", "-C", "o", "-G", "ecc256", "-c", ctx);
+        Client.Tpm2Ok(_server, "tpm2_evictcontrol", "-C", "o", "-c", ctx, "0x81000001");
+        Client.Tpm2Ok(_server, "tpm2_flushcontext", "-t");
+        Assert.Equal(0, Pytss(_server.Tcti, "counter", "extend").ExitCode);
+        _server.Kill();
+
+        var cli = Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+        var show = Client.Run("dotnet", [cli, "state", "show", _server.StateDir]);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("manufactured          yes", show.Stdout);
+        Assert.Contains("persistent objects    1", show.Stdout);
+        Assert.Matches(new Regex(@"0x81000001  owner\s+ecc\s+sha256"), show.Stdout);
+        Assert.Contains("0x01500002  counter      8 octets  sha256  ownerwrite|nt=counter|ownerread|written", show.Stdout);
+        Assert.Contains("count 3", show.Stdout);
+        Assert.Contains("0x01500004  extend      32 octets", show.Stdout);
+        var verify = Client.Run("dotnet", [cli, "state", "verify", _server.StateDir]);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("is good", verify.Stdout);
+    }
+
+    [Fact]
     public void Tool_flow_against_swtpm_the_reference()
     {
         using var swtpm = Swtpm.TryStart();
