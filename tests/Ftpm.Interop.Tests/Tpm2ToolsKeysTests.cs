@@ -142,6 +142,15 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         Assert.Matches("^[0-9a-f]{64}$", mac1);
         Assert.Equal(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim());
         Assert.NotEqual(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg2")).Trim());
+        // From standard input tpm2_hmac cannot know the size and runs HMAC_Start, SequenceUpdate and
+        // SequenceComplete, each authorized by an HMAC session on the sequence: same answer as TPM2_HMAC.
+        var sequence = Client.Run("tpm2_hmac", ["-c", F("hmac.ctx"), "--hex"],
+            new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = _server.Tcti }, stdin: "message"u8.ToArray());
+        Assert.True(sequence.ExitCode == 0, sequence.ToString());
+        Assert.Equal(mac1, sequence.Stdout.Trim());
+        Tool("tpm2_flushcontext", "-t");
+        File.WriteAllBytes(F("big"), RandomNumberGenerator.GetBytes(3000));
+        Assert.Matches("^[0-9a-f]{64}$", T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("big")).Trim());
 
         CreateAndLoad("ecdh", "-G", "ecc256:ecdh");
         T("tpm2_ecdhkeygen", "-u", F("eph.pub"), "-o", F("z1"), "-c", F("ecdh.ctx"));
@@ -283,5 +292,41 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nabrmd: {(File.Exists(F("abrmd.log")) ? File.ReadAllText(F("abrmd.log")) : "")}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
         Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
         Assert.Equal(SHA256.HashData(File.ReadAllBytes(F("big"))), File.ReadAllBytes(F("big.hash")));
+    }
+
+    /// <summary>The tpm2-openssl provider (TPM2OPENSSL_TCTI): openssl genpkey makes an EC P-256 key in
+    /// ftpm, pkeyutl signs with it in ftpm, and plain openssl verifies with the exported public key.</summary>
+    [Fact]
+    public void Tpm2_openssl_provider_generates_signs_and_openssl_verifies()
+    {
+        var env = new Dictionary<string, string> { ["TPM2OPENSSL_TCTI"] = _server.Tcti };
+        void Provider(params string[] args)
+        {
+            var r = Client.Run("openssl", args, env, timeoutMs: 120_000);
+            Assert.True(r.ExitCode == 0, $"openssl {string.Join(' ', args)}: {r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        }
+        File.WriteAllText(F("m"), "signed by the tpm2 provider");
+        Provider("genpkey", "-provider", "tpm2", "-provider", "base", "-algorithm", "EC", "-pkeyopt", "group:P-256", "-out", F("key.pem"));
+        Provider("pkeyutl", "-provider", "tpm2", "-provider", "default", "-sign", "-inkey", F("key.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-out", F("s"));
+        Provider("pkey", "-provider", "tpm2", "-provider", "default", "-in", F("key.pem"), "-pubout", "-out", F("pub.pem"));
+        Openssl("pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-sigfile", F("s"));
+        File.WriteAllText(F("m2"), "something else");
+        Assert.NotEqual(0, Client.Run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m2"), "-sigfile", F("s")]).ExitCode);
+    }
+
+    /// <summary>Salted HMAC sessions (Part 1, secret sharing): tpm2_startauthsession -c KEY encrypts a
+    /// salt to an RSA primary (OAEP, label "SECRET\0") or an ECC primary (ECDH + KDFe, label "SECRET");
+    /// ftpm recovers it, and tpm2_getrandom -S checks the response HMAC keyed with the salted session key.</summary>
+    [Fact]
+    public void Tools_salted_sessions_with_rsa_and_ecc_keys()
+    {
+        foreach (var alg in new[] { "rsa", "ecc" })
+        {
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + ".ctx"));
+            Tool("tpm2_startauthsession", "--hmac-session", "-c", F(alg + ".ctx"), "-S", F("s.ctx"));
+            Assert.Matches("^[0-9a-f]{32}$", Tool("tpm2_getrandom", "-S", F("s.ctx"), "--hex", "16").Trim());
+            Tool("tpm2_flushcontext", F("s.ctx"));
+            Tool("tpm2_flushcontext", "-t");
+        }
     }
 }

@@ -79,7 +79,8 @@ public sealed partial class Tpm
             // Part 1, 21.1: an authorization session's key includes the authValue of the entity,
             // bound or not.
             var rc = ParameterEncryption.DecryptCommand(_crypto, s.Session!,
-                s.Authorizes ? TrimTrailingZeros(AuthValueOf(s.AssociatedHandle)) : [],
+                s.Authorizes ? TrimTrailingZeros(KindOf(s.AssociatedHandle) == HandleKinds.Transient && Objects.Get(s.AssociatedHandle) is null
+                    ? s.EntityAuth : AuthValueOf(s.AssociatedHandle)) : [],
                 s.Nonce.Span, parameters.Span);
             if (rc != TpmRc.Success) return rc.AtSession(roles.Decrypt + 1);
         }
@@ -152,7 +153,7 @@ public sealed partial class Tpm
     {
         var session = s.Session!;
         Span<byte> key = stackalloc byte[2 * TpmLimits.MaxDigestSize];
-        int keyLength = HmacKey(session, s.AssociatedHandle, key);
+        int keyLength = HmacKey(session, s.AssociatedHandle, null, key);
         Span<byte> expected = stackalloc byte[TpmLimits.MaxDigestSize];
         int n;
         if (keyLength == 0 && s.Hmac.IsEmpty)
@@ -185,13 +186,14 @@ public sealed partial class Tpm
 
     /// <summary>sessionKey || authValue (trailing zeros removed) when the session includes the entity's
     /// authValue; returns the key length.</summary>
-    int HmacKey(Session session, uint handle, Span<byte> key)
+    int HmacKey(Session session, uint handle, byte[]? flushedEntityAuth, Span<byte> key)
     {
         session.SessionKey.CopyTo(key);
         int length = session.SessionKey.Length;
         if (session.IncludeAuth)
         {
-            var auth = TrimTrailingZeros(AuthValueOf(handle));
+            bool gone = KindOf(handle) == HandleKinds.Transient && Objects.Get(handle) is null;
+            var auth = TrimTrailingZeros(gone ? flushedEntityAuth : AuthValueOf(handle));
             auth.CopyTo(key[length..]);
             length += auth.Length;
         }
@@ -304,7 +306,8 @@ public sealed partial class Tpm
         {
             ref var s = ref sessions[roles.Encrypt];
             ParameterEncryption.EncryptResponse(_crypto, s.Session!,
-                s.Authorizes ? TrimTrailingZeros(AuthValueOf(s.AssociatedHandle)) : [],
+                s.Authorizes ? TrimTrailingZeros(KindOf(s.AssociatedHandle) == HandleKinds.Transient && Objects.Get(s.AssociatedHandle) is null
+                    ? s.EntityAuth : AuthValueOf(s.AssociatedHandle)) : [],
                 s.Nonce.Span, responseParameters);
         }
         UpdateAuditSessions(sessions, count, responseParameters);
@@ -327,7 +330,7 @@ public sealed partial class Tpm
             if (!(session.IsPolicy && session.IsPasswordNeeded))
             {
                 // The key takes the authValue as it is now (HierarchyChangeAuth answers with the new one).
-                int keyLength = HmacKey(session, s.AssociatedHandle, key);
+                int keyLength = HmacKey(session, s.AssociatedHandle, s.EntityAuth, key);
                 if (keyLength != 0 || !s.Hmac.IsEmpty)
                 {
                     using var h = _crypto.HmacSetup(session.AuthHash, key[..keyLength]);

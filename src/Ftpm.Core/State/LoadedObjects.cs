@@ -11,8 +11,9 @@ internal abstract class TpmObject
     /// <summary>TPMA_OBJECT noDA: a wrong authValue does not count towards dictionary-attack lockout.</summary>
     public virtual bool NoDa => true;
 
-    /// <summary>The object's Name (Part 1, 16): nameAlg || H(publicArea) for keys and data; a sequence,
-    /// having no public area, is named by its handle (filled in by <see cref="LoadedObjects.Add"/>).</summary>
+    /// <summary>The object's Name (Part 1, 16): nameAlg || H(publicArea) for keys and data. A sequence
+    /// has nameAlg TPM_ALG_NULL and so the Empty Buffer as its Name (as the reference and ESAPI have it:
+    /// cpHash of SequenceUpdate under an HMAC session depends on it).</summary>
     public virtual byte[] Name { get; set; } = [];
 
     /// <summary>Releases what the object holds (hash states, secrets).</summary>
@@ -107,7 +108,6 @@ internal sealed class LoadedObjects
             if (_slots[i] is not null) continue;
             _slots[i] = obj;
             handle = TransientFirst + (uint)i;
-            if (obj.Name.Length == 0) obj.Name = Tpm.HandleName(handle);
             return TpmRc.Success;
         }
         handle = 0;

@@ -12,7 +12,7 @@ namespace Ftpm.State;
 /// the authPolicy, <see cref="Attributes"/> the TPMA_OBJECT, <see cref="IsAuthValueAvailable"/> tells
 /// whether a password/HMAC session may be used for a role (Part 1, 19.7).
 /// </summary>
-internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
+internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization, Auth.ISecretDecryptionKey
 {
     /// <summary>The marshaled TPMT_PUBLIC (owned; <see cref="Public"/>'s buffers point into it).</summary>
     public byte[] PublicArea { get; }
@@ -46,6 +46,8 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>The persistent handle this object was loaded from, or 0 for a transient object.</summary>
     public uint EvictHandle;
 
+    ICrypto _crypto = null!;
+
     TpmKey(byte[] publicArea, TpmtPublic parsed)
     {
         PublicArea = publicArea;
@@ -61,7 +63,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         var rc = TpmtPublic.Read(ref reader, out var parsed);
         if (rc != TpmRc.Success) return rc;
         if (reader.HasData) return TpmRc.Size;
-        key = new TpmKey(publicArea, parsed) { Name = ComputeName(crypto, parsed.NameAlg, publicArea) };
+        key = new TpmKey(publicArea, parsed) { Name = ComputeName(crypto, parsed.NameAlg, publicArea), _crypto = crypto };
         return TpmRc.Success;
     }
 
@@ -140,6 +142,51 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         TpmAlgId.SymCipher => Public.Parameters.SymDetail.Sym,
         _ => default,
     };
+
+    // ISecretDecryptionKey: secret sharing (Part 1, 11.4.x "Secret Sharing"), used for the salt of
+    // StartAuthSession (and later for the seeds of Import/ActivateCredential).
+    public bool IsAsymmetric => Type is TpmAlgId.Rsa or TpmAlgId.Ecc;
+    public bool Decrypt => Has(TpmaObject.Decrypt);
+
+    /// <summary>RSA: OAEP with nameAlg and the label with its terminating zero (Part 1, "RSA Encrypted
+    /// Secret": "SECRET\0"). ECC: encryptedSecret is a TPMS_ECC_POINT Q_e; Z = x of d·Q_e and the secret is
+    /// KDFe(nameAlg, Z, label, Q_e.x, Q_s.x, bits of nameAlg's digest) (Part 1, "ECC Encrypted Secret").</summary>
+    public TpmRc DecryptSecret(ReadOnlySpan<byte> label, ReadOnlySpan<byte> encryptedSecret, out byte[] secret)
+    {
+        secret = [];
+        if (Asymmetric is null || !HasSensitive) return TpmRc.Key;
+        int digestSize = TpmAlgorithms.DigestSize(NameAlg);
+        if (Type == TpmAlgId.Rsa)
+        {
+            Span<byte> labelZ = stackalloc byte[label.Length + 1];
+            label.CopyTo(labelZ);
+            labelZ[^1] = 0;
+            var output = new byte[TpmLimits.MaxRsaKeyBytes];
+            int n = _crypto.RsaDecrypt(Asymmetric, TpmAlgId.Oaep, NameAlg, labelZ, encryptedSecret, output);
+            // The secret is at most a digest (Part 3, 11.1: the salt is decrypted into a TPM2B_DIGEST-sized value).
+            if (n >= 0 && n <= TpmLimits.MaxDigestSize) secret = output.AsSpan(0, n).ToArray();
+            CryptographicOperations.ZeroMemory(output);
+            return n >= 0 && n <= TpmLimits.MaxDigestSize ? TpmRc.Success : TpmRc.Value;
+        }
+        var reader = new TpmReader(encryptedSecret.ToArray());
+        if (TpmsEccPoint.Read(ref reader, out var point) != TpmRc.Success || reader.HasData) return TpmRc.Value;
+        int size = Public.Unique.Ecc.X.Length;
+        if (size == 0 || point.X.Length > size || point.Y.Length > size) return TpmRc.Value;
+        var zx = new byte[size];
+        var zy = new byte[size];
+        try
+        {
+            if (!_crypto.EccMultiply(Asymmetric, point.X.Span, point.Y.Span, zx, zy)) return TpmRc.Value;
+            secret = new byte[digestSize];
+            Crypto.Kdf.KdfE(_crypto, NameAlg, zx, label, point.X.Span, Public.Unique.Ecc.X.Span, secret);
+            return TpmRc.Success;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(zx);
+            CryptographicOperations.ZeroMemory(zy);
+        }
+    }
 
     public override void Dispose()
     {
