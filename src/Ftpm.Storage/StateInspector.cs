@@ -150,10 +150,11 @@ public static class StateInspector
         }
         o.WriteLine($"saved state           {(records.ContainsKey(NvKeys.SavedState) ? "present (Shutdown(STATE): the next Startup may be STATE)" : "none")}");
 
-        // Persistent objects: their record format belongs to the object code; list handles and sizes.
+        // Persistent objects (State/PersistentObjects.cs: hierarchy, TPM2B public area, ...): the hierarchy
+        // and the public area's type and nameAlg; only the size when the record is of another shape.
         var persistent = records.Keys.Where(k => k >> 24 == (uint)TpmHt.Persistent).Order().ToList();
         o.WriteLine($"persistent objects    {persistent.Count}");
-        foreach (uint handle in persistent) o.WriteLine($"  0x{handle:X8}  {records[handle].Length} octets");
+        foreach (uint handle in persistent) o.WriteLine($"  0x{handle:X8}  {DescribeObject(records[handle])}");
 
         // NV indices
         var indices = records.Keys.Where(NvIndices.IsIndexKey).Order().Select(k => NvIndices.Parse(k, records[k])).ToList();
@@ -186,6 +187,23 @@ public static class StateInspector
             && !NvIndices.IsIndexKey(k) && k >> 24 != (uint)TpmHt.Persistent).Order().ToList();
         if (other.Count > 0)
             o.WriteLine($"other records         {string.Join(", ", other.Select(k => $"0x{k:X8} ({records[k].Length} octets)"))}");
+    }
+
+    static string DescribeObject(byte[] record)
+    {
+        var size = $"{record.Length} octets";
+        if (record.Length < 10) return size;
+        uint hierarchy = BinaryPrimitives.ReadUInt32BigEndian(record);
+        var type = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(record.AsSpan(6));
+        var nameAlg = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(record.AsSpan(8));
+        string h = (TpmRh)hierarchy switch
+        {
+            TpmRh.Owner => "owner",
+            TpmRh.Endorsement => "endorsement",
+            TpmRh.Platform => "platform",
+            _ => $"hierarchy 0x{hierarchy:X8}",
+        };
+        return $"{h,-11} {type.ToString().ToLowerInvariant(),-9} {nameAlg.ToString().ToLowerInvariant(),-7} {size}";
     }
 
     static string TypeName(TpmNt type) => type switch

@@ -9,10 +9,10 @@ namespace Ftpm.State;
 internal enum NvStartupType { Reset, Restart, Resume }
 
 /// <summary>
-/// One NV index as the engine holds it (Part 1, 31 "NV Memory"): the public area, the authValue
+/// One NV index as the engine holds it (Part 1, "NV Memory"): the public area, the authValue
 /// and the data. An index is one NV record keyed by its handle. For a TPMA_NV_ORDERLY index the
 /// object here plays the part of the reference's RAM copy: data writes stay here (<see cref="Dirty"/>)
-/// until TPM2_Shutdown writes them back (Part 1, 31.5 "Orderly data").
+/// until TPM2_Shutdown writes them back (Part 1, "NV Memory": orderly indices).
 /// </summary>
 internal sealed class NvIndex
 {
@@ -83,7 +83,7 @@ internal sealed class NvIndex
 }
 
 /// <summary>
-/// The NV index table (Part 1, 31; the reference's NvDynamic.c): every defined index, the NV
+/// The NV index table (Part 1, "NV Memory"; the reference's NvDynamic.c): every defined index, the NV
 /// budget, and the rules that apply at TPM2_Startup and TPM2_Shutdown. Each change is staged as a
 /// record of the running command's NV transaction, so it reaches NV with the command or not at all.
 /// </summary>
@@ -109,7 +109,7 @@ internal sealed class NvIndices
     const int OrderlyRamHeader = 16;
 
     /// <summary>MAX_ORDERLY_COUNT (ORDERLY_BITS = 8): an orderly counter reaches NV at least every
-    /// 256 increments, and jumps by up to this much after an unorderly shutdown (Part 1, 31.5.3).</summary>
+    /// 256 increments, and jumps by up to this much after an unorderly shutdown (Part 1, "NV Memory": orderly counters).</summary>
     public const ulong MaxOrderlyCount = 0xFF;
 
     /// <summary>The largest marshaled TPMS_NV_PUBLIC: handle, nameAlg, attributes, TPM2B_DIGEST, dataSize.</summary>
@@ -201,8 +201,8 @@ internal sealed class NvIndices
     }
 
     /// <summary>
-    /// For the authorization flow (sessions issue), after an index's authValue was checked (Part 1,
-    /// 19.8.6 "PIN Indices"; the reference's CheckAuthSession): a written PIN Fail index counts a failure
+    /// For the authorization flow (sessions issue), after an index's authValue was checked (Part 2,
+    /// 13.4 TPM_NT_PIN_FAIL / TPM_NT_PIN_PASS; the reference's CheckAuthSession): a written PIN Fail index counts a failure
     /// and is reset by a success; a written PIN Pass index counts each success. The change is staged;
     /// on a failed authorization the dispatcher must commit it even though the command fails (as for
     /// the DA counter).
@@ -288,7 +288,7 @@ internal sealed class NvIndices
     }
 
     /// <summary>Removes an index (the reference's NvDeleteIndex). A written counter's value raises the
-    /// highest deleted count, so that a counter defined later starts above it (Part 1, 31.4.2 "NV Counters").</summary>
+    /// highest deleted count, so that a counter defined later starts above it (Part 1, "NV Memory": NV counters).</summary>
     public void Remove(Tpm tpm, NvIndex index)
     {
         if (index.Type == TpmNt.Counter && index.IsWritten && index.ReadUInt64() > tpm.Persistent.NvMaxCounter)
@@ -336,7 +336,7 @@ internal sealed class NvIndices
     }
 
     /// <summary>
-    /// TPM2_Startup's NV rules (Part 1, 31.4 and 36; the reference's NvEntityStartup): at TPM Reset
+    /// TPM2_Startup's NV rules (Part 1, "NV Memory" and 36; the reference's NvEntityStartup): at TPM Reset
     /// and TPM Restart, READLOCKED is cleared; WRITTEN is cleared for TPMA_NV_CLEAR_STCLEAR indices and,
     /// at TPM Reset, for orderly ones (not for counters, which never go back); WRITELOCKED survives only
     /// on a written TPMA_NV_WRITEDEFINE index. After an unorderly shutdown an orderly counter's low

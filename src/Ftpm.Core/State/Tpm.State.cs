@@ -23,7 +23,7 @@ public sealed partial class Tpm
     internal readonly LoadedObjects Objects = new();
 
     // ---- NV indices (issue 5) ----
-    /// <summary>The NV index table (Part 1, 31), loaded from NV at _TPM_Init.</summary>
+    /// <summary>The NV index table (Part 1, "NV Memory"), loaded from NV at _TPM_Init.</summary>
     internal readonly NvIndices Nv = new();
     // ---- end NV indices ----
 

@@ -456,7 +456,7 @@ public class NvStorageTests
         for (int i = 0; i < 20; i++) Assert.Equal(TpmRc.Success, Increment(host, Idx).Rc);
         Assert.Equal(30ul, ReadCounter(host, Idx));
         Assert.True(store.Load().WriteCounter - commits < 5);
-        // ... so after a power loss the counter jumps past any value it may have reached (Part 1, 31.5.3).
+        // ... so after a power loss the counter jumps past any value it may have reached (Part 1, "NV Memory": orderly counters).
         host = PowerLoss(host);
         Assert.Equal(0xFFul, ReadCounter(host, Idx));
         Assert.Equal(TpmRc.Success, Increment(host, Idx).Rc);
