@@ -139,14 +139,24 @@ public sealed partial class Tpm
         return CheckSessionHmac(ref s, index, sessions, roles);
     }
 
+    /// <summary>PIN Pass / PIN Fail indices count their authorizations (Part 2, 13.2; Part 1, NV PIN
+    /// indices): a failure is kept even though the command fails, like the DA counter.</summary>
+    void CountPinUse(uint handle, bool success)
+    {
+        if (KindOf(handle) != HandleKinds.NvIndex) return;
+        Nv.RecordPinUse(this, handle, success);
+        if (!success) _daChanged = true;
+    }
+
     /// <summary>A password (TPM_RS_PW, or a policy session after PolicyPassword): the hmac field holds the
     /// authValue in clear. Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.</summary>
     TpmRc CheckPassword(ref AuthCommand s)
     {
         var expected = TrimTrailingZeros(AuthValueOf(s.AssociatedHandle));
         var given = TrimTrailingZeros(s.Hmac.Span);
-        if (CryptographicOperations.FixedTimeEquals(expected, given)) return TpmRc.Success;
-        return IncrementLockout(ref s);
+        bool ok = CryptographicOperations.FixedTimeEquals(expected, given);
+        CountPinUse(s.AssociatedHandle, ok);
+        return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 
     /// <summary>Part 1, 19.6.5: authHMAC = HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM
@@ -184,8 +194,9 @@ public sealed partial class Tpm
             n = hmac.Finish(expected);
         }
         CryptographicOperations.ZeroMemory(key);
-        if (CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span)) return TpmRc.Success;
-        return IncrementLockout(ref s);
+        bool ok = CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span);
+        if (s.Authorizes) CountPinUse(s.AssociatedHandle, ok);
+        return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 
     /// <summary>sessionKey || authValue (trailing zeros removed) when the session includes the entity's

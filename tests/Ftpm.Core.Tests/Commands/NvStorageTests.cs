@@ -693,6 +693,22 @@ public class NvStorageTests
     }
 
     [Fact]
+    public void Pin_fail_index_locks_after_pin_limit_wrong_passwords_across_power_loss()
+    {
+        // Two wrong PINs (noDA: TPM_RC_BAD_AUTH), then TPM_RC_AUTH_UNAVAILABLE even with the right PIN, as swtpm answers.
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw.WithType(TpmNt.PinFail) | TpmaNv.NoDa | TpmaNv.AuthRead, 8, auth: [7]);
+        Assert.Equal(TpmRc.Success, Write(host, Idx, [0, 0, 0, 0, 0, 0, 0, 2]).Rc);   // pinCount 0, pinLimit 2
+        Assert.Equal((TpmRc)0x9A2, Read(host, Idx, 8, authHandle: Idx, password: [9]).Rc);
+        host = PowerLoss(host);
+        Assert.Equal((TpmRc)0x9A2, Read(host, Idx, 8, authHandle: Idx, password: [9]).Rc);
+        Assert.Equal((TpmRc)0x12F, Read(host, Idx, 8, authHandle: Idx, password: [7]).Rc);
+        // The owner resets the count by writing the index.
+        Assert.Equal(TpmRc.Success, Write(host, Idx, [0, 0, 0, 0, 0, 0, 0, 2]).Rc);
+        Assert.Equal(TpmRc.Success, Read(host, Idx, 8, authHandle: Idx, password: [7]).Rc);
+    }
+
+    [Fact]
     public void Policy_availability_follows_policyread_and_policywrite()
     {
         var host = new TpmTestHost();
