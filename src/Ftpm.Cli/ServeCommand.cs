@@ -35,6 +35,16 @@ static class ServeCommand
         DefaultValueFactory = _ => "127.0.0.1",
     };
 
+    static readonly Option<string?> Rpmb = new("--rpmb")
+    {
+        Description = "RPMB counter file: a monotonic commit counter kept apart from the state; an older state restored beside it is refused (created if missing)",
+    };
+
+    static readonly Option<string?> StateKeyFile = new("--state-key")
+    {
+        Description = $"File holding the 32-octet key (raw or 64 hex digits) that encrypts the state at rest (AES-256-GCM); default: environment variable {StateKey.EnvironmentVariable}",
+    };
+
     static readonly Option<LogLevel> Level = new("--log-level")
     {
         Description = "Trace, Debug, Information, Warning, Error, Critical or None",
@@ -45,7 +55,7 @@ static class ServeCommand
     {
         var command = new Command("serve", "Run a TPM simulator server (mssim protocol: tpm2-tss mssim TCTI, IBM TSS)")
         {
-            Port, PlatformPort, State, Address, Level,
+            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, Level,
         };
         command.SetAction(RunAsync);
         return command;
@@ -70,9 +80,25 @@ static class ServeCommand
             }));
 
         FileNvStore store;
+        RpmbFile? rpmb = null;
+        INvStore nv;
         try
         {
             store = new FileNvStore(stateDirectory);
+            try
+            {
+                // The guard layer: integrity, encryption at rest and rollback detection when asked for.
+                byte[]? key = StateKey.Load(parse.GetValue(StateKeyFile));
+                if (parse.GetValue(Rpmb) is string rpmbPath) rpmb = new RpmbFile(rpmbPath);
+                nv = GuardedNvStore.Open(store, new StateGuardOptions { StateKey = key, Rpmb = rpmb, StateName = $"state file {store.StatePath}" });
+                if (key is not null) System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+            }
+            catch
+            {
+                rpmb?.Dispose();
+                store.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -80,12 +106,14 @@ static class ServeCommand
             return 1;
         }
         using (store)
+        using (rpmb)
+        using (nv as IDisposable)
         {
             var platform = new SoftwarePlatform();
             var tpm = new Tpm(new TpmOptions
             {
                 Crypto = new PlatformCrypto(),
-                Store = store,
+                Store = nv,
                 Platform = platform,
                 Logger = loggerFactory.CreateLogger("Ftpm.Tpm"),
             });
@@ -100,7 +128,16 @@ static class ServeCommand
                 Console.Error.WriteLine($"ftpm: {e.Message}");
                 return 1;
             }
-            Console.WriteLine($"ftpm listening on {server.CommandEndPoint} (platform {server.PlatformEndPoint.Port}), state {store.Directory}");
+            string protection = nv is GuardedNvStore
+                ? (key: parse.GetValue(StateKeyFile) is not null || Environment.GetEnvironmentVariable(StateKey.EnvironmentVariable) is { Length: > 0 }, rpmb) switch
+                {
+                    (true, { } r) => $"encrypted, rollback-protected by {r.Path} (counter {r.Counter})",
+                    (true, null) => "encrypted",
+                    (false, { } r) => $"MACed, rollback-protected by {r.Path} (counter {r.Counter})",
+                    _ => "guarded",
+                }
+                : "unprotected";
+            Console.WriteLine($"ftpm listening on {server.CommandEndPoint} (platform {server.PlatformEndPoint.Port}), state {store.Directory} ({protection})");
 
             // Ctrl+C and SIGTERM end the server. Like a power loss, the TPM gets no Shutdown.
             // (System.CommandLine cancels its token on Ctrl+C; SIGTERM would otherwise end the process

@@ -90,19 +90,26 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         }
         ulong counter = _writeCounter + 1;
 
-        byte[] content = Serialize(next, counter);
-        string temp = _statePath + TempSuffix;
+        WriteDurably(_statePath, Serialize(next, counter));
+
+        // Only a durable commit changes what Load returns.
+        _records = next;
+        _writeCounter = counter;
+    }
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/> so that a crash at any point
+    /// leaves the old or the new file: write a temporary file, flush it to the disk, rename it over the old
+    /// one, flush the folder (so the rename itself is durable).</summary>
+    internal static void WriteDurably(string path, ReadOnlySpan<byte> content)
+    {
+        string temp = path + TempSuffix;
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
         {
             file.Write(content);
             file.Flush(flushToDisk: true);
         }
-        File.Move(temp, _statePath, overwrite: true);
-        FlushDirectory(Directory);
-
-        // Only a durable commit changes what Load returns.
-        _records = next;
-        _writeCounter = counter;
+        File.Move(temp, path, overwrite: true);
+        FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     public void Dispose()
@@ -112,9 +119,11 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         _lock.Dispose();
     }
 
-    static FileStream AcquireLock(string directory)
+    static FileStream AcquireLock(string directory) => AcquireLockFile(Path.Combine(directory, LockFileName), $"state folder {directory}");
+
+    /// <summary>Holds <paramref name="path"/> open exclusively: a second holder gets an <see cref="IOException"/> naming <paramref name="what"/>.</summary>
+    internal static FileStream AcquireLockFile(string path, string what)
     {
-        string path = Path.Combine(directory, LockFileName);
         try
         {
             // FileShare.None takes an exclusive advisory lock (flock) on Unix and a sharing lock on Windows.
@@ -122,7 +131,7 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw new IOException($"state folder {directory} is in use by another ftpm (lock file {path} is held)", e);
+            throw new IOException($"{what} is in use by another ftpm (lock file {path} is held)", e);
         }
     }
 

@@ -12,13 +12,20 @@ public sealed class FtpmServer : IDisposable
 {
     Process? _process;
     readonly bool _ownsState;
+    readonly string[] _extraArgs;
+    readonly IReadOnlyDictionary<string, string> _environment;
 
     public int Port { get; }
     public string StateDir { get; }
     public string Tcti => $"mssim:host=127.0.0.1,port={Port}";
 
-    public FtpmServer(string? stateDir = null)
+    /// <param name="stateDir">State folder (default: a new temporary one, removed on Dispose).</param>
+    /// <param name="extraArgs">More `ftpm serve` arguments (e.g. --rpmb FILE, --state-key FILE).</param>
+    /// <param name="environment">Environment variables for the server (e.g. FTPM_STATE_KEY).</param>
+    public FtpmServer(string? stateDir = null, IEnumerable<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
+        _extraArgs = extraArgs?.ToArray() ?? [];
+        _environment = environment ?? new Dictionary<string, string>();
         Port = FreePortPair();
         _ownsState = stateDir is null;
         StateDir = stateDir ?? Directory.CreateTempSubdirectory("ftpm-test-").FullName;
@@ -37,6 +44,8 @@ public sealed class FtpmServer : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in new[] { CliPath, "serve", "--port", Port.ToString(), "--state", StateDir }) psi.ArgumentList.Add(a);
+        foreach (var a in _extraArgs) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in _environment) psi.Environment[k] = v;
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (Log) Log.Add(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (Log) Log.Add(e.Data); };

@@ -44,19 +44,46 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Kill_at_random_moments_while_counters_are_incremented_never_loses_an_acknowledged_value()
+    public void Kill_at_random_moments_while_counters_are_incremented_never_loses_an_acknowledged_value() =>
+        KillLoop(_server, 15, "plain file store");
+
+    [Fact]
+    public void Kill_at_random_moments_with_the_guard_layer()
     {
-        const int iterations = 15;
+        // Encrypted, MACed and rollback-protected: a kill can also fall between the state file's commit
+        // and the RPMB counter's; the state, one commit ahead, must then be accepted.
+        string dir = Directory.CreateTempSubdirectory("ftpm-guard-kill-").FullName;
+        try
+        {
+            var key = new Dictionary<string, string> { ["FTPM_STATE_KEY"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) };
+            using var server = new FtpmServer(Path.Combine(dir, "state"), ["--rpmb", Path.Combine(dir, "rpmb.bin")], key);
+            KillLoop(server, 5, "guarded store");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    string Run(FtpmServer server, params string[] args)
+    {
+        var r = Client.Run("/usr/bin/python3", [Script, server.Tcti, .. args], Quiet);
+        Assert.True(r.ExitCode == 0, $"nvfault.py {string.Join(' ', args)}: {r}\nserver log:\n{string.Join("\n", server.Log.TakeLast(20))}");
+        return r.Stdout.Trim();
+    }
+
+    void KillLoop(FtpmServer server, int iterations, string label)
+    {
         var random = new Random(Environment.TickCount);
         ulong ackedA = 0, ackedB = 0;
         int incrementsSeen = 0;
         var clock = Stopwatch.StartNew();
-        Fault("counters", CounterA, CounterB);
+        Run(server, "counters", CounterA, CounterB);
 
         for (int i = 0; i < iterations; i++)
         {
             var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { Script, _server.Tcti, "increment", CounterA, CounterB }) psi.ArgumentList.Add(arg);
+            foreach (var arg in new[] { Script, server.Tcti, "increment", CounterA, CounterB }) psi.ArgumentList.Add(arg);
             psi.Environment["TSS2_LOG"] = "all+none";
             using var client = Process.Start(psi)!;
             _ = client.StandardError.ReadToEndAsync();
@@ -71,7 +98,7 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (DateTime.UtcNow < deadline) { lock (lines) if (lines.Count > 0) break; Thread.Sleep(10); }
             Thread.Sleep(random.Next(20, 400));
-            _server.Kill();
+            server.Kill();
             Assert.True(client.WaitForExit(20_000), "client did not notice the server going away");
             reader.Join(5000);
 
@@ -88,15 +115,15 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
             }
 
             // The state must load, and neither counter may be below what was acknowledged.
-            _server.Start();
-            var now = Fault("counters", CounterA, CounterB).Split(' ');
+            server.Start();
+            var now = Run(server, "counters", CounterA, CounterB).Split(' ');
             ulong a = ulong.Parse(now[1]), b = ulong.Parse(now[3]);
             Assert.True(a >= ackedA, $"iteration {i}: counter A is {a}, {ackedA} was acknowledged");
             Assert.True(b >= ackedB, $"iteration {i}: orderly counter B is {b}, {ackedB} was acknowledged");
             ackedA = a;
             ackedB = b;
         }
-        output.WriteLine($"{iterations} kills in {clock.Elapsed.TotalSeconds:F1} s; {incrementsSeen} acknowledged increments; " +
+        output.WriteLine($"{label}: {iterations} kills in {clock.Elapsed.TotalSeconds:F1} s; {incrementsSeen} acknowledged increments; " +
             $"counter A (committed each time) {ackedA}, orderly counter B {ackedB}");
         Assert.True(incrementsSeen > iterations, $"only {incrementsSeen} increments in {iterations} runs");
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), $"took {clock.Elapsed}");
@@ -116,5 +143,81 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("ftpm serve exited", e.Message);
         Assert.Contains("corrupt", e.Message);
         Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void An_older_state_file_restored_beside_a_newer_rpmb_counter_is_refused()
+    {
+        string dir = Directory.CreateTempSubdirectory("ftpm-rpmb-").FullName;
+        try
+        {
+            string rpmb = Path.Combine(dir, "rpmb.bin");
+            using var server = new FtpmServer(Path.Combine(dir, "state"), ["--rpmb", rpmb]);
+            string Run(params string[] args)
+            {
+                var r = Client.Run("/usr/bin/python3", [Script, server.Tcti, .. args], Quiet);
+                Assert.True(r.ExitCode == 0, $"{r}\n{string.Join("\n", server.Log)}");
+                return r.Stdout.Trim();
+            }
+            Assert.Equal("ok", Run("write", "0x01500C01", "01010101"));
+            server.Kill();
+            var statePath = Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
+            var old = File.ReadAllBytes(statePath);          // a backup taken now ...
+            server.Start();
+            Assert.Equal("ok", Run("write", "0x01500C01", "02020202"));
+            server.Kill();
+            File.WriteAllBytes(statePath, old);               // ... restored later, beside the newer counter
+
+            var e = Assert.Throws<InvalidOperationException>(() => server.Start());
+            Assert.Contains("older than its RPMB counter", e.Message);
+            Assert.Contains("refusing it (rollback)", e.Message);
+
+            // `ftpm state verify` says the same without starting a server; `state show` still shows the old state.
+            var cli = Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+            var verify = Client.Run("dotnet", [cli, "state", "verify", server.StateDir, "--rpmb", rpmb]);
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Contains("older than its RPMB counter", verify.Stderr);
+            var show = Client.Run("dotnet", [cli, "state", "show", server.StateDir]);
+            Assert.True(show.ExitCode == 0, show.ToString());
+            Assert.Contains("0x01500C01  ordinary     4 octets  sha256  ownerwrite|ownerread|written", show.Stdout);
+            Assert.Contains("rollback-protected", show.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Encryption_at_rest_with_the_key_from_the_environment()
+    {
+        string dir = Directory.CreateTempSubdirectory("ftpm-key-").FullName;
+        try
+        {
+            var key = new Dictionary<string, string> { ["FTPM_STATE_KEY"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) };
+            using var server = new FtpmServer(Path.Combine(dir, "state"), environment: key);
+            const string data = "5345435245542d4e562d44415441"; // "SECRET-NV-DATA"
+            var r = Client.Run("/usr/bin/python3", [Script, server.Tcti, "write", "0x01500C02", data], Quiet);
+            Assert.Equal(0, r.ExitCode);
+            server.Restart();
+            r = Client.Run("/usr/bin/python3", [Script, server.Tcti, "read", "0x01500C02", "14"], Quiet);
+            Assert.Equal(data, r.Stdout.Trim());
+            server.Kill();
+            var file = File.ReadAllBytes(Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName));
+            Assert.Equal(-1, file.AsSpan().IndexOf("SECRET-NV-DATA"u8));
+
+            // The same state without the key is refused, and says what to give.
+            using var keyless = new FtpmServer(server.StateDir);
+        }
+        catch (InvalidOperationException e)
+        {
+            Assert.Contains("is protected (encrypted): give its key with --state-key FILE or FTPM_STATE_KEY", e.Message);
+            return;
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+        Assert.Fail("the encrypted state was accepted without its key");
     }
 }

@@ -1,11 +1,13 @@
+using System.Security.Cryptography;
+
 namespace Ftpm.Interop.Tests;
 
 /// <summary>
-/// Issue 3's proof with real clients against a live `ftpm serve`. tpm2-tools 5.4 opens an HMAC session
-/// (TPM2_StartAuthSession, issue 4) for tpm2_createprimary, tpm2_create, tpm2_load, tpm2_sign,
-/// tpm2_unseal and tpm2_evictcontrol, so those commands are driven through tpm2-pytss ESAPI with
-/// password sessions; the tools that need no session (tpm2_readpublic, tpm2_verifysignature,
-/// tpm2_getcap, tpm2_flushcontext) are used directly, and openssl checks the signatures.
+/// Issue 3's proof with real clients against a live `ftpm serve`: tpm2-tools 5.4 (with its HMAC
+/// sessions and object context files, i.e. ContextSave/ContextLoad of objects), openssl checking
+/// what ftpm signs and decrypting what openssl encrypts, and tpm2-pytss for what the tools cannot
+/// reach (other sizes and curves, tampered blobs). Without a resource manager every tool leaves its
+/// transient objects loaded and ftpm has three slots, so <see cref="T"/> flushes them after each tool.
 /// </summary>
 public sealed class Tpm2ToolsKeysTests : IDisposable
 {
@@ -21,6 +23,180 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     }
 
     string Tool(string tool, params string[] args) => Client.Tpm2Ok(_server, tool, args);
+
+    /// <summary>Runs a tool, then flushes the transient objects it left behind.</summary>
+    string T(string tool, params string[] args)
+    {
+        var output = Tool(tool, args);
+        Tool("tpm2_flushcontext", "-t");
+        return output;
+    }
+
+    string F(string name) => Path.Combine(_dir, name);
+
+    byte[] NameOf(string context)
+    {
+        T("tpm2_readpublic", "-c", context, "-n", F("name.bin"));
+        return File.ReadAllBytes(F("name.bin"));
+    }
+
+    /// <summary>An ECC P-256 storage primary in the owner hierarchy, saved in p.ctx.</summary>
+    void OwnerPrimary() => T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc", "-c", F("p.ctx"));
+
+    /// <summary>tpm2_create under p.ctx, then tpm2_load into <paramref name="name"/>.ctx.</summary>
+    void CreateAndLoad(string name, params string[] createArgs)
+    {
+        T("tpm2_create", ["-C", F("p.ctx"), "-u", F(name + ".pub"), "-r", F(name + ".priv"), .. createArgs]);
+        T("tpm2_load", "-C", F("p.ctx"), "-u", F(name + ".pub"), "-r", F(name + ".priv"), "-c", F(name + ".ctx"));
+    }
+
+    /// <summary>tpm2_createprimary twice with the same template gives the same key (same Name), for ECC
+    /// and RSA-2048 (the second RSA one from the primary-key cache), and differs between the two.</summary>
+    [Fact]
+    public void Createprimary_twice_gives_the_same_name()
+    {
+        foreach (var alg in new[] { "ecc", "rsa" })
+        {
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + "1.ctx"));
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + "2.ctx"));
+            Assert.Equal(NameOf(F(alg + "1.ctx")), NameOf(F(alg + "2.ctx")));
+        }
+        Assert.NotEqual(NameOf(F("ecc1.ctx")), NameOf(F("rsa1.ctx")));
+        Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
+    }
+
+    /// <summary>ECDSA, RSASSA and RSAPSS keys made by tpm2_create and tpm2_load sign with tpm2_sign;
+    /// openssl verifies with the key tpm2_readpublic exports; tpm2_verifysignature checks a signature
+    /// and writes a ticket, and refuses the signature for another message.</summary>
+    [Fact]
+    public void Tools_sign_and_openssl_verifies()
+    {
+        OwnerPrimary();
+        File.WriteAllText(F("msg"), "message to sign");
+        foreach (var (key, alg, scheme, sigopt) in new[]
+        {
+            ("ecdsa", "ecc", "ecdsa", (string?)null),
+            ("rsassa", "rsa2048:rsassa:null", "rsassa", null),
+            ("rsapss", "rsa2048:rsapss:null", "rsapss", "rsa_padding_mode:pss"),
+        })
+        {
+            CreateAndLoad(key, "-G", alg);
+            T("tpm2_sign", "-c", F(key + ".ctx"), "-g", "sha256", "-s", scheme, "-f", "plain", "-o", F(key + ".sig"), F("msg"));
+            T("tpm2_readpublic", "-c", F(key + ".ctx"), "-f", "pem", "-o", F(key + ".pem"));
+            string[] verify = ["dgst", "-sha256", "-verify", F(key + ".pem"), "-signature", F(key + ".sig"), F("msg")];
+            if (sigopt is not null) verify = [.. verify[..4], "-sigopt", sigopt, .. verify[4..]];
+            Openssl(verify);
+        }
+
+        T("tpm2_sign", "-c", F("ecdsa.ctx"), "-g", "sha256", "-o", F("ecdsa.tss"), F("msg"));
+        T("tpm2_verifysignature", "-c", F("ecdsa.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("ecdsa.tss"), "-t", F("ticket"));
+        Assert.True(new FileInfo(F("ticket")).Length > 6);
+        File.WriteAllText(F("other"), "another message");
+        Assert.NotEqual(0, Client.Tpm2(_server, "tpm2_verifysignature", "-c", F("ecdsa.ctx"), "-g", "sha256", "-m", F("other"), "-s", F("ecdsa.tss")).ExitCode);
+    }
+
+    /// <summary>tpm2_rsaencrypt/tpm2_rsadecrypt (OAEP) round trip, and tpm2_rsadecrypt of data openssl
+    /// encrypted with OAEP-SHA256 to the key tpm2_readpublic exported.</summary>
+    [Fact]
+    public void Tools_rsa_encrypt_decrypt_and_openssl_oaep()
+    {
+        OwnerPrimary();
+        CreateAndLoad("rsa", "-G", "rsa2048:null:null", "-a", "decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth");
+        File.WriteAllText(F("plain"), "a secret for RSA");
+        T("tpm2_rsaencrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("ct"), F("plain"));
+        T("tpm2_rsadecrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("pt"), F("ct"));
+        Assert.Equal(File.ReadAllBytes(F("plain")), File.ReadAllBytes(F("pt")));
+
+        T("tpm2_readpublic", "-c", F("rsa.ctx"), "-f", "pem", "-o", F("rsa.pem"));
+        Openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", F("rsa.pem"), "-pkeyopt", "rsa_padding_mode:oaep",
+            "-pkeyopt", "rsa_oaep_md:sha256", "-in", F("plain"), "-out", F("ct2"));
+        T("tpm2_rsadecrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("pt2"), F("ct2"));
+        Assert.Equal(File.ReadAllBytes(F("plain")), File.ReadAllBytes(F("pt2")));
+    }
+
+    /// <summary>Seal (tpm2_create -i) and tpm2_unseal; AES-128-CFB tpm2_encryptdecrypt round trip;
+    /// tpm2_hmac is a function of key and message; tpm2_ecdhkeygen
+    /// and tpm2_ecdhzgen agree on Z.</summary>
+    [Fact]
+    public void Tools_seal_aes_hmac_and_ecdh()
+    {
+        OwnerPrimary();
+        File.WriteAllText(F("secret.txt"), "sealed secret");
+        CreateAndLoad("seal", "-i", F("secret.txt"));
+        T("tpm2_unseal", "-c", F("seal.ctx"), "-o", F("unsealed"));
+        Assert.Equal("sealed secret", File.ReadAllText(F("unsealed")));
+
+        CreateAndLoad("aes", "-G", "aes128cfb");
+        var data = RandomNumberGenerator.GetBytes(100);
+        File.WriteAllBytes(F("data"), data);
+        File.WriteAllBytes(F("iv"), new byte[16]);
+        T("tpm2_encryptdecrypt", "-c", F("aes.ctx"), "-t", F("iv"), "-o", F("enc"), F("data"));
+        Assert.NotEqual(data, File.ReadAllBytes(F("enc")));
+        T("tpm2_encryptdecrypt", "-d", "-c", F("aes.ctx"), "-t", F("iv"), "-o", F("dec"), F("enc"));
+        Assert.Equal(data, File.ReadAllBytes(F("dec")));
+
+        CreateAndLoad("hmac", "-G", "hmac");
+        File.WriteAllText(F("msg"), "message");
+        File.WriteAllText(F("msg2"), "message 2");
+        var mac1 = T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim();
+        Assert.Matches("^[0-9a-f]{64}$", mac1);
+        Assert.Equal(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim());
+        Assert.NotEqual(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg2")).Trim());
+        // From standard input tpm2_hmac cannot know the size and runs HMAC_Start, SequenceUpdate and
+        // SequenceComplete, each authorized by an HMAC session on the sequence: same answer as TPM2_HMAC.
+        var sequence = Client.Run("tpm2_hmac", ["-c", F("hmac.ctx"), "--hex"],
+            new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = _server.Tcti }, stdin: "message"u8.ToArray());
+        Assert.True(sequence.ExitCode == 0, sequence.ToString());
+        Assert.Equal(mac1, sequence.Stdout.Trim());
+        Tool("tpm2_flushcontext", "-t");
+        File.WriteAllBytes(F("big"), RandomNumberGenerator.GetBytes(3000));
+        Assert.Matches("^[0-9a-f]{64}$", T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("big")).Trim());
+
+        CreateAndLoad("ecdh", "-G", "ecc256:ecdh");
+        T("tpm2_ecdhkeygen", "-u", F("eph.pub"), "-o", F("z1"), "-c", F("ecdh.ctx"));
+        T("tpm2_ecdhzgen", "-u", F("eph.pub"), "-o", F("z2"), "-c", F("ecdh.ctx"));
+        Assert.Equal(2 + 2 + 32 + 2 + 32, File.ReadAllBytes(F("z1")).Length); // TPM2B_ECC_POINT of P-256
+        Assert.Equal(File.ReadAllBytes(F("z1")), File.ReadAllBytes(F("z2")));
+    }
+
+    /// <summary>A key with a password: tpm2_sign with the wrong one fails with TPM_RC_AUTH_FAIL for
+    /// session 1 (0x98E), with the right one it signs.</summary>
+    [Fact]
+    public void Tools_wrong_password_is_auth_fail()
+    {
+        OwnerPrimary();
+        CreateAndLoad("pw", "-G", "ecc", "-p", "pw");
+        File.WriteAllText(F("msg"), "m");
+        var r = Client.Tpm2(_server, "tpm2_sign", "-c", F("pw.ctx"), "-p", "wrong", "-g", "sha256", "-o", F("sig"), F("msg"));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("0x98E", r.Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", "-t");
+        T("tpm2_sign", "-c", F("pw.ctx"), "-p", "pw", "-g", "sha256", "-o", F("sig"), F("msg"));
+    }
+
+    /// <summary>tpm2_evictcontrol makes the primary persistent; after a power loss and restart it is still
+    /// there, a child created before loads under it and signs (openssl verifies); tpm2_flushcontext -t
+    /// empties the transient handles.</summary>
+    [Fact]
+    public void Tools_evictcontrol_survives_restart()
+    {
+        OwnerPrimary();
+        CreateAndLoad("k", "-G", "ecc");
+        T("tpm2_readpublic", "-c", F("k.ctx"), "-f", "pem", "-o", F("k.pem"));
+        T("tpm2_evictcontrol", "-C", "o", "-c", F("p.ctx"), "0x81000001");
+
+        _server.Restart();
+        Tool("tpm2_startup", "-c");
+        Assert.Contains("0x81000001", Tool("tpm2_getcap", "handles-persistent"));
+        File.WriteAllText(F("msg"), "after restart");
+        Tool("tpm2_load", "-C", "0x81000001", "-u", F("k.pub"), "-r", F("k.priv"), "-c", F("k2.ctx"));
+        Tool("tpm2_load", "-C", "0x81000001", "-u", F("k.pub"), "-r", F("k.priv"), "-c", F("k3.ctx"));
+        Assert.Contains("0x80", Tool("tpm2_getcap", "handles-transient"));
+        Tool("tpm2_flushcontext", "-t");
+        Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
+        T("tpm2_sign", "-c", F("k2.ctx"), "-g", "sha256", "-f", "plain", "-o", F("sig.der"), F("msg"));
+        Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
+    }
 
     void Pytss(string script, params string[] args)
     {
@@ -77,5 +253,80 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         // Nothing transient is left behind; flushcontext -t empties the slots anyway.
         Tool("tpm2_flushcontext", "-t");
         Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
+    }
+
+    /// <summary>tpm2-abrmd, the resource manager users run, between tpm2-tools and ftpm on a private
+    /// D-Bus: createprimary, create, load and sign chain without any flushing, because abrmd saves every
+    /// object context after each command and loads it back before the next (ContextSave/ContextLoad of
+    /// objects); tpm2_hash of 3000 octets runs a hash sequence whose context abrmd saves and loads
+    /// between SequenceUpdate calls. openssl checks the signature and the digest.</summary>
+    [Fact]
+    public void Tools_chain_through_tpm2_abrmd()
+    {
+        const string bus = "com.intel.tss2.TabrmdFtpmKeys";
+        File.WriteAllText(F("chain.sh"), $$"""
+            #!/bin/sh
+            cd '{{_dir}}'
+            tpm2-abrmd --session --dbus-name={{bus}} --tcti={{_server.Tcti}} --flush-all --allow-root > abrmd.log 2>&1 &
+            A=$!
+            i=0
+            until dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ListNames 2>/dev/null | grep -q {{bus}}; do
+              i=$((i+1)); [ $i -gt 300 ] && { echo "abrmd did not appear"; kill -9 $A; exit 3; }
+              sleep 0.1
+            done
+            export TPM2TOOLS_TCTI=tabrmd:bus_name={{bus}},bus_type=session
+            run() { "$@" > /dev/null || { echo "failed: $*"; kill -9 $A; exit 1; }; }
+            echo hello > msg
+            head -c 3000 /dev/urandom > big
+            run tpm2_createprimary -C o -g sha256 -G ecc -c p.ctx
+            run tpm2_create -C p.ctx -G ecc -u k.pub -r k.priv
+            run tpm2_load -C p.ctx -u k.pub -r k.priv -c k.ctx
+            run tpm2_sign -c k.ctx -g sha256 -f plain -o sig.der msg
+            run tpm2_readpublic -c k.ctx -f pem -o k.pem
+            run tpm2_hash -g sha256 -o big.hash big
+            echo chain-ok
+            sleep 0.5
+            kill -9 $A
+            """.Replace("\r", ""));
+        var r = Client.Run("dbus-run-session", ["--", "sh", F("chain.sh")], timeoutMs: 180_000);
+        Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nabrmd: {(File.Exists(F("abrmd.log")) ? File.ReadAllText(F("abrmd.log")) : "")}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
+        Assert.Equal(SHA256.HashData(File.ReadAllBytes(F("big"))), File.ReadAllBytes(F("big.hash")));
+    }
+
+    /// <summary>The tpm2-openssl provider (TPM2OPENSSL_TCTI): openssl genpkey makes an EC P-256 key in
+    /// ftpm, pkeyutl signs with it in ftpm, and plain openssl verifies with the exported public key.</summary>
+    [Fact]
+    public void Tpm2_openssl_provider_generates_signs_and_openssl_verifies()
+    {
+        var env = new Dictionary<string, string> { ["TPM2OPENSSL_TCTI"] = _server.Tcti };
+        void Provider(params string[] args)
+        {
+            var r = Client.Run("openssl", args, env, timeoutMs: 120_000);
+            Assert.True(r.ExitCode == 0, $"openssl {string.Join(' ', args)}: {r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        }
+        File.WriteAllText(F("m"), "signed by the tpm2 provider");
+        Provider("genpkey", "-provider", "tpm2", "-provider", "base", "-algorithm", "EC", "-pkeyopt", "group:P-256", "-out", F("key.pem"));
+        Provider("pkeyutl", "-provider", "tpm2", "-provider", "default", "-sign", "-inkey", F("key.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-out", F("s"));
+        Provider("pkey", "-provider", "tpm2", "-provider", "default", "-in", F("key.pem"), "-pubout", "-out", F("pub.pem"));
+        Openssl("pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-sigfile", F("s"));
+        File.WriteAllText(F("m2"), "something else");
+        Assert.NotEqual(0, Client.Run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m2"), "-sigfile", F("s")]).ExitCode);
+    }
+
+    /// <summary>Salted HMAC sessions (Part 1, secret sharing): tpm2_startauthsession -c KEY encrypts a
+    /// salt to an RSA primary (OAEP, label "SECRET\0") or an ECC primary (ECDH + KDFe, label "SECRET");
+    /// ftpm recovers it, and tpm2_getrandom -S checks the response HMAC keyed with the salted session key.</summary>
+    [Fact]
+    public void Tools_salted_sessions_with_rsa_and_ecc_keys()
+    {
+        foreach (var alg in new[] { "rsa", "ecc" })
+        {
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + ".ctx"));
+            Tool("tpm2_startauthsession", "--hmac-session", "-c", F(alg + ".ctx"), "-S", F("s.ctx"));
+            Assert.Matches("^[0-9a-f]{32}$", Tool("tpm2_getrandom", "-S", F("s.ctx"), "--hex", "16").Trim());
+            Tool("tpm2_flushcontext", F("s.ctx"));
+            Tool("tpm2_flushcontext", "-t");
+        }
     }
 }

@@ -7,12 +7,10 @@ using System.Text.RegularExpressions;
 namespace Ftpm.Interop.Tests;
 
 /// <summary>
-/// Issue 5's proof for NV indices against a live `ftpm serve`. tpm2-tools 5.4 opens an HMAC session
-/// (TPM2_StartAuthSession) in every tpm2_nv* tool except tpm2_nvreadpublic, and ftpm has no sessions
-/// yet (sessions issue): the commands are driven through tpm2-pytss with password sessions
-/// (pytss/nv.py), tpm2_nvreadpublic and tpm2_getcap run as tools, and the full tool flow
-/// (<see cref="NvToolFlow"/>) runs against swtpm to keep it proven. Once ftpm implements
-/// StartAuthSession, <see cref="Tools_that_need_start_auth_session"/> runs that same flow against ftpm.
+/// Issue 5's proof for NV indices against a live `ftpm serve`: the tpm2-tools flow of the issue
+/// (<see cref="NvToolFlow"/>; tpm2-tools 5.4 runs every tpm2_nv* tool but tpm2_nvreadpublic in an HMAC
+/// session, so this also proves NV Names in session HMACs), the same flow against swtpm as the
+/// reference, and tpm2-pytss scenarios with password sessions (pytss/nv.py) for what the tools do not reach.
 /// </summary>
 public sealed class Tpm2ToolsNvTests : IDisposable
 {
@@ -45,6 +43,8 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     [InlineData("handles")]       // getcap handles-nv-index
     [InlineData("undefine")]
     [InlineData("space")]         // 2 KiB indices until TPM_RC_NV_SPACE, then all undefined
+    [InlineData("policy")]        // POLICYWRITE/POLICYREAD through a policy session; a password there is AUTH_UNAVAILABLE
+    [InlineData("admin")]         // NV_ChangeAuth and NV_UndefineSpaceSpecial with PolicyCommandCode; a password is AUTH_TYPE
     public void Pytss_nv_scenario(string scenario)
     {
         var r = Pytss(_server.Tcti, scenario);
@@ -68,18 +68,77 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     }
 
     [Fact]
-    public void Tools_that_need_start_auth_session()
+    public void Tpm2_tools_nv_flow()
     {
-        var commands = Client.Tpm2Ok(_server, "tpm2_getcap", "commands");
-        if (commands.Contains("TPM2_CC_StartAuthSession"))
+        // nvdefine/nvwrite/nvread; counter; bits; extend against a computed digest; an index with its own
+        // password and a wrong one refused (0x98E); nvwritelock then nvwrite (0x148); nvreadpublic; getcap
+        // handles-nv-index; nvundefine; 2 KiB indices until TPM_RC_NV_SPACE (0x14B), then all undefined.
+        NvToolFlow.Run(_server.Tcti, _dir);
+    }
+
+    [Fact]
+    public void Nv_answers_match_swtpm_byte_for_byte()
+    {
+        // About 95 raw NV commands: every DefineSpace attribute rule, range and lock code, authorization
+        // by owner, platform and index, counters, bits, extend, PIN, WRITEDEFINE, WRITEALL, global lock,
+        // and the Names NV_ReadPublic returns as WRITTEN and the locks change.
+        using var swtpm = Swtpm.TryStart();
+        if (swtpm is null) return;   // swtpm not installed: test.sh installs it
+        var script = Path.Combine(AppContext.BaseDirectory, "pytss", "nvcodes.py");
+        var ours = Client.Run("/usr/bin/python3", [script, _server.Port.ToString()]);
+        var reference = Client.Run("/usr/bin/python3", [script, swtpm.Port.ToString()]);
+        Assert.True(ours.ExitCode == 0 && reference.ExitCode == 0, $"{ours}\n{reference}");
+        var a = ours.Stdout.Split('\n');
+        var b = reference.Stdout.Split('\n');
+        Assert.True(a.Length > 90, ours.Stdout);
+        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
+            Assert.True(i < a.Length && i < b.Length && a[i] == b[i], $"line {i + 1}:\n ftpm:  {(i < a.Length ? a[i] : "")}\n swtpm: {(i < b.Length ? b[i] : "")}");
+    }
+
+    [Fact]
+    public void Nv_off_platform_signal_makes_nv_writes_unavailable()
+    {
+        using var platform = new TcpClient();
+        platform.Connect(IPAddress.Loopback, _server.Port + 1);
+        var p = platform.GetStream();
+        void Signal(uint code)
         {
-            NvToolFlow.Run(_server.Tcti, _dir);
-            return;
+            p.Write([(byte)(code >> 24), (byte)(code >> 16), (byte)(code >> 8), (byte)code]);
+            var ack = new byte[4];
+            p.ReadExactly(ack);
         }
-        // Until then, each tool fails cleanly on TPM_RC_COMMAND_CODE and the TPM keeps serving.
-        var r = Client.Tpm2(_server, "tpm2_nvdefine", "0x1500020", "-C", "o", "-s", "8", "-a", "ownerread|ownerwrite");
-        Assert.NotEqual(0, r.ExitCode);
-        Assert.Equal(0, Pytss(_server.Tcti, "ordinary").ExitCode);
+        Assert.Equal(0, Pytss(_server.Tcti, "counter").ExitCode);
+        Signal(12);                                    // TPM_SIGNAL_NV_OFF
+        // Raw commands: the mssim TCTI would send NV_ON at connect.
+        var cc = NvCodes.Run(_server.Port, "inc", "read");
+        Assert.Contains("inc 0x923", cc);              // TPM_RC_NV_UNAVAILABLE
+        Assert.Contains("read 0x000", cc);             // reads need no NV write
+        Signal(11);                                    // TPM_SIGNAL_NV_ON
+        Assert.Contains("inc 0x000", NvCodes.Run(_server.Port, "inc"));
+    }
+
+    [Fact]
+    public void State_show_and_verify_read_a_folder_written_by_tools()
+    {
+        var ctx = Path.Combine(_dir, "primary.ctx");
+        Client.Tpm2Ok(_server, "tpm2_createprimary", "-C", "o", "-G", "ecc256", "-c", ctx);
+        Client.Tpm2Ok(_server, "tpm2_evictcontrol", "-C", "o", "-c", ctx, "0x81000001");
+        Client.Tpm2Ok(_server, "tpm2_flushcontext", "-t");
+        Assert.Equal(0, Pytss(_server.Tcti, "counter", "extend").ExitCode);
+        _server.Kill();
+
+        var cli = Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+        var show = Client.Run("dotnet", [cli, "state", "show", _server.StateDir]);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("manufactured          yes", show.Stdout);
+        Assert.Contains("persistent objects    1", show.Stdout);
+        Assert.Matches(new Regex(@"0x81000001  owner\s+ecc\s+sha256"), show.Stdout);
+        Assert.Contains("0x01500002  counter      8 octets  sha256  ownerwrite|nt=counter|ownerread|written", show.Stdout);
+        Assert.Contains("count 3", show.Stdout);
+        Assert.Contains("0x01500004  extend      32 octets", show.Stdout);
+        var verify = Client.Run("dotnet", [cli, "state", "verify", _server.StateDir]);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("is good", verify.Stdout);
     }
 
     [Fact]
@@ -249,4 +308,39 @@ internal sealed class Swtpm : IDisposable
         }
         catch (SocketException) { return false; }
     }
+}
+
+/// <summary>A raw client for two NV commands on counter 0x01500002 (owner authorization), over mssim framing.</summary>
+internal static class NvCodes
+{
+    public static string Run(int port, params string[] commands)
+    {
+        using var c = new TcpClient();
+        c.Connect(IPAddress.Loopback, port);
+        var s = c.GetStream();
+        var output = new List<string>();
+        foreach (var name in commands)
+        {
+            // tag, size, code, authHandle TPM_RH_OWNER, nvIndex, authorizationSize, empty password session
+            const string auth = "40000001" + "01500002" + "00000009" + "40000009" + "0000" + "01" + "0000";
+            byte[] command = name == "inc"
+                ? Hex("8002" + "0000001F" + "00000134" + auth)
+                : Hex("8002" + "00000023" + "0000014E" + auth + "0008" + "0000");   // size 8, offset 0
+            var frame = new byte[9 + command.Length];
+            frame[3] = 8;                                                  // TPM_SEND_COMMAND
+            frame[8] = (byte)command.Length;                               // locality 0, length < 256
+            command.CopyTo(frame, 9);
+            s.Write(frame);
+            var length = new byte[4];
+            s.ReadExactly(length);
+            var response = new byte[(length[2] << 8) | length[3]];
+            s.ReadExactly(response);
+            s.ReadExactly(new byte[4]);
+            uint rc = (uint)(response[6] << 24 | response[7] << 16 | response[8] << 8 | response[9]);
+            output.Add($"{name} 0x{rc:x3}");
+        }
+        return string.Join("\n", output);
+    }
+
+    static byte[] Hex(string hex) => Convert.FromHexString(hex);
 }

@@ -34,6 +34,10 @@ internal struct AuthCommand
     public bool Authorizes;
     public AuthRole Role;
 
+    /// <summary>The authValue of a transient entity as the command found it: the response HMAC needs it
+    /// after a command that flushes the entity (SequenceComplete, EventSequenceComplete).</summary>
+    public byte[]? EntityAuth;
+
     public readonly bool IsPassword => Handle == AuthArea.PasswordSession;
 }
 

@@ -83,7 +83,8 @@ public sealed partial class Tpm
             // Part 1, 21.1: an authorization session's key includes the authValue of the entity,
             // bound or not.
             var rc = ParameterEncryption.DecryptCommand(_crypto, s.Session!,
-                s.Authorizes ? TrimTrailingZeros(AuthValueOf(s.AssociatedHandle)) : [],
+                s.Authorizes ? TrimTrailingZeros(KindOf(s.AssociatedHandle) == HandleKinds.Transient && Objects.Get(s.AssociatedHandle) is null
+                    ? s.EntityAuth : AuthValueOf(s.AssociatedHandle)) : [],
                 s.Nonce.Span, parameters.Span);
             if (rc != TpmRc.Success) return rc.AtSession(roles.Decrypt + 1);
         }
@@ -138,14 +139,24 @@ public sealed partial class Tpm
         return CheckSessionHmac(ref s, index, sessions, roles);
     }
 
+    /// <summary>PIN Pass / PIN Fail indices count their authorizations (Part 2, 13.2; Part 1, NV PIN
+    /// indices): a failure is kept even though the command fails, like the DA counter.</summary>
+    void CountPinUse(uint handle, bool success)
+    {
+        if (KindOf(handle) != HandleKinds.NvIndex) return;
+        Nv.RecordPinUse(this, handle, success);
+        if (!success) _daChanged = true;
+    }
+
     /// <summary>A password (TPM_RS_PW, or a policy session after PolicyPassword): the hmac field holds the
     /// authValue in clear. Trailing zeros are not part of an authValue (Part 1, 19.6.5), on either side.</summary>
     TpmRc CheckPassword(ref AuthCommand s)
     {
         var expected = TrimTrailingZeros(AuthValueOf(s.AssociatedHandle));
         var given = TrimTrailingZeros(s.Hmac.Span);
-        if (CryptographicOperations.FixedTimeEquals(expected, given)) return TpmRc.Success;
-        return IncrementLockout(ref s);
+        bool ok = CryptographicOperations.FixedTimeEquals(expected, given);
+        CountPinUse(s.AssociatedHandle, ok);
+        return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 
     /// <summary>Part 1, 19.6.5: authHMAC = HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM
@@ -156,7 +167,7 @@ public sealed partial class Tpm
     {
         var session = s.Session!;
         Span<byte> key = stackalloc byte[2 * TpmLimits.MaxDigestSize];
-        int keyLength = HmacKey(session, s.AssociatedHandle, key);
+        int keyLength = HmacKey(session, s.AssociatedHandle, null, key);
         Span<byte> expected = stackalloc byte[TpmLimits.MaxDigestSize];
         int n;
         if (keyLength == 0 && s.Hmac.IsEmpty)
@@ -184,8 +195,9 @@ public sealed partial class Tpm
             n = _crypto.Hmac(session.AuthHash, key[..keyLength], input[..at], expected);
         }
         CryptographicOperations.ZeroMemory(key);
-        if (CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span)) return TpmRc.Success;
-        return IncrementLockout(ref s);
+        bool ok = CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span);
+        if (s.Authorizes) CountPinUse(s.AssociatedHandle, ok);
+        return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 
     static int Append(Span<byte> buffer, int at, ReadOnlySpan<byte> value)
@@ -196,13 +208,14 @@ public sealed partial class Tpm
 
     /// <summary>sessionKey || authValue (trailing zeros removed) when the session includes the entity's
     /// authValue; returns the key length.</summary>
-    int HmacKey(Session session, uint handle, Span<byte> key)
+    int HmacKey(Session session, uint handle, byte[]? flushedEntityAuth, Span<byte> key)
     {
         session.SessionKey.CopyTo(key);
         int length = session.SessionKey.Length;
         if (session.IncludeAuth)
         {
-            var auth = TrimTrailingZeros(AuthValueOf(handle));
+            bool gone = KindOf(handle) == HandleKinds.Transient && Objects.Get(handle) is null;
+            var auth = TrimTrailingZeros(gone ? flushedEntityAuth : AuthValueOf(handle));
             auth.CopyTo(key[length..]);
             length += auth.Length;
         }
@@ -320,7 +333,8 @@ public sealed partial class Tpm
         {
             ref var s = ref sessions[roles.Encrypt];
             ParameterEncryption.EncryptResponse(_crypto, s.Session!,
-                s.Authorizes ? TrimTrailingZeros(AuthValueOf(s.AssociatedHandle)) : [],
+                s.Authorizes ? TrimTrailingZeros(KindOf(s.AssociatedHandle) == HandleKinds.Transient && Objects.Get(s.AssociatedHandle) is null
+                    ? s.EntityAuth : AuthValueOf(s.AssociatedHandle)) : [],
                 s.Nonce.Span, responseParameters);
         }
         UpdateAuditSessions(sessions, count, responseParameters);
@@ -344,7 +358,7 @@ public sealed partial class Tpm
             if (!(session.IsPolicy && session.IsPasswordNeeded))
             {
                 // The key takes the authValue as it is now (HierarchyChangeAuth answers with the new one).
-                int keyLength = HmacKey(session, s.AssociatedHandle, key);
+                int keyLength = HmacKey(session, s.AssociatedHandle, s.EntityAuth, key);
                 if (keyLength != 0 || !s.Hmac.IsEmpty)
                 {
                     // rpHash || nonceTPM || nonceCaller || attributes.

@@ -6,7 +6,7 @@ using Ftpm.State;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 28 "Context Management": ContextSave, ContextLoad and FlushContext. Sessions are
-/// saved and loaded here; saving and loading transient objects comes with the keys issue.</summary>
+/// saved and loaded here, transient objects in Context.Objects.cs.</summary>
 internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
@@ -38,8 +38,7 @@ internal static partial class Context
         var rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         uint handle = c.Handles[0];
-        if (Tpm.KindOf(handle) == HandleKinds.Transient)
-            return TpmRc.Handle.AtHandle(1); // object contexts: the keys issue
+        if (Tpm.KindOf(handle) == HandleKinds.Transient) return SaveObject(tpm, ref c, handle);
 
         var session = tpm.Sessions.Get(handle)!;
         byte[] state = session.Serialize();
@@ -79,8 +78,7 @@ internal static partial class Context
         bool isSession = kind is HandleKinds.HmacSession or HandleKinds.PolicySession;
         if (!isSession && p.SavedHandle is not (0x80000000 or 0x80000001 or 0x80000002))
             return TpmRc.Value.AtParameter(1);
-        if (!isSession)
-            return TpmRc.Handle.AtParameter(1); // object contexts: the keys issue
+        if (!isSession) return LoadObject(tpm, ref c, in p);
 
         rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
         if (rc != TpmRc.Success) return rc.AtParameter(1);

@@ -6,13 +6,14 @@ using Ftpm.State;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 15.4 TPM2_Hash and 17 "Hash/HMAC/Event Sequences": HashSequenceStart,
-/// SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
+/// HMAC_Start, SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
 internal static partial class HashMac
 {
     public static readonly CommandInfo[] Commands =
     [
         new(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
+        new(TpmCc.HmacStart, HmacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
         new(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
         new(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.EventSequenceComplete, EventSequenceComplete)
@@ -102,6 +103,46 @@ internal static partial class HashMac
     }
 
     [TpmParameters]
+    internal partial struct HmacStartIn
+    {
+        [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> Auth;
+        [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+    }
+
+    /// <summary>TPM2_HMAC_Start (Part 3, 17.2): an HMAC sequence keyed with the KEYEDHASH key's secret,
+    /// under the key's scheme hash (or <c>hashAlg</c> for a key whose scheme is TPM_ALG_NULL). Codes:
+    /// TPM_RC_TYPE (H1) for a key that is no loaded KEYEDHASH key, TPM_RC_ATTRIBUTES (H1) for a
+    /// restricted or non-signing key, TPM_RC_SIZE (P1) for an auth longer than a digest, TPM_RC_VALUE (P2)
+    /// for a hashAlg other than the scheme's or NULL with a NULL scheme, TPM_RC_OBJECT_MEMORY when no
+    /// slot is free. SequenceComplete of an HMAC sequence returns the HMAC and a NULL ticket.</summary>
+    static TpmRc HmacStart(Tpm tpm, ref CommandContext c)
+    {
+        var key = tpm.KeyOf(c.Handles[0]);
+        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
+        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
+        var rc = c.ReadParameters(out HmacStartIn p);
+        if (rc != TpmRc.Success) return rc;
+        var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
+        var hashAlg = p.HashAlg;
+        if (scheme.Scheme == TpmAlgId.Hmac)
+        {
+            if (hashAlg != TpmAlgId.Null && hashAlg != scheme.Details.Hmac.HashAlg) return TpmRc.Value.AtParameter(2);
+            hashAlg = scheme.Details.Hmac.HashAlg;
+        }
+        if (hashAlg == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+
+        var sequence = new HashSequence
+        {
+            HashAlg = hashAlg,
+            IsHmac = true,
+            AuthValue = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray(),
+            Operations = [tpm.Crypto.HmacSetup(hashAlg, key.SensitiveData)],
+        };
+        return tpm.Objects.Add(sequence, out c.ResponseHandle);
+    }
+
+    [TpmParameters]
     internal partial struct SequenceUpdateIn
     {
         [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Buffer;
@@ -148,7 +189,9 @@ internal static partial class HashMac
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
         int n = sequence.Operations[0].Finish(digest);
         c.Out.WriteSized(digest[..n]);
-        bool generated = sequence.FirstBytesSeen >= 4 && BinaryPrimitives.ReadUInt32BigEndian(sequence.FirstBytes) == TpmGeneratedValue;
+        // An HMAC sequence gets no hash-check ticket (Part 3, 17.5: a NULL ticket).
+        bool generated = sequence.IsHmac ||
+            sequence.FirstBytesSeen >= 4 && BinaryPrimitives.ReadUInt32BigEndian(sequence.FirstBytes) == TpmGeneratedValue;
         WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest[..n]);
         tpm.Objects.Remove(c.Handles[0]);
         return TpmRc.Success;

@@ -45,6 +45,7 @@ internal static partial class NvStorage
     /// TPM2_NV_DefineSpace (Part 3, 31.3): defines an index with its authValue. Codes, in the order
     /// checked: TPM_RC_SIZE (P2) for an authPolicy that is neither empty nor a nameAlg digest;
     /// TPM_RC_SIZE (P1) for an auth (without trailing zeros) longer than a nameAlg digest;
+    /// TPM_RC_HIERARCHY (H1) for the platform while phEnableNV is CLEAR;
     /// TPM_RC_ATTRIBUTES (P2) for an unknown TPM_NT; TPM_RC_SIZE (P2) for a dataSize that does not
     /// fit the type (counter, bits, PIN: 8; extend: the nameAlg digest); TPM_RC_ATTRIBUTES (P2) for a
     /// counter with CLEAR_STCLEAR, a PIN Fail index without NO_DA, a PIN index with AUTHWRITE,
@@ -67,6 +68,9 @@ internal static partial class NvStorage
             return TpmRc.Size.AtParameter(2);
         var auth = Tpm.TrimTrailingZeros(p.Auth.Span);
         if (auth.Length > nameSize) return TpmRc.Size.AtParameter(1);
+        // platformAuth may be given while phEnableNV is CLEAR (TPM2_HierarchyControl): no platform indices then.
+        bool byPlatform = authHandle == (uint)TpmRh.Platform;
+        if (byPlatform && !tpm.PhEnableNv) return TpmRc.Hierarchy.AtHandle(1);
 
         // Validation: type and size (Part 2, 13.4 TPM_NT)
         var type = a.Type();
@@ -100,7 +104,6 @@ internal static partial class NvStorage
         if (a.Has(TpmaNv.ClearStClear) && a.Has(TpmaNv.WriteDefine))
             return TpmRc.Attributes.AtParameter(2);
         // The hierarchy that creates an index must be able to delete it.
-        bool byPlatform = authHandle == (uint)TpmRh.Platform;
         if (a.Has(TpmaNv.PlatformCreate) != byPlatform)
             return TpmRc.Attributes.AtHandle(1);
         if (a.Has(TpmaNv.PolicyDelete) && !byPlatform)
@@ -131,13 +134,11 @@ internal static partial class NvStorage
     }
 
     /// <summary>TPM2_NV_UndefineSpaceSpecial (Part 3, 31.5): deletes a POLICY_DELETE index with its
-    /// policy (ADMIN role) and platformAuth. Codes: TPM_RC_AUTH_TYPE without a policy session;
-    /// TPM_RC_ATTRIBUTES (H1) when the index lacks POLICY_DELETE.</summary>
+    /// policy (ADMIN role: the authorization flow answers TPM_RC_AUTH_TYPE to any other session) and
+    /// platformAuth. Codes: TPM_RC_ATTRIBUTES (H1) when the index lacks POLICY_DELETE.</summary>
     static TpmRc NvUndefineSpaceSpecial(Tpm tpm, ref CommandContext c)
     {
-        var rc = AdminRoleStandIn();
-        if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
+        var rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         if (!index.Attributes.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.AtHandle(1);
@@ -178,9 +179,7 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvWrite(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: true);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out NvWriteIn p);
+        var rc = c.ReadParameters(out NvWriteIn p);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -210,9 +209,7 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvIncrement(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: true);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
+        var rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -242,9 +239,7 @@ internal static partial class NvStorage
     /// index is not an extend index.</summary>
     static TpmRc NvExtend(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: true);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out NvExtendIn p);
+        var rc = c.ReadParameters(out NvExtendIn p);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -277,9 +272,7 @@ internal static partial class NvStorage
     /// a bit field.</summary>
     static TpmRc NvSetBits(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: true);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out NvSetBitsIn p);
+        var rc = c.ReadParameters(out NvSetBitsIn p);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -303,9 +296,7 @@ internal static partial class NvStorage
     /// when neither attribute is set.</summary>
     static TpmRc NvWriteLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: true);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
+        var rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -349,9 +340,7 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvRead(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: false);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out NvReadIn p);
+        var rc = c.ReadParameters(out NvReadIn p);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -372,9 +361,7 @@ internal static partial class NvStorage
     /// TPM_RC_NV_AUTHORIZATION; TPM_RC_ATTRIBUTES (H2) without READ_STCLEAR.</summary>
     static TpmRc NvReadLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = AuthValueStandIn(tpm, c.Handles[0], write: false);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
+        var rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
@@ -400,13 +387,11 @@ internal static partial class NvStorage
     }
 
     /// <summary>TPM2_NV_ChangeAuth (Part 3, 31.15): a new authValue, authorized by the index's policy
-    /// (ADMIN role). Codes: TPM_RC_AUTH_TYPE without a policy session; TPM_RC_SIZE (P1) for a newAuth
-    /// (without trailing zeros) longer than a nameAlg digest.</summary>
+    /// (ADMIN role: the authorization flow answers TPM_RC_AUTH_TYPE to any other session). Codes:
+    /// TPM_RC_SIZE (P1) for a newAuth (without trailing zeros) longer than a nameAlg digest.</summary>
     static TpmRc NvChangeAuth(Tpm tpm, ref CommandContext c)
     {
-        var rc = AdminRoleStandIn();
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out NvChangeAuthIn p);
+        var rc = c.ReadParameters(out NvChangeAuthIn p);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         return ChangeAuth(tpm, index, p.NewAuth.Span);
@@ -427,7 +412,8 @@ internal static partial class NvStorage
 
     /// <summary>NvWriteAccessChecks: TPM_RC_NV_LOCKED when write-locked; TPM_RC_NV_AUTHORIZATION when
     /// the owner authorizes without OWNERWRITE, the platform without PPWRITE, or another index authorizes.
-    /// When the index authorizes itself, the authorization checks already applied AUTHWRITE/POLICYWRITE.</summary>
+    /// When the index authorizes itself, the authorization flow already applied AUTHWRITE/POLICYWRITE
+    /// (TPM_RC_AUTH_UNAVAILABLE; Tpm.NvHooks.cs asks <see cref="NvIndices.IsAuthValueAvailable"/>).</summary>
     static TpmRc WriteAccessChecks(uint authHandle, NvIndex index)
     {
         var a = index.Attributes;
@@ -449,24 +435,4 @@ internal static partial class NvStorage
         else if (authHandle != index.Handle) return TpmRc.NvAuthorization;
         return index.IsWritten ? TpmRc.Success : TpmRc.NvUninitialized;
     }
-
-    // ---- Stand-ins for the authorization flow (sessions issue) ------------------------------
-    // The dispatcher's Authorize compares a password with AuthValueOf and knows no NV rules yet.
-    // These two checks give the codes Part 1 prescribes until it does; each marks where the
-    // dispatcher must take over (and then these calls go).
-
-    /// <summary>STAND-IN (sessions): Part 1, 19.7.4 / the reference's IsAuthValueAvailable. An index
-    /// authorizing with its authValue needs AUTHWRITE for writes and AUTHREAD (PIN: written, pinCount
-    /// &lt; pinLimit) for reads; otherwise a password or HMAC session gets TPM_RC_AUTH_UNAVAILABLE.
-    /// Only password sessions exist, so any session that reached the handler used the authValue.</summary>
-    static TpmRc AuthValueStandIn(Tpm tpm, uint authHandle, bool write)
-    {
-        if (Tpm.KindOf(authHandle) != HandleKinds.NvIndex) return TpmRc.Success;
-        return tpm.Nv.IsAuthValueAvailable(authHandle, write) ? TpmRc.Success : TpmRc.AuthUnavailable;
-    }
-
-    /// <summary>STAND-IN (sessions): Part 1, 19.7.5 / the reference's IsPolicySessionRequired. The
-    /// ADMIN role of an NV index can only be given by a policy session; a password (the only session
-    /// the dispatcher accepts today) gets TPM_RC_AUTH_TYPE.</summary>
-    static TpmRc AdminRoleStandIn() => TpmRc.AuthType;
 }

@@ -280,6 +280,29 @@ internal static class ObjectSupport
         finally { CryptographicOperations.ZeroMemory(copy); }
     }
 
+    /// <summary>Makes a public-only object from a public area (LoadExternal without a sensitive area,
+    /// contexts of such objects). Codes (unnumbered): the public area's unmarshal codes, TPM_RC_KEY for
+    /// a modulus of the wrong size or a point that is not on the curve.</summary>
+    public static TpmRc LoadPublicKey(Tpm tpm, byte[] publicArea, out TpmKey key)
+    {
+        var rc = TpmKey.FromPublicArea(tpm.Crypto, publicArea, out key);
+        if (rc != TpmRc.Success) return rc;
+        var p = key.Public;
+        switch (p.Type)
+        {
+            case TpmAlgId.Rsa:
+                if (p.Unique.Rsa.Length * 8 != p.Parameters.RsaDetail.KeyBits) rc = TpmRc.Key;
+                else key.Asymmetric = tpm.Crypto.RsaImport(p.Unique.Rsa.Span, p.Parameters.RsaDetail.Exponent, []);
+                break;
+            case TpmAlgId.Ecc:
+                key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, []);
+                break;
+        }
+        if (rc == TpmRc.Success && p.Type is TpmAlgId.Rsa or TpmAlgId.Ecc && key.Asymmetric is null) rc = TpmRc.Key;
+        if (rc != TpmRc.Success) { key.Dispose(); key = null!; }
+        return rc;
+    }
+
     static TpmRc CompleteKey(Tpm tpm, TpmKey key, in TpmtSensitive s)
     {
         var p = key.Public;

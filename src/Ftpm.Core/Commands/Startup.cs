@@ -64,7 +64,7 @@ internal static partial class Startup
         // Sessions, hierarchy enables, platform policy and DA (issue 4).
         tpm.AuthStartup(resume: p.StartupType == TpmSu.State, restart: wasStateSaved && p.StartupType == TpmSu.Clear,
             previousShutdownWasOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
-        // NV indices (issue 5): locks, CLEAR_STCLEAR and orderly counters (Part 1, 31.4).
+        // NV indices (issue 5): locks, CLEAR_STCLEAR and orderly counters (Part 1, "NV Memory"; the reference's NvEntityStartup).
         tpm.Nv.Startup(tpm, p.StartupType == TpmSu.State ? NvStartupType.Resume : wasStateSaved ? NvStartupType.Restart : NvStartupType.Reset,
             previousShutdownOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
 

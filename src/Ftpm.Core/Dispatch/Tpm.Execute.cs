@@ -143,10 +143,15 @@ public sealed partial class Tpm
             In = new TpmReader(command[reader.Position..]),
             Out = new TpmWriter(response[parametersAt..]),
         };
+        // Keep the authValue of transient entities for the response HMAC, in case the command flushes them.
+        for (int s = 0; s < sessionCount; s++)
+            if (sessions[s].Authorizes && KindOf(sessions[s].AssociatedHandle) == HandleKinds.Transient && Objects.Get(sessions[s].AssociatedHandle) is { } entity)
+                sessions[s].EntityAuth = entity.AuthValue.ToArray();
         var result = info.Handler(this, ref context);
         if (result != TpmRc.Success)
         {
             _pendingNv.Clear();
+            WipeEntityAuth(sessions[..sessionCount]);
             return ErrorResponse(response, result);
         }
 
@@ -158,13 +163,22 @@ public sealed partial class Tpm
         if (tag == TpmSt.Sessions) w.WriteUInt32((uint)context.Out.Position);
         var responseParameters = w.Reserve(context.Out.Position);
         if (tag == TpmSt.Sessions)
+        {
             WriteResponseSessions(ref w, sessions, sessionCount, roles, responseParameters);
+            WipeEntityAuth(sessions[..sessionCount]);
+        }
         else if (!info.NoSessions)
             UpdateAuditSessions(sessions, 0, responseParameters);
         if (audited) CommandAudit(responseParameters);
         BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
         CommitNv();
         return w.Position;
+    }
+
+    static void WipeEntityAuth(Span<AuthCommand> sessions)
+    {
+        foreach (ref var s in sessions)
+            if (s.EntityAuth is { } auth) System.Security.Cryptography.CryptographicOperations.ZeroMemory(auth);
     }
 
     static int ErrorResponse(Span<byte> response, TpmRc rc)

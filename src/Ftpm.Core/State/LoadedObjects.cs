@@ -11,8 +11,9 @@ internal abstract class TpmObject
     /// <summary>TPMA_OBJECT noDA: a wrong authValue does not count towards dictionary-attack lockout.</summary>
     public virtual bool NoDa => true;
 
-    /// <summary>The object's Name (Part 1, 16): nameAlg || H(publicArea) for keys and data; a sequence,
-    /// having no public area, is named by its handle (filled in by <see cref="LoadedObjects.Add"/>).</summary>
+    /// <summary>The object's Name (Part 1, 16): nameAlg || H(publicArea) for keys and data. A sequence
+    /// has nameAlg TPM_ALG_NULL and so the Empty Buffer as its Name (as the reference and ESAPI have it:
+    /// cpHash of SequenceUpdate under an HMAC session depends on it).</summary>
     public virtual byte[] Name { get; set; } = [];
 
     /// <summary>Releases what the object holds (hash states, secrets).</summary>
@@ -35,6 +36,26 @@ internal sealed class HashSequence : TpmObject
     public readonly byte[] FirstBytes = new byte[4];
 
     public bool IsEvent => HashAlg == TpmAlgId.Null;
+
+    /// <summary>An HMAC sequence (TPM2_HMAC_Start, Part 3, 17.2): <see cref="Operations"/> holds one HMAC operation.</summary>
+    public bool IsHmac;
+
+    /// <summary>A copy with its own hash states (ContextSave and ContextLoad of sequences).</summary>
+    public HashSequence Clone()
+    {
+        var copy = new HashSequence
+        {
+            HashAlg = HashAlg,
+            IsHmac = IsHmac,
+            StartsWithGenerated = StartsWithGenerated,
+            FirstBytesSeen = FirstBytesSeen,
+            AuthValue = (byte[])AuthValue.Clone(),
+            Operations = new IHashOperation[Operations.Length],
+        };
+        FirstBytes.CopyTo(copy.FirstBytes, 0);
+        for (int i = 0; i < Operations.Length; i++) copy.Operations[i] = Operations[i].Clone();
+        return copy;
+    }
 
     public void Update(ReadOnlySpan<byte> data)
     {
@@ -87,7 +108,6 @@ internal sealed class LoadedObjects
             if (_slots[i] is not null) continue;
             _slots[i] = obj;
             handle = TransientFirst + (uint)i;
-            if (obj.Name.Length == 0) obj.Name = Tpm.HandleName(handle);
             return TpmRc.Success;
         }
         handle = 0;

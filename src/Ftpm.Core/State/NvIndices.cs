@@ -9,10 +9,10 @@ namespace Ftpm.State;
 internal enum NvStartupType { Reset, Restart, Resume }
 
 /// <summary>
-/// One NV index as the engine holds it (Part 1, 31 "NV Memory"): the public area, the authValue
+/// One NV index as the engine holds it (Part 1, "NV Memory"): the public area, the authValue
 /// and the data. An index is one NV record keyed by its handle. For a TPMA_NV_ORDERLY index the
 /// object here plays the part of the reference's RAM copy: data writes stay here (<see cref="Dirty"/>)
-/// until TPM2_Shutdown writes them back (Part 1, 31.5 "Orderly data").
+/// until TPM2_Shutdown writes them back (Part 1, "NV Memory": orderly indices).
 /// </summary>
 internal sealed class NvIndex
 {
@@ -83,7 +83,7 @@ internal sealed class NvIndex
 }
 
 /// <summary>
-/// The NV index table (Part 1, 31; the reference's NvDynamic.c): every defined index, the NV
+/// The NV index table (Part 1, "NV Memory"; the reference's NvDynamic.c): every defined index, the NV
 /// budget, and the rules that apply at TPM2_Startup and TPM2_Shutdown. Each change is staged as a
 /// record of the running command's NV transaction, so it reaches NV with the command or not at all.
 /// </summary>
@@ -109,7 +109,7 @@ internal sealed class NvIndices
     const int OrderlyRamHeader = 16;
 
     /// <summary>MAX_ORDERLY_COUNT (ORDERLY_BITS = 8): an orderly counter reaches NV at least every
-    /// 256 increments, and jumps by up to this much after an unorderly shutdown (Part 1, 31.5.3).</summary>
+    /// 256 increments, and jumps by up to this much after an unorderly shutdown (Part 1, "NV Memory": orderly counters).</summary>
     public const ulong MaxOrderlyCount = 0xFF;
 
     /// <summary>The largest marshaled TPMS_NV_PUBLIC: handle, nameAlg, attributes, TPM2B_DIGEST, dataSize.</summary>
@@ -155,9 +155,16 @@ internal sealed class NvIndices
 
     // ---- Delegations from Tpm.State (handle checks, authorization, names) -------------------
 
-    /// <summary>The handle area check (Part 3, 5.3): an index that is not defined is TPM_RC_HANDLE.
-    /// (When hierarchy enables exist, an index of a disabled hierarchy is hidden too: NvIndexIsAccessible.)</summary>
-    public TpmRc CheckHandle(uint handle) => _indices.ContainsKey(handle) ? TpmRc.Success : TpmRc.Handle;
+    /// <summary>The handle area check (Part 3, 5.3; the reference's NvIndexIsAccessible): an index that is
+    /// not defined is TPM_RC_HANDLE, and so is one whose hierarchy is disabled: an owner index while
+    /// shEnable is CLEAR, a platform index (TPMA_NV_PLATFORMCREATE) while phEnableNV is CLEAR.</summary>
+    public TpmRc CheckHandle(uint handle, bool shEnable, bool phEnableNv)
+    {
+        var index = Get(handle);
+        if (index is null) return TpmRc.Handle;
+        bool enabled = index.Attributes.Has(TpmaNv.PlatformCreate) ? phEnableNv : shEnable;
+        return enabled ? TpmRc.Success : TpmRc.Handle;
+    }
 
     public ReadOnlySpan<byte> AuthValueOf(uint handle) => Get(handle)?.AuthValue ?? [];
 
@@ -191,6 +198,33 @@ internal sealed class NvIndices
         var index = Get(handle);
         if (index is null) return false;
         return index.Attributes.Has(write ? TpmaNv.PolicyWrite : TpmaNv.PolicyRead);
+    }
+
+    /// <summary>
+    /// For the authorization flow (sessions issue), after an index's authValue was checked (Part 2,
+    /// 13.4 TPM_NT_PIN_FAIL / TPM_NT_PIN_PASS; the reference's CheckAuthSession): a written PIN Fail index counts a failure
+    /// and is reset by a success; a written PIN Pass index counts each success. The change is staged;
+    /// on a failed authorization the dispatcher must commit it even though the command fails (as for
+    /// the DA counter).
+    /// </summary>
+    public void RecordPinUse(Tpm tpm, uint handle, bool success)
+    {
+        var index = Get(handle);
+        if (index is null || !index.IsWritten) return;
+        uint count = PinCount(index);
+        if (index.Type == TpmNt.PinFail) count = success ? 0 : count + 1;
+        else if (index.Type == TpmNt.PinPass && success) count++;
+        else return;
+        BinaryPrimitives.WriteUInt32BigEndian(index.Data, count);
+        Stage(tpm, index);
+    }
+
+    /// <summary>TPM2_Clear (Part 3, 24.6; the reference's NvFlushHierarchy(TPM_RH_OWNER)): removes every
+    /// index the owner created (TPMA_NV_PLATFORMCREATE clear). For the hierarchy commands (sessions issue).</summary>
+    public void RemoveOwnerIndices(Tpm tpm)
+    {
+        foreach (var index in _indices.Values.Where(i => !i.Attributes.Has(TpmaNv.PlatformCreate)).ToList())
+            Remove(tpm, index);
     }
 
     /// <summary>TPMS_NV_PIN_COUNTER_PARAMETERS (Part 2, 13.2): pinCount then pinLimit, UINT32 each.</summary>
@@ -254,7 +288,7 @@ internal sealed class NvIndices
     }
 
     /// <summary>Removes an index (the reference's NvDeleteIndex). A written counter's value raises the
-    /// highest deleted count, so that a counter defined later starts above it (Part 1, 31.4.2 "NV Counters").</summary>
+    /// highest deleted count, so that a counter defined later starts above it (Part 1, "NV Memory": NV counters).</summary>
     public void Remove(Tpm tpm, NvIndex index)
     {
         if (index.Type == TpmNt.Counter && index.IsWritten && index.ReadUInt64() > tpm.Persistent.NvMaxCounter)
@@ -302,7 +336,7 @@ internal sealed class NvIndices
     }
 
     /// <summary>
-    /// TPM2_Startup's NV rules (Part 1, 31.4 and 36; the reference's NvEntityStartup): at TPM Reset
+    /// TPM2_Startup's NV rules (Part 1, "NV Memory" and 36; the reference's NvEntityStartup): at TPM Reset
     /// and TPM Restart, READLOCKED is cleared; WRITTEN is cleared for TPMA_NV_CLEAR_STCLEAR indices and,
     /// at TPM Reset, for orderly ones (not for counters, which never go back); WRITELOCKED survives only
     /// on a written TPMA_NV_WRITEDEFINE index. After an unorderly shutdown an orderly counter's low
@@ -379,6 +413,16 @@ internal sealed class NvIndices
         var data = PersistentData.ReadArray(ref r);
         if (data.Length != pub.DataSize || r.HasData)
             throw new InvalidDataException($"NV index 0x{key:X8}: data size does not match its public area");
+        // The sizes NV_DefineSpace enforces, so that no command meets an index it cannot handle.
+        var type = pub.Attributes.Type();
+        bool sizeOk = type switch
+        {
+            TpmNt.Ordinary => true,
+            TpmNt.Extend => pub.DataSize == TpmAlgorithms.DigestSize(pub.NameAlg),
+            TpmNt.Counter or TpmNt.Bits or TpmNt.PinFail or TpmNt.PinPass => pub.DataSize == 8,
+            _ => false,
+        };
+        if (!sizeOk) throw new InvalidDataException($"NV index 0x{key:X8}: type {type} with {pub.DataSize} octets");
         return new NvIndex
         {
             Handle = pub.NvIndex,

@@ -73,7 +73,7 @@ internal sealed class PersistentData
     public TpmAlgId PcrPolicyAlg = TpmAlgId.Null;
 
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
-    /// above it, so no counter value repeats (Part 1, 31.4.2; the reference's s_maxCounter). Appended
+    /// above it, so no counter value repeats (Part 1, "NV Memory": NV counters; the reference's s_maxCounter). Appended
     /// by issue 5; a record written before it reads as 0.</summary>
     public ulong NvMaxCounter;
 

@@ -46,3 +46,9 @@ public sealed partial class Tpm
     internal readonly PersistentObjects Persistents = new();
     internal Ports.INvStore Store => _store;
 }
+
+public sealed partial class Tpm
+{
+    /// <summary>Sequence objects whose contexts were saved (see <see cref="SavedSequences"/>).</summary>
+    internal readonly SavedSequences SavedSequences = new();
+}

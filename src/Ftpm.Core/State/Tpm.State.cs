@@ -23,7 +23,7 @@ public sealed partial class Tpm
     internal readonly LoadedObjects Objects = new();
 
     // ---- NV indices (issue 5) ----
-    /// <summary>The NV index table (Part 1, 31), loaded from NV at _TPM_Init.</summary>
+    /// <summary>The NV index table (Part 1, "NV Memory"), loaded from NV at _TPM_Init.</summary>
     internal readonly NvIndices Nv = new();
     // ---- end NV indices ----
 
@@ -165,7 +165,7 @@ public sealed partial class Tpm
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
             HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
-            HandleKinds.NvIndex => Nv.CheckHandle(handle),
+            HandleKinds.NvIndex => Nv.CheckHandle(handle, ShEnable, PhEnableNv),
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
             HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s

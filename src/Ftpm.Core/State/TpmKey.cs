@@ -46,6 +46,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>The persistent handle this object was loaded from, or 0 for a transient object.</summary>
     public uint EvictHandle;
 
+
     TpmKey(byte[] publicArea, TpmtPublic parsed)
     {
         PublicArea = publicArea;

@@ -233,6 +233,8 @@ public class NvStorageTests
         DefineOk(host, Idx, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate | TpmaNv.PolicyDelete, 8, authHandle: Platform);
         var r = host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [Idx, Platform], [[], []]);
         Assert.Equal(TpmRc.AuthType, r.Rc);
+        r = host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [Idx, Platform], [[1], []]);
+        Assert.Equal(TpmRc.AuthType, r.Rc);                       // before the password is looked at
         Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
     }
 
@@ -337,6 +339,8 @@ public class NvStorageTests
         var host = new TpmTestHost();
         DefineOk(host, Idx, OwnerRw | TpmaNv.AuthRead | TpmaNv.PolicyWrite, 8, auth: [7]);
         Assert.Equal(TpmRc.AuthUnavailable, Write(host, Idx, [1], authHandle: Idx, password: [7]).Rc);
+        // Checked before the password (as swtpm): a wrong one gets the same answer and no DA count.
+        Assert.Equal(TpmRc.AuthUnavailable, Write(host, Idx, [1], authHandle: Idx, password: [8]).Rc);
         Assert.Equal(TpmRc.Success, Write(host, Idx, [1]).Rc);
         Assert.Equal(new byte[] { 1 }, ReadOk(host, Idx, 1, authHandle: Idx, password: [7]));
     }
@@ -452,7 +456,7 @@ public class NvStorageTests
         for (int i = 0; i < 20; i++) Assert.Equal(TpmRc.Success, Increment(host, Idx).Rc);
         Assert.Equal(30ul, ReadCounter(host, Idx));
         Assert.True(store.Load().WriteCounter - commits < 5);
-        // ... so after a power loss the counter jumps past any value it may have reached (Part 1, 31.5.3).
+        // ... so after a power loss the counter jumps past any value it may have reached (Part 1, "NV Memory": orderly counters).
         host = PowerLoss(host);
         Assert.Equal(0xFFul, ReadCounter(host, Idx));
         Assert.Equal(TpmRc.Success, Increment(host, Idx).Rc);
@@ -656,5 +660,89 @@ public class NvStorageTests
         host = PowerLoss(host);
         Assert.Equal(before.Name, ReadPublic(host, Idx).Name);
         Assert.Equal(new byte[] { 4, 5 }, ReadOk(host, Idx, 2, authHandle: Idx, password: [1, 2, 3]));
+    }
+
+    // ---- Helpers for the authorization and hierarchy code (sessions issue) ---------------------
+
+    [Fact]
+    public void Pin_fail_counts_failures_and_a_success_resets_it_pin_pass_counts_successes()
+    {
+        var host = new TpmTestHost();
+        var nv = host.Tpm.Nv;
+        DefineOk(host, Idx, OwnerRw.WithType(TpmNt.PinFail) | TpmaNv.NoDa | TpmaNv.AuthRead, 8, auth: [1]);
+        DefineOk(host, Idx + 1, OwnerRw.WithType(TpmNt.PinPass) | TpmaNv.AuthRead, 8, auth: [1]);
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: false));               // unwritten PIN index
+        byte[] pin = [0, 0, 0, 0, 0, 0, 0, 2];                                   // pinCount 0, pinLimit 2
+        Assert.Equal(TpmRc.Success, Write(host, Idx, pin).Rc);
+        Assert.Equal(TpmRc.Success, Write(host, Idx + 1, pin).Rc);
+        Assert.True(nv.IsAuthValueAvailable(Idx, write: false));
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: true));                // no AUTHWRITE
+
+        nv.RecordPinUse(host.Tpm, Idx, success: false);
+        nv.RecordPinUse(host.Tpm, Idx, success: false);
+        Assert.Equal(2u, Ftpm.State.NvIndices.PinCount(nv.Get(Idx)!));
+        Assert.False(nv.IsAuthValueAvailable(Idx, write: false));               // pinCount reached pinLimit
+        nv.RecordPinUse(host.Tpm, Idx, success: true);
+        Assert.True(nv.IsAuthValueAvailable(Idx, write: false));
+
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: true);
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: false);
+        nv.RecordPinUse(host.Tpm, Idx + 1, success: true);
+        Assert.False(nv.IsAuthValueAvailable(Idx + 1, write: false));
+        Assert.Equal(new byte[] { 0, 0, 0, 2, 0, 0, 0, 2 }, ReadOk(host, Idx + 1, 8));
+    }
+
+    [Fact]
+    public void Pin_fail_index_locks_after_pin_limit_wrong_passwords_across_power_loss()
+    {
+        // Two wrong PINs (noDA: TPM_RC_BAD_AUTH), then TPM_RC_AUTH_UNAVAILABLE even with the right PIN, as swtpm answers.
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw.WithType(TpmNt.PinFail) | TpmaNv.NoDa | TpmaNv.AuthRead, 8, auth: [7]);
+        Assert.Equal(TpmRc.Success, Write(host, Idx, [0, 0, 0, 0, 0, 0, 0, 2]).Rc);   // pinCount 0, pinLimit 2
+        Assert.Equal((TpmRc)0x9A2, Read(host, Idx, 8, authHandle: Idx, password: [9]).Rc);
+        host = PowerLoss(host);
+        Assert.Equal((TpmRc)0x9A2, Read(host, Idx, 8, authHandle: Idx, password: [9]).Rc);
+        Assert.Equal((TpmRc)0x12F, Read(host, Idx, 8, authHandle: Idx, password: [7]).Rc);
+        // The owner resets the count by writing the index.
+        Assert.Equal(TpmRc.Success, Write(host, Idx, [0, 0, 0, 0, 0, 0, 0, 2]).Rc);
+        Assert.Equal(TpmRc.Success, Read(host, Idx, 8, authHandle: Idx, password: [7]).Rc);
+    }
+
+    [Fact]
+    public void Policy_availability_follows_policyread_and_policywrite()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, TpmaNv.PolicyRead | TpmaNv.OwnerWrite, 8);
+        Assert.True(host.Tpm.Nv.IsPolicyAvailable(Idx, write: false));
+        Assert.False(host.Tpm.Nv.IsPolicyAvailable(Idx, write: true));
+        Assert.False(host.Tpm.Nv.IsPolicyAvailable(Idx + 5, write: false));
+    }
+
+    [Fact]
+    public void Clear_removes_owner_indices_only()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw, 8);
+        DefineOk(host, Idx + 1, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform);
+        host.Tpm.Nv.RemoveOwnerIndices(host.Tpm);
+        Assert.Null(host.Tpm.Nv.Get(Idx));
+        Assert.NotNull(host.Tpm.Nv.Get(Idx + 1));
+    }
+
+    [Fact]
+    public void Indices_of_a_disabled_hierarchy_are_hidden_and_the_platform_cannot_define_without_ph_enable_nv()
+    {
+        var host = new TpmTestHost();
+        DefineOk(host, Idx, OwnerRw, 8);
+        DefineOk(host, Idx + 1, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform);
+        host.Tpm.ShEnable = false;
+        Assert.Equal(TpmRc.Handle.AtHandle(1), host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx + 1]).Rc);
+        host.Tpm.ShEnable = true;
+        host.Tpm.PhEnableNv = false;
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.NvReadPublic, null, [Idx]).Rc);
+        Assert.Equal(TpmRc.Handle.AtHandle(1), host.Run(TpmCc.NvReadPublic, null, [Idx + 1]).Rc);
+        Assert.Equal(TpmRc.Hierarchy.AtHandle(1),
+            Define(host, Idx + 2, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate, 8, authHandle: Platform).Rc);
     }
 }

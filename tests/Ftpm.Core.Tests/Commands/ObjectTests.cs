@@ -97,4 +97,77 @@ public sealed class ObjectTests
     {
         Assert.Equal((TpmRc)0x18B, _host.Run(TpmCc.ReadPublic, handles: [0x81000010]).Rc);   // TPM_RC_HANDLE + H1
     }
+
+    /// <summary>ContextSave of a key leaves it loaded; the context loads any number of times under new
+    /// handles, and the loaded copy signs with the same Name; a changed blob is TPM_RC_INTEGRITY (P1), a
+    /// changed sequence number too, a full table TPM_RC_OBJECT_MEMORY (Part 3, 28.2, 28.3).</summary>
+    [Fact]
+    public void Object_context_saves_and_loads_again()
+    {
+        var primary = CreatePrimary(EccStorage);
+        uint srk = HandleOf(primary);
+        var saved = _host.Run(TpmCc.ContextSave, handles: [srk]);
+        Assert.Equal(TpmRc.Success, saved.Rc);
+        var context = saved.Body;
+        Assert.Equal(0x80000000u, BinaryPrimitives.ReadUInt32BigEndian(context.AsSpan(8)));   // savedHandle
+        Assert.Equal(Owner, BinaryPrimitives.ReadUInt32BigEndian(context.AsSpan(12)));        // hierarchy
+        Assert.Equal(TpmRc.Success, _host.Run(TpmCc.ReadPublic, handles: [srk]).Rc);         // still loaded
+
+        var tampered = (byte[])context.Clone();
+        tampered[^1] ^= 1;
+        Assert.Equal((TpmRc)0x1DF, _host.Run(TpmCc.ContextLoad, tampered).Rc);               // INTEGRITY + P1
+        var otherSequence = (byte[])context.Clone();
+        otherSequence[7] ^= 1;
+        Assert.Equal((TpmRc)0x1DF, _host.Run(TpmCc.ContextLoad, otherSequence).Rc);
+        var otherHierarchy = (byte[])context.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(otherHierarchy.AsSpan(12), 0x4000000B);
+        Assert.Equal((TpmRc)0x1DF, _host.Run(TpmCc.ContextLoad, otherHierarchy).Rc);
+
+        var first = _host.Run(TpmCc.ContextLoad, context);
+        Assert.Equal(TpmRc.Success, first.Rc);
+        var second = _host.Run(TpmCc.ContextLoad, context);
+        Assert.Equal(TpmRc.Success, second.Rc);
+        Assert.Equal(TpmRc.ObjectMemory, _host.Run(TpmCc.ContextLoad, context).Rc);
+        uint copy = HandleOf(second);
+        Assert.NotEqual(srk, copy);
+        var readPublic = _host.Run(TpmCc.ReadPublic, handles: [copy]);
+        Assert.Equal(TpmRc.Success, readPublic.Rc);
+        Assert.Equal(NameOf(primary), readPublic.Body[^(34 + 2 + 34)..^(34 + 2)]);
+
+        // The loaded copy is a working parent: a child created under it loads under the original.
+        _host.Run(TpmCc.FlushContext, Cmd.U32(HandleOf(first)));
+        var created = _host.RunWithPasswords(TpmCc.Create, [copy], [[]], CreateParams(EccSigning));
+        Assert.Equal(TpmRc.Success, created.Rc);
+        var p = created.SessionParameters();
+        int privateSize = BinaryPrimitives.ReadUInt16BigEndian(p);
+        int publicSize = BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(2 + privateSize));
+        Assert.Equal(TpmRc.Success, _host.RunWithPasswords(TpmCc.Load, [srk], [[]], p[..(2 + privateSize + 2 + publicSize)]).Rc);
+    }
+
+    /// <summary>A hash sequence's context: the sequence goes on from where it was saved, in every
+    /// copy loaded from the context, independently (Part 3, 28.2 for sequence objects).</summary>
+    [Fact]
+    public void Hash_sequence_context_round_trips()
+    {
+        var start = _host.Run(TpmCc.HashSequenceStart, Cmd.Cat(Cmd.Sized([]), Cmd.U16(0x000B)));
+        Assert.Equal(TpmRc.Success, start.Rc);
+        uint seq = HandleOf(start);
+        Assert.Equal(TpmRc.Success, _host.RunWithPasswords(TpmCc.SequenceUpdate, [seq], [[]], Cmd.Sized("abc"u8.ToArray())).Rc);
+        var saved = _host.Run(TpmCc.ContextSave, handles: [seq]);
+        Assert.Equal(TpmRc.Success, saved.Rc);
+        Assert.Equal(0x80000001u, BinaryPrimitives.ReadUInt32BigEndian(saved.Body.AsSpan(8)));
+        _host.Run(TpmCc.FlushContext, Cmd.U32(seq));
+
+        var expected = System.Security.Cryptography.SHA256.HashData("abcdef"u8);
+        for (int i = 0; i < 2; i++)
+        {
+            var loaded = _host.Run(TpmCc.ContextLoad, saved.Body);
+            Assert.Equal(TpmRc.Success, loaded.Rc);
+            uint h = HandleOf(loaded);
+            Assert.Equal(TpmRc.Success, _host.RunWithPasswords(TpmCc.SequenceUpdate, [h], [[]], Cmd.Sized("de"u8.ToArray())).Rc);
+            var done = _host.RunWithPasswords(TpmCc.SequenceComplete, [h], [[]], Cmd.Cat(Cmd.Sized("f"u8.ToArray()), Cmd.U32(0x40000007)));
+            Assert.Equal(TpmRc.Success, done.Rc);
+            Assert.Equal(expected, done.SessionParameters(handles: 0).AsSpan(2, 32).ToArray());
+        }
+    }
 }

@@ -6,8 +6,8 @@ import hashlib
 import sys
 
 from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
-from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_CAP, TPM2_NT, TPM2_SU, TPMA_NV
-from tpm2_pytss.types import TPM2B_NV_PUBLIC, TPMS_NV_PUBLIC
+from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_CAP, TPM2_CC, TPM2_NT, TPM2_SE, TPM2_SU, TPMA_NV
+from tpm2_pytss.types import TPM2B_NV_PUBLIC, TPMS_NV_PUBLIC, TPMT_SYM_DEF
 
 OWNER_RW = TPMA_NV.OWNERREAD | TPMA_NV.OWNERWRITE
 
@@ -16,9 +16,9 @@ def nt(t):
     return t << TPMA_NV.TPM2_NT_SHIFT
 
 
-def public(handle, attributes, size, alg=TPM2_ALG.SHA256):
+def public(handle, attributes, size, alg=TPM2_ALG.SHA256, policy=b""):
     return TPM2B_NV_PUBLIC(nvPublic=TPMS_NV_PUBLIC(
-        nvIndex=handle, nameAlg=alg, attributes=attributes, dataSize=size))
+        nvIndex=handle, nameAlg=alg, attributes=attributes, dataSize=size, authPolicy=policy))
 
 
 def rc_of(call):
@@ -35,8 +35,8 @@ def expect_rc(expected, call, what):
     assert rc == expected, f"{what}: rc {rc:#x}, expected {expected:#x}"
 
 
-def define(esys, handle, attributes, size, auth=b"", alg=TPM2_ALG.SHA256, hierarchy=ESYS_TR.OWNER):
-    return esys.nv_define_space(auth, public(handle, attributes, size, alg), auth_handle=hierarchy)
+def define(esys, handle, attributes, size, auth=b"", alg=TPM2_ALG.SHA256, hierarchy=ESYS_TR.OWNER, policy=b""):
+    return esys.nv_define_space(auth, public(handle, attributes, size, alg, policy), auth_handle=hierarchy)
 
 
 def ordinary(esys):
@@ -153,8 +153,64 @@ def space(esys):
     print(f"defined {len(defined)} indices of 2 KiB before TPM_RC_NV_SPACE")
 
 
+def policy(esys):
+    """POLICYWRITE/POLICYREAD through a policy session. No policy assertion is needed: the index's
+    authPolicy is the digest of the empty policy (all zeros); the authValue may not be used."""
+    h = define(esys, 0x0150000A, TPMA_NV.POLICYWRITE | TPMA_NV.POLICYREAD, 8, auth=b"pw", policy=bytes(32))
+    esys.tr_set_auth(h, b"pw")
+    expect_rc(0x12F, lambda: esys.nv_write(h, b"x", 0), "password where only policy may write: AUTH_UNAVAILABLE")
+
+    def session():
+        return esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY,
+                                       TPMT_SYM_DEF(algorithm=TPM2_ALG.NULL), TPM2_ALG.SHA256)
+    s = session()
+    esys.nv_write(h, b"policy", 0, h, session1=s)
+    esys.flush_context(s)
+    s = session()
+    assert bytes(esys.nv_read(h, 6, 0, h, session1=s)) == b"policy", "read through policy"
+    esys.flush_context(s)
+    # An index whose authPolicy the session's digest does not match: TPM_RC_POLICY_FAIL, session 1
+    h2 = define(esys, 0x0150000B, TPMA_NV.POLICYWRITE | TPMA_NV.OWNERREAD, 8, policy=b"\x01" * 32)
+    s = session()
+    expect_rc(0x99D, lambda: esys.nv_write(h2, b"x", 0, h2, session1=s), "policy mismatch")
+    esys.flush_context(s)
+
+
+def command_code_policy(code):
+    """The digest of a policy holding only TPM2_PolicyCommandCode(code) (Part 3, 23.11)."""
+    return hashlib.sha256(bytes(32) + (0x16C).to_bytes(4, "big") + int(code).to_bytes(4, "big")).digest()
+
+
+def admin(esys):
+    """The ADMIN role of an index (NV_ChangeAuth, NV_UndefineSpaceSpecial) needs a policy session:
+    a password gets TPM_RC_AUTH_TYPE; a policy with PolicyCommandCode works."""
+    def session():
+        return esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY,
+                                       TPMT_SYM_DEF(algorithm=TPM2_ALG.NULL), TPM2_ALG.SHA256)
+    h = define(esys, 0x0150000C, TPMA_NV.AUTHREAD | TPMA_NV.AUTHWRITE, 8, auth=b"old",
+               policy=command_code_policy(TPM2_CC.NV_ChangeAuth))
+    esys.tr_set_auth(h, b"old")
+    expect_rc(0x124, lambda: esys.nv_change_auth(h, b"new", session1=ESYS_TR.PASSWORD), "password for ADMIN role")
+    s = session()
+    esys.policy_command_code(s, TPM2_CC.NV_ChangeAuth)
+    esys.nv_change_auth(h, b"new", session1=s)
+    esys.flush_context(s)
+    esys.tr_set_auth(h, b"new")
+    esys.nv_write(h, b"new auth", 0)
+    esys.tr_set_auth(h, b"old")
+    expect_rc(0x98E, lambda: esys.nv_read(h, 8, 0), "the old password")
+
+    p = define(esys, 0x01C0000D, TPMA_NV.PPREAD | TPMA_NV.PPWRITE | TPMA_NV.PLATFORMCREATE | TPMA_NV.POLICY_DELETE, 8,
+               hierarchy=ESYS_TR.PLATFORM, policy=command_code_policy(TPM2_CC.NV_UndefineSpaceSpecial))
+    expect_rc(0x282, lambda: esys.nv_undefine_space(p, ESYS_TR.PLATFORM), "POLICY_DELETE index by NV_UndefineSpace")
+    s = session()
+    esys.policy_command_code(s, TPM2_CC.NV_UndefineSpaceSpecial)
+    esys.nv_undefine_space_special(p, s, ESYS_TR.PLATFORM)
+    expect_rc(0x18B, lambda: esys.tr_from_tpmpublic(0x01C0000D), "deleted by NV_UndefineSpaceSpecial")
+
+
 SCENARIOS = {f.__name__: f for f in
-             [ordinary, counter, bits, extend, password, writelock, readlock, globallock, handles, undefine, space]}
+             [ordinary, counter, bits, extend, password, writelock, readlock, globallock, handles, undefine, space, policy, admin]}
 
 if __name__ == "__main__":
     esys = ESAPI(TCTILdr.parse(sys.argv[1]))

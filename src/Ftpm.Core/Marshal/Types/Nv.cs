@@ -57,6 +57,35 @@ public static class TpmaNvExtensions
         (attributes & ~TpmaNv.TpmNtMask) | (TpmaNv)((uint)type << NtShift);
 
     public static bool Has(this TpmaNv attributes, TpmaNv flag) => (attributes & flag) != 0;
+
+    /// <summary>The attributes in the spec's lower-case names joined by '|', with the type as nt=...
+    /// (as tpm2-tools prints them): "ownerwrite|nt=counter|ownerread|written".</summary>
+    public static string Describe(this TpmaNv attributes)
+    {
+        var names = new List<string>();
+        foreach (var (flag, name) in Names)
+        {
+            if (flag == TpmaNv.TpmNtMask)
+            {
+                if (attributes.Type() != TpmNt.Ordinary) names.Add("nt=" + attributes.Type().ToString().ToLowerInvariant());
+            }
+            else if (attributes.Has(flag)) names.Add(name);
+        }
+        if ((attributes & TpmaNv.Reserved) != 0) names.Add($"reserved=0x{(uint)(attributes & TpmaNv.Reserved):x}");
+        return names.Count == 0 ? "none" : string.Join('|', names);
+    }
+
+    static readonly (TpmaNv, string)[] Names =
+    [
+        (TpmaNv.PpWrite, "ppwrite"), (TpmaNv.OwnerWrite, "ownerwrite"), (TpmaNv.AuthWrite, "authwrite"),
+        (TpmaNv.PolicyWrite, "policywrite"), (TpmaNv.TpmNtMask, "nt"), (TpmaNv.PolicyDelete, "policy_delete"),
+        (TpmaNv.WriteLocked, "writelocked"), (TpmaNv.WriteAll, "writeall"), (TpmaNv.WriteDefine, "writedefine"),
+        (TpmaNv.WriteStClear, "write_stclear"), (TpmaNv.GlobalLock, "globallock"), (TpmaNv.PpRead, "ppread"),
+        (TpmaNv.OwnerRead, "ownerread"), (TpmaNv.AuthRead, "authread"), (TpmaNv.PolicyRead, "policyread"),
+        (TpmaNv.NoDa, "no_da"), (TpmaNv.Orderly, "orderly"), (TpmaNv.ClearStClear, "clear_stclear"),
+        (TpmaNv.ReadLocked, "readlocked"), (TpmaNv.Written, "written"), (TpmaNv.PlatformCreate, "platformcreate"),
+        (TpmaNv.ReadStClear, "read_stclear"),
+    ];
 }
 
 /// <summary>TPMS_NV_PUBLIC (Part 2, 13.5): the public area of an NV index. Its marshaled form is
