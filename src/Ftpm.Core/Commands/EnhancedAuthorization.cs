@@ -10,7 +10,7 @@ namespace Ftpm.Commands;
 /// Part 3, 23 "Enhanced Authorization (EA) Commands": each extends a policy session's policyDigest
 /// (policyDigest' = H(policyDigest || TPM_CC || arguments), Part 1, 19.7.x) and, in a real policy session,
 /// checks its condition now or records it for the authorization (Tpm.CheckPolicySession). A trial session
-/// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
+/// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyNV, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
 /// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
 /// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten.
 /// </summary>
@@ -37,6 +37,17 @@ internal static partial class EnhancedAuthorization
             ],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.PolicyNV, PolicyNv)
+        {
+            // authHandle: TPMI_RH_NV_AUTH (the index, owner or platform), USER role; nvIndex; policySession.
+            Handles =
+            [
+                new(HandleKinds.NvIndex | HandleKinds.Owner | HandleKinds.Platform, AuthRole.User),
+                new(HandleKinds.NvIndex),
+                PolicySessionHandle,
+            ],
+            DecryptFirstParameter = true,
         },
         new(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
         new(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
@@ -482,17 +493,60 @@ internal static partial class EnhancedAuthorization
         }
         Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
         args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
-        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
-        {
-            Span<byte> tail = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt16BigEndian(tail, p.Offset);
-            BinaryPrimitives.WriteUInt16BigEndian(tail[2..], p.Operation);
-            h.Update(p.OperandB.Span);
-            h.Update(tail);
-            h.Finish(args);
-        }
+        ArgumentHash(tpm, session.AuthHash, p.OperandB.Span, p.Offset, p.Operation, args);
         Extend(tpm, session, TpmCc.PolicyCounterTimer, args);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyNvIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OperandB;
+        public ushort Offset;
+        [Check(nameof(TpmCheck.Eo))] public ushort Operation;
+    }
+
+    /// <summary>TPM2_PolicyNV (Part 3, 23.9): compares NV index data at offset with operandB (read with
+    /// authHandle's authorization, checked by the dispatcher); policyDigest' = H(policyDigest ||
+    /// TPM_CC_PolicyNV || H(operandB || offset || operation) || nvIndex Name). Codes: TPM_RC_NV_LOCKED,
+    /// TPM_RC_NV_AUTHORIZATION, TPM_RC_NV_UNINITIALIZED (as NV_Read); TPM_RC_VALUE (P2) for an offset past the
+    /// data; TPM_RC_SIZE (P1) for an operandB that runs past it; TPM_RC_VALUE (P3) for an unknown
+    /// operation; TPM_RC_POLICY when the condition does not hold.</summary>
+    static TpmRc PolicyNv(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyNvIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 2);
+        var index = tpm.Nv.Get(c.Handles[1])!;
+        if (!session.IsTrial)
+        {
+            rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
+            if (rc != TpmRc.Success) return rc;
+            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+            if (!CheckCondition(p.Operation, index.Data.AsSpan(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
+        }
+        Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
+        args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
+        ArgumentHash(tpm, session.AuthHash, p.OperandB.Span, p.Offset, p.Operation, args);
+        var name = tpm.NameOf(c.Handles[1]);
+        Span<byte> data = stackalloc byte[TpmLimits.MaxDigestSize + 2 + TpmLimits.MaxDigestSize];
+        args.CopyTo(data);
+        name.CopyTo(data[args.Length..]);
+        Extend(tpm, session, TpmCc.PolicyNV, data[..(args.Length + name.Length)]);
+        return TpmRc.Success;
+    }
+
+    /// <summary>argHash of PolicyNV and PolicyCounterTimer: H(operandB || offset || operation).</summary>
+    static void ArgumentHash(Tpm tpm, TpmAlgId hashAlg, ReadOnlySpan<byte> operandB, ushort offset, ushort operation, Span<byte> digest)
+    {
+        using var h = tpm.Crypto.HashSetup(hashAlg);
+        Span<byte> tail = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt16BigEndian(tail, offset);
+        BinaryPrimitives.WriteUInt16BigEndian(tail[2..], operation);
+        h.Update(operandB);
+        h.Update(tail);
+        h.Finish(digest);
     }
 
     [TpmParameters]

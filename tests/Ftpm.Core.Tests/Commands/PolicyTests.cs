@@ -383,4 +383,34 @@ public class PolicyTests
         var h = SessionClient.Start(host);
         Assert.Equal((TpmRc)0x184, host.Run(TpmCc.PolicyGetDigest, handles: [h.Handle]).Rc);
     }
+
+    [Fact]
+    public void Policy_nv_compares_index_data_and_hashes_the_index_name()
+    {
+        var host = new TpmTestHost();
+        const uint index = 0x01500020;
+        // OWNERWRITE | AUTHWRITE | OWNERREAD | AUTHREAD | NO_DA, 8 octets.
+        var nvPublic = Cmd.Cat(Cmd.U32(index), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.U32((1u << 1) | (1u << 2) | (1u << 17) | (1u << 18) | (1u << 25)),
+            Cmd.Sized([]), Cmd.U16(8));
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvDefineSpace, [Owner], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.Sized(nvPublic))).Rc);
+        var s = SessionClient.Start(host, TpmSe.Policy);
+        var eq5 = Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0), Cmd.U16(0));
+        Assert.Equal(TpmRc.NvUninitialized, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]], eq5).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvWrite, [Owner, index], [[]], Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0))).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]], eq5).Rc);
+        Assert.Equal(TpmRc.Policy, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0), Cmd.U16(5))).Rc);                                   // 5 < 5 fails
+        Assert.Equal((TpmRc)0x2C4, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized([5]), Cmd.U16(9), Cmd.U16(0))).Rc);
+        Assert.Equal((TpmRc)0x1D5, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized([0, 0, 0]), Cmd.U16(6), Cmd.U16(0))).Rc);
+
+        // policyDigest = H(0 || TPM_CC_PolicyNV || H(operandB || offset || operation) || Name of the index).
+        var readPublic = host.Run(TpmCc.NvReadPublic, handles: [index]);
+        var body = readPublic.Body;
+        int publicSize = BinaryPrimitives.ReadUInt16BigEndian(body);
+        var name = body[(2 + publicSize + 2)..];
+        var args = SHA256.HashData(Cmd.Cat(Cmd.U64(5), Cmd.U16(0), Cmd.U16(0)));
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyNV), args, name), GetDigest(host, s.Handle));
+    }
 }
