@@ -90,8 +90,32 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         // ClockSet is authorized by the owner (tpm2_setclock uses an HMAC session with the password).
         Assert.Contains("0x9A2", Fails("tpm2_setclock", "999999999").Stderr, StringComparison.OrdinalIgnoreCase);
         Tool("tpm2_setclock", "-p", "newowner", "999999999");
+        // CreatePrimary in the owner hierarchy needs it too.
+        Assert.Contains("0x9A2", Fails("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("p.ctx")).Stderr, StringComparison.OrdinalIgnoreCase);
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-P", "newowner", "-c", PathOf("p.ctx"));
         Tool("tpm2_changeauth", "-c", "o", "-p", "newowner");
         Tool("tpm2_setclock", "1999999999");
+    }
+
+    [Fact]
+    public void Repeated_wrong_key_passwords_lock_the_tpm_out_until_dictionarylockout_clear()
+    {
+        Tool("tpm2_dictionarylockout", "-s", "-n", "3", "-t", "1000", "-l", "1000");
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("prim.ctx"));
+        Chain("tpm2_create", "-Q", "-C", PathOf("prim.ctx"), "-G", "ecc", "-p", "keypass", "-u", PathOf("k.pub"), "-r", PathOf("k.priv"));
+        Chain("tpm2_load", "-Q", "-C", PathOf("prim.ctx"), "-u", PathOf("k.pub"), "-r", PathOf("k.priv"), "-c", PathOf("k.ctx"));
+        File("msg", "m"u8.ToArray());
+        string[] Sign(string password) => ["-c", PathOf("k.ctx"), "-p", password, "-g", "sha256", "-o", PathOf("sig"), PathOf("msg")];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Contains("0x98E", Fails("tpm2_sign", Sign("wrong")).Stderr, StringComparison.OrdinalIgnoreCase);
+            Tool("tpm2_flushcontext", "-t");
+        }
+        Assert.Matches(@"inLockout:\s*1", Tool("tpm2_getcap", "properties-variable"));
+        Assert.Contains("0x921", Fails("tpm2_sign", Sign("keypass")).Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", "-t");
+        Tool("tpm2_dictionarylockout", "-c");
+        Chain("tpm2_sign", Sign("keypass"));
     }
 
     [Fact]
