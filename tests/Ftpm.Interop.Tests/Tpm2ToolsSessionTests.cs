@@ -160,7 +160,16 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
     {
         Tool("tpm2_changeauth", "-c", "owner", "o1");
         Tool("tpm2_changeauth", "-c", "lockout", "l1");
+        // Owner objects and indices go; platform-created indices stay.
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-P", "o1", "-c", PathOf("prim.ctx"));
+        Chain("tpm2_evictcontrol", "-C", "o", "-P", "o1", "-c", PathOf("prim.ctx"), "0x81000001");
+        Tool("tpm2_nvdefine", "0x1500100", "-C", "o", "-P", "o1", "-s", "8", "-a", "ownerread|ownerwrite");
+        Tool("tpm2_nvdefine", "0x1500101", "-C", "p", "-s", "8", "-a", "ppread|ppwrite|platformcreate");
         Tool("tpm2_clear", "-c", "l", "l1");
+        Assert.DoesNotContain("0x81000001", Tool("tpm2_getcap", "handles-persistent"));
+        var indices = Tool("tpm2_getcap", "handles-nv-index");
+        Assert.DoesNotContain("0x1500100", indices);
+        Assert.Contains("0x1500101", indices);
         var props = Tool("tpm2_getcap", "properties-variable");
         Assert.Matches(@"ownerAuthSet:\s*0", props);
         Assert.Matches(@"lockoutAuthSet:\s*0", props);
