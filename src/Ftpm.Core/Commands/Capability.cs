@@ -86,6 +86,62 @@ internal static partial class Capability
         return TpmRc.Success;
     }
 
+    // ---- One value, for TPM2_PolicyCapability (issue 4) ---------------------------------------
+
+    /// <summary>
+    /// The entry GetCapability would list for exactly <paramref name="property"/> of <paramref name="capability"/>
+    /// (TPMS_ALG_PROPERTY, a handle, TPMA_CC, TPM_CC, TPMS_TAGGED_PROPERTY, TPMS_TAGGED_PCR_SELECT, a curve or
+    /// TPMS_TAGGED_POLICY), marshaled into <paramref name="entry"/>; <paramref name="length"/> 0 when there is
+    /// none. Codes as TPM2_PolicyCapability gives them: TPM_RC_HANDLE (P5) for a handle type without a list,
+    /// TPM_RC_VALUE (P5) for an auth policy of a non-permanent handle, TPM_RC_VALUE (P4) for any other capability.
+    /// </summary>
+    internal static TpmRc GetOne(Tpm tpm, TpmCap capability, uint property, Span<byte> entry, out int length)
+    {
+        length = 0;
+        switch (capability)
+        {
+            case TpmCap.Handles when HandleListOf(property) is HandleList.None:
+                return TpmRc.Handle.AtParameter(5);
+            case TpmCap.AuthPolicies when property >> 24 != (uint)TpmHt.Permanent:
+                return TpmRc.Value.AtParameter(5);
+            case TpmCap.Algs or TpmCap.Handles or TpmCap.Commands or TpmCap.PpCommands or TpmCap.AuditCommands
+                or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies:
+                break;
+            default:
+                return TpmRc.Value.AtParameter(4);
+        }
+        Span<byte> buffer = stackalloc byte[4 + 2 + 1 + TpmLimits.MaxDigestSize + 64];
+        var w = new TpmWriter(buffer);
+        var list = new CapList(ref w, 1);
+        switch (capability)
+        {
+            case TpmCap.Algs: WriteAlgs(ref w, ref list, property); break;
+            case TpmCap.Handles: WriteHandles(tpm, ref w, ref list, property); break;
+            case TpmCap.Commands: WriteCommands(ref w, ref list, property, ppOnly: false); break;
+            case TpmCap.PpCommands: WriteCommands(ref w, ref list, property, ppOnly: true); break;
+            case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref w, ref list, property); break;
+            case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref w, ref list, property); break;
+            case TpmCap.Properties: WritePcrProperties(ref w, ref list, property); break;
+            case TpmCap.EccCurves: WriteEccCurves(ref w, ref list, property); break;
+            case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref w, ref list, property); break;
+        }
+        if (list.Count == 0) return TpmRc.Success;
+        var found = w.Written[4..];
+        // The list starts at the first entry at or after property: it must be property itself.
+        uint key = capability switch
+        {
+            TpmCap.Algs or TpmCap.EccCurves => BinaryPrimitives.ReadUInt16BigEndian(found),
+            TpmCap.Commands => BinaryPrimitives.ReadUInt32BigEndian(found) & TpmaCcBits.CommandIndexMask,
+            _ => BinaryPrimitives.ReadUInt32BigEndian(found),
+        };
+        uint wanted = capability == TpmCap.Commands ? property & TpmaCcBits.CommandIndexMask
+            : capability is TpmCap.Algs or TpmCap.EccCurves ? property & 0xFFFF : property;
+        if (key != wanted) return TpmRc.Success;
+        found.CopyTo(entry);
+        length = found.Length;
+        return TpmRc.Success;
+    }
+
     /// <summary>A TPML_ being written: its count goes first and is filled in at the end. An entry
     /// that finds the list full sets <see cref="More"/> instead (moreData).</summary>
     struct CapList

@@ -13,7 +13,7 @@ namespace Ftpm.Commands;
 /// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyNV, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
 /// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
 /// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten, PolicyTemplate,
-/// PolicyDuplicationSelect, PolicyAuthorizeNV, PolicyParameters (v1.83).
+/// PolicyDuplicationSelect, PolicyAuthorizeNV, PolicyParameters and PolicyCapability (v1.83).
 /// </summary>
 internal static partial class EnhancedAuthorization
 {
@@ -66,6 +66,7 @@ internal static partial class EnhancedAuthorization
         new(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
         new(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyCapability, PolicyCapability) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
         {
@@ -859,6 +860,60 @@ internal static partial class EnhancedAuthorization
         Extend(tpm, session, TpmCc.PolicyParameters, p.PHash.Span);
         session.HashKind = PolicyHashKind.ParametersHash;
         session.PolicyHash = p.PHash.ToArray();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyCapabilityIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OperandB;
+        public ushort Offset;
+        [Check(nameof(TpmCheck.Eo))] public ushort Operation;
+        public TpmCap Capability;
+        public uint Property;
+    }
+
+    /// <summary>TPM2_PolicyCapability (Part 3, 23.x, v1.83): compares part of one GetCapability entry with
+    /// operandB (a missing entry satisfies only TPM_EO_NEQ); policyDigest' = H(policyDigest ||
+    /// TPM_CC_PolicyCapability || H(operandB || offset || operation || capability || property)). Codes:
+    /// TPM_RC_VALUE (P4) for an unsupported capability; TPM_RC_HANDLE or TPM_RC_VALUE (P5) for a property
+    /// that is no handle of a list; TPM_RC_VALUE (P2) for an offset past the entry; TPM_RC_SIZE (P1) for an
+    /// operandB that runs past it; TPM_RC_POLICY when the condition does not hold.</summary>
+    static TpmRc PolicyCapability(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyCapabilityIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (!session.IsTrial)
+        {
+            Span<byte> entry = stackalloc byte[2 + 1 + TpmLimits.MaxDigestSize + 64];
+            rc = Capability.GetOne(tpm, p.Capability, p.Property, entry, out int length);
+            if (rc != TpmRc.Success) return rc;
+            if (length == 0)
+            {
+                if (p.Operation != 0x0001) return TpmRc.Policy;   // TPM_EO_NEQ
+            }
+            else
+            {
+                if (p.Offset > length) return TpmRc.Value.AtParameter(2);
+                if (length - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+                if (!CheckCondition(p.Operation, entry.Slice(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
+            }
+        }
+        Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
+        args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
+        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
+        {
+            Span<byte> tail = stackalloc byte[12];
+            BinaryPrimitives.WriteUInt16BigEndian(tail, p.Offset);
+            BinaryPrimitives.WriteUInt16BigEndian(tail[2..], p.Operation);
+            BinaryPrimitives.WriteUInt32BigEndian(tail[4..], (uint)p.Capability);
+            BinaryPrimitives.WriteUInt32BigEndian(tail[8..], p.Property);
+            h.Update(p.OperandB.Span);
+            h.Update(tail);
+            h.Finish(args);
+        }
+        Extend(tpm, session, TpmCc.PolicyCapability, args);
         return TpmRc.Success;
     }
 }

@@ -468,4 +468,28 @@ public class PolicyTests
         Assert.Equal((TpmRc)0x99D, ClockSet(host, s, value: 1UL << 47).Rc);
         Assert.Equal(TpmRc.Success, ClockSet(host, s, value: 1UL << 46).Rc);
     }
+
+    [Fact]
+    public void Policy_capability_compares_one_capability_entry()
+    {
+        var host = new TpmTestHost();
+        var s = SessionClient.Start(host, TpmSe.Policy);
+        byte[] Args(byte[] operandB, ushort offset, ushort operation, TpmCap capability, uint property) =>
+            Cmd.Cat(Cmd.Sized(operandB), Cmd.U16(offset), Cmd.U16(operation), Cmd.U32((uint)capability), Cmd.U32(property));
+        // TPM_PT_PCR_COUNT is 24: its TPMS_TAGGED_PROPERTY is property (4 octets) || value (4 octets).
+        var pcrCount = Args(Cmd.U32(24), 4, 0, TpmCap.TpmProperties, (uint)TpmPt.PcrCount);
+        Ok(host, TpmCc.PolicyCapability, s.Handle, pcrCount);
+        var argHash = SHA256.HashData(Cmd.Cat(Cmd.U32(24), Cmd.U16(4), Cmd.U16(0), Cmd.U32((uint)TpmCap.TpmProperties), Cmd.U32((uint)TpmPt.PcrCount)));
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyCapability), argHash), GetDigest(host, s.Handle));
+        Assert.Equal(TpmRc.Policy, host.Run(TpmCc.PolicyCapability, Args(Cmd.U32(24), 4, 1, TpmCap.TpmProperties, (uint)TpmPt.PcrCount), [s.Handle]).Rc);
+        // The owner handle is listed; a handle of an unlisted type is TPM_RC_HANDLE (P5).
+        Ok(host, TpmCc.PolicyCapability, s.Handle, Args(Cmd.U32(Owner), 0, 0, TpmCap.Handles, Owner));
+        Assert.Equal((TpmRc)0x5CB, host.Run(TpmCc.PolicyCapability, Args([], 0, 0, TpmCap.Handles, 0x41000000), [s.Handle]).Rc);
+        // No such entry: only NEQ holds.
+        Assert.Equal(TpmRc.Policy, host.Run(TpmCc.PolicyCapability, Args([0], 0, 0, TpmCap.Handles, 0x80000002), [s.Handle]).Rc);
+        Ok(host, TpmCc.PolicyCapability, s.Handle, Args([0], 0, 1, TpmCap.Handles, 0x80000002));
+        Assert.Equal((TpmRc)0x4C4, host.Run(TpmCc.PolicyCapability, Args([], 0, 0, TpmCap.VendorProperty, 0), [s.Handle]).Rc);
+        Assert.Equal((TpmRc)0x2C4, host.Run(TpmCc.PolicyCapability, Args([], 9, 0, TpmCap.TpmProperties, (uint)TpmPt.PcrCount), [s.Handle]).Rc);
+        Assert.Equal((TpmRc)0x1D5, host.Run(TpmCc.PolicyCapability, Args(new byte[5], 4, 0, TpmCap.TpmProperties, (uint)TpmPt.PcrCount), [s.Handle]).Rc);
+    }
 }
