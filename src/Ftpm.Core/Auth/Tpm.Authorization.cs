@@ -309,9 +309,9 @@ public sealed partial class Tpm
         }
     }
 
-    /// <summary>The commands whose platform authorization needs physical presence (TPM2_PP_Commands's
-    /// list). Only PP_Commands itself needs it until that command exists.</summary>
-    static bool PhysicalPresenceIsRequired(TpmCc code) => code == TpmCc.PpCommands;
+    /// <summary>The commands whose platform authorization needs physical presence (TPM2_PP_Commands's list;
+    /// PP_Commands itself always).</summary>
+    bool PhysicalPresenceIsRequired(TpmCc code) => _persistent.PpCommands.Contains(code);
 
     // ---- Response ---------------------------------------------------------------------------
 

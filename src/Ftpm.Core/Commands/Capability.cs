@@ -72,7 +72,7 @@ internal static partial class Capability
             case TpmCap.Algs: WriteAlgs(ref c.Out, ref list, p.Property); break;
             case TpmCap.Handles: WriteHandles(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: false); break;
-            case TpmCap.PpCommands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: true); break;
+            case TpmCap.PpCommands: WritePpCommands(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Pcrs: WritePcrAllocation(tpm, ref c.Out, ref list); break;
             case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref c.Out, ref list, p.Property); break;
@@ -118,7 +118,7 @@ internal static partial class Capability
             case TpmCap.Algs: WriteAlgs(ref w, ref list, property); break;
             case TpmCap.Handles: WriteHandles(tpm, ref w, ref list, property); break;
             case TpmCap.Commands: WriteCommands(ref w, ref list, property, ppOnly: false); break;
-            case TpmCap.PpCommands: WriteCommands(ref w, ref list, property, ppOnly: true); break;
+            case TpmCap.PpCommands: WritePpCommands(tpm, ref w, ref list, property); break;
             case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref w, ref list, property); break;
             case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref w, ref list, property); break;
             case TpmCap.Properties: WritePcrProperties(ref w, ref list, property); break;
@@ -281,6 +281,17 @@ internal static partial class Capability
         }
     }
 
+    /// <summary>The commands that need physical presence, from <paramref name="first"/> on (TPM2_PP_Commands).</summary>
+    static void WritePpCommands(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (var code in tpm.Persistent.PpCommands)
+        {
+            if ((uint)code < first) continue;
+            if (!list.TryAdd(MaxCapCc)) break;
+            w.WriteUInt32((uint)code);
+        }
+    }
+
     /// <summary>The audited commands from <paramref name="first"/> on (TPM2_SetCommandCodeAuditStatus).</summary>
     static void WriteAuditCommands(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
     {
@@ -433,7 +444,7 @@ internal static partial class Capability
             TpmPt.HrPersistentAvail => (uint)(State.PersistentObjects.Capacity - tpm.Persistents.Count(tpm)),
             TpmPt.NvCounters => (uint)tpm.Nv.CounterCount,
             TpmPt.NvCountersAvail => (uint)tpm.Nv.CountersAvailable,
-            TpmPt.AlgorithmSet => 0,
+            TpmPt.AlgorithmSet => tpm.Persistent.AlgorithmSet,
             TpmPt.LoadedCurves => (uint)ImplementedAlgorithms.EccCurves.Length,
             // Dictionary-attack state (Part 1, 19.8).
             TpmPt.LockoutCounter => tpm.Persistent.FailedTries,

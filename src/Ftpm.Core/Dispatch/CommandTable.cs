@@ -24,6 +24,7 @@ internal static class CommandTable
         DictionaryAttack.Commands,
         EnhancedAuthorization.Commands,
         Audit.Commands,
+        Miscellaneous.Commands,
         NvStorage.Commands,
         // keys issue: objects, primaries, signing, asymmetric and symmetric primitives
         Primary.Commands,

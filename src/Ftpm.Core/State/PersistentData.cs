@@ -72,6 +72,11 @@ internal sealed class PersistentData
     public byte[] PcrPolicy = [];
     public TpmAlgId PcrPolicyAlg = TpmAlgId.Null;
 
+    /// <summary>The commands that need physical presence when the platform authorizes them (TPM2_PP_Commands),
+    /// and TPM_PT_ALGORITHM_SET (TPM2_SetAlgorithmSet).</summary>
+    public List<TpmCc> PpCommands = [TpmCc.PpCommands];
+    public uint AlgorithmSet;
+
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
     /// above it, so no counter value repeats (Part 1, "NV Memory": NV counters; the reference's s_maxCounter). Appended
     /// by issue 5; a record written before it reads as 0.</summary>
@@ -121,6 +126,10 @@ internal sealed class PersistentData
         // PCR policy group (issue 4)
         w.WriteSized(PcrPolicy);
         w.WriteUInt16((ushort)PcrPolicyAlg);
+        // Physical presence list and algorithm set (issue 4)
+        w.WriteUInt16((ushort)PpCommands.Count);
+        foreach (var cc in PpCommands) w.WriteUInt32((uint)cc);
+        w.WriteUInt32(AlgorithmSet);
         return w.Written.ToArray();
     }
 
@@ -190,6 +199,18 @@ internal sealed class PersistentData
             p.PcrPolicy = ReadArray(ref r);
             Check(r.ReadUInt16(out ushort pcrPolicyAlg));
             p.PcrPolicyAlg = (TpmAlgId)pcrPolicyAlg;
+        }
+        // Physical presence list and algorithm set (issue 4)
+        if (r.HasData)
+        {
+            Check(r.ReadUInt16(out ushort ppCount));
+            p.PpCommands = new List<TpmCc>(ppCount);
+            for (int i = 0; i < ppCount; i++)
+            {
+                Check(r.ReadUInt32(out uint cc));
+                p.PpCommands.Add((TpmCc)cc);
+            }
+            Check(r.ReadUInt32(out p.AlgorithmSet));
         }
         return p;
     }

@@ -156,9 +156,9 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void NoCommandNeedsPhysicalPresenceAndOnlySetCommandCodeAuditStatusIsAudited()
+    public void OnlyPpCommandsNeedsPhysicalPresenceAndOnlySetCommandCodeAuditStatusIsAudited()
     {
-        Assert.Equal(Hex("00 00000003 00000000"), Cap(TpmCap.PpCommands, 0, 100));
+        Assert.Equal(Hex("00 00000003 00000001 0000012D"), Cap(TpmCap.PpCommands, 0, 100));
         Assert.Equal(Hex("00 00000004 00000001 00000140"), Cap(TpmCap.AuditCommands, 0, 100));
     }
 

@@ -1,0 +1,70 @@
+using Ftpm.Dispatch;
+using Ftpm.Marshal;
+
+namespace Ftpm.Commands;
+
+/// <summary>Part 3, 26 "Miscellaneous Management Functions": TPM2_PP_Commands and TPM2_SetAlgorithmSet.</summary>
+internal static partial class Miscellaneous
+{
+    public static readonly CommandInfo[] Commands =
+    [
+        new(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+    ];
+
+    /// <summary>The commands whose platform authorization may be made to need physical presence (the
+    /// PP_COMMAND attribute of the reference's command table, Part 3's "Physical Presence" column).</summary>
+    internal static bool IsPpCommand(TpmCc code) => code is TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear
+        or TpmCc.ClearControl or TpmCc.ClockRateAdjust or TpmCc.ClockSet or TpmCc.CreateLoaded or TpmCc.CreatePrimary
+        or TpmCc.EvictControl or TpmCc.HierarchyChangeAuth or TpmCc.HierarchyControl or TpmCc.NvDefineSpace
+        or TpmCc.NvGlobalWriteLock or TpmCc.NvUndefineSpace or TpmCc.NvUndefineSpaceSpecial or TpmCc.PcrAllocate
+        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetCommandCodeAuditStatus or TpmCc.SetPrimaryPolicy;
+
+    [TpmParameters]
+    internal partial struct PpCommandsIn
+    {
+        public TpmlCc SetList;
+        public TpmlCc ClearList;
+    }
+
+    /// <summary>TPM2_PP_Commands (Part 3, 26.2): which commands need physical presence when the platform
+    /// authorizes them; the command itself always does (PP_REQUIRED). Codes not implemented or without the
+    /// PP_COMMAND attribute are ignored. Codes: TPM_RC_PP when physical presence is not asserted (the
+    /// authorization flow); TPM_RC_SIZE (P1, P2) for more than MAX_CAP_CC codes.</summary>
+    static TpmRc PpCommands(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PpCommandsIn p);
+        if (rc != TpmRc.Success) return rc;
+        var list = tpm.Persistent.PpCommands;
+        for (int i = 0; i < (int)p.SetList.Count; i++)
+        {
+            var code = p.SetList.CommandCodes[i];
+            if (CommandTable.Find(code) is not null && IsPpCommand(code) && !list.Contains(code)) list.Add(code);
+        }
+        for (int i = 0; i < (int)p.ClearList.Count; i++)
+        {
+            var code = p.ClearList.CommandCodes[i];
+            if (code != TpmCc.PpCommands) list.Remove(code);
+        }
+        list.Sort();
+        tpm.StagePersistent();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct SetAlgorithmSetIn
+    {
+        public uint AlgorithmSet;
+    }
+
+    /// <summary>TPM2_SetAlgorithmSet (Part 3, 26.3): a vendor-defined algorithm set number, kept in NV and
+    /// reported as TPM_PT_ALGORITHM_SET; this TPM has one set and changes nothing else.</summary>
+    static TpmRc SetAlgorithmSet(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out SetAlgorithmSetIn p);
+        if (rc != TpmRc.Success) return rc;
+        tpm.Persistent.AlgorithmSet = p.AlgorithmSet;
+        tpm.StagePersistent();
+        return TpmRc.Success;
+    }
+}

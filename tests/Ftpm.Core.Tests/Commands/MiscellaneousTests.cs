@@ -1,0 +1,43 @@
+using Ftpm.Tests.Auth;
+
+namespace Ftpm.Tests.Commands;
+
+/// <summary>Part 3, 26: TPM2_PP_Commands and TPM2_SetAlgorithmSet.</summary>
+public class MiscellaneousTests
+{
+    const uint Owner = 0x40000001, Platform = 0x4000000C;
+
+    static byte[] Lists(TpmCc[] set, TpmCc[] clear) => Cmd.Cat(
+        [Cmd.U32((uint)set.Length), .. set.Select(c => Cmd.U32((uint)c)), Cmd.U32((uint)clear.Length), .. clear.Select(c => Cmd.U32((uint)c))]);
+
+    static TpmRc ClockSet(TpmTestHost host, uint auth) =>
+        host.RunWithPasswords(TpmCc.ClockSet, [auth], [[]], Cmd.U64(1UL << 44)).Rc;
+
+    [Fact]
+    public void Pp_commands_needs_physical_presence_and_gates_platform_authorization()
+    {
+        var host = new TpmTestHost();
+        var parameters = Lists([TpmCc.ClockSet, TpmCc.GetRandom], []);
+        Assert.Equal((TpmRc)0x990, host.RunWithPasswords(TpmCc.PpCommands, [Platform], [[]], parameters).Rc);   // TPM_RC_PP + S1
+        host.Platform.PhysicalPresence = true;
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.PpCommands, [Platform], [[]], parameters).Rc);
+        host.Platform.PhysicalPresence = false;
+        // GetRandom has no PP_COMMAND attribute: only ClockSet was added.
+        Assert.Equal([TpmCc.ClockSet, TpmCc.PpCommands], host.Tpm.Persistent.PpCommands);
+        Assert.Equal((TpmRc)0x990, ClockSet(host, Platform));
+        Assert.Equal(TpmRc.Success, ClockSet(host, Owner));                  // only platform authorization is gated
+        host.Platform.PhysicalPresence = true;
+        Assert.Equal(TpmRc.Success, ClockSet(host, Platform));
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.PpCommands, [Platform], [[]], Lists([], [TpmCc.ClockSet, TpmCc.PpCommands])).Rc);
+        Assert.Equal([TpmCc.PpCommands], host.Tpm.Persistent.PpCommands);   // PP_Commands always needs it
+    }
+
+    [Fact]
+    public void Set_algorithm_set_is_reported()
+    {
+        var host = new TpmTestHost();
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.SetAlgorithmSet, [Platform], [[]], Cmd.U32(7)).Rc);
+        Assert.Equal(7u, AuthTestHelpers.Property(host, TpmPt.AlgorithmSet));
+        Assert.Equal((TpmRc)0x184, host.RunWithPasswords(TpmCc.SetAlgorithmSet, [Owner], [[]], Cmd.U32(7)).Rc);
+    }
+}
