@@ -6,7 +6,7 @@ using Ftpm.State;
 
 namespace Ftpm.Commands;
 
-/// <summary>Part 3, 12 "Object Commands": Create, Load, LoadExternal, ReadPublic, ObjectChangeAuth, Unseal.</summary>
+/// <summary>Part 3, 12 "Object Commands": Create, Load, LoadExternal, CreateLoaded (ObjectCommands.CreateLoaded.cs), ReadPublic, ObjectChangeAuth, Unseal.</summary>
 internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
@@ -26,6 +26,13 @@ internal static partial class ObjectCommands
         },
         new(TpmCc.LoadExternal, LoadExternal)
         {
+            ReturnsHandle = true,
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.CreateLoaded, CreateLoaded)
+        {
+            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
