@@ -246,6 +246,76 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         Assert.Equal(2u, Property(Tool("tpm2_getcap", "properties-variable"), "TPM2_PT_AUDIT_COUNTER_1"));
     }
 
+    /// <summary>Each tool leaves its objects loaded and a TPM holds three: flush them between tools (CLIENTS.md).</summary>
+    string Chain(string tool, params string[] args)
+    {
+        var output = Tool(tool, args);
+        Tool("tpm2_flushcontext", "-t");
+        return output;
+    }
+
+    [Fact]
+    public void Signing_authorized_through_an_hmac_session_with_the_key_password()
+    {
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("prim.ctx"));
+        Chain("tpm2_create", "-Q", "-C", PathOf("prim.ctx"), "-G", "ecc", "-p", "keypass", "-u", PathOf("k.pub"), "-r", PathOf("k.priv"));
+        Chain("tpm2_load", "-Q", "-C", PathOf("prim.ctx"), "-u", PathOf("k.pub"), "-r", PathOf("k.priv"), "-c", PathOf("k.ctx"));
+        var session = PathOf("s.ctx");
+        Tool("tpm2_startauthsession", "--hmac-session", "-S", session);
+        File("msg", "signed through an HMAC session"u8.ToArray());
+        Chain("tpm2_sign", "-c", PathOf("k.ctx"), "-p", $"session:{session}+keypass", "-g", "sha256", "-f", "plain", "-o", PathOf("sig.der"), PathOf("msg"));
+        Chain("tpm2_readpublic", "-Q", "-c", PathOf("k.ctx"), "-f", "pem", "-o", PathOf("k.pem"));
+        var verify = Client.Run("openssl", ["dgst", "-sha256", "-verify", PathOf("k.pem"), "-signature", PathOf("sig.der"), PathOf("msg")]);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        // A wrong password: the key is DA-protected, so TPM_RC_AUTH_FAIL at session 1.
+        var r = Fails("tpm2_sign", "-c", PathOf("k.ctx"), "-p", $"session:{session}+wrong", "-g", "sha256", "-f", "plain", "-o", PathOf("sig2.der"), PathOf("msg"));
+        Assert.Contains("0x98E", r.Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", "-t");
+        Tool("tpm2_flushcontext", session);
+    }
+
+    [Fact]
+    public void Sealed_to_pcr_23_unseals_until_pcr_23_changes()
+    {
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("prim.ctx"));
+        var policy = TrialDigest("pcr23", "tpm2_policypcr", "-Q", "-l", "sha256:23");
+        Chain("tpm2_create", "-Q", "-C", PathOf("prim.ctx"), "-L", PathOf("pcr23.dat"), "-i", File("secret", "sealed secret"u8.ToArray()),
+            "-u", PathOf("s.pub"), "-r", PathOf("s.priv"));
+        Chain("tpm2_load", "-Q", "-C", PathOf("prim.ctx"), "-u", PathOf("s.pub"), "-r", PathOf("s.priv"), "-c", PathOf("sealed.ctx"));
+        Assert.Equal(32, policy.Length);
+
+        var session = PathOf("p.ctx");
+        Tool("tpm2_startauthsession", "--policy-session", "-S", session);
+        Tool("tpm2_policypcr", "-Q", "-S", session, "-l", "sha256:23");
+        Assert.Equal("sealed secret", Chain("tpm2_unseal", "-c", PathOf("sealed.ctx"), "-p", $"session:{session}"));
+        Tool("tpm2_flushcontext", session);
+
+        Tool("tpm2_pcrextend", $"23:sha256={Hex(SHA256.HashData("boot"u8))}");
+        Tool("tpm2_startauthsession", "--policy-session", "-S", session);
+        Tool("tpm2_policypcr", "-Q", "-S", session, "-l", "sha256:23");
+        Assert.Contains("0x99D", Fails("tpm2_unseal", "-c", PathOf("sealed.ctx"), "-p", $"session:{session}").Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", "-t");
+        Tool("tpm2_flushcontext", session);
+    }
+
+    [Fact]
+    public void Clevis_binds_a_secret_to_pcr_23()
+    {
+        var env = new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = _server.Tcti };
+        var encrypt = Client.Run("clevis", ["encrypt", "tpm2", """{"pcr_bank":"sha256","pcr_ids":"23"}"""], env, stdin: "disk key"u8.ToArray(), timeoutMs: 180_000);
+        Assert.True(encrypt.ExitCode == 0, encrypt.ToString());
+        var jwe = System.Text.Encoding.ASCII.GetBytes(encrypt.Stdout);
+        Tool("tpm2_flushcontext", "-t");
+        var decrypt = Client.Run("clevis", ["decrypt"], env, stdin: jwe, timeoutMs: 180_000);
+        Assert.True(decrypt.ExitCode == 0 && decrypt.Stdout == "disk key", decrypt.ToString());
+        Tool("tpm2_flushcontext", "-t");
+
+        Tool("tpm2_pcrextend", $"23:sha256={Hex(SHA256.HashData("changed"u8))}");
+        var refused = Client.Run("clevis", ["decrypt"], env, stdin: jwe, timeoutMs: 180_000);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("0x99D", refused.Stderr, StringComparison.OrdinalIgnoreCase);   // TPM_RC_POLICY_FAIL, session 1
+    }
+
     [Fact]
     public void Policy_session_handles_and_flush()
     {

@@ -36,6 +36,9 @@ internal sealed class CommandHashes
     }
 
     public ReadOnlySpan<byte> Name(int handleIndex) => _names[handleIndex];
+
+    /// <summary>The command's parameter area as received (PolicyTemplate's check reads inPublic from it).</summary>
+    public ReadOnlyMemory<byte> Parameters => _parameters;
     public int NameCount => _nameCount;
 
     public ReadOnlySpan<byte> CpHash(ICrypto crypto, TpmAlgId hashAlg)

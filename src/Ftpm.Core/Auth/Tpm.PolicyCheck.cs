@@ -55,7 +55,8 @@ public sealed partial class Tpm
                 PolicyHashKind.CpHash => CryptographicOperations.FixedTimeEquals(
                     session.PolicyHash, _hashes.CpHash(_crypto, session.AuthHash)),
                 PolicyHashKind.NameHash => CryptographicOperations.FixedTimeEquals(session.PolicyHash, NameHash(session.AuthHash)),
-                // TPM2_PolicyTemplate and TPM2_PolicyParameters are not implemented: nothing sets these.
+                PolicyHashKind.TemplateHash => TemplateHashMatches(code, session),
+                // TPM2_PolicyParameters is not implemented: nothing sets it.
                 _ => false,
             };
             if (!ok) return TpmRc.PolicyFail;
@@ -76,6 +77,24 @@ public sealed partial class Tpm
         if (locality < 5) return allowed <= 31 && (allowed & (1 << locality)) != 0;
         if (locality > 31) return allowed == locality;
         return false;
+    }
+
+    /// <summary>TPM2_PolicyTemplate's check (the reference's CompareTemplateHash): the command is Create,
+    /// CreatePrimary or CreateLoaded and H(inPublic), its second parameter's content, is templateHash.</summary>
+    bool TemplateHashMatches(TpmCc code, Auth.Session session)
+    {
+        if (code is not (TpmCc.Create or TpmCc.CreatePrimary or TpmCc.CreateLoaded)) return false;
+        var parameters = _hashes.Parameters.Span;
+        if (parameters.Length < 2) return false;
+        int first = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(parameters);
+        if (first > parameters.Length - 2) return false;
+        var rest = parameters[(2 + first)..];
+        if (rest.Length < 2) return false;
+        int size = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (size > rest.Length - 2) return false;
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = _crypto.Hash(session.AuthHash, rest.Slice(2, size), digest);
+        return CryptographicOperations.FixedTimeEquals(digest[..n], session.PolicyHash);
     }
 
     /// <summary>nameHash of the running command: H(Name1 || Name2 || ...) over its handles (Part 3, 23.x PolicyNameHash).</summary>

@@ -10,9 +10,10 @@ namespace Ftpm.Commands;
 /// Part 3, 23 "Enhanced Authorization (EA) Commands": each extends a policy session's policyDigest
 /// (policyDigest' = H(policyDigest || TPM_CC || arguments), Part 1, 19.7.x) and, in a real policy session,
 /// checks its condition now or records it for the authorization (Tpm.CheckPolicySession). A trial session
-/// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
+/// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyNV, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
 /// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
-/// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten.
+/// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten, PolicyTemplate,
+/// PolicyDuplicationSelect, PolicyAuthorizeNV.
 /// </summary>
 internal static partial class EnhancedAuthorization
 {
@@ -38,6 +39,17 @@ internal static partial class EnhancedAuthorization
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
+        new(TpmCc.PolicyNV, PolicyNv)
+        {
+            // authHandle: TPMI_RH_NV_AUTH (the index, owner or platform), USER role; nvIndex; policySession.
+            Handles =
+            [
+                new(HandleKinds.NvIndex | HandleKinds.Owner | HandleKinds.Platform, AuthRole.User),
+                new(HandleKinds.NvIndex),
+                PolicySessionHandle,
+            ],
+            DecryptFirstParameter = true,
+        },
         new(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
         new(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
@@ -52,6 +64,17 @@ internal static partial class EnhancedAuthorization
         new(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
         new(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
         new(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
+        new(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
+        {
+            Handles =
+            [
+                new(HandleKinds.NvIndex | HandleKinds.Owner | HandleKinds.Platform, AuthRole.User),
+                new(HandleKinds.NvIndex),
+                PolicySessionHandle,
+            ],
+        },
     ];
 
     /// <summary>TPM2B_NAME holds at most a hash algorithm and a digest.</summary>
@@ -482,17 +505,60 @@ internal static partial class EnhancedAuthorization
         }
         Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
         args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
-        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
-        {
-            Span<byte> tail = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt16BigEndian(tail, p.Offset);
-            BinaryPrimitives.WriteUInt16BigEndian(tail[2..], p.Operation);
-            h.Update(p.OperandB.Span);
-            h.Update(tail);
-            h.Finish(args);
-        }
+        ArgumentHash(tpm, session.AuthHash, p.OperandB.Span, p.Offset, p.Operation, args);
         Extend(tpm, session, TpmCc.PolicyCounterTimer, args);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyNvIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OperandB;
+        public ushort Offset;
+        [Check(nameof(TpmCheck.Eo))] public ushort Operation;
+    }
+
+    /// <summary>TPM2_PolicyNV (Part 3, 23.9): compares NV index data at offset with operandB (read with
+    /// authHandle's authorization, checked by the dispatcher); policyDigest' = H(policyDigest ||
+    /// TPM_CC_PolicyNV || H(operandB || offset || operation) || nvIndex Name). Codes: TPM_RC_NV_LOCKED,
+    /// TPM_RC_NV_AUTHORIZATION, TPM_RC_NV_UNINITIALIZED (as NV_Read); TPM_RC_VALUE (P2) for an offset past the
+    /// data; TPM_RC_SIZE (P1) for an operandB that runs past it; TPM_RC_VALUE (P3) for an unknown
+    /// operation; TPM_RC_POLICY when the condition does not hold.</summary>
+    static TpmRc PolicyNv(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyNvIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 2);
+        var index = tpm.Nv.Get(c.Handles[1])!;
+        if (!session.IsTrial)
+        {
+            rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
+            if (rc != TpmRc.Success) return rc;
+            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+            if (!CheckCondition(p.Operation, index.Data.AsSpan(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
+        }
+        Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
+        args = args[..TpmAlgorithms.DigestSize(session.AuthHash)];
+        ArgumentHash(tpm, session.AuthHash, p.OperandB.Span, p.Offset, p.Operation, args);
+        var name = tpm.NameOf(c.Handles[1]);
+        Span<byte> data = stackalloc byte[TpmLimits.MaxDigestSize + 2 + TpmLimits.MaxDigestSize];
+        args.CopyTo(data);
+        name.CopyTo(data[args.Length..]);
+        Extend(tpm, session, TpmCc.PolicyNV, data[..(args.Length + name.Length)]);
+        return TpmRc.Success;
+    }
+
+    /// <summary>argHash of PolicyNV and PolicyCounterTimer: H(operandB || offset || operation).</summary>
+    static void ArgumentHash(Tpm tpm, TpmAlgId hashAlg, ReadOnlySpan<byte> operandB, ushort offset, ushort operation, Span<byte> digest)
+    {
+        using var h = tpm.Crypto.HashSetup(hashAlg);
+        Span<byte> tail = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt16BigEndian(tail, offset);
+        BinaryPrimitives.WriteUInt16BigEndian(tail[2..], operation);
+        h.Update(operandB);
+        h.Update(tail);
+        h.Finish(digest);
     }
 
     [TpmParameters]
@@ -676,6 +742,100 @@ internal static partial class EnhancedAuthorization
         session.CheckNvWritten = true;
         session.NvWrittenState = written;
         Extend(tpm, session, TpmCc.PolicyNvWritten, [p.WrittenSet]);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyTemplateIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> TemplateHash;
+    }
+
+    /// <summary>TPM2_PolicyTemplate (Part 3, 23.21): the policy authorizes only Create, CreatePrimary or
+    /// CreateLoaded with a public template whose hash is templateHash. Codes: TPM_RC_VALUE (P1) for another
+    /// templateHash than the session's; TPM_RC_CPHASH when the session has a cpHash or nameHash; TPM_RC_SIZE (P1).</summary>
+    static TpmRc PolicyTemplate(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyTemplateIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        // A different templateHash is TPM_RC_VALUE (P1), as libtpms answers (the reference: TPM_RC_CPHASH).
+        if (session.HashKind == PolicyHashKind.TemplateHash)
+        {
+            if (!p.TemplateHash.Span.SequenceEqual(session.PolicyHash)) return TpmRc.Value.AtParameter(1);
+        }
+        else if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
+        if (p.TemplateHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        Extend(tpm, session, TpmCc.PolicyTemplate, p.TemplateHash.Span);
+        session.HashKind = PolicyHashKind.TemplateHash;
+        session.PolicyHash = p.TemplateHash.ToArray();
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyDuplicationSelectIn
+    {
+        [Sized(MaxNameSize)] public ReadOnlyMemory<byte> ObjectName;
+        [Sized(MaxNameSize)] public ReadOnlyMemory<byte> NewParentName;
+        [Check(nameof(TpmCheck.YesNo))] public byte IncludeObject;
+    }
+
+    /// <summary>TPM2_PolicyDuplicationSelect (Part 3, 23.15): the policy authorizes only TPM2_Duplicate of
+    /// objectName to newParentName (nameHash = H(objectName || newParentName)); policyDigest' =
+    /// H(policyDigest || TPM_CC_PolicyDuplicationSelect || [objectName] || newParentName || includeObject).
+    /// Codes: TPM_RC_CPHASH when the session already has a cpHash or nameHash; TPM_RC_COMMAND_CODE when it
+    /// already names a command.</summary>
+    static TpmRc PolicyDuplicationSelect(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyDuplicationSelectIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
+        if (session.CommandCode != 0) return TpmRc.CommandCode;
+        var nameHash = new byte[session.PolicyDigest.Length];
+        using (var h = tpm.Crypto.HashSetup(session.AuthHash))
+        {
+            h.Update(p.ObjectName.Span);
+            h.Update(p.NewParentName.Span);
+            h.Finish(nameHash);
+        }
+        session.HashKind = PolicyHashKind.NameHash;
+        session.PolicyHash = nameHash;
+        Span<byte> data = stackalloc byte[2 * MaxNameSize + 1];
+        int at = 0;
+        if (p.IncludeObject == 1) { p.ObjectName.Span.CopyTo(data); at = p.ObjectName.Length; }
+        p.NewParentName.Span.CopyTo(data[at..]);
+        at += p.NewParentName.Length;
+        data[at++] = p.IncludeObject;
+        Extend(tpm, session, TpmCc.PolicyDuplicationSelect, data[..at]);
+        session.CommandCode = TpmCc.Duplicate;
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2_PolicyAuthorizeNV (Part 3, 23.22): the approved policy is read from an NV index (a
+    /// TPMT_HA) instead of being signed: in a real session policyDigest must equal it; then policyDigest' =
+    /// H(0...0 || TPM_CC_PolicyAuthorizeNV || nvIndex Name). Codes: as NV_Read (TPM_RC_NV_LOCKED,
+    /// TPM_RC_NV_AUTHORIZATION, TPM_RC_NV_UNINITIALIZED); TPM_RC_HASH when the index holds no TPMT_HA of
+    /// the session's hash; TPM_RC_VALUE when the digests differ.</summary>
+    static TpmRc PolicyAuthorizeNv(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 2);
+        var index = tpm.Nv.Get(c.Handles[1])!;
+        if (!session.IsTrial)
+        {
+            rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
+            if (rc != TpmRc.Success) return rc;
+            var data = index.Data.AsSpan(0, Math.Min((int)index.DataSize, 2 + TpmLimits.MaxDigestSize));
+            if (data.Length < 2) return TpmRc.Insufficient;
+            var hashAlg = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(data);
+            if (!TpmAlgorithms.IsHash(hashAlg) || hashAlg != session.AuthHash) return TpmRc.Hash;
+            if (data.Length < 2 + session.PolicyDigest.Length) return TpmRc.Insufficient;
+            if (!data.Slice(2, session.PolicyDigest.Length).SequenceEqual(session.PolicyDigest)) return TpmRc.Value;
+        }
+        Array.Clear(session.PolicyDigest);
+        Extend(tpm, session, TpmCc.PolicyAuthorizeNV, tpm.NameOf(c.Handles[1]));
         return TpmRc.Success;
     }
 }

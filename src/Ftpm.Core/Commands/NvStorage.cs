@@ -426,7 +426,7 @@ internal static partial class NvStorage
     /// <summary>NvReadAccessChecks: TPM_RC_NV_LOCKED when read-locked; TPM_RC_NV_AUTHORIZATION as for
     /// writes with OWNERREAD/PPREAD; then TPM_RC_NV_UNINITIALIZED when never written (after the
     /// authorization checks, so that NV_ReadLock sees the right code).</summary>
-    static TpmRc ReadAccessChecks(uint authHandle, NvIndex index)
+    internal static TpmRc ReadAccessChecks(uint authHandle, NvIndex index)
     {
         var a = index.Attributes;
         if (a.Has(TpmaNv.ReadLocked)) return TpmRc.NvLocked;

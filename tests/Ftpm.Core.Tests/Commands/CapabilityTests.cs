@@ -140,9 +140,9 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        // PolicyPassword and PolicyNvWritten (one handle each), CreateLoaded (0x191): one handle and rHandle,
-        // EncryptDecrypt2 (0x193): one handle; the last command.
-        Assert.Equal(Hex("00 00000002 00000005 0000018A 0200018C 0200018F 12000191 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
+        // PolicyPassword, PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
+        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193): one handle; the last command.
+        Assert.Equal(Hex("00 00000002 00000007 0000018A 0200018C 0200018F 02000190 12000191 06000192 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]

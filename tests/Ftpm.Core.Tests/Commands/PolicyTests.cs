@@ -383,4 +383,74 @@ public class PolicyTests
         var h = SessionClient.Start(host);
         Assert.Equal((TpmRc)0x184, host.Run(TpmCc.PolicyGetDigest, handles: [h.Handle]).Rc);
     }
+
+    [Fact]
+    public void Policy_nv_compares_index_data_and_hashes_the_index_name()
+    {
+        var host = new TpmTestHost();
+        const uint index = 0x01500020;
+        // OWNERWRITE | AUTHWRITE | OWNERREAD | AUTHREAD | NO_DA, 8 octets.
+        var nvPublic = Cmd.Cat(Cmd.U32(index), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.U32((1u << 1) | (1u << 2) | (1u << 17) | (1u << 18) | (1u << 25)),
+            Cmd.Sized([]), Cmd.U16(8));
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvDefineSpace, [Owner], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.Sized(nvPublic))).Rc);
+        var s = SessionClient.Start(host, TpmSe.Policy);
+        var eq5 = Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0), Cmd.U16(0));
+        Assert.Equal(TpmRc.NvUninitialized, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]], eq5).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvWrite, [Owner, index], [[]], Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0))).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]], eq5).Rc);
+        Assert.Equal(TpmRc.Policy, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized(Cmd.U64(5)), Cmd.U16(0), Cmd.U16(5))).Rc);                                   // 5 < 5 fails
+        Assert.Equal((TpmRc)0x2C4, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized([5]), Cmd.U16(9), Cmd.U16(0))).Rc);
+        Assert.Equal((TpmRc)0x1D5, host.RunWithPasswords(TpmCc.PolicyNV, [Owner, index, s.Handle], [[]],
+            Cmd.Cat(Cmd.Sized([0, 0, 0]), Cmd.U16(6), Cmd.U16(0))).Rc);
+
+        // policyDigest = H(0 || TPM_CC_PolicyNV || H(operandB || offset || operation) || Name of the index).
+        var readPublic = host.Run(TpmCc.NvReadPublic, handles: [index]);
+        var body = readPublic.Body;
+        int publicSize = BinaryPrimitives.ReadUInt16BigEndian(body);
+        var name = body[(2 + publicSize + 2)..];
+        var args = SHA256.HashData(Cmd.Cat(Cmd.U64(5), Cmd.U16(0), Cmd.U16(0)));
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyNV), args, name), GetDigest(host, s.Handle));
+    }
+
+    [Fact]
+    public void Policy_template_duplication_select_and_authorize_nv()
+    {
+        var host = new TpmTestHost();
+        var t = SessionClient.Start(host, TpmSe.Trial);
+        var template = Enumerable.Repeat((byte)1, 32).ToArray();
+        Assert.Equal((TpmRc)0x1D5, host.Run(TpmCc.PolicyTemplate, Cmd.Sized(new byte[20]), [t.Handle]).Rc);
+        Ok(host, TpmCc.PolicyTemplate, t.Handle, Cmd.Sized(template));
+        Assert.Equal((TpmRc)0x1C4, host.Run(TpmCc.PolicyTemplate, Cmd.Sized(new byte[32]), [t.Handle]).Rc);
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyTemplate), template), GetDigest(host, t.Handle));
+        Assert.Equal(TpmRc.Cphash, host.Run(TpmCc.PolicyNameHash, Cmd.Sized(new byte[32]), [t.Handle]).Rc);
+
+        Ok(host, TpmCc.PolicyRestart, t.Handle);
+        var objectName = Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Sha256), Enumerable.Repeat((byte)3, 32).ToArray());
+        var parentName = Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Sha256), Enumerable.Repeat((byte)4, 32).ToArray());
+        Ok(host, TpmCc.PolicyDuplicationSelect, t.Handle, Cmd.Cat(Cmd.Sized(objectName), Cmd.Sized(parentName), [1]));
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyDuplicationSelect), objectName, parentName, [1]), GetDigest(host, t.Handle));
+        Assert.Equal(TpmRc.Cphash, host.Run(TpmCc.PolicyDuplicationSelect, Cmd.Cat(Cmd.Sized(objectName), Cmd.Sized(parentName), [0]), [t.Handle]).Rc);
+        Ok(host, TpmCc.PolicyRestart, t.Handle);
+        Ok(host, TpmCc.PolicyCommandCode, t.Handle, Cc(TpmCc.ClockSet));
+        Assert.Equal(TpmRc.CommandCode, host.Run(TpmCc.PolicyDuplicationSelect, Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]), [0]), [t.Handle]).Rc);
+
+        // PolicyAuthorizeNV: the approved policy is a TPMT_HA in an NV index.
+        const uint index = 0x01500021;
+        var nvPublic = Cmd.Cat(Cmd.U32(index), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.U32((1u << 1) | (1u << 2) | (1u << 17) | (1u << 18) | (1u << 25)),
+            Cmd.Sized([]), Cmd.U16(34));
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvDefineSpace, [Owner], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.Sized(nvPublic))).Rc);
+        var s = SessionClient.Start(host, TpmSe.Policy);
+        Assert.Equal(TpmRc.NvUninitialized, host.RunWithPasswords(TpmCc.PolicyAuthorizeNV, [Owner, index, s.Handle], [[]]).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvWrite, [Owner, index], [[]],
+            Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Sha256), Enumerable.Repeat((byte)5, 32).ToArray())), Cmd.U16(0))).Rc);
+        Assert.Equal(TpmRc.Value, host.RunWithPasswords(TpmCc.PolicyAuthorizeNV, [Owner, index, s.Handle], [[]]).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.NvWrite, [Owner, index], [[]],
+            Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Sha256), Zero32)), Cmd.U16(0))).Rc);
+        Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.PolicyAuthorizeNV, [Owner, index, s.Handle], [[]]).Rc);
+        var body = host.Run(TpmCc.NvReadPublic, handles: [index]).Body;
+        var name = body[(2 + BinaryPrimitives.ReadUInt16BigEndian(body) + 2)..];
+        Assert.Equal(H(Zero32, Cc(TpmCc.PolicyAuthorizeNV), name), GetDigest(host, s.Handle));
+    }
 }
