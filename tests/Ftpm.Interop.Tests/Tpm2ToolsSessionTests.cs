@@ -90,8 +90,32 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         // ClockSet is authorized by the owner (tpm2_setclock uses an HMAC session with the password).
         Assert.Contains("0x9A2", Fails("tpm2_setclock", "999999999").Stderr, StringComparison.OrdinalIgnoreCase);
         Tool("tpm2_setclock", "-p", "newowner", "999999999");
+        // CreatePrimary in the owner hierarchy needs it too.
+        Assert.Contains("0x9A2", Fails("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("p.ctx")).Stderr, StringComparison.OrdinalIgnoreCase);
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-P", "newowner", "-c", PathOf("p.ctx"));
         Tool("tpm2_changeauth", "-c", "o", "-p", "newowner");
         Tool("tpm2_setclock", "1999999999");
+    }
+
+    [Fact]
+    public void Repeated_wrong_key_passwords_lock_the_tpm_out_until_dictionarylockout_clear()
+    {
+        Tool("tpm2_dictionarylockout", "-s", "-n", "3", "-t", "1000", "-l", "1000");
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("prim.ctx"));
+        Chain("tpm2_create", "-Q", "-C", PathOf("prim.ctx"), "-G", "ecc", "-p", "keypass", "-u", PathOf("k.pub"), "-r", PathOf("k.priv"));
+        Chain("tpm2_load", "-Q", "-C", PathOf("prim.ctx"), "-u", PathOf("k.pub"), "-r", PathOf("k.priv"), "-c", PathOf("k.ctx"));
+        File("msg", "m"u8.ToArray());
+        string[] Sign(string password) => ["-c", PathOf("k.ctx"), "-p", password, "-g", "sha256", "-o", PathOf("sig"), PathOf("msg")];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Contains("0x98E", Fails("tpm2_sign", Sign("wrong")).Stderr, StringComparison.OrdinalIgnoreCase);
+            Tool("tpm2_flushcontext", "-t");
+        }
+        Assert.Matches(@"inLockout:\s*1", Tool("tpm2_getcap", "properties-variable"));
+        Assert.Contains("0x921", Fails("tpm2_sign", Sign("keypass")).Stderr, StringComparison.OrdinalIgnoreCase);
+        Tool("tpm2_flushcontext", "-t");
+        Tool("tpm2_dictionarylockout", "-c");
+        Chain("tpm2_sign", Sign("keypass"));
     }
 
     [Fact]
@@ -314,6 +338,41 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         var refused = Client.Run("clevis", ["decrypt"], env, stdin: jwe, timeoutMs: 180_000);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("0x99D", refused.Stderr, StringComparison.OrdinalIgnoreCase);   // TPM_RC_POLICY_FAIL, session 1
+    }
+
+    /// <summary>tpm2-abrmd between the tools and ftpm saves every session's context after each command and
+    /// loads it back before the next (ContextSave/ContextLoad of sessions), also for the HMAC sessions the
+    /// tools open themselves (pcrevent, setclock).</summary>
+    [Fact]
+    public void Sessions_through_tpm2_abrmd()
+    {
+        const string bus = "com.intel.tss2.TabrmdFtpmSessions";
+        System.IO.File.WriteAllText(PathOf("run.sh"), $$"""
+            #!/bin/sh
+            cd '{{_dir}}'
+            tpm2-abrmd --session --dbus-name={{bus}} --tcti={{_server.Tcti}} --flush-all --allow-root > abrmd.log 2>&1 &
+            A=$!
+            i=0
+            until dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ListNames 2>/dev/null | grep -q {{bus}}; do
+              i=$((i+1)); [ $i -gt 300 ] && { echo "abrmd did not appear"; kill -9 $A; exit 3; }
+              sleep 0.1
+            done
+            export TPM2TOOLS_TCTI=tabrmd:bus_name={{bus}},bus_type=session
+            run() { "$@" > /dev/null || { echo "failed: $*"; kill -9 $A; exit 1; }; }
+            echo x > ev
+            run tpm2_pcrevent 16 ev
+            run tpm2_startauthsession --hmac-session -S s.ctx
+            run tpm2_sessionconfig s.ctx --enable-encrypt
+            run tpm2_getrandom -S s.ctx 16
+            run tpm2_getrandom -S s.ctx 16
+            run tpm2_flushcontext s.ctx
+            run tpm2_setclock 9999999999
+            echo chain-ok
+            sleep 0.5
+            kill -9 $A
+            """.Replace("\r", ""));
+        var r = Client.Run("dbus-run-session", ["--", "sh", PathOf("run.sh")], timeoutMs: 180_000);
+        Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
     }
 
     [Fact]

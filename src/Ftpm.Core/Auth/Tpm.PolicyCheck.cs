@@ -56,7 +56,7 @@ public sealed partial class Tpm
                     session.PolicyHash, _hashes.CpHash(_crypto, session.AuthHash)),
                 PolicyHashKind.NameHash => CryptographicOperations.FixedTimeEquals(session.PolicyHash, NameHash(session.AuthHash)),
                 PolicyHashKind.TemplateHash => TemplateHashMatches(code, session),
-                // TPM2_PolicyParameters is not implemented: nothing sets it.
+                PolicyHashKind.ParametersHash => ParametersHashMatches(code, session),
                 _ => false,
             };
             if (!ok) return TpmRc.PolicyFail;
@@ -94,6 +94,20 @@ public sealed partial class Tpm
         if (size > rest.Length - 2) return false;
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
         int n = _crypto.Hash(session.AuthHash, rest.Slice(2, size), digest);
+        return CryptographicOperations.FixedTimeEquals(digest[..n], session.PolicyHash);
+    }
+
+    /// <summary>TPM2_PolicyParameters's check (the reference's CompareParametersHash): H(commandCode ||
+    /// parameters as received) is pHash.</summary>
+    bool ParametersHashMatches(TpmCc code, Auth.Session session)
+    {
+        using var h = _crypto.HashSetup(session.AuthHash);
+        Span<byte> cc = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(cc, (uint)code);
+        h.Update(cc);
+        h.Update(_hashes.Parameters.Span);
+        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = h.Finish(digest);
         return CryptographicOperations.FixedTimeEquals(digest[..n], session.PolicyHash);
     }
 

@@ -13,7 +13,7 @@ namespace Ftpm.Commands;
 /// only computes the digest. Implemented: PolicySigned, PolicySecret, PolicyNV, PolicyTicket, PolicyOR, PolicyPCR, PolicyLocality,
 /// PolicyCounterTimer, PolicyCommandCode, PolicyPhysicalPresence, PolicyCpHash, PolicyNameHash,
 /// PolicyAuthorize, PolicyAuthValue, PolicyPassword, PolicyGetDigest, PolicyNvWritten, PolicyTemplate,
-/// PolicyDuplicationSelect, PolicyAuthorizeNV.
+/// PolicyDuplicationSelect, PolicyAuthorizeNV, PolicyParameters (v1.83).
 /// </summary>
 internal static partial class EnhancedAuthorization
 {
@@ -65,6 +65,7 @@ internal static partial class EnhancedAuthorization
         new(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
         new(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
         new(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
         {
@@ -836,6 +837,28 @@ internal static partial class EnhancedAuthorization
         }
         Array.Clear(session.PolicyDigest);
         Extend(tpm, session, TpmCc.PolicyAuthorizeNV, tpm.NameOf(c.Handles[1]));
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyParametersIn
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PHash;
+    }
+
+    /// <summary>TPM2_PolicyParameters (Part 3, 23.x, v1.83): the policy authorizes only commands whose
+    /// parameters hash to pHash = H(commandCode || parameters), whatever their handles. Codes: TPM_RC_SIZE
+    /// (P1); TPM_RC_CPHASH when the session already has a cpHash, nameHash or templateHash.</summary>
+    static TpmRc PolicyParameters(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out PolicyParametersIn p);
+        if (rc != TpmRc.Success) return rc;
+        var session = SessionOf(tpm, ref c, 0);
+        if (p.PHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
+        Extend(tpm, session, TpmCc.PolicyParameters, p.PHash.Span);
+        session.HashKind = PolicyHashKind.ParametersHash;
+        session.PolicyHash = p.PHash.ToArray();
         return TpmRc.Success;
     }
 }

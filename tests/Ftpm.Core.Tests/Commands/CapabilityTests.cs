@@ -141,8 +141,8 @@ public class CapabilityTests
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
         // PolicyPassword, PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
-        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193): one handle; the last command.
-        Assert.Equal(Hex("00 00000002 00000007 0000018A 0200018C 0200018F 02000190 12000191 06000192 02000193"), Cap(TpmCap.Commands, 0x18A, 10));
+        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyParameters (0x19C, the last).
+        Assert.Equal(Hex("00 00000002 00000008 0000018A 0200018C 0200018F 02000190 12000191 06000192 02000193 0200019C"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]

@@ -453,4 +453,19 @@ public class PolicyTests
         var name = body[(2 + BinaryPrimitives.ReadUInt16BigEndian(body) + 2)..];
         Assert.Equal(H(Zero32, Cc(TpmCc.PolicyAuthorizeNV), name), GetDigest(host, s.Handle));
     }
+
+    [Fact]
+    public void Policy_parameters_binds_the_parameters_whatever_the_handles()
+    {
+        var host = new TpmTestHost();
+        var parameters = Cmd.U64(1UL << 46);
+        var pHash = SHA256.HashData(Cmd.Cat(Cc(TpmCc.ClockSet), parameters));
+        SetOwnerPolicy(host, H(Zero32, Cc(TpmCc.PolicyParameters), pHash));
+        var s = NoAuthValue(SessionClient.Start(host, TpmSe.Policy));
+        Assert.Equal((TpmRc)0x1D5, host.Run(TpmCc.PolicyParameters, Cmd.Sized(new byte[20]), [s.Handle]).Rc);
+        Ok(host, TpmCc.PolicyParameters, s.Handle, Cmd.Sized(pHash));
+        Assert.Equal(TpmRc.Cphash, host.Run(TpmCc.PolicyCpHash, Cmd.Sized(pHash), [s.Handle]).Rc);
+        Assert.Equal((TpmRc)0x99D, ClockSet(host, s, value: 1UL << 47).Rc);
+        Assert.Equal(TpmRc.Success, ClockSet(host, s, value: 1UL << 46).Rc);
+    }
 }
