@@ -117,19 +117,12 @@ internal static partial class HashMac
     /// slot is free. SequenceComplete of an HMAC sequence returns the HMAC and a NULL ticket.</summary>
     static TpmRc HmacStart(Tpm tpm, ref CommandContext c)
     {
-        var key = tpm.KeyOf(c.Handles[0]);
-        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
-        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.ReadParameters(out HmacStartIn p);
+        var rc = Symmetric.CheckHmacKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
-        var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
-        var hashAlg = p.HashAlg;
-        if (scheme.Scheme == TpmAlgId.Hmac)
-        {
-            if (hashAlg != TpmAlgId.Null && hashAlg != scheme.Details.Hmac.HashAlg) return TpmRc.Value.AtParameter(2);
-            hashAlg = scheme.Details.Hmac.HashAlg;
-        }
-        if (hashAlg == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+        rc = c.ReadParameters(out HmacStartIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = Symmetric.HmacHash(key, p.HashAlg, out var hashAlg);
+        if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
         var sequence = new HashSequence

@@ -6,7 +6,7 @@ using Ftpm.State;
 
 namespace Ftpm.Commands;
 
-/// <summary>Part 3, 12 "Object Commands": Create, Load, ReadPublic, ObjectChangeAuth, Unseal.</summary>
+/// <summary>Part 3, 12 "Object Commands": Create, Load, LoadExternal, CreateLoaded (ObjectCommands.CreateLoaded.cs), ReadPublic, ObjectChangeAuth, Unseal.</summary>
 internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
@@ -20,6 +20,19 @@ internal static partial class ObjectCommands
         new(TpmCc.Load, Load)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
+            ReturnsHandle = true,
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.LoadExternal, LoadExternal)
+        {
+            ReturnsHandle = true,
+            DecryptFirstParameter = true,
+            EncryptFirstResponseParameter = true,
+        },
+        new(TpmCc.CreateLoaded, CreateLoaded)
+        {
+            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
@@ -122,6 +135,73 @@ internal static partial class ObjectCommands
         c.Out.WriteSized(key.Name);
         return TpmRc.Success;
     }
+
+    [TpmParameters]
+    internal partial struct LoadExternalIn
+    {
+        /// <summary>TPM2B_SENSITIVE: empty when only the public area is loaded.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> InPrivate;
+        [Sized] public TpmtPublic InPublic;
+        [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    }
+
+    /// <summary>TPM2_LoadExternal (Part 3, 12.3): an object that is not protected by this TPM, loaded
+    /// with its public area alone (any enabled hierarchy) or with its sensitive area in the clear (only
+    /// TPM_RH_NULL, and then it must not look like a key of this TPM's hierarchies: fixedTPM, fixedParent
+    /// and restricted CLEAR). Its Qualified Name derives from the hierarchy's handle (Part 1, 16 "Names").
+    /// Codes: TPM_RC_VALUE (P3) for a hierarchy that is not one; TPM_RC_HIERARCHY (P3) for a disabled
+    /// hierarchy or a sensitive area outside TPM_RH_NULL; TPM_RC_ATTRIBUTES (P2) for fixedTPM, fixedParent
+    /// or restricted with a sensitive area; those of <see cref="ObjectSupport.ValidatePublic"/> (P2);
+    /// TPM_RC_KEY (P2) for a public key that is not one (modulus size, point not on the curve);
+    /// TPM_RC_TYPE/SIZE/KEY/BINDING (P1) when the sensitive area does not match the public area,
+    /// TPM_RC_SENSITIVE (P1) when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
+    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out LoadExternalIn p);
+        if (rc != TpmRc.Success) return rc;
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+        if (!HierarchyEnabled(tpm, p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
+        bool withPrivate = p.InPrivate.Length != 0;
+        if (withPrivate)
+        {
+            if (p.Hierarchy != (uint)TpmRh.Null) return TpmRc.Hierarchy.AtParameter(3);
+            if ((p.InPublic.ObjectAttributes & (TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.Restricted)) != 0)
+                return TpmRc.Attributes.AtParameter(2);
+        }
+        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
+        if (rc != TpmRc.Success) return rc;
+
+        var publicArea = TpmKey.Marshal(p.InPublic);
+        TpmKey key;
+        if (withPrivate)
+        {
+            // TPM2B_SENSITIVE: its size prefix was read above; the TPMT_SENSITIVE is the rest.
+            rc = ObjectSupport.LoadKey(tpm, publicArea, p.InPrivate.Span, out key);
+            if (rc != TpmRc.Success) return rc.AtParameter(1);
+        }
+        else
+        {
+            rc = ObjectSupport.LoadPublicKey(tpm, publicArea, out key);
+            if (rc != TpmRc.Success) return rc.AtParameter(2);
+        }
+        key.Hierarchy = p.Hierarchy;
+        key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, Tpm.HandleName(p.Hierarchy), key.Name);
+
+        rc = tpm.Objects.Add(key, out c.ResponseHandle);
+        if (rc != TpmRc.Success) { key.Dispose(); return rc; }
+        c.Out.WriteSized(key.Name);
+        return TpmRc.Success;
+    }
+
+    /// <summary>Whether a TPMI_RH_HIERARCHY+ value names an enabled hierarchy (TPM_RH_NULL always is;
+    /// Part 1, 13.3 "Hierarchy enables").</summary>
+    static bool HierarchyEnabled(Tpm tpm, uint hierarchy) => hierarchy switch
+    {
+        (uint)TpmRh.Owner => tpm.ShEnable,
+        (uint)TpmRh.Endorsement => tpm.EhEnable,
+        (uint)TpmRh.Platform => tpm.PhEnable,
+        _ => true,
+    };
 
     /// <summary>TPM2_ReadPublic (Part 3, 12.4): public area, Name and Qualified Name. Codes:
     /// TPM_RC_SEQUENCE for a hash or HMAC sequence, which has no public area.</summary>

@@ -50,19 +50,40 @@ internal static partial class Primary
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
-        // Derivation, or the cached result of an earlier one.
         uint hierarchy = c.Handles[0];
+        rc = Derive(tpm, hierarchy, p.InPublic, p.InSensitive, out var key);
+        if (rc != TpmRc.Success) return rc;
+
+        // State update
+        rc = tpm.Objects.Add(key, out c.ResponseHandle);
+        if (rc != TpmRc.Success) { key.Dispose(); return rc; }
+
+        // Output
+        var hierarchyName = Tpm.HandleName(hierarchy);
+        ObjectSupport.WritePublic(ref c.Out, key);
+        ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, TpmAlgId.Null,
+            hierarchyName, hierarchyName, c.Locality);
+        c.Out.WriteSized(key.Name);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The primary object of <paramref name="hierarchy"/> for a validated template (Part 1, 27.1;
+    /// CreatePrimary, and CreateLoaded with a hierarchy as its parent): derived from the seed, or the
+    /// cached result of an earlier derivation. Sets the hierarchy and the Qualified Name. Codes: those of
+    /// <see cref="ObjectSupport.GenerateObject"/> (P2).</summary>
+    internal static TpmRc Derive(Tpm tpm, uint hierarchy, in TpmtPublic inPublic, in TpmsSensitiveCreate inSensitive, out TpmKey key)
+    {
+        TpmRc rc;
         var crypto = tpm.Crypto;
-        var template = TpmKey.Marshal(p.InPublic);
-        var templateName = TpmKey.ComputeName(crypto, p.InPublic.NameAlg, template);
+        var template = TpmKey.Marshal(inPublic);
+        var templateName = TpmKey.ComputeName(crypto, inPublic.NameAlg, template);
         var seed = tpm.SeedOf(hierarchy);
-        byte[] id = CacheId(tpm, hierarchy, seed, template, p.InSensitive.Data.Span);
-        TpmKey key;
+        byte[] id = CacheId(tpm, hierarchy, seed, template, inSensitive.Data.Span);
         var entry = tpm.PrimaryCache.Find(id);
         if (entry is null)
         {
-            using var stream = new KdfStream(crypto, p.InPublic.NameAlg, seed, Label, templateName, []);
-            rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, stream, 2, out key);
+            using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, []);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
             if (rc != TpmRc.Success) return rc;
             tpm.PrimaryCache.Add(new PrimaryKeyCache.Entry(id, key.PublicArea, key.SeedValue.ToArray(), key.SensitiveData.ToArray(), key.Asymmetric));
         }
@@ -71,7 +92,7 @@ internal static partial class Primary
             rc = TpmKey.FromPublicArea(crypto, entry.PublicArea, out key);
             if (rc != TpmRc.Success) return rc;
             key.HasSensitive = true;
-            key.AuthValue = p.InSensitive.UserAuth.ToArray();
+            key.AuthValue = inSensitive.UserAuth.ToArray();
             key.SeedValue = entry.SeedValue.ToArray();
             key.SensitiveData = entry.SensitiveData.ToArray();
             key.Asymmetric = entry.Asymmetric;
@@ -80,16 +101,6 @@ internal static partial class Primary
         key.Hierarchy = hierarchy;
         var hierarchyName = Tpm.HandleName(hierarchy);
         key.QualifiedName = TpmKey.ComputeQualifiedName(crypto, key.NameAlg, hierarchyName, key.Name);
-
-        // State update
-        rc = tpm.Objects.Add(key, out c.ResponseHandle);
-        if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-
-        // Output
-        ObjectSupport.WritePublic(ref c.Out, key);
-        ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, TpmAlgId.Null,
-            hierarchyName, hierarchyName, c.Locality);
-        c.Out.WriteSized(key.Name);
         return TpmRc.Success;
     }
 

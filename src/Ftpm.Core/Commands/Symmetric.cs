@@ -84,6 +84,30 @@ internal static partial class Symmetric
         return TpmRc.Success;
     }
 
+    /// <summary>Shared by TPM2_HMAC and TPM2_HMAC_Start: a loaded KEYEDHASH key with its secret
+    /// (else TPM_RC_TYPE, H1), unrestricted and able to sign (else TPM_RC_ATTRIBUTES, H1).</summary>
+    internal static TpmRc CheckHmacKey(Tpm tpm, uint handle, out TpmKey key)
+    {
+        key = tpm.KeyOf(handle)!;
+        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
+        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The HMAC's hash: the key scheme's, or the requested one when the scheme is NULL;
+    /// another hash, or NULL with no scheme, is TPM_RC_VALUE on hashAlg (P2).</summary>
+    internal static TpmRc HmacHash(TpmKey key, TpmAlgId requested, out TpmAlgId hashAlg)
+    {
+        var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
+        hashAlg = requested;
+        if (scheme.Scheme == TpmAlgId.Hmac)
+        {
+            if (requested != TpmAlgId.Null && requested != scheme.Details.Hmac.HashAlg) return TpmRc.Value.AtParameter(2);
+            hashAlg = scheme.Details.Hmac.HashAlg;
+        }
+        return hashAlg == TpmAlgId.Null ? TpmRc.Value.AtParameter(2) : TpmRc.Success;
+    }
+
     [TpmParameters]
     internal partial struct HmacIn
     {
@@ -97,19 +121,12 @@ internal static partial class Symmetric
     /// TPM_RC_VALUE (P2) for a hash that differs from the key's, or NULL with a key that has none.</summary>
     static TpmRc Hmac(Tpm tpm, ref CommandContext c)
     {
-        var key = tpm.KeyOf(c.Handles[0]);
-        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
-        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.ReadParameters(out HmacIn p);
+        var rc = CheckHmacKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
-        var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
-        var hashAlg = p.HashAlg;
-        if (scheme.Scheme == TpmAlgId.Hmac)
-        {
-            if (hashAlg != TpmAlgId.Null && hashAlg != scheme.Details.Hmac.HashAlg) return TpmRc.Value.AtParameter(2);
-            hashAlg = scheme.Details.Hmac.HashAlg;
-        }
-        if (hashAlg == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+        rc = c.ReadParameters(out HmacIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = HmacHash(key, p.HashAlg, out var hashAlg);
+        if (rc != TpmRc.Success) return rc;
         Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
         int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, p.Buffer.Span, mac);
         c.Out.WriteSized(mac[..n]);

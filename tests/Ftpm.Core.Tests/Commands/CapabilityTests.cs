@@ -140,9 +140,10 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        // PolicyPassword, PolicyNvWritten, PolicyTemplate (one handle each), PolicyAuthorizeNV (three),
-        // EncryptDecrypt2 (0x193), PolicyCapability (0x19B), PolicyParameters (0x19C, the last): one handle each.
-        Assert.Equal(Hex("00 00000002 00000008 0000018A 0200018C 0200018F 02000190 06000192 02000193 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 10));
+        // PolicyPassword, PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
+        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyCapability (0x19B),
+        // PolicyParameters (0x19C, the last): one handle each.
+        Assert.Equal(Hex("00 00000002 00000009 0000018A 0200018C 0200018F 02000190 12000191 06000192 02000193 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 10));
     }
 
     [Fact]
