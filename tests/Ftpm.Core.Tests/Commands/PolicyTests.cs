@@ -492,4 +492,31 @@ public class PolicyTests
         Assert.Equal((TpmRc)0x2C4, host.Run(TpmCc.PolicyCapability, Args([], 9, 0, TpmCap.TpmProperties, (uint)TpmPt.PcrCount), [s.Handle]).Rc);
         Assert.Equal((TpmRc)0x1D5, host.Run(TpmCc.PolicyCapability, Args(new byte[5], 4, 0, TpmCap.TpmProperties, (uint)TpmPt.PcrCount), [s.Handle]).Rc);
     }
+
+    [Fact]
+    public void Policy_template_authorizes_create_primary_with_that_template_only()
+    {
+        var host = new TpmTestHost();
+        // TPMT_PUBLIC of an ECC P-256 storage key: fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth,
+        // noDA, restricted, decrypt; AES-128-CFB; no scheme; no KDF; empty unique.
+        byte[] Template(ushort aesBits) => Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Ecc), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.U32(0x00030472),
+            Cmd.Sized([]), Cmd.U16((ushort)TpmAlgId.Aes), Cmd.U16(aesBits), Cmd.U16((ushort)TpmAlgId.Cfb), Cmd.U16((ushort)TpmAlgId.Null),
+            Cmd.U16((ushort)TpmEccCurve.NistP256), Cmd.U16((ushort)TpmAlgId.Null), Cmd.Sized([]), Cmd.Sized([]));
+        byte[] CreatePrimary(byte[] template) => Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized(template), Cmd.Sized([]), Cmd.U32(0));
+        var template = Template(128);
+        var templateHash = SHA256.HashData(template);
+        SetOwnerPolicy(host, H(Zero32, Cc(TpmCc.PolicyTemplate), templateHash));
+
+        Response Run(SessionClient s, byte[] parameters)
+        {
+            var cp = SessionClient.CpHash(s.AuthHash, TpmCc.CreatePrimary, [SessionClient.HandleName(Owner)], parameters);
+            return host.Send(Cmd.Build(TpmSt.Sessions, TpmCc.CreatePrimary, [Owner], s.AuthCommand(cp, 1, Owner, []), parameters));
+        }
+        var s = NoAuthValue(SessionClient.Start(host, TpmSe.Policy));
+        Ok(host, TpmCc.PolicyTemplate, s.Handle, Cmd.Sized(templateHash));
+        Assert.Equal((TpmRc)0x99D, Run(s, CreatePrimary(Template(256))).Rc);             // another template: POLICY_FAIL
+        var r = Run(s, CreatePrimary(template));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.FlushContext, Cmd.U32(BinaryPrimitives.ReadUInt32BigEndian(r.Body))).Rc);
+    }
 }
