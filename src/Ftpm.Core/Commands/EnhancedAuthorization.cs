@@ -634,12 +634,19 @@ internal static partial class EnhancedAuthorization
     {
         var rc = c.ReadParameters(out PolicyNameHashIn p);
         if (rc != TpmRc.Success) return rc;
-        var session = SessionOf(tpm, ref c, 0);
-        if (p.NameHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyNameHash, PolicyHashKind.NameHash, p.NameHash);
+    }
+
+    /// <summary>Shared by PolicyNameHash and PolicyParameters: a digest of the session's hash size (else
+    /// TPM_RC_SIZE, P1), only one such restriction per session (else TPM_RC_CPHASH), extended into the
+    /// policy and kept for the check at authorization.</summary>
+    static TpmRc BindCommandHash(Tpm tpm, Session session, TpmCc code, PolicyHashKind kind, ReadOnlyMemory<byte> hash)
+    {
+        if (hash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
         if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
-        Extend(tpm, session, TpmCc.PolicyNameHash, p.NameHash.Span);
-        session.HashKind = PolicyHashKind.NameHash;
-        session.PolicyHash = p.NameHash.ToArray();
+        Extend(tpm, session, code, hash.Span);
+        session.HashKind = kind;
+        session.PolicyHash = hash.ToArray();
         return TpmRc.Success;
     }
 
@@ -854,13 +861,7 @@ internal static partial class EnhancedAuthorization
     {
         var rc = c.ReadParameters(out PolicyParametersIn p);
         if (rc != TpmRc.Success) return rc;
-        var session = SessionOf(tpm, ref c, 0);
-        if (p.PHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
-        if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
-        Extend(tpm, session, TpmCc.PolicyParameters, p.PHash.Span);
-        session.HashKind = PolicyHashKind.ParametersHash;
-        session.PolicyHash = p.PHash.ToArray();
-        return TpmRc.Success;
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyParameters, PolicyHashKind.ParametersHash, p.PHash);
     }
 
     [TpmParameters]
