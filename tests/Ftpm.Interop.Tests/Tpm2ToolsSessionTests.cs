@@ -331,6 +331,67 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         Tool("tpm2_flushcontext", session);
     }
 
+    /// <summary>PolicyAuthorize with an authority outside the TPM: openssl signs a PCR policy, the TPM
+    /// checks the signature with the public key loaded by tpm2_loadexternal (tpm2_verifysignature gives
+    /// the ticket), and a secret sealed to the authorized policy unseals; after PCR 23 changes the old
+    /// approval no longer fits (TPM_RC_VALUE, parameter 1), and a newly signed policy for the new value
+    /// unseals the same object without sealing it again.</summary>
+    [Fact]
+    public void Policyauthorize_with_an_openssl_signed_pcr_policy()
+    {
+        var key = PathOf("authority.key");
+        var pub = PathOf("authority.pub");
+        var gen = Client.Run("openssl", ["genrsa", "-out", key, "2048"]);
+        Assert.True(gen.ExitCode == 0, gen.ToString());
+        var export = Client.Run("openssl", ["rsa", "-in", key, "-pubout", "-out", pub]);
+        Assert.True(export.ExitCode == 0, export.ToString());
+
+        string SignedPolicy(string name)
+        {
+            TrialDigest(name, "tpm2_policypcr", "-Q", "-l", "sha256:23");
+            var sign = Client.Run("openssl", ["dgst", "-sha256", "-sign", key, "-out", PathOf(name + ".sig"), PathOf(name + ".dat")]);
+            Assert.True(sign.ExitCode == 0, sign.ToString());
+            // The ticket: TPM2_VerifySignature over H(approvedPolicy), the key in the owner hierarchy.
+            Chain("tpm2_loadexternal", "-Q", "-G", "rsa", "-C", "o", "-u", pub, "-c", PathOf("authority.ctx"), "-n", PathOf("authority.name"));
+            Chain("tpm2_verifysignature", "-c", PathOf("authority.ctx"), "-g", "sha256", "-m", PathOf(name + ".dat"),
+                "-s", PathOf(name + ".sig"), "-f", "rsassa", "-t", PathOf(name + ".tkt"));
+            return PathOf(name + ".dat");
+        }
+
+        var approved = SignedPolicy("pcr-before");
+        var authorized = TrialDigest("authorized", "tpm2_policyauthorize", "-Q", "-n", PathOf("authority.name"), "-i", approved);
+        // PolicyAuthorize's digest: H(H(0 || TPM_CC_PolicyAuthorize || keySign.Name) || policyRef), with an empty policyRef.
+        var name = System.IO.File.ReadAllBytes(PathOf("authority.name"));
+        var inner = SHA256.HashData([.. new byte[32], 0x00, 0x00, 0x01, 0x6A, .. name]);
+        Assert.Equal(SHA256.HashData(inner), authorized);
+
+        Chain("tpm2_createprimary", "-Q", "-C", "o", "-c", PathOf("prim.ctx"));
+        Chain("tpm2_create", "-Q", "-C", PathOf("prim.ctx"), "-L", PathOf("authorized.dat"), "-i", File("secret", "authorized secret"u8.ToArray()),
+            "-u", PathOf("s.pub"), "-r", PathOf("s.priv"));
+        Chain("tpm2_load", "-Q", "-C", PathOf("prim.ctx"), "-u", PathOf("s.pub"), "-r", PathOf("s.priv"), "-c", PathOf("sealed.ctx"));
+
+        string Unseal(string policy)
+        {
+            var session = PathOf("p.ctx");
+            Tool("tpm2_startauthsession", "--policy-session", "-S", session);
+            try
+            {
+                Tool("tpm2_policypcr", "-Q", "-S", session, "-l", "sha256:23");
+                var r = Client.Tpm2(_server, "tpm2_policyauthorize", "-Q", "-S", session, "-i", PathOf(policy + ".dat"),
+                    "-n", PathOf("authority.name"), "-t", PathOf(policy + ".tkt"));
+                if (r.ExitCode != 0) return r.Stderr;
+                return Chain("tpm2_unseal", "-c", PathOf("sealed.ctx"), "-p", $"session:{session}");
+            }
+            finally { Tool("tpm2_flushcontext", session); }
+        }
+
+        Assert.Equal("authorized secret", Unseal("pcr-before"));
+        Tool("tpm2_pcrextend", $"23:sha256={Hex(SHA256.HashData("kernel update"u8))}");
+        Assert.Contains("0x1C4", Unseal("pcr-before"), StringComparison.OrdinalIgnoreCase);
+        SignedPolicy("pcr-after");
+        Assert.Equal("authorized secret", Unseal("pcr-after"));
+    }
+
     [Fact]
     public void Clevis_binds_a_secret_to_pcr_23()
     {
