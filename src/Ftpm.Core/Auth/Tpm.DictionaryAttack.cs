@@ -18,9 +18,12 @@ public sealed partial class Tpm
     bool _daChanged;
 
     /// <summary>Part 1, 19.8.x: TPM_RC_LOCKOUT when lockoutAuth is disabled (for TPM_RH_LOCKOUT) or
-    /// failedTries has reached maxTries (for other protected entities).</summary>
+    /// failedTries has reached maxTries (for other protected entities). Before that,
+    /// TPM_RC_NV_UNAVAILABLE while NV cannot be written: a failure could not be recorded, and an
+    /// attacker who cuts NV off must not get guesses that are never counted.</summary>
     TpmRc CheckLockedOut(bool lockoutAuthCheck)
     {
+        if (!_platform.NvAvailable) return TpmRc.NvUnavailable;
         if (lockoutAuthCheck) return _persistent.LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
         return _persistent.FailedTries >= _persistent.MaxTries ? TpmRc.Lockout : TpmRc.Success;
     }

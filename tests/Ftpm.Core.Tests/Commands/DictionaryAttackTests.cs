@@ -24,6 +24,20 @@ public class DictionaryAttackTests
         Assert.Equal(TpmRc.Success, Run(host, TpmCc.DictionaryAttackLockReset, Lockout, []));
     }
 
+    /// <summary>With NV unavailable a DA-protected authorization is not even checked (a failure could
+    /// not be recorded): TPM_RC_NV_UNAVAILABLE, and lockoutAuth stays usable afterwards.</summary>
+    [Fact]
+    public void Da_protected_authorization_waits_for_nv()
+    {
+        var host = new TpmTestHost();
+        host.Platform.NvAvailable = false;
+        Assert.Equal((TpmRc)0x923, Run(host, TpmCc.DictionaryAttackLockReset, Lockout, [], [9]));
+        Assert.Equal((TpmRc)0x923, Run(host, TpmCc.DictionaryAttackLockReset, Lockout, []));
+        host.Platform.NvAvailable = true;
+        Assert.Equal(TpmRc.Success, Run(host, TpmCc.DictionaryAttackLockReset, Lockout, []));
+        Assert.Equal(0u, AuthTestHelpers.Property(host, TpmPt.LockoutCounter));
+    }
+
     [Fact]
     public void Lockout_state_survives_a_power_cycle()
     {
