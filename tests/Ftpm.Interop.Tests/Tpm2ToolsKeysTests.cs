@@ -224,6 +224,12 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     [Fact]
     public void Encryption_hmac_and_ecdh_through_pytss() => Pytss("keys_crypto.py", _dir);
 
+    /// <summary>Every RSA size (1024, 2048, 3072, 4096) and NIST curve (P-256, P-384, P-521), checked outside
+    /// the TPM with Python's cryptography (OpenSSL): RSASSA and RSAPSS signatures verify, OAEP data encrypted
+    /// outside decrypts, RSA primaries are reproducible, ECDSA verifies and ECDH_ZGen equals the outside ECDH.</summary>
+    [Fact]
+    public void Every_rsa_size_and_curve_through_pytss() => Pytss("keys_sizes.py");
+
     /// <summary>EvictControl, then a power loss: the persistent keys are still there (tpm2_getcap), their
     /// children load and sign; tpm2_readpublic exports PEM that openssl verifies an RSAPSS signature with;
     /// tpm2_verifysignature checks an ECDSA signature with a persistent key and writes a ticket.</summary>
