@@ -230,6 +230,19 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     [Fact]
     public void Every_rsa_size_and_curve_through_pytss() => Pytss("keys_sizes.py");
 
+    /// <summary>ContextSave/ContextLoad through ESAPI: a salted, encrypting HMAC session, a hash sequence and an
+    /// HMAC sequence saved in the middle (digests checked in Python), a signing key; a stale session blob is
+    /// TPM_RC_HANDLE and a tampered one TPM_RC_INTEGRITY. The same script passes on swtpm (same codes).</summary>
+    [Fact]
+    public void Context_save_and_load_of_sessions_sequences_and_keys_through_pytss()
+    {
+        Pytss("contexts.py");
+        using var swtpm = Swtpm.TryStart();
+        Assert.NotNull(swtpm);
+        var r = Client.Run("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "pytss", "contexts.py"), swtpm.Tcti], timeoutMs: 120_000);
+        Assert.True(r.ExitCode == 0 && r.Stdout.Contains("ok"), "swtpm: " + r);
+    }
+
     /// <summary>EvictControl, then a power loss: the persistent keys are still there (tpm2_getcap), their
     /// children load and sign; tpm2_readpublic exports PEM that openssl verifies an RSAPSS signature with;
     /// tpm2_verifysignature checks an ECDSA signature with a persistent key and writes a ticket.</summary>
