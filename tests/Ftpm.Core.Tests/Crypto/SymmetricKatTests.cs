@@ -33,6 +33,54 @@ public sealed class SymmetricKatTests
         Assert.Equal(Plain, Convert.ToHexString(back).ToLowerInvariant());
     }
 
+    // FIPS 197, appendix C.1-C.3: key 000102..., plaintext 00112233445566778899aabbccddeeff.
+    [Theory]
+    [InlineData(16, "69c4e0d86a7b0430d8cdb78070b4c55a")]
+    [InlineData(24, "dda97ca4864cdfe06eaf70a0ec0d7191")]
+    [InlineData(32, "8ea2b7ca516745bfeafc49904b496089")]
+    public void Aes_fips197_every_key_size(int keyBytes, string cipher)
+    {
+        var key = Enumerable.Range(0, keyBytes).Select(i => (byte)i).ToArray();
+        var output = new byte[16];
+        _crypto.Cipher(TpmAlgId.Aes, TpmAlgId.Ecb, true, key, new byte[16], H("00112233445566778899aabbccddeeff"), output);
+        Assert.Equal(cipher, Convert.ToHexString(output).ToLowerInvariant());
+    }
+
+    // FIPS 180-4 examples (NIST CSRC "Examples with intermediate values"): the message "abc".
+    [Theory]
+    [InlineData(TpmAlgId.Sha1, "a9993e364706816aba3e25717850c26c9cd0d89d")]
+    [InlineData(TpmAlgId.Sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
+    [InlineData(TpmAlgId.Sha384, "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")]
+    [InlineData(TpmAlgId.Sha512, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")]
+    public void Hash_fips180_abc(TpmAlgId hash, string expected)
+    {
+        var digest = new byte[64];
+        int n = _crypto.Hash(hash, "abc"u8, digest);
+        Assert.Equal(expected, Convert.ToHexString(digest, 0, n).ToLowerInvariant());
+        using var op = _crypto.HashSetup(hash);
+        op.Update("a"u8);
+        using var copy = op.Clone();
+        op.Update("bc"u8);
+        copy.Update("bc"u8);
+        Assert.Equal(expected, Convert.ToHexString(digest, 0, op.Finish(digest)).ToLowerInvariant());
+        Assert.Equal(expected, Convert.ToHexString(digest, 0, copy.Finish(digest)).ToLowerInvariant());
+    }
+
+    // MGF1 (RFC 8017, B.2.1), the published examples (Wikipedia, "Mask generation function").
+    [Theory]
+    [InlineData("SHA1", "foo", 3, "1ac907")]
+    [InlineData("SHA1", "foo", 5, "1ac9075cd4")]
+    [InlineData("SHA1", "bar", 5, "bc0c655e01")]
+    [InlineData("SHA1", "bar", 50, "bc0c655e016bc2931d85a2e675181adcef7f581f76df2739da74faac41627be2f7f415c89e983fd0ce80ced9878641cb4876")]
+    [InlineData("SHA256", "bar", 50, "382576a7841021cc28fc4c0948753fb8312090cea942ea4c4e735d10dc724b155f9f6069f289d61daca0cb814502ef04eae1")]
+    public void Mgf1_examples(string hash, string seed, int length, string expected)
+    {
+        var name = new System.Security.Cryptography.HashAlgorithmName(hash);
+        var mask = new byte[length];
+        Oaep.Mgf1(name, hash == "SHA1" ? 20 : 32, System.Text.Encoding.ASCII.GetBytes(seed), mask);
+        Assert.Equal(expected, Convert.ToHexString(mask).ToLowerInvariant());
+    }
+
     // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
     [Theory]
     [InlineData(TpmAlgId.Sha256, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")]
