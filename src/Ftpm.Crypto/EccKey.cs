@@ -120,7 +120,6 @@ internal sealed class EccKey : IAsymmetricKey
     public TpmEccCurve Curve => Info.Id;
     public bool HasPrivate => _d is not null;
     public BigInteger D => BigNumbers.FromBytes(_d ?? throw new InvalidOperationException("public key"));
-    public ReadOnlySpan<byte> X => _x;
 
     /// <summary>The public point as BouncyCastle's (validated when the key was made).</summary>
     public BcPoint Q => _q ??= Info.Domain.Curve.CreatePoint(BigNumbers.FromBytes(_x), BigNumbers.FromBytes(_y)).Normalize();

@@ -82,7 +82,7 @@ public sealed partial class PlatformCrypto
     }
 
     /// <summary>ECSCHNORR sign: k random in [1, n-1], R = k·G, r = SchnorrChallenge(R), s = k + r·d mod n
-    /// (a new k when r mod n or s is zero, as the reference does).</summary>
+    /// (a new k when r or s would not verify).</summary>
     static int SignSchnorr(EccKey key, TpmAlgId hashAlg, ReadOnlySpan<byte> digest, Span<byte> signature)
     {
         var info = key.Info;
@@ -92,10 +92,9 @@ public sealed partial class PlatformCrypto
         {
             var k = info.Scalar(SystemRandom.Instance);
             var r = SchnorrChallenge(info, hashAlg, info.MultiplyG(k), digest);
-            // An r the verifier would refuse (r >= n, reference ValidateSignature) or that is 0 mod n: a new k.
+            // An r the verifier would refuse (0, or not below n: the reference's ValidateSignature): a new k.
             if (r.SignValue == 0 || r.CompareTo(info.N) >= 0) continue;
-            var rn = r;
-            var s = k.Add(rn.Multiply(d)).Mod(info.N);
+            var s = k.Add(r.Multiply(d)).Mod(info.N);
             if (s.SignValue == 0) continue;
             BigNumbers.ToBytes(r, signature[..size]);
             BigNumbers.ToBytes(s, signature[size..(2 * size)]);

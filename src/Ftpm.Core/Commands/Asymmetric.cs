@@ -278,7 +278,11 @@ internal static partial class Asymmetric
             ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x, z1y)
                 && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x, z2y)
             : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x, z1y);
-        if (!ok) return TpmRc.NoResult;
+        if (!ok)
+        {
+            CryptographicOperations.ZeroMemory(z);
+            return TpmRc.NoResult;
+        }
         tpm.CommitEnd(p.Counter);
 
         // Output

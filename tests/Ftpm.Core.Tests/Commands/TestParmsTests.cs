@@ -26,6 +26,9 @@ public class TestParmsTests
     [InlineData("0001 0010 0017 000B 1000 00000000")]     // RSA-4096 OAEP-SHA256
     [InlineData("0023 0010 0018 000B 0003 0010")]         // ECC P-256 ECDSA-SHA256
     [InlineData("0023 0006 0100 0043 0010 0005 0010")]    // ECC P-521 storage key, AES-256-CFB
+    [InlineData("0023 0010 001C 000B 0010 0010")]         // ECC BN P-256 ECSCHNORR-SHA256
+    [InlineData("0023 0010 001A 000B 0000 0003 0010")]    // ECC P-256 ECDAA-SHA256 (count 0)
+    [InlineData("0023 0010 001D 000B 0004 0010")]         // ECC P-384 ECMQV-SHA256
     [InlineData("0025 0006 0080 0043")]                   // SYMCIPHER AES-128-CFB
     [InlineData("0025 0006 00C0 0042")]                   // SYMCIPHER AES-192-CBC
     [InlineData("0008 000A 000C 0010")]       // XOR, KDF NULL
