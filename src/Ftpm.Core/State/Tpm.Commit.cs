@@ -11,7 +11,7 @@ namespace Ftpm;
 // they return; the ephemeral private value r of that count is derived from a per-boot commit nonce, the
 // count and (for Commit) the key's Name, so nothing but a bitmap of outstanding counts is stored. TPM2_Sign
 // (ECDAA) and TPM2_ZGen_2Phase consume a count: its bit is cleared, so a second use fails. The bitmap has
-// 128 bits: a count is usable only while the counter is less than 128 ahead of it (a newer commit that
+// 128 bits: a count is usable only while the counter is at most 128 ahead of it (a newer commit that
 // reuses its bit is a collision, and the older count is refused). Nonce, counter and bitmap are "state
 // reset" data (the reference's gr): new at every TPM Reset, kept across Shutdown(STATE) for a TPM Restart
 // or Resume.

@@ -455,6 +455,26 @@ public sealed class EccCommandTests
     }
 
     [Fact]
+    public void PolicySigned_accepts_a_schnorr_signature()
+    {
+        uint key = Primary(SchnorrKey);
+        // A policy session (no salt, no bind, SHA-256), its nonceTPM, and aHash = SHA256(nonceTPM || expiration 0).
+        var started = _host.Run(TpmCc.StartAuthSession, Cmd.Cat(Cmd.Sized(new byte[16]), Cmd.Sized([]), Cmd.U8(1), H("0010 000B")),
+            [0x40000007, 0x40000007]);
+        Assert.Equal(TpmRc.Success, started.Rc);
+        uint session = BinaryPrimitives.ReadUInt32BigEndian(started.Body);
+        var nonceTpm = started.Body[6..(6 + BinaryPrimitives.ReadUInt16BigEndian(started.Body.AsSpan(4)))];
+        var aHash = SHA256.HashData([.. nonceTpm, 0, 0, 0, 0]);
+        var sig = Sign(key, aHash, H("0010")).SessionParameters();
+        Assert.Equal(H("001C"), sig[..2]);
+        byte[] PolicySigned(byte[] signature) => Cmd.Cat(Cmd.Sized(nonceTpm), Cmd.Sized([]), Cmd.Sized([]), Cmd.U32(0), signature);
+        var bad = (byte[])sig.Clone();
+        bad[^1] ^= 1;
+        Assert.Equal((TpmRc)0x5DB, _host.Run(TpmCc.PolicySigned, PolicySigned(bad), [key, session]).Rc);   // TPM_RC_SIGNATURE + P5
+        Assert.Equal(TpmRc.Success, _host.Run(TpmCc.PolicySigned, PolicySigned(sig), [key, session]).Rc);
+    }
+
+    [Fact]
     public void VerifySignature_does_not_verify_ecdaa()
     {
         uint key = Primary(EcdaaKey);
