@@ -4,7 +4,6 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Encodings;
 using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Math.EC.Multiplier;
 
 namespace Ftpm.Crypto;
 
@@ -36,7 +35,10 @@ public sealed partial class PlatformCrypto
                     return rsa.Rsa.TrySignHash(digest, signature, name,
                         scheme == TpmAlgId.RsaSsa ? RSASignaturePadding.Pkcs1 : RSASignaturePadding.Pss, out int n) ? n : -1;
                 case (EccKey ecc, TpmAlgId.EcDsa):
-                    return ecc.Ecdsa.TrySignHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out int m) ? m : -1;
+                    if (ecc.Ecdsa is not { } ecdsa) return SignEcdsaManaged(ecc, hashAlg, digest, signature);
+                    return ecdsa.TrySignHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out int m) ? m : -1;
+                case (EccKey ecc, TpmAlgId.EcSchnorr):
+                    return SignSchnorr(ecc, hashAlg, digest, signature);
                 default:
                     return -1;
             }
@@ -55,8 +57,10 @@ public sealed partial class PlatformCrypto
                     rsa.Rsa.VerifyHash(digest, signature, name, RSASignaturePadding.Pkcs1),
                 (RsaKey rsa, TpmAlgId.RsaPss) => digest.Length == TpmAlgorithms.DigestSize(hashAlg) &&
                     rsa.Rsa.VerifyHash(digest, signature, name, RSASignaturePadding.Pss),
-                (EccKey ecc, TpmAlgId.EcDsa) =>
-                    ecc.Ecdsa.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+                (EccKey ecc, TpmAlgId.EcDsa) => ecc.Ecdsa is { } ecdsa
+                    ? ecdsa.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+                    : VerifyEcdsaManaged(ecc, digest, signature),
+                (EccKey ecc, TpmAlgId.EcSchnorr) => VerifySchnorr(ecc, hashAlg, digest, signature),
                 _ => false,
             };
         }
@@ -164,7 +168,7 @@ public sealed partial class PlatformCrypto
         if (key is not EccKey { HasPrivate: true } ecc) return false;
         var point = ecc.Info.Point(x, y);
         if (point is null) return false;
-        var product = new WNafL2RMultiplier().Multiply(point, ecc.D).Normalize();
+        var product = Multiply(point, ecc.D);
         if (product.IsInfinity) return false;
         BigNumbers.ToBytes(product.AffineXCoord.ToBigInteger(), outX[..ecc.Info.Size]);
         BigNumbers.ToBytes(product.AffineYCoord.ToBigInteger(), outY[..ecc.Info.Size]);

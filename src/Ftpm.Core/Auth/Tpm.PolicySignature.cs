@@ -21,7 +21,7 @@ public sealed partial class Tpm
             case TpmAlgId.Rsa when signature.SigAlg is TpmAlgId.RsaSsa or TpmAlgId.RsaPss && key.Asymmetric is { } rsa:
                 return _crypto.Verify(rsa, signature.SigAlg, hashAlg, digest, signature.Signature.Rsa.Sig.Span)
                     ? TpmRc.Success : TpmRc.Signature;
-            case TpmAlgId.Ecc when signature.SigAlg == TpmAlgId.EcDsa && key.Asymmetric is { } ecc:
+            case TpmAlgId.Ecc when signature.SigAlg is TpmAlgId.EcDsa or TpmAlgId.EcSchnorr && key.Asymmetric is { } ecc:
             {
                 // r and s, each padded to the curve's size, as the port takes them.
                 int size = (ecc.KeyBits + 7) / 8;

@@ -6,12 +6,15 @@ using Ftpm.State;
 
 namespace Ftpm.Commands;
 
-/// <summary>Part 3, 14 "Asymmetric Primitives": RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen.</summary>
+/// <summary>Part 3, 14 "Asymmetric Primitives": RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen,
+/// ECC_Parameters, ZGen_2Phase.</summary>
 internal static partial class Asymmetric
 {
     public static readonly CommandInfo[] Commands =
     [
         new(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.EccParameters, EccParameters),
+        new(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
         new(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
@@ -172,6 +175,121 @@ internal static partial class Asymmetric
         WritePoint(ref c.Out, zx, zy);
         CryptographicOperations.ZeroMemory(zx);
         CryptographicOperations.ZeroMemory(zy);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EccParametersIn
+    {
+        /// <summary>TPMI_ECC_CURVE: an implemented curve, else TPM_RC_CURVE.</summary>
+        [Check(nameof(TpmCheck.EccCurve))] public TpmEccCurve CurveId;
+    }
+
+    /// <summary>TPM2_ECC_Parameters (Part 3, 14.6): the curve's TPMS_ALGORITHM_DETAIL_ECC. The TPM's own
+    /// part (the KDF and signing scheme the curve is used with, as the reference's curve table gives them)
+    /// is here; the constants come from the crypto port. p, a, b, gX, gY and n are padded to the curve's
+    /// octet size and the cofactor h is minimal, as libtpms writes them. Codes: TPM_RC_CURVE (P1) for a
+    /// curve that is not implemented (unmarshaling); TPM_RC_VALUE (P1) for one the port lacks.</summary>
+    static TpmRc EccParameters(Tpm tpm, ref CommandContext c)
+    {
+        var rc = c.ReadParameters(out EccParametersIn p);
+        if (rc != TpmRc.Success) return rc;
+        var curve = tpm.Crypto.EccGetCurve(p.CurveId);
+        if (curve is null) return TpmRc.Value.AtParameter(1);
+
+        // Output: TPMS_ALGORITHM_DETAIL_ECC.
+        int size = (curve.KeySize + 7) / 8;
+        c.Out.WriteUInt16((ushort)p.CurveId);
+        c.Out.WriteUInt16(curve.KeySize);
+        // kdf: KDF1_SP800_56A with the hash of the curve's strength for the NIST curves, NULL for BN.
+        var kdfHash = p.CurveId switch
+        {
+            TpmEccCurve.NistP256 => TpmAlgId.Sha256,
+            TpmEccCurve.NistP384 => TpmAlgId.Sha384,
+            TpmEccCurve.NistP521 => TpmAlgId.Sha512,
+            _ => TpmAlgId.Null,
+        };
+        if (kdfHash == TpmAlgId.Null)
+        {
+            c.Out.WriteUInt16((ushort)TpmAlgId.Null);
+        }
+        else
+        {
+            c.Out.WriteUInt16((ushort)TpmAlgId.Kdf1Sp800_56A);
+            c.Out.WriteUInt16((ushort)kdfHash);
+        }
+        // sign: no scheme is tied to any implemented curve.
+        c.Out.WriteUInt16((ushort)TpmAlgId.Null);
+        foreach (var value in (ReadOnlySpan<byte[]>)[curve.P, curve.A, curve.B, curve.GX, curve.GY, curve.N])
+        {
+            c.Out.WriteUInt16((ushort)size);
+            for (int i = value.Length; i < size; i++) c.Out.WriteUInt8(0);
+            c.Out.WriteBytes(value);
+        }
+        c.Out.WriteSized(curve.H);
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ZGen2PhaseIn
+    {
+        public Tpm2bEccPoint InQsB;
+        public Tpm2bEccPoint InQeB;
+        [Check(nameof(TpmCheck.EccKeyExchange))] public TpmAlgId InScheme;
+        public ushort Counter;
+    }
+
+    /// <summary>TPM2_ZGen_2Phase (Part 3, 14.7): party A's side of a two-phase key exchange (SP 800-56A
+    /// C(2e, 2s)): keyA is the static key, the ephemeral key is the one TPM2_EC_Ephemeral made for
+    /// <c>counter</c>, which is consumed. ECDH gives outZ1 = dsA·QsB and outZ2 = deA·QeB; ECMQV gives the
+    /// MQV point in outZ1 and an empty outZ2. Codes: TPM_RC_KEY (H1) for a key that is not ECC or has no
+    /// private part; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without decrypt; TPM_RC_SCHEME
+    /// (P3) for a scheme that is not the key's, or NULL for a key without one, or not implemented
+    /// (unmarshaling); TPM_RC_ECC_POINT (P1, P2) for inQsB or inQeB not on the key's curve; TPM_RC_VALUE
+    /// (P4) for a counter that is not outstanding (never committed by EC_Ephemeral, already used, or too old).</summary>
+    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c)
+    {
+        // Parameters are read first, as the reference unmarshals them before the command's checks.
+        var rc = c.ReadParameters(out ZGen2PhaseIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = GetEccKey(tpm, c.Handles[0], out var key);
+        if (rc != TpmRc.Success) return rc;
+        if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
+        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Decrypt)) return TpmRc.Attributes.AtHandle(1);
+        var scheme = key.Public.Parameters.EccDetail.Scheme.Scheme;
+        if (scheme == TpmAlgId.Null) scheme = p.InScheme;
+        else if (scheme != p.InScheme) return TpmRc.Scheme.AtParameter(3);
+        if (scheme is not (TpmAlgId.Ecdh or TpmAlgId.EcMqv)) return TpmRc.Scheme.AtParameter(3);
+        var curve = key.Asymmetric!.Curve;
+        var qsB = p.InQsB.Point;
+        var qeB = p.InQeB.Point;
+        if (!tpm.Crypto.EccIsOnCurve(curve, qsB.X.Span, qsB.Y.Span)) return TpmRc.EccPoint.AtParameter(1);
+        if (!tpm.Crypto.EccIsOnCurve(curve, qeB.X.Span, qeB.Y.Span)) return TpmRc.EccPoint.AtParameter(2);
+        using var ephemeral = tpm.CommitKeyOf(p.Counter, curve, []);
+        if (ephemeral is null) return TpmRc.Value.AtParameter(4);
+
+        int size = (key.Asymmetric.KeyBits + 7) / 8;
+        Span<byte> z = stackalloc byte[4 * size];
+        var z1x = z[..size];
+        var z1y = z[size..(2 * size)];
+        var z2x = z[(2 * size)..(3 * size)];
+        var z2y = z[(3 * size)..];
+        bool ok = scheme == TpmAlgId.Ecdh
+            ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x, z1y)
+                && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x, z2y)
+            : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x, z1y);
+        if (!ok)
+        {
+            CryptographicOperations.ZeroMemory(z);
+            return TpmRc.NoResult;
+        }
+        tpm.CommitEnd(p.Counter);
+
+        // Output
+        WritePoint(ref c.Out, z1x, z1y);
+        if (scheme == TpmAlgId.Ecdh) WritePoint(ref c.Out, z2x, z2y);
+        else WritePoint(ref c.Out, [], []);
+        CryptographicOperations.ZeroMemory(z);
         return TpmRc.Success;
     }
 }

@@ -16,16 +16,22 @@ internal static partial class Signing
     ];
 
     /// <summary>The scheme a signing key signs with (the reference's CryptSelectSignScheme): the key's own
-    /// scheme when it has one (an explicit scheme must then equal it), else the explicit one, which may
-    /// then not be NULL. TPM_RC_SCHEME (unnumbered) otherwise, or for a scheme of another key type.</summary>
+    /// scheme when it has one (an explicit scheme must then equal it in scheme and hash; a split scheme,
+    /// ECDAA, needs the explicit one for its commit count), else the explicit one, which may then not be
+    /// NULL. TPM_RC_SCHEME (unnumbered) otherwise, or for a scheme of another key type.</summary>
     internal static TpmRc SelectScheme(TpmKey key, in TpmtSigScheme requested, out TpmAlgId scheme, out TpmAlgId hashAlg)
     {
         var keyScheme = KeyScheme(key, out var keyHash);
         scheme = requested.Scheme;
-        hashAlg = requested.Scheme == TpmAlgId.Null ? TpmAlgId.Null : requested.Details.Any.HashAlg;
+        hashAlg = requested.Scheme switch
+        {
+            TpmAlgId.Null => TpmAlgId.Null,
+            TpmAlgId.EcDaa => requested.Details.Ecdaa.HashAlg,
+            _ => requested.Details.Any.HashAlg,
+        };
         if (keyScheme != TpmAlgId.Null)
         {
-            if (scheme != TpmAlgId.Null && (scheme != keyScheme || hashAlg != keyHash)) return TpmRc.Scheme;
+            if (scheme == TpmAlgId.Null ? keyScheme == TpmAlgId.EcDaa : scheme != keyScheme || hashAlg != keyHash) return TpmRc.Scheme;
             scheme = keyScheme;
             hashAlg = keyHash;
         }
@@ -33,7 +39,7 @@ internal static partial class Signing
         bool fits = key.Type switch
         {
             TpmAlgId.Rsa => scheme is TpmAlgId.RsaSsa or TpmAlgId.RsaPss,
-            TpmAlgId.Ecc => scheme is TpmAlgId.EcDsa,
+            TpmAlgId.Ecc => scheme is TpmAlgId.EcDsa or TpmAlgId.EcSchnorr or TpmAlgId.EcDaa,
             TpmAlgId.KeyedHash => scheme is TpmAlgId.Hmac,
             _ => false,
         };
@@ -46,7 +52,10 @@ internal static partial class Signing
         switch (key.Type)
         {
             case TpmAlgId.Rsa: hashAlg = p.RsaDetail.Scheme.Details.AnySig.HashAlg; return p.RsaDetail.Scheme.Scheme;
-            case TpmAlgId.Ecc: hashAlg = p.EccDetail.Scheme.Details.AnySig.HashAlg; return p.EccDetail.Scheme.Scheme;
+            case TpmAlgId.Ecc:
+                var scheme = p.EccDetail.Scheme;
+                hashAlg = scheme.Scheme == TpmAlgId.EcDaa ? scheme.Details.Ecdaa.HashAlg : scheme.Details.AnySig.HashAlg;
+                return scheme.Scheme;
             case TpmAlgId.KeyedHash: hashAlg = p.KeyedHashDetail.Scheme.Details.Hmac.HashAlg; return p.KeyedHashDetail.Scheme.Scheme;
             default: hashAlg = TpmAlgId.Null; return TpmAlgId.Null;
         }
@@ -64,7 +73,9 @@ internal static partial class Signing
     /// (or a sequence, or a public key); TPM_RC_SCHEME (P2) for a scheme the key cannot use;
     /// TPM_RC_SIZE (P1) for a digest that is not of the scheme's hash; TPM_RC_TICKET (P3) when a
     /// restricted key gets no valid hash-check ticket for the digest (Part 1, 31.4: a restricted key
-    /// signs only digests the TPM computed of data not starting with TPM_GENERATED_VALUE).</summary>
+    /// signs only digests the TPM computed of data not starting with TPM_GENERATED_VALUE); TPM_RC_VALUE
+    /// (unnumbered, as the reference's CryptSign returns it) for an ECDAA commit count that is not
+    /// outstanding (never committed, already used, or too old).</summary>
     static TpmRc Sign(Tpm tpm, ref CommandContext c)
     {
         var key = tpm.KeyOf(c.Handles[0]);
@@ -77,7 +88,26 @@ internal static partial class Signing
         if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(1);
         if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(3);
 
+        if (scheme == TpmAlgId.EcDaa) return WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest);
         return WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
+    }
+
+    /// <summary>The second phase of an ECDAA signature (Part 3, 19.1): the r that TPM2_Commit used for
+    /// <paramref name="count"/> signs, and the count is consumed, so a second signature with it fails
+    /// (TPM_RC_VALUE).</summary>
+    static TpmRc WriteEcdaaSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId hashAlg, ushort count, scoped ReadOnlySpan<byte> digest)
+    {
+        using var commit = tpm.CommitKeyOf(count, key.Asymmetric!.Curve, key.Name);
+        if (commit is null) return TpmRc.Value;
+        Span<byte> signature = stackalloc byte[2 * TpmLimits.MaxEccKeyBytes];
+        int length = tpm.Crypto.SignEcdaa(key.Asymmetric, commit, hashAlg, digest, signature);
+        if (length < 0) return TpmRc.Scheme.AtParameter(2);
+        tpm.CommitEnd(count);
+        w.WriteUInt16((ushort)TpmAlgId.EcDaa);
+        w.WriteUInt16((ushort)hashAlg);
+        w.WriteSized(signature[..(length / 2)]);
+        w.WriteSized(signature[(length / 2)..length]);
+        return TpmRc.Success;
     }
 
     /// <summary>Signs <paramref name="digest"/> and writes the TPMT_SIGNATURE (Sign, and the attestation
@@ -154,7 +184,9 @@ internal static partial class Signing
         bool fits = key.Type switch
         {
             TpmAlgId.Rsa => s.SigAlg is TpmAlgId.RsaSsa or TpmAlgId.RsaPss,
-            TpmAlgId.Ecc => s.SigAlg is TpmAlgId.EcDsa,
+            // An ECDAA signature is checked by the DAA verifier, not by the TPM (the reference's
+            // CryptEccValidateSignature answers TPM_RC_SCHEME).
+            TpmAlgId.Ecc => s.SigAlg is TpmAlgId.EcDsa or TpmAlgId.EcSchnorr,
             TpmAlgId.KeyedHash => s.SigAlg is TpmAlgId.Hmac,
             _ => false,
         };

@@ -61,6 +61,8 @@ internal static partial class Startup
             tpm.PlatformAuth = [];
         }
         tpm.ApplyHcrtmAtStartup();
+        // The commit nonce and counter of TPM2_Commit / EC_Ephemeral: new at a TPM Reset (Part 3, 19.1).
+        tpm.CommitStartup(reset: !wasStateSaved);
         // Sessions, hierarchy enables, platform policy and DA (issue 4).
         tpm.AuthStartup(resume: p.StartupType == TpmSu.State, restart: wasStateSaved && p.StartupType == TpmSu.Clear,
             previousShutdownWasOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
@@ -101,6 +103,7 @@ internal static partial class Startup
             tpm.Pcrs.Save(ref w);
             tpm.StageRecord(NvKeys.SavedState, w.Written.ToArray());
             tpm.AuthShutdownState();
+            tpm.CommitShutdownState();
         }
         else
         {

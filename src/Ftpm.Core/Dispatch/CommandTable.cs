@@ -31,7 +31,9 @@ internal static class CommandTable
         ObjectCommands.Commands,
         Signing.Commands,
         Asymmetric.Commands,
-        Symmetric.Commands);
+        Symmetric.Commands,
+        // ECC issue: Commit and EC_Ephemeral
+        EphemeralEc.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

@@ -63,6 +63,11 @@ public static class TpmCheck
         OneOf(value, [TpmAlgId.EcDsa, TpmAlgId.Ecdh, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr, TpmAlgId.EcMqv,
             TpmAlgId.EdDsa, TpmAlgId.EdDsaPh], TpmRc.Scheme, allowNull);
 
+    /// <summary>TPMI_ECC_KEY_EXCHANGE (Part 2, chapter 9): an implemented two-phase key exchange (ECDH, ECMQV,
+    /// SM2; + NULL), else TPM_RC_SCHEME.</summary>
+    public static TpmRc EccKeyExchange(TpmAlgId value, bool allowNull) =>
+        OneOf(value, [TpmAlgId.Ecdh, TpmAlgId.EcMqv, TpmAlgId.Sm2], TpmRc.Scheme, allowNull);
+
     /// <summary>TPMI_RSA_KEY_BITS (Part 2, 11.2.4.6): an implemented modulus size, else TPM_RC_VALUE.</summary>
     public static TpmRc RsaKeyBits(ushort value, bool allowNull) =>
         ImplementedAlgorithms.RsaKeyBits.Contains(value) ? TpmRc.Success : TpmRc.Value;

@@ -52,10 +52,12 @@ public interface ICrypto
     /// Null when the point is not on the curve, or d is out of range or does not match the point.</summary>
     IAsymmetricKey? EccImport(TpmEccCurve curve, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, ReadOnlySpan<byte> d);
 
-    /// <summary>psa_sign_hash: signs <paramref name="digest"/> with TPM_ALG_RSASSA, RSAPSS or ECDSA
-    /// (ECSCHNORR where the backend has it) under <paramref name="hashAlg"/>. RSA signatures are
-    /// modulus-sized; ECC signatures are r || s, each padded to the curve's octet size. Returns the
-    /// length, or -1 when the scheme cannot be used with this key or digest (TPM_RC_SCHEME/VALUE).</summary>
+    /// <summary>psa_sign_hash: signs <paramref name="digest"/> with TPM_ALG_RSASSA, RSAPSS, ECDSA or
+    /// ECSCHNORR under <paramref name="hashAlg"/>. RSA signatures are modulus-sized; ECC signatures are
+    /// r || s, each padded to the curve's octet size. ECSCHNORR is the TCG's (Part 1, annex C, and the
+    /// reference's): k random, r = H(x(k·G) || digest) truncated to the order's octets, s = k + r·d mod n.
+    /// Returns the length, or -1 when the scheme cannot be used with this key or digest
+    /// (TPM_RC_SCHEME/VALUE).</summary>
     int Sign(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> digest, Span<byte> signature);
 
     /// <summary>psa_verify_hash: true when <paramref name="signature"/> (as <see cref="Sign"/> writes
@@ -81,6 +83,58 @@ public interface ICrypto
     /// to the curve's size; false when (x, y) is not on the curve or the product is the point at
     /// infinity (TPM_RC_ECC_POINT / TPM_RC_NO_RESULT).</summary>
     bool EccMultiply(IAsymmetricKey key, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> outX, Span<byte> outY);
+
+    // ---- ECC curves and points (TPM2_ECC_Parameters, TPM2_Commit, TPM2_ZGen_2Phase) ----
+    // An ephemeral scalar r with its point r·G is an EccGenerate key from a KDFa stream (Part 1, C.2:
+    // r is derived from the commit nonce and counter, so it needs no storage); a scalar times a point is
+    // EccMultiply. These add what is left: the curve's constants, a point check, the hash-to-field of
+    // TPM2_Commit, and the two operations that combine scalars modulo n.
+
+    /// <summary>The domain parameters of <paramref name="curve"/> (the psa_ecc_family_t's constants),
+    /// each a big-endian number without leading zero octets; null for a curve the backend does not
+    /// implement (TPM2_ECC_Parameters: TPM_RC_VALUE).</summary>
+    EccCurveParameters? EccGetCurve(TpmEccCurve curve);
+
+    /// <summary>Whether (x, y) is a point of <paramref name="curve"/> other than the identity, with
+    /// coordinates below the prime (TPM_RC_ECC_POINT otherwise).</summary>
+    bool EccIsOnCurve(TpmEccCurve curve, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y);
+
+    /// <summary>Writes <paramref name="value"/> (a big-endian number of any length) modulo the curve's
+    /// prime p, padded to the curve's octet size (TPM2_Commit's x2 = H(s2) mod p, Part 3, 19.2).
+    /// Returns the length written, or -1 for a curve the backend does not implement.</summary>
+    int EccReduceToField(TpmEccCurve curve, ReadOnlySpan<byte> value, Span<byte> output);
+
+    /// <summary>The second phase of a split signature, TPM_ALG_ECDAA (Part 1, annex C; Part 3, 19.1; the reference's
+    /// signing with a commit): <paramref name="commit"/> holds the r that TPM2_Commit used. With a random
+    /// nonceK in [1, n-1], T = H(nonceK || digest) under <paramref name="hashAlg"/> and
+    /// s = r + T·d mod n, writes nonceK || s, each padded to the curve's octet size. Returns the length,
+    /// or -1 when the keys are not ECC key pairs on one curve or the hash is not implemented.</summary>
+    int SignEcdaa(IAsymmetricKey key, IAsymmetricKey commit, TpmAlgId hashAlg, ReadOnlySpan<byte> digest, Span<byte> signature);
+
+    /// <summary>The full MQV primitive C(2e, 2s, ECC MQV) of SP 800-56A (5.7.2.3) for party A: static
+    /// key <paramref name="staticKey"/>, ephemeral key <paramref name="ephemeralKey"/>, party B's static
+    /// point QsB and ephemeral point QeB. implicitsig = (de + avf(Qe)·ds) mod n and
+    /// P = h·implicitsig·(QeB + avf(QeB)·QsB); writes P's coordinates (Z is its x), each padded to the
+    /// curve's size. False when a point is not on the curve or P is the identity.</summary>
+    bool EccMqv(IAsymmetricKey staticKey, IAsymmetricKey ephemeralKey, ReadOnlySpan<byte> qsBX, ReadOnlySpan<byte> qsBY,
+        ReadOnlySpan<byte> qeBX, ReadOnlySpan<byte> qeBY, Span<byte> outX, Span<byte> outY);
+}
+
+/// <summary>The constants of an elliptic curve y^2 = x^3 + ax + b over GF(p) (Part 2, TPMS_ALGORITHM_DETAIL_ECC):
+/// big-endian numbers without leading zero octets.</summary>
+public sealed class EccCurveParameters
+{
+    /// <summary>The size of the curve's field elements in bits.</summary>
+    public required ushort KeySize { get; init; }
+    public required byte[] P { get; init; }
+    public required byte[] A { get; init; }
+    public required byte[] B { get; init; }
+    public required byte[] GX { get; init; }
+    public required byte[] GY { get; init; }
+    /// <summary>The order of G.</summary>
+    public required byte[] N { get; init; }
+    /// <summary>The cofactor.</summary>
+    public required byte[] H { get; init; }
 }
 
 /// <summary>A loaded asymmetric key (psa_key_id_t): RSA or ECC, a key pair or a public key.</summary>

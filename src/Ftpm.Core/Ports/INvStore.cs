@@ -38,6 +38,10 @@ public static class NvKeys
     /// <summary>Authorization state saved by TPM2_Shutdown(TPM_SU_STATE): saved sessions, null proof,
     /// hierarchy enables and platform policy, for a later TPM Restart or Resume.</summary>
     public const uint SavedAuthState = 0x00000003;
+
+    /// <summary>The commit nonce, counter and outstanding commits (TPM2_Commit, TPM2_EC_Ephemeral) saved by
+    /// TPM2_Shutdown(TPM_SU_STATE), for a later TPM Restart or Resume.</summary>
+    public const uint SavedCommitState = 0x00000004;
 }
 
 /// <summary>A store in memory, for tests and in-process TPMs that need no persistence.</summary>

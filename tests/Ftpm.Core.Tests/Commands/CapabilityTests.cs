@@ -51,6 +51,9 @@ public class CapabilityTests
         "0017 00000201" +   // OAEP
         "0018 00000501" +   // ECDSA: asymmetric, signing, method
         "0019 00000401" +   // ECDH: asymmetric, method
+        "001A 00000101" +   // ECDAA: asymmetric, signing
+        "001C 00000101" +   // ECSCHNORR: asymmetric, signing
+        "001D 00000401" +   // ECMQV: asymmetric, method
         "0020 00000404" +   // KDF1_SP800_56A: hash, method
         "0022 00000404" +   // KDF1_SP800_108: hash, method
         "0023 00000009" +   // ECC: asymmetric, object
@@ -63,7 +66,7 @@ public class CapabilityTests
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 00000019" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 0000001C" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()
@@ -140,10 +143,13 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000002 00000002 05000185 10000186"), Cap(TpmCap.Commands, 0x185, 2));
         // GetCapability and TestParms are listed.
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
-        // PolicyPassword, PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
+        // Commit (0x18B, one handle), PolicyPassword, ZGen_2Phase (0x18D, one handle), EC_Ephemeral
+        // (0x18E, none), PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
         // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyCapability (0x19B),
         // PolicyParameters (0x19C, the last): one handle each.
-        Assert.Equal(Hex("00 00000002 00000009 0000018A 0200018C 0200018F 02000190 12000191 06000192 02000193 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 10));
+        Assert.Equal(Hex("00 00000002 0000000C 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 20));
+        // ECC_Parameters (0x178): no handle.
+        Assert.Equal(Hex("01 00000002 00000001 00000178"), Cap(TpmCap.Commands, 0x178, 1));
     }
 
     [Fact]
@@ -274,8 +280,8 @@ public class CapabilityTests
     // ---- TPM_CAP_ECC_CURVES, AUTH_POLICIES, ACT -----------------------------------------------
 
     [Fact]
-    public void EccCurvesAreTheNistCurves() =>
-        Assert.Equal(Hex("00 00000008 00000003 0003 0004 0005"), Cap(TpmCap.EccCurves, 0, 100));
+    public void EccCurvesAreTheNistCurvesAndBnP256() =>
+        Assert.Equal(Hex("00 00000008 00000004 0003 0004 0005 0010"), Cap(TpmCap.EccCurves, 0, 100));
 
     [Fact]
     public void AuthPoliciesOfTheHierarchiesAreEmpty()

@@ -50,7 +50,7 @@ public sealed class ObjectTests
     [InlineData("0023 000B 00030462 0000 0006 0080 0043 0010 0003 0010 0000 0000", 0x2C2)] // fixedTPM without fixedParent
     [InlineData("0023 0010 00030472 0000 0006 0080 0043 0010 0003 0010 0000 0000", 0x2C3)] // no nameAlg: TPM_RC_HASH + P2
     [InlineData("0023 000B 00030473 0000 0006 0080 0043 0010 0003 0010 0000 0000", 0x2E1)] // reserved bit 0: TPM_RC_RESERVED_BITS + P2
-    [InlineData("0023 000B 00030472 0000 0006 0080 0043 0010 0010 0010 0000 0000", 0x2E6)] // BN P-256: TPM_RC_CURVE + P2
+    [InlineData("0023 000B 00030472 0000 0006 0080 0043 0010 0011 0010 0000 0000", 0x2E6)] // BN P-638: TPM_RC_CURVE + P2
     public void CreatePrimary_refuses_inconsistent_templates(string template, uint rc) =>
         Assert.Equal((TpmRc)rc, CreatePrimary(template).Rc);
 

@@ -26,6 +26,9 @@ public class TestParmsTests
     [InlineData("0001 0010 0017 000B 1000 00000000")]     // RSA-4096 OAEP-SHA256
     [InlineData("0023 0010 0018 000B 0003 0010")]         // ECC P-256 ECDSA-SHA256
     [InlineData("0023 0006 0100 0043 0010 0005 0010")]    // ECC P-521 storage key, AES-256-CFB
+    [InlineData("0023 0010 001C 000B 0010 0010")]         // ECC BN P-256 ECSCHNORR-SHA256
+    [InlineData("0023 0010 001A 000B 0000 0003 0010")]    // ECC P-256 ECDAA-SHA256 (count 0)
+    [InlineData("0023 0010 001D 000B 0004 0010")]         // ECC P-384 ECMQV-SHA256
     [InlineData("0025 0006 0080 0043")]                   // SYMCIPHER AES-128-CFB
     [InlineData("0025 0006 00C0 0042")]                   // SYMCIPHER AES-192-CBC
     [InlineData("0008 000A 000C 0010")]       // XOR, KDF NULL
@@ -34,8 +37,8 @@ public class TestParmsTests
 
     [Theory]
     [InlineData("0001 0010 0010 0300 00000000", 0x1C4)]    // RSA-768: TPM_RC_VALUE + P1
-    [InlineData("0023 0010 0010 0010 0010", 0x1E6)]        // BN P-256 (not implemented): TPM_RC_CURVE + P1
-    [InlineData("0023 0010 001C 000B 0003 0010", 0x1D2)]   // ECSCHNORR (not implemented): TPM_RC_SCHEME + P1
+    [InlineData("0023 0010 0010 0011 0010", 0x1E6)]        // BN P-638 (not implemented): TPM_RC_CURVE + P1
+    [InlineData("0023 0010 001B 000B 0003 0010", 0x1D2)]   // SM2 (not implemented): TPM_RC_SCHEME + P1
     [InlineData("0025 0006 0040 0043", 0x1C4)]             // AES-64: TPM_RC_VALUE + P1
     [InlineData("0099", 0x1CA)]                            // no object type at all
     [InlineData("0010", 0x1CA)]                            // TPM_ALG_NULL is no object type
@@ -131,11 +134,13 @@ public class TestParmsTests
         Assert.Equal(TpmRc.Value, Wire.Read("0018 000B", out TpmtRsaScheme _));       // ECDSA is no RSA scheme
         Assert.Equal(TpmRc.Success, Wire.Read("0010", out TpmtRsaScheme _));
         Assert.Equal(TpmRc.Success, Wire.Read("0018 000B", out TpmtEccScheme _));     // ECDSA
-        Assert.Equal(TpmRc.Scheme, Wire.Read("001A 000B 0001", out TpmtEccScheme _)); // ECDAA: not implemented
+        Assert.Equal(TpmRc.Success, Wire.Read("001A 000B 0001", out TpmtEccScheme _)); // ECDAA
+        Assert.Equal(TpmRc.Scheme, Wire.Read("001B 000B", out TpmtEccScheme _));      // SM2: not implemented
         Assert.Equal(TpmRc.Kdf, Wire.Read("0021 000B", out TpmtKdfScheme _));         // KDF2: not implemented
         Assert.Equal(TpmRc.Success, Wire.Read("0022 000B", out TpmtKdfScheme _));     // KDF1_SP800_108
         Assert.Equal(TpmRc.Success, TpmCheck.EccCurve(TpmEccCurve.NistP256, allowNull: false));
-        Assert.Equal(TpmRc.Curve, TpmCheck.EccCurve(TpmEccCurve.BnP256, allowNull: false));
+        Assert.Equal(TpmRc.Success, TpmCheck.EccCurve(TpmEccCurve.BnP256, allowNull: false));
+        Assert.Equal(TpmRc.Curve, TpmCheck.EccCurve(TpmEccCurve.BnP638, allowNull: false));
         Assert.Equal(TpmRc.Success, TpmCheck.RsaKeyBits(2048, allowNull: false));
         Assert.Equal(TpmRc.Value, TpmCheck.RsaKeyBits(2047, allowNull: false));
     }

@@ -54,6 +54,10 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.Oaep, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.EcDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Ecdh, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method },
+        // ---- ECC issue: the split and anonymous schemes (Commit, ZGen_2Phase) ----
+        new() { Alg = TpmAlgId.EcDaa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.EcSchnorr, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.EcMqv, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_56A, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_108, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Ecc, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object },
@@ -90,5 +94,6 @@ internal static class ImplementedAlgorithms
     public static ReadOnlySpan<ushort> RsaKeyBits => [1024, 2048, 3072, 4096];
 
     /// <summary>TPMI_ECC_CURVE and TPM_CAP_ECC_CURVES: the implemented curves, ascending.</summary>
-    public static ReadOnlySpan<TpmEccCurve> EccCurves => [TpmEccCurve.NistP256, TpmEccCurve.NistP384, TpmEccCurve.NistP521];
+    public static ReadOnlySpan<TpmEccCurve> EccCurves =>
+        [TpmEccCurve.NistP256, TpmEccCurve.NistP384, TpmEccCurve.NistP521, TpmEccCurve.BnP256];
 }
