@@ -10,8 +10,12 @@ public class MiscellaneousTests
     static byte[] Lists(TpmCc[] set, TpmCc[] clear) => Cmd.Cat(
         [Cmd.U32((uint)set.Length), .. set.Select(c => Cmd.U32((uint)c)), Cmd.U32((uint)clear.Length), .. clear.Select(c => Cmd.U32((uint)c))]);
 
+    // Each call sets the clock further ahead: setting it to a time it has already passed is TPM_RC_VALUE,
+    // and on a loaded machine a millisecond can pass between two calls.
+    static ulong _clockTarget = 1UL << 44;
+
     static TpmRc ClockSet(TpmTestHost host, uint auth) =>
-        host.RunWithPasswords(TpmCc.ClockSet, [auth], [[]], Cmd.U64(1UL << 44)).Rc;
+        host.RunWithPasswords(TpmCc.ClockSet, [auth], [[]], Cmd.U64(Interlocked.Add(ref _clockTarget, 1UL << 30))).Rc;
 
     [Fact]
     public void Pp_commands_needs_physical_presence_and_gates_platform_authorization()
