@@ -22,7 +22,10 @@ internal static class ObjectSupport
     /// that is not, encryptedDuplication lost, restricted with sign and decrypt, a key that neither signs
     /// nor decrypts, sealed data that is restricted), TPM_RC_SYMMETRIC (a storage key without a cipher,
     /// another key with one), TPM_RC_SCHEME (a scheme of the wrong kind, a restricted signing key
-    /// without one, a storage key or sign+decrypt key with one), TPM_RC_KDF (an ECC storage key with a KDF).</summary>
+    /// without one, a storage key or sign+decrypt key with one, a decrypting KEYEDHASH key without XOR, a
+    /// derivation parent whose XOR does not name KDF1_SP800_108), TPM_RC_KDF (an ECC storage key with a
+    /// KDF). Under a derivation parent also TPM_RC_ATTRIBUTES for a child that is not fixedParent or
+    /// whose fixedTPM differs from the parent's.</summary>
     public static TpmRc ValidatePublic(in TpmtPublic p, TpmKey? parent, int param)
     {
         var a = p.ObjectAttributes;
@@ -39,6 +42,10 @@ internal static class ObjectSupport
         {
             if (fixedTpm && !parent.Has(TpmaObject.FixedTpm)) return TpmRc.Attributes.AtParameter(param);
             if (parent.Has(TpmaObject.EncryptedDuplication) && !fixedParent && !Has(a, TpmaObject.EncryptedDuplication))
+                return TpmRc.Attributes.AtParameter(param);
+            // Part 1, "Derived Objects": a derived object cannot leave its parent (fixedParent SET) and is
+            // fixedTPM exactly when its derivation parent is.
+            if (parent.IsDerivationParent && (!fixedParent || fixedTpm != parent.Has(TpmaObject.FixedTpm)))
                 return TpmRc.Attributes.AtParameter(param);
         }
         // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts.
@@ -90,8 +97,12 @@ internal static class ObjectSupport
                 }
                 else
                 {
-                    // A decrypting KEYEDHASH object is a derivation parent (Part 1, 27.2.12); not implemented.
-                    return TpmRc.Attributes.AtParameter(param);
+                    // A decrypting KEYEDHASH key names XOR; restricted, it is a derivation parent, whose
+                    // children come from KDFa (TPM_ALG_KDF1_SP800_108, the one derivation this TPM has)
+                    // under the scheme's hash (Part 1, "Derived Objects"; Part 2, TPMS_SCHEME_XOR).
+                    if (scheme != TpmAlgId.Xor) return TpmRc.Scheme.AtParameter(param);
+                    if (restricted && p.Parameters.KeyedHashDetail.Scheme.Details.Xor.Kdf != TpmAlgId.Kdf1Sp800_108)
+                        return TpmRc.Scheme.AtParameter(param);
                 }
                 break;
             }
@@ -117,7 +128,10 @@ internal static class ObjectSupport
     /// TPM_RC_SIZE (<paramref name="sensitiveParam"/>) for a userAuth longer than nameAlg's digest;
     /// TPM_RC_ATTRIBUTES (<paramref name="publicParam"/>) for data given to an asymmetric key, data given
     /// while sensitiveDataOrigin is SET, or none given while it is CLEAR; TPM_RC_KEY_SIZE
-    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size.</summary>
+    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size; TPM_RC_ATTRIBUTES
+    /// (<paramref name="publicParam"/>) for a restricted KEYEDHASH or SYMCIPHER key (a parent) given its
+    /// secret while fixedParent or fixedTPM is SET: a caller who knows the secret of a parent can
+    /// unwrap or derive its children outside the TPM (Part 1, "sensitiveDataOrigin").</summary>
     public static TpmRc ValidateSensitiveCreate(in TpmtPublic p, in TpmsSensitiveCreate s, int sensitiveParam, int publicParam)
     {
         if (s.UserAuth.Length > TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(sensitiveParam);
@@ -137,15 +151,22 @@ internal static class ObjectSupport
                 if (!origin && s.Data.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize.AtParameter(sensitiveParam);
                 break;
         }
+        if (p.Type is TpmAlgId.KeyedHash or TpmAlgId.SymCipher && !origin && Has(p.ObjectAttributes, TpmaObject.Restricted) &&
+            (p.ObjectAttributes & (TpmaObject.FixedParent | TpmaObject.FixedTpm)) != 0)
+            return TpmRc.Attributes.AtParameter(publicParam);
         return TpmRc.Success;
     }
 
     /// <summary>Makes an object from its template: its secret and its public unique field from
     /// <paramref name="stream"/> (a KDFa stream for primaries, the DRBG otherwise) unless the caller gave
     /// the secret; a seedValue of nameAlg's digest size for storage keys (their children's protection)
-    /// and KEYEDHASH/SYMCIPHER objects (unique = H(seedValue || secret), Part 1, 27.3.3).</summary>
+    /// and KEYEDHASH/SYMCIPHER objects (unique = H(seedValue || secret), Part 1, 27.3.3).
+    /// <paramref name="seedAfterSecret"/> draws the secret first and the seedValue after it, the order of
+    /// the reference's CryptCreateObject: derived objects use it so that they equal the reference's for
+    /// the same parent secret, label and context. Primary keys keep the order they were always made in
+    /// (seedValue first), so keys wrapped under a recreated primary stay loadable.</summary>
     public static TpmRc GenerateObject(Tpm tpm, in TpmtPublic template, in TpmsSensitiveCreate sensitive, IKeyStream stream,
-        int publicParam, out TpmKey key)
+        int publicParam, out TpmKey key, bool seedAfterSecret = false)
     {
         key = null!;
         var crypto = tpm.Crypto;
@@ -160,11 +181,12 @@ internal static class ObjectSupport
             case TpmAlgId.Rsa:
             case TpmAlgId.Ecc:
             {
-                if (storage) { seed = new byte[digestSize]; stream.Generate(seed); }
+                if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
                 asymmetric = p.Type == TpmAlgId.Rsa
                     ? crypto.RsaGenerate(p.Parameters.RsaDetail.KeyBits, p.Parameters.RsaDetail.Exponent, stream)
                     : crypto.EccGenerate(p.Parameters.EccDetail.CurveId, stream);
                 if (asymmetric is null) return TpmRc.Value.AtParameter(publicParam);
+                if (storage && seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
                 var first = new byte[TpmLimits.MaxRsaKeyBytes];
                 var second = new byte[TpmLimits.MaxEccKeyBytes];
                 var (n1, n2) = asymmetric.ExportPublic(first, second);
@@ -177,20 +199,28 @@ internal static class ObjectSupport
             case TpmAlgId.SymCipher:
             {
                 seed = new byte[digestSize];
-                stream.Generate(seed);
+                if (!seedAfterSecret) stream.Generate(seed);
                 if (sensitive.Data.Length != 0)
                 {
                     secret = sensitive.Data.ToArray();
                 }
                 else
                 {
+                    // A KEYEDHASH secret is a digest of its scheme's hash (HMAC, or XOR for a
+                    // derivation parent), else of nameAlg.
+                    var keyedHash = p.Parameters.KeyedHashDetail.Scheme;
                     int size = p.Type == TpmAlgId.SymCipher
                         ? p.Parameters.SymDetail.Sym.KeyBits.Sym / 8
-                        : TpmAlgorithms.DigestSize(p.Parameters.KeyedHashDetail.Scheme.Scheme == TpmAlgId.Hmac
-                            ? p.Parameters.KeyedHashDetail.Scheme.Details.Hmac.HashAlg : p.NameAlg);
+                        : TpmAlgorithms.DigestSize(keyedHash.Scheme switch
+                        {
+                            TpmAlgId.Hmac => keyedHash.Details.Hmac.HashAlg,
+                            TpmAlgId.Xor => keyedHash.Details.Xor.HashAlg,
+                            _ => p.NameAlg,
+                        });
                     secret = new byte[size];
                     stream.Generate(secret);
                 }
+                if (seedAfterSecret) stream.Generate(seed);
                 p.Unique = new TpmuPublicId { Digest = ObfuscatedUnique(crypto, p.NameAlg, seed, secret) };
                 break;
             }

@@ -120,6 +120,12 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         HasSensitive && Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !Has(TpmaObject.Sign) &&
         Type is TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.SymCipher;
 
+    /// <summary>A derivation parent (Part 1, "Derived Objects"; the reference's attributes.derivation): a
+    /// restricted decryption KEYEDHASH key with its sensitive area loaded. Its secret keys the KDFa stream
+    /// of the objects TPM2_CreateLoaded derives under it; it is no storage key (Create and Load refuse it).</summary>
+    public bool IsDerivationParent =>
+        HasSensitive && Type == TpmAlgId.KeyedHash && Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !Has(TpmaObject.Sign);
+
     /// <summary>Whether the authValue (password or HMAC session) may authorize <paramref name="role"/>
     /// (Part 1, 19.7.? "Authorization Roles"): USER needs userWithAuth, ADMIN needs adminWithPolicy
     /// CLEAR, DUP always needs a policy. Where false, only a policy session will do
