@@ -109,6 +109,8 @@ internal static class ObjectSupport
             case TpmAlgId.SymCipher:
                 // sign is "encrypt" for a SYMCIPHER key; a restricted one is a storage parent that only decrypts.
                 if ((!sign && !decrypt) || (restricted && sign)) return TpmRc.Attributes.AtParameter(param);
+                // A decrypting key names a cipher mode (or none), not a MAC (the reference's SchemeChecks).
+                if (decrypt && p.Parameters.SymDetail.Sym.Mode.Sym == TpmAlgId.Cmac) return TpmRc.Scheme.AtParameter(param);
                 break;
         }
         return TpmRc.Success;
