@@ -63,6 +63,7 @@ internal static partial class ObjectCommands
             if (rc != TpmRc.Success) return rc;
             key.Hierarchy = parent.Hierarchy;
             key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+            key.ParentStClear = parent.IsStClear;
             var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
             outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
@@ -149,6 +150,7 @@ internal static partial class ObjectCommands
         if (rc != TpmRc.Success) return rc;
         key.Hierarchy = parent.Hierarchy;
         key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+        key.ParentStClear = parent.IsStClear;
         return AddCreated(tpm, ref c, key, []);
     }
 

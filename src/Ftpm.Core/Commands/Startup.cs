@@ -44,11 +44,14 @@ internal static partial class Startup
             persistent.ResetCount++;
             persistent.TotalResetCount++;
             persistent.RestartCount = 0;
+            persistent.ClearCount = 0;
             tpm.NullProof = tpm.RandomBytes(64);
         }
         else
         {
             persistent.RestartCount++;
+            // A TPM Restart (Startup(CLEAR) after Shutdown(STATE)) ends the stClear objects' contexts.
+            if (p.StartupType == TpmSu.Clear) persistent.ClearCount++;
         }
         tpm.Pcrs.Initialize(persistent.PcrAllocation);
         if (p.StartupType == TpmSu.State)

@@ -43,6 +43,13 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>The key belongs to the primary-key cache (which disposes it), not to this object.</summary>
     public bool SharesAsymmetric;
 
+    /// <summary>Loaded under a parent that is stClear (the reference's attributes.stClear, inherited): the
+    /// object is then as volatile as its parent, and its saved context ends at the next TPM Restart.</summary>
+    public bool ParentStClear;
+
+    /// <summary>TPMA_OBJECT stClear, or inherited from the parent (<see cref="ParentStClear"/>).</summary>
+    public bool IsStClear => Has(TpmaObject.StClear) || ParentStClear;
+
     /// <summary>The persistent handle this object was loaded from, or 0 for a transient object.</summary>
     public uint EvictHandle;
 
@@ -75,9 +82,11 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         return w.Written.ToArray();
     }
 
-    /// <summary>Name (Part 1, 16): nameAlg || H_nameAlg(marshaled public area).</summary>
+    /// <summary>Name (Part 1, 16): nameAlg || H_nameAlg(marshaled public area); the Empty Buffer for an
+    /// object with nameAlg TPM_ALG_NULL (an external object loaded without a Name, Part 3, 12.3).</summary>
     public static byte[] ComputeName(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> publicArea)
     {
+        if (nameAlg == TpmAlgId.Null) return [];
         int size = TpmAlgorithms.DigestSize(nameAlg);
         var name = new byte[2 + size];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)nameAlg);
@@ -86,9 +95,10 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     }
 
     /// <summary>Qualified Name (Part 1, 16.6): nameAlg || H_nameAlg(parentQN || name); a primary's
-    /// parent QN is the hierarchy handle.</summary>
+    /// parent QN is the hierarchy handle. Empty, like the Name, for nameAlg TPM_ALG_NULL.</summary>
     public static byte[] ComputeQualifiedName(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> parentQualifiedName, ReadOnlySpan<byte> name)
     {
+        if (nameAlg == TpmAlgId.Null) return [];
         int size = TpmAlgorithms.DigestSize(nameAlg);
         var qn = new byte[2 + size];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(qn, (ushort)nameAlg);
