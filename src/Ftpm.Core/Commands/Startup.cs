@@ -46,6 +46,8 @@ internal static partial class Startup
             persistent.RestartCount = 0;
             persistent.ClearCount = 0;
             tpm.NullProof = tpm.RandomBytes(64);
+            // A new null seed: primaries cached from the old one are wiped, not left to age out.
+            tpm.PrimaryCache.Clear();
         }
         else
         {

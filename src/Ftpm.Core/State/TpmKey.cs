@@ -40,8 +40,9 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>RSA or ECC key material in the crypto backend.</summary>
     public IAsymmetricKey? Asymmetric;
 
-    /// <summary>The key belongs to the primary-key cache (which disposes it), not to this object.</summary>
-    public bool SharesAsymmetric;
+    /// <summary>Set when <see cref="Asymmetric"/> is shared with the primary-key cache: this object holds
+    /// one reference and releases it on Dispose instead of disposing the key.</summary>
+    public SharedAsymmetricKey? SharedAsymmetric;
 
     /// <summary>Loaded under a parent that is stClear (the reference's attributes.stClear, inherited): the
     /// object is then as volatile as its parent, and its saved context ends at the next TPM Restart.</summary>
@@ -162,7 +163,9 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     {
         CryptographicOperations.ZeroMemory(SeedValue);
         CryptographicOperations.ZeroMemory(SensitiveData);
-        if (!SharesAsymmetric) Asymmetric?.Dispose();
+        if (SharedAsymmetric is { } shared) shared.Release();
+        else Asymmetric?.Dispose();
+        SharedAsymmetric = null;
         Asymmetric = null;
         base.Dispose();
     }
