@@ -30,6 +30,13 @@ public sealed partial class PlatformCrypto : ICrypto
     public IHashOperation HmacSetup(TpmAlgId hashAlg, ReadOnlySpan<byte> key) =>
         new HashOperation(hashAlg, IncrementalHash.CreateHMAC(ToName(hashAlg), key));
 
+    public IHashOperation MacSetup(TpmAlgId macAlg, TpmAlgId cipher, ReadOnlySpan<byte> key)
+    {
+        if (macAlg != TpmAlgId.Cmac || cipher != TpmAlgId.Aes || key.Length is not (16 or 24 or 32))
+            throw new CryptographicException($"MAC {macAlg} with {cipher} and a {key.Length}-octet key not implemented");
+        return Cmac.Create(key);
+    }
+
     public void Cipher(TpmAlgId alg, TpmAlgId mode, bool encrypt, ReadOnlySpan<byte> key, Span<byte> iv,
         ReadOnlySpan<byte> input, Span<byte> output)
     {

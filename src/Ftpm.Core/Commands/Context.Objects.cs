@@ -32,7 +32,7 @@ internal static partial class Context
         uint savedHandle, hierarchy;
         if (obj is TpmKey key)
         {
-            savedHandle = key.Has(TpmaObject.StClear) ? SavedStClear : SavedObject;
+            savedHandle = key.IsStClear ? SavedStClear : SavedObject;
             hierarchy = key.Hierarchy;
             byte[] sensitive = key.HasSensitive ? ObjectSupport.SensitiveArea(key, key.AuthValue) : [];
             state = new byte[1 + 4 + 2 + key.PublicArea.Length + 2 + sensitive.Length + 2 + key.QualifiedName.Length];
@@ -65,13 +65,21 @@ internal static partial class Context
 
     /// <summary>ContextLoad of an object context. Codes (numbered with the one parameter): TPM_RC_SIZE,
     /// TPM_RC_INTEGRITY for a blob this TPM did not write under that sequence, handle and hierarchy (or
-    /// written before the last TPM Reset); TPM_RC_HANDLE for a sequence context whose saved copy was
+    /// written before the last TPM Reset, or for an stClear object before the last TPM Restart);
+    /// TPM_RC_HIERARCHY for an object of a disabled hierarchy; TPM_RC_HANDLE for a sequence context whose saved copy was
     /// dropped; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
     static TpmRc LoadObject(Tpm tpm, ref CommandContext c, in ContextLoadIn p)
     {
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
         if (rc != TpmRc.Success) return rc.AtParameter(1);
+        // An object of a disabled hierarchy cannot be loaded (Part 3, 28.3: TPM_RC_HIERARCHY), checked,
+        // as the reference does, once the blob has proved to be this TPM's.
+        if (!tpm.IsHierarchyEnabled(p.Hierarchy))
+        {
+            CryptographicOperations.ZeroMemory(state);
+            return TpmRc.Hierarchy.AtParameter(1);
+        }
         try
         {
             TpmObject obj;
@@ -98,6 +106,7 @@ internal static partial class Context
                 if (rc != TpmRc.Success) throw new InvalidOperationException($"object context does not load: {rc}");
                 key.Hierarchy = hierarchy;
                 key.QualifiedName = qn.ToArray();
+                key.ParentStClear = p.SavedHandle == SavedStClear;
                 obj = key;
             }
             else

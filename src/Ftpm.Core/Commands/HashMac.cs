@@ -6,14 +6,14 @@ using Ftpm.State;
 namespace Ftpm.Commands;
 
 /// <summary>Part 3, 15.4 TPM2_Hash and 17 "Hash/HMAC/Event Sequences": HashSequenceStart,
-/// HMAC_Start, SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
+/// MAC_Start (HMAC_Start's command code), SequenceUpdate, SequenceComplete, EventSequenceComplete.</summary>
 internal static partial class HashMac
 {
     public static readonly CommandInfo[] Commands =
     [
         new(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
-        new(TpmCc.HmacStart, HmacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
+        new(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
         new(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
         new(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.EventSequenceComplete, EventSequenceComplete)
@@ -103,34 +103,32 @@ internal static partial class HashMac
     }
 
     [TpmParameters]
-    internal partial struct HmacStartIn
+    internal partial struct MacStartIn
     {
         [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> Auth;
-        [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+        /// <summary>TPMI_ALG_MAC_SCHEME+ (TPMI_ALG_HASH+ in TPM2_HMAC_Start, whose wire form this is).</summary>
+        [Check(nameof(TpmCheck.MacScheme), AllowNull = true)] public TpmAlgId InScheme;
     }
 
-    /// <summary>TPM2_HMAC_Start (Part 3, 17.2): an HMAC sequence keyed with the KEYEDHASH key's secret,
-    /// under the key's scheme hash (or <c>hashAlg</c> for a key whose scheme is TPM_ALG_NULL). Codes:
-    /// TPM_RC_TYPE (H1) for a key that is no loaded KEYEDHASH key, TPM_RC_ATTRIBUTES (H1) for a
-    /// restricted or non-signing key, TPM_RC_SIZE (P1) for an auth longer than a digest, TPM_RC_VALUE (P2)
-    /// for a hashAlg other than the scheme's or NULL with a NULL scheme, TPM_RC_OBJECT_MEMORY when no
-    /// slot is free. SequenceComplete of an HMAC sequence returns the HMAC and a NULL ticket.</summary>
-    static TpmRc HmacStart(Tpm tpm, ref CommandContext c)
+    /// <summary>TPM2_MAC_Start (Part 3, 17.2; TPM2_HMAC_Start generalised and sharing its command code): an
+    /// HMAC sequence keyed with a KEYEDHASH key's secret, or a CMAC sequence under a SYMCIPHER key. Codes:
+    /// TPM_RC_SIZE (P1) for an auth longer than a digest, TPM_RC_SYMMETRIC (P2) for an inScheme that is
+    /// neither a hash nor CMAC, those of <see cref="Symmetric.SelectMac"/>, TPM_RC_OBJECT_MEMORY when no
+    /// slot is free. SequenceComplete of a MAC sequence returns the MAC and a NULL ticket.</summary>
+    static TpmRc MacStart(Tpm tpm, ref CommandContext c)
     {
-        var rc = Symmetric.CheckHmacKey(tpm, c.Handles[0], out var key);
+        var rc = c.ReadParameters(out MacStartIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out HmacStartIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = Symmetric.HmacHash(key, p.HashAlg, out var hashAlg);
+        rc = Symmetric.SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
         var sequence = new HashSequence
         {
-            HashAlg = hashAlg,
+            HashAlg = macAlg,
             IsHmac = true,
             AuthValue = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray(),
-            Operations = [tpm.Crypto.HmacSetup(hashAlg, key.SensitiveData)],
+            Operations = [Symmetric.MacSetup(tpm, key, macAlg)],
         };
         return tpm.Objects.Add(sequence, out c.ResponseHandle);
     }

@@ -189,6 +189,7 @@ internal static partial class Hierarchy
         tpm.ClockSetValue(0);
         persistent.ResetCount = 0;
         persistent.RestartCount = 0;
+        persistent.ClearCount = 0;
         Replace(ref tpm.PcrGroupAuth, []);
         tpm.Pcrs.Changed(0);
         tpm.StagePersistent();

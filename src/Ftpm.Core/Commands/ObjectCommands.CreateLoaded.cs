@@ -13,19 +13,20 @@ internal static partial class ObjectCommands
     internal partial struct CreateLoadedIn
     {
         [Sized] public TpmsSensitiveCreate InSensitive;
-        /// <summary>TPM2B_TEMPLATE: a TPMT_PUBLIC (derived objects, whose unique is a TPMS_DERIVE, are not
-        /// supported).</summary>
-        [Sized] public TpmtPublic InPublic;
+        /// <summary>TPM2B_TEMPLATE: a TPMT_PUBLIC whose unique field is a TPMS_DERIVE when the parent is a
+        /// derivation parent, so it is read once the parent is known (<see cref="ReadTemplate"/>).</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> InPublic;
     }
 
     /// <summary>TPM2_CreateLoaded (Part 3, 12.9): an object created and loaded in one command. With a
     /// hierarchy as parent it is that hierarchy's primary object, made exactly as by CreatePrimary (same
     /// derivation, same cache) and outPrivate is empty; under a storage key it is made as by Create from
-    /// the DRBG, returned protected by the parent (outPrivate) and loaded. Codes: TPM_RC_TYPE (H1) for an
-    /// object parent that is no storage key; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
+    /// the DRBG, returned protected by the parent (outPrivate) and loaded; under a derivation parent it
+    /// is derived (<see cref="CreateDerived"/>). Codes: TPM_RC_TYPE (H1) for an object parent that is
+    /// neither a storage key nor a derivation parent; the unmarshal codes of the template (P2), TPM_RC_SIZE
+    /// (P2) for bytes left after it; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
     /// <see cref="ObjectSupport.ValidateSensitiveCreate"/> (P1/P2); TPM_RC_OBJECT_MEMORY when no slot is
-    /// free. A derivation parent (Part 1, 27.2.12, a decrypting KEYEDHASH key) cannot be created, so
-    /// templates with a TPMS_DERIVE are refused by the public-area checks.</summary>
+    /// free.</summary>
     static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c)
     {
         uint parentHandle = c.Handles[0];
@@ -33,15 +34,19 @@ internal static partial class ObjectCommands
         TpmKey? parent = null;
         if (!primary)
         {
-            var rc0 = GetParent(tpm, parentHandle, 1, out var storage);
-            if (rc0 != TpmRc.Success) return rc0;
-            parent = storage;
+            parent = tpm.KeyOf(parentHandle);
+            if (parent is not ({ IsStorageParent: true } or { IsDerivationParent: true })) return TpmRc.Type.AtHandle(1);
         }
         var rc = c.ReadParameters(out CreateLoadedIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        bool derivation = parent is { IsDerivationParent: true };
+        rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
+        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
+
+        rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, 1, 2);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -49,21 +54,110 @@ internal static partial class ObjectCommands
         byte[] outPrivate = [];
         if (parent is null)
         {
-            rc = Primary.Derive(tpm, parentHandle, p.InPublic, p.InSensitive, out key);
+            rc = Primary.Derive(tpm, parentHandle, inPublic, p.InSensitive, out key);
             if (rc != TpmRc.Success) return rc;
         }
         else
         {
-            rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out key);
             if (rc != TpmRc.Success) return rc;
             key.Hierarchy = parent.Hierarchy;
             key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+            key.ParentStClear = parent.IsStClear;
             var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
             outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
         }
+        return AddCreated(tpm, ref c, key, outPrivate);
+    }
 
-        rc = tpm.Objects.Add(key, out c.ResponseHandle);
+    /// <summary>Reads a TPM2B_TEMPLATE's contents: a TPMT_PUBLIC, or under a derivation parent the same
+    /// fields with a TPMS_DERIVE in place of unique (Part 3, 12.9; the template's unique is then empty).
+    /// Unnumbered unmarshal codes; TPM_RC_SIZE for bytes left over.</summary>
+    static TpmRc ReadTemplate(ReadOnlyMemory<byte> bytes, bool derivation, out TpmtPublic template, out TpmsDerive derive)
+    {
+        template = default;
+        derive = default;
+        var reader = new TpmReader(bytes);
+        TpmRc rc;
+        if (derivation)
+        {
+            rc = TpmtDeriveTemplate.Read(ref reader, out var t);
+            if (rc == TpmRc.Success)
+            {
+                template = new TpmtPublic
+                {
+                    Type = t.Type,
+                    NameAlg = t.NameAlg,
+                    ObjectAttributes = t.ObjectAttributes,
+                    AuthPolicy = t.AuthPolicy,
+                    Parameters = t.Parameters,
+                };
+                derive = t.Derive;
+            }
+        }
+        else
+        {
+            rc = TpmtPublic.Read(ref reader, out template);
+        }
+        if (rc != TpmRc.Success) return rc;
+        return reader.HasData ? TpmRc.Size : TpmRc.Success;
+    }
+
+    /// <summary>
+    /// A derived object (Part 1, "Derived Objects"; Part 3, 12.9): its secret, and its seedValue, come from
+    /// KDFa(hashAlg, parent's secret, label, context, TPM_MAX_DERIVATION_BITS) read as one stream, where
+    /// hashAlg is the derivation parent's XOR scheme hash and label and context come from the template's
+    /// TPMS_DERIVE, each empty one taken from a TPMS_DERIVE in inSensitive.data. The same parent, template,
+    /// label and context always give the same key. It has no protected form (outPrivate is empty): it is
+    /// derived again when needed. Codes: TPM_RC_SIZE (P1) for a userAuth longer than nameAlg's digest;
+    /// TPM_RC_TYPE (P2) for an RSA template (RSA keys are not derived: prime search over a stream is
+    /// not reproducible in bounded time); TPM_RC_ATTRIBUTES (unnumbered, as the reference) for
+    /// sensitiveDataOrigin SET; those of <see cref="ObjectSupport.ValidatePublic"/> (P2); the unmarshal
+    /// codes of the TPMS_DERIVE in inSensitive.data (unnumbered, as the reference); TPM_RC_OBJECT_MEMORY.
+    /// </summary>
+    static TpmRc CreateDerived(Tpm tpm, ref CommandContext c, TpmKey parent, in TpmtPublic inPublic, in TpmsDerive derive,
+        in TpmsSensitiveCreate inSensitive)
+    {
+        // Validation
+        if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(1);
+        if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(2);
+        if ((inPublic.ObjectAttributes & TpmaObject.SensitiveDataOrigin) != 0) return TpmRc.Attributes;
+        var rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
+        if (rc != TpmRc.Success) return rc;
+        var label = derive.Label;
+        var context = derive.Context;
+        if (inSensitive.Data.Length != 0)
+        {
+            // The template's values take precedence; the sensitive data fills in what it leaves empty.
+            var reader = new TpmReader(inSensitive.Data);
+            rc = TpmsDerive.Read(ref reader, out var fromSensitive);
+            if (rc != TpmRc.Success) return rc;
+            if (label.IsEmpty) label = fromSensitive.Label;
+            if (context.IsEmpty) context = fromSensitive.Context;
+        }
+        if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+
+        // State update: the object, from the parent's KDF.
+        var xor = parent.Public.Parameters.KeyedHashDetail.Scheme.Details.Xor;
+        var create = new TpmsSensitiveCreate { UserAuth = inSensitive.UserAuth };
+        TpmKey key;
+        using (var stream = new KdfStream(tpm.Crypto, xor.HashAlg, parent.SensitiveData, label.Span, context.Span, [],
+            TpmLimits.MaxDerivationBits))
+        {
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, 2, out key, seedAfterSecret: true);
+        }
+        if (rc != TpmRc.Success) return rc;
+        key.Hierarchy = parent.Hierarchy;
+        key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+        key.ParentStClear = parent.IsStClear;
+        return AddCreated(tpm, ref c, key, []);
+    }
+
+    /// <summary>Loads a newly made object and writes CreateLoaded's outputs: outPrivate, outPublic, name.</summary>
+    static TpmRc AddCreated(Tpm tpm, ref CommandContext c, TpmKey key, byte[] outPrivate)
+    {
+        var rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
         c.Out.WriteSized(outPrivate);
         ObjectSupport.WritePublic(ref c.Out, key);

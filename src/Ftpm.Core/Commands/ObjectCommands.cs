@@ -129,6 +129,7 @@ internal static partial class ObjectCommands
         if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
         key.Hierarchy = parent.Hierarchy;
         key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
+        key.ParentStClear = parent.IsStClear;
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
@@ -149,18 +150,22 @@ internal static partial class ObjectCommands
     /// with its public area alone (any enabled hierarchy) or with its sensitive area in the clear (only
     /// TPM_RH_NULL, and then it must not look like a key of this TPM's hierarchies: fixedTPM, fixedParent
     /// and restricted CLEAR). Its Qualified Name derives from the hierarchy's handle (Part 1, 16 "Names").
-    /// Codes: TPM_RC_VALUE (P3) for a hierarchy that is not one; TPM_RC_HIERARCHY (P3) for a disabled
-    /// hierarchy or a sensitive area outside TPM_RH_NULL; TPM_RC_ATTRIBUTES (P2) for fixedTPM, fixedParent
-    /// or restricted with a sensitive area; those of <see cref="ObjectSupport.ValidatePublic"/> (P2);
-    /// TPM_RC_KEY (P2) for a public key that is not one (modulus size, point not on the curve);
-    /// TPM_RC_TYPE/SIZE/KEY/BINDING (P1) when the sensitive area does not match the public area,
-    /// TPM_RC_SENSITIVE (P1) when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
+    /// With nameAlg TPM_ALG_NULL the object has no Name: Name and Qualified Name are the Empty Buffer,
+    /// and its tickets are NULL tickets. Codes: TPM_RC_VALUE (P3) for a hierarchy that is not one;
+    /// TPM_RC_HIERARCHY (P3) for a disabled hierarchy or a sensitive area outside TPM_RH_NULL;
+    /// TPM_RC_ATTRIBUTES (P2) for fixedTPM, fixedParent or restricted with a sensitive area; those of
+    /// <see cref="ObjectSupport.ValidatePublic"/> (P2; scheme checks only without a sensitive area or a
+    /// Name); TPM_RC_VALUE (P2) for an RSA exponent below 7 (<see cref="ObjectSupport.CheckRsaExponent"/>);
+    /// TPM_RC_KEY (P2) for a public key of the wrong size; TPM_RC_ECC_POINT (P2) for a point not on the
+    /// curve; TPM_RC_TYPE/SIZE/KEY_SIZE (P1) when the sensitive area does not fit the public area,
+    /// TPM_RC_BINDING (unnumbered) when its secret is not the public key's; TPM_RC_SENSITIVE (unnumbered)
+    /// when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
     static TpmRc LoadExternal(Tpm tpm, ref CommandContext c)
     {
         var rc = c.ReadParameters(out LoadExternalIn p);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
-        if (!HierarchyEnabled(tpm, p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
+        if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
         bool withPrivate = p.InPrivate.Length != 0;
         if (withPrivate)
         {
@@ -168,16 +173,24 @@ internal static partial class ObjectCommands
             if ((p.InPublic.ObjectAttributes & (TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.Restricted)) != 0)
                 return TpmRc.Attributes.AtParameter(2);
         }
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
+        // A public area alone, or an object without a Name (nameAlg TPM_ALG_NULL), gets the scheme checks
+        // only (the reference's ObjectLoad); a key with its secret and a Name gets all of them.
+        bool noName = p.InPublic.NameAlg == TpmAlgId.Null;
+        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2, schemesOnly: !withPrivate || noName);
         if (rc != TpmRc.Success) return rc;
+        rc = ObjectSupport.CheckRsaExponent(p.InPublic);
+        if (rc != TpmRc.Success) return rc.AtParameter(2);
 
         var publicArea = TpmKey.Marshal(p.InPublic);
         TpmKey key;
         if (withPrivate)
         {
-            // TPM2B_SENSITIVE: its size prefix was read above; the TPMT_SENSITIVE is the rest.
+            // TPM2B_SENSITIVE: its size prefix was read above; the TPMT_SENSITIVE is the rest. Codes about
+            // the public key are the public area's (P2), a secret that does not belong to it is unnumbered
+            // (the reference's CryptValidateKeys), the rest the sensitive area's (P1).
             rc = ObjectSupport.LoadKey(tpm, publicArea, p.InPrivate.Span, out key);
-            if (rc != TpmRc.Success) return rc.AtParameter(1);
+            if (rc != TpmRc.Success)
+                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(2) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(1);
         }
         else
         {
@@ -192,16 +205,6 @@ internal static partial class ObjectCommands
         c.Out.WriteSized(key.Name);
         return TpmRc.Success;
     }
-
-    /// <summary>Whether a TPMI_RH_HIERARCHY+ value names an enabled hierarchy (TPM_RH_NULL always is;
-    /// Part 1, 13.3 "Hierarchy enables").</summary>
-    static bool HierarchyEnabled(Tpm tpm, uint hierarchy) => hierarchy switch
-    {
-        (uint)TpmRh.Owner => tpm.ShEnable,
-        (uint)TpmRh.Endorsement => tpm.EhEnable,
-        (uint)TpmRh.Platform => tpm.PhEnable,
-        _ => true,
-    };
 
     /// <summary>TPM2_ReadPublic (Part 3, 12.4): public area, Name and Qualified Name. Codes:
     /// TPM_RC_SEQUENCE for a hash or HMAC sequence, which has no public area.</summary>

@@ -22,34 +22,47 @@ internal static class ObjectSupport
     /// that is not, encryptedDuplication lost, restricted with sign and decrypt, a key that neither signs
     /// nor decrypts, sealed data that is restricted), TPM_RC_SYMMETRIC (a storage key without a cipher,
     /// another key with one), TPM_RC_SCHEME (a scheme of the wrong kind, a restricted signing key
-    /// without one, a storage key or sign+decrypt key with one), TPM_RC_KDF (an ECC storage key with a KDF).</summary>
-    public static TpmRc ValidatePublic(in TpmtPublic p, TpmKey? parent, int param)
+    /// without one, a storage key or sign+decrypt key with one, a decrypting KEYEDHASH key without XOR, a
+    /// derivation parent whose XOR does not name KDF1_SP800_108), TPM_RC_KDF (an ECC storage key with a
+    /// KDF). Under a derivation parent also TPM_RC_ATTRIBUTES for a child that is not fixedParent or
+    /// whose fixedTPM differs from the parent's.
+    /// <paramref name="schemesOnly"/> keeps only the scheme checks (the reference's SchemeChecks alone):
+    /// TPM2_LoadExternal of a public area without a sensitive area, or of any object with nameAlg
+    /// TPM_ALG_NULL, checks no attributes, no nameAlg and no authPolicy (Part 3, 12.3).</summary>
+    public static TpmRc ValidatePublic(in TpmtPublic p, TpmKey? parent, int param, bool schemesOnly = false)
     {
         var a = p.ObjectAttributes;
         bool fixedTpm = Has(a, TpmaObject.FixedTpm), fixedParent = Has(a, TpmaObject.FixedParent);
         bool restricted = Has(a, TpmaObject.Restricted), sign = Has(a, TpmaObject.Sign), decrypt = Has(a, TpmaObject.Decrypt);
-
-        if (p.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(param);
-        if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(param);
-
-        // Part 1, 27.2.1-27.2.3: fixedTPM implies fixedParent; a child can only be fixedTPM under a
-        // fixedTPM parent; under an encryptedDuplication parent a duplicable child keeps it.
-        if (fixedTpm && !fixedParent) return TpmRc.Attributes.AtParameter(param);
-        if (parent is not null)
+        bool attributes = !schemesOnly;
+        if (attributes)
         {
-            if (fixedTpm && !parent.Has(TpmaObject.FixedTpm)) return TpmRc.Attributes.AtParameter(param);
-            if (parent.Has(TpmaObject.EncryptedDuplication) && !fixedParent && !Has(a, TpmaObject.EncryptedDuplication))
-                return TpmRc.Attributes.AtParameter(param);
+            if (p.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(param);
+            if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(param);
+
+            // Part 1, 27.2.1-27.2.3: fixedTPM implies fixedParent; a child can only be fixedTPM under a
+            // fixedTPM parent; under an encryptedDuplication parent a duplicable child keeps it.
+            if (fixedTpm && !fixedParent) return TpmRc.Attributes.AtParameter(param);
+            if (parent is not null)
+            {
+                if (fixedTpm && !parent.Has(TpmaObject.FixedTpm)) return TpmRc.Attributes.AtParameter(param);
+                if (parent.Has(TpmaObject.EncryptedDuplication) && !fixedParent && !Has(a, TpmaObject.EncryptedDuplication))
+                    return TpmRc.Attributes.AtParameter(param);
+                // Part 1, "Derived Objects": a derived object cannot leave its parent (fixedParent SET) and is
+                // fixedTPM exactly when its derivation parent is.
+                if (parent.IsDerivationParent && (!fixedParent || fixedTpm != parent.Has(TpmaObject.FixedTpm)))
+                    return TpmRc.Attributes.AtParameter(param);
+            }
+            // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts.
+            if (restricted && sign && decrypt) return TpmRc.Attributes.AtParameter(param);
         }
-        // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts.
-        if (restricted && sign && decrypt) return TpmRc.Attributes.AtParameter(param);
 
         switch (p.Type)
         {
             case TpmAlgId.Rsa:
             case TpmAlgId.Ecc:
             {
-                if (!sign && !decrypt) return TpmRc.Attributes.AtParameter(param);
+                if (attributes && !sign && !decrypt) return TpmRc.Attributes.AtParameter(param);
                 var symmetric = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Symmetric : p.Parameters.EccDetail.Symmetric;
                 var scheme = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Scheme.Scheme : p.Parameters.EccDetail.Scheme.Scheme;
                 bool storage = restricted && decrypt;
@@ -77,7 +90,7 @@ internal static class ObjectSupport
                 if (!sign && !decrypt)
                 {
                     // Sealed data: no scheme, never restricted.
-                    if (restricted) return TpmRc.Attributes.AtParameter(param);
+                    if (attributes && restricted) return TpmRc.Attributes.AtParameter(param);
                     if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
                 }
                 else if (sign && decrypt)
@@ -90,20 +103,44 @@ internal static class ObjectSupport
                 }
                 else
                 {
-                    // A decrypting KEYEDHASH object is a derivation parent (Part 1, 27.2.12); not implemented.
-                    return TpmRc.Attributes.AtParameter(param);
+                    // A decrypting KEYEDHASH key names XOR; restricted, it is a derivation parent, whose
+                    // children come from KDFa (TPM_ALG_KDF1_SP800_108, the one derivation this TPM has)
+                    // under the scheme's hash (Part 1, "Derived Objects"; Part 2, TPMS_SCHEME_XOR).
+                    if (scheme != TpmAlgId.Xor) return TpmRc.Scheme.AtParameter(param);
+                    if (restricted && p.Parameters.KeyedHashDetail.Scheme.Details.Xor.Kdf != TpmAlgId.Kdf1Sp800_108)
+                        return TpmRc.Scheme.AtParameter(param);
                 }
                 break;
             }
             case TpmAlgId.SymCipher:
                 // sign is "encrypt" for a SYMCIPHER key; a restricted one is a storage parent that only decrypts.
-                if ((!sign && !decrypt) || (restricted && sign)) return TpmRc.Attributes.AtParameter(param);
+                if (attributes && ((!sign && !decrypt) || (restricted && sign))) return TpmRc.Attributes.AtParameter(param);
+                // A decrypting key names a cipher mode (or none), not a MAC (the reference's SchemeChecks).
+                if (decrypt && p.Parameters.SymDetail.Sym.Mode.Sym == TpmAlgId.Cmac) return TpmRc.Scheme.AtParameter(param);
                 break;
         }
         return TpmRc.Success;
     }
 
     static bool Has(TpmaObject a, TpmaObject flag) => (a & flag) == flag;
+
+    /// <summary>The RSA public exponent of a key being loaded (the reference's CryptValidateKeys): 0 (the
+    /// default, 2^16 + 1) or at least 7, else TPM_RC_VALUE (unnumbered: the public area's). Exponents
+    /// the backend cannot use fail later as a key that is not one.</summary>
+    public static TpmRc CheckRsaExponent(in TpmtPublic p) =>
+        p.Type == TpmAlgId.Rsa && p.Parameters.RsaDetail.Exponent is > 0 and < 7 ? TpmRc.Value : TpmRc.Success;
+
+    /// <summary>The RSA public exponent of a key being generated (the reference's CryptRsaGenerateKey): 0
+    /// (2^16 + 1) or a prime of at least 2^16 + 1, else TPM_RC_RANGE (unnumbered, as the reference and
+    /// swtpm answer). A 32-bit trial division, no big-number arithmetic.</summary>
+    public static TpmRc CheckRsaGenerationExponent(uint exponent)
+    {
+        if (exponent == 0) return TpmRc.Success;
+        if (exponent < 65537 || exponent % 2 == 0) return TpmRc.Range;
+        for (uint d = 3; d <= exponent / d; d += 2)
+            if (exponent % d == 0) return TpmRc.Range;
+        return TpmRc.Success;
+    }
 
     static bool IsSigningScheme(TpmAlgId type, TpmAlgId scheme) => type == TpmAlgId.Rsa
         ? scheme is TpmAlgId.RsaSsa or TpmAlgId.RsaPss
@@ -117,7 +154,10 @@ internal static class ObjectSupport
     /// TPM_RC_SIZE (<paramref name="sensitiveParam"/>) for a userAuth longer than nameAlg's digest;
     /// TPM_RC_ATTRIBUTES (<paramref name="publicParam"/>) for data given to an asymmetric key, data given
     /// while sensitiveDataOrigin is SET, or none given while it is CLEAR; TPM_RC_KEY_SIZE
-    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size.</summary>
+    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size; TPM_RC_ATTRIBUTES
+    /// (<paramref name="publicParam"/>) for a restricted KEYEDHASH or SYMCIPHER key (a parent) given its
+    /// secret while fixedParent or fixedTPM is SET: a caller who knows the secret of a parent can
+    /// unwrap or derive its children outside the TPM (Part 1, "sensitiveDataOrigin").</summary>
     public static TpmRc ValidateSensitiveCreate(in TpmtPublic p, in TpmsSensitiveCreate s, int sensitiveParam, int publicParam)
     {
         if (s.UserAuth.Length > TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(sensitiveParam);
@@ -137,15 +177,22 @@ internal static class ObjectSupport
                 if (!origin && s.Data.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize.AtParameter(sensitiveParam);
                 break;
         }
+        if (p.Type is TpmAlgId.KeyedHash or TpmAlgId.SymCipher && !origin && Has(p.ObjectAttributes, TpmaObject.Restricted) &&
+            (p.ObjectAttributes & (TpmaObject.FixedParent | TpmaObject.FixedTpm)) != 0)
+            return TpmRc.Attributes.AtParameter(publicParam);
         return TpmRc.Success;
     }
 
     /// <summary>Makes an object from its template: its secret and its public unique field from
     /// <paramref name="stream"/> (a KDFa stream for primaries, the DRBG otherwise) unless the caller gave
     /// the secret; a seedValue of nameAlg's digest size for storage keys (their children's protection)
-    /// and KEYEDHASH/SYMCIPHER objects (unique = H(seedValue || secret), Part 1, 27.3.3).</summary>
+    /// and KEYEDHASH/SYMCIPHER objects (unique = H(seedValue || secret), Part 1, 27.3.3).
+    /// <paramref name="seedAfterSecret"/> draws the secret first and the seedValue after it, the order of
+    /// the reference's CryptCreateObject: derived objects use it so that they equal the reference's for
+    /// the same parent secret, label and context. Primary keys keep the order they were always made in
+    /// (seedValue first), so keys wrapped under a recreated primary stay loadable.</summary>
     public static TpmRc GenerateObject(Tpm tpm, in TpmtPublic template, in TpmsSensitiveCreate sensitive, IKeyStream stream,
-        int publicParam, out TpmKey key)
+        int publicParam, out TpmKey key, bool seedAfterSecret = false)
     {
         key = null!;
         var crypto = tpm.Crypto;
@@ -160,11 +207,17 @@ internal static class ObjectSupport
             case TpmAlgId.Rsa:
             case TpmAlgId.Ecc:
             {
-                if (storage) { seed = new byte[digestSize]; stream.Generate(seed); }
+                if (p.Type == TpmAlgId.Rsa)
+                {
+                    var rc0 = CheckRsaGenerationExponent(p.Parameters.RsaDetail.Exponent);
+                    if (rc0 != TpmRc.Success) return rc0;
+                }
+                if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
                 asymmetric = p.Type == TpmAlgId.Rsa
                     ? crypto.RsaGenerate(p.Parameters.RsaDetail.KeyBits, p.Parameters.RsaDetail.Exponent, stream)
                     : crypto.EccGenerate(p.Parameters.EccDetail.CurveId, stream);
                 if (asymmetric is null) return TpmRc.Value.AtParameter(publicParam);
+                if (storage && seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
                 var first = new byte[TpmLimits.MaxRsaKeyBytes];
                 var second = new byte[TpmLimits.MaxEccKeyBytes];
                 var (n1, n2) = asymmetric.ExportPublic(first, second);
@@ -177,20 +230,28 @@ internal static class ObjectSupport
             case TpmAlgId.SymCipher:
             {
                 seed = new byte[digestSize];
-                stream.Generate(seed);
+                if (!seedAfterSecret) stream.Generate(seed);
                 if (sensitive.Data.Length != 0)
                 {
                     secret = sensitive.Data.ToArray();
                 }
                 else
                 {
+                    // A KEYEDHASH secret is a digest of its scheme's hash (HMAC, or XOR for a
+                    // derivation parent), else of nameAlg.
+                    var keyedHash = p.Parameters.KeyedHashDetail.Scheme;
                     int size = p.Type == TpmAlgId.SymCipher
                         ? p.Parameters.SymDetail.Sym.KeyBits.Sym / 8
-                        : TpmAlgorithms.DigestSize(p.Parameters.KeyedHashDetail.Scheme.Scheme == TpmAlgId.Hmac
-                            ? p.Parameters.KeyedHashDetail.Scheme.Details.Hmac.HashAlg : p.NameAlg);
+                        : TpmAlgorithms.DigestSize(keyedHash.Scheme switch
+                        {
+                            TpmAlgId.Hmac => keyedHash.Details.Hmac.HashAlg,
+                            TpmAlgId.Xor => keyedHash.Details.Xor.HashAlg,
+                            _ => p.NameAlg,
+                        });
                     secret = new byte[size];
                     stream.Generate(secret);
                 }
+                if (seedAfterSecret) stream.Generate(seed);
                 p.Unique = new TpmuPublicId { Digest = ObfuscatedUnique(crypto, p.NameAlg, seed, secret) };
                 break;
             }
@@ -281,8 +342,10 @@ internal static class ObjectSupport
     }
 
     /// <summary>Makes a public-only object from a public area (LoadExternal without a sensitive area,
-    /// contexts of such objects). Codes (unnumbered): the public area's unmarshal codes, TPM_RC_KEY for
-    /// a modulus of the wrong size or a point that is not on the curve.</summary>
+    /// contexts of such objects). Codes (unnumbered), as the reference's CryptValidateKeys: the public
+    /// area's unmarshal codes; TPM_RC_KEY for a modulus, coordinate or KEYEDHASH/SYMCIPHER unique of
+    /// the wrong size, or a modulus the backend cannot use; TPM_RC_ECC_POINT for a point that is not on
+    /// the curve.</summary>
     public static TpmRc LoadPublicKey(Tpm tpm, byte[] publicArea, out TpmKey key)
     {
         var rc = TpmKey.FromPublicArea(tpm.Crypto, publicArea, out key);
@@ -293,23 +356,47 @@ internal static class ObjectSupport
             case TpmAlgId.Rsa:
                 if (p.Unique.Rsa.Length * 8 != p.Parameters.RsaDetail.KeyBits) rc = TpmRc.Key;
                 else key.Asymmetric = tpm.Crypto.RsaImport(p.Unique.Rsa.Span, p.Parameters.RsaDetail.Exponent, []);
+                if (rc == TpmRc.Success && key.Asymmetric is null) rc = TpmRc.Key;
                 break;
             case TpmAlgId.Ecc:
+            {
+                int size = EccKeyBytes(p.Parameters.EccDetail.CurveId);
+                if (p.Unique.Ecc.X.Length != size || p.Unique.Ecc.Y.Length != size) { rc = TpmRc.Key; break; }
                 key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, []);
+                if (key.Asymmetric is null) rc = TpmRc.EccPoint;
+                break;
+            }
+            default:
+                // KEYEDHASH and SYMCIPHER: unique is a digest of nameAlg (empty without one).
+                if (p.Unique.Digest.Length != TpmAlgorithms.DigestSize(p.NameAlg)) rc = TpmRc.Key;
                 break;
         }
-        if (rc == TpmRc.Success && p.Type is TpmAlgId.Rsa or TpmAlgId.Ecc && key.Asymmetric is null) rc = TpmRc.Key;
         if (rc != TpmRc.Success) { key.Dispose(); key = null!; }
         return rc;
     }
+
+    /// <summary>The octet size of a curve's coordinates (Part 4's curve tables; 0 for a curve not listed).</summary>
+    static int EccKeyBytes(TpmEccCurve curve) => curve switch
+    {
+        TpmEccCurve.NistP192 => 24,
+        TpmEccCurve.NistP224 => 28,
+        TpmEccCurve.NistP256 or TpmEccCurve.BnP256 or TpmEccCurve.Sm2P256 => 32,
+        TpmEccCurve.NistP384 => 48,
+        TpmEccCurve.NistP521 => 66,
+        TpmEccCurve.BnP638 => 80,
+        _ => 0,
+    };
 
     static TpmRc CompleteKey(Tpm tpm, TpmKey key, in TpmtSensitive s)
     {
         var p = key.Public;
         int digestSize = TpmAlgorithms.DigestSize(p.NameAlg);
+        // An object without a Name (nameAlg TPM_ALG_NULL, only LoadExternal makes one) has no digest to
+        // bound its authValue or seedValue, and no unique to bind a KEYEDHASH/SYMCIPHER secret to.
+        bool named = p.NameAlg != TpmAlgId.Null;
         if (s.SensitiveType != p.Type) return TpmRc.Type;
-        if (s.AuthValue.Length > digestSize) return TpmRc.Size;
-        if (s.SeedValue.Length != 0 && s.SeedValue.Length != digestSize) return TpmRc.Size;
+        if (named && s.AuthValue.Length > digestSize) return TpmRc.Size;
+        if (named && s.SeedValue.Length != 0 && s.SeedValue.Length != digestSize) return TpmRc.Size;
         switch (p.Type)
         {
             case TpmAlgId.Rsa:
@@ -326,8 +413,11 @@ internal static class ObjectSupport
             {
                 var secret = p.Type == TpmAlgId.KeyedHash ? s.Sensitive.Bits.Span : s.Sensitive.Sym.Span;
                 if (p.Type == TpmAlgId.SymCipher && secret.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize;
-                var expected = ObfuscatedUnique(tpm.Crypto, p.NameAlg, s.SeedValue.Span, secret);
-                if (!CryptographicOperations.FixedTimeEquals(expected, p.Unique.Digest.Span)) return TpmRc.Binding;
+                if (named)
+                {
+                    var expected = ObfuscatedUnique(tpm.Crypto, p.NameAlg, s.SeedValue.Span, secret);
+                    if (!CryptographicOperations.FixedTimeEquals(expected, p.Unique.Digest.Span)) return TpmRc.Binding;
+                }
                 key.SensitiveData = secret.ToArray();
                 break;
             }

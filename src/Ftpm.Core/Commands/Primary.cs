@@ -85,7 +85,9 @@ internal static partial class Primary
             using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, []);
             rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
             if (rc != TpmRc.Success) return rc;
-            tpm.PrimaryCache.Add(new PrimaryKeyCache.Entry(id, key.PublicArea, key.SeedValue.ToArray(), key.SensitiveData.ToArray(), key.Asymmetric));
+            var shared = key.Asymmetric is null ? null : new SharedAsymmetricKey(key.Asymmetric);
+            key.SharedAsymmetric = shared?.Acquire();
+            tpm.PrimaryCache.Add(new PrimaryKeyCache.Entry(id, key.PublicArea, key.SeedValue.ToArray(), key.SensitiveData.ToArray(), shared));
         }
         else
         {
@@ -95,9 +97,9 @@ internal static partial class Primary
             key.AuthValue = inSensitive.UserAuth.ToArray();
             key.SeedValue = entry.SeedValue.ToArray();
             key.SensitiveData = entry.SensitiveData.ToArray();
-            key.Asymmetric = entry.Asymmetric;
+            key.Asymmetric = entry.Asymmetric?.Key;
+            key.SharedAsymmetric = entry.Asymmetric?.Acquire();
         }
-        key.SharesAsymmetric = true;
         key.Hierarchy = hierarchy;
         var hierarchyName = Tpm.HandleName(hierarchy);
         key.QualifiedName = TpmKey.ComputeQualifiedName(crypto, key.NameAlg, hierarchyName, key.Name);

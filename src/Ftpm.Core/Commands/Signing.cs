@@ -163,7 +163,8 @@ internal static partial class Signing
     }
 
     /// <summary>TPM2_VerifySignature (Part 3, 20.1): a TPMT_TK_VERIFIED ticket, HMAC(proof, TPM_ST_VERIFIED
-    /// || digest || keyName) under the key's nameAlg (NULL ticket for a key of the null hierarchy).
+    /// || digest || keyName) under the key's nameAlg (<see cref="Tpm.ComputeVerifiedTicket"/>; the NULL
+    /// ticket for a key of the null hierarchy or with nameAlg TPM_ALG_NULL).
     /// Codes: TPM_RC_ATTRIBUTES (H1) for a key that does not sign; TPM_RC_SCHEME (P2) for a signature
     /// of a scheme the key does not use; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
     static TpmRc VerifySignature(Tpm tpm, ref CommandContext c)
@@ -227,23 +228,18 @@ internal static partial class Signing
         }
         if (!valid) return TpmRc.Signature.AtParameter(2);
 
-        // Output: TPMT_TK_VERIFIED.
+        // Output: TPMT_TK_VERIFIED, made by the helper TPM2_PolicyAuthorize checks it with, so the two
+        // cannot diverge. A key of the null hierarchy, or without a Name (nameAlg TPM_ALG_NULL), gets the
+        // NULL ticket {TPM_ST_VERIFIED, TPM_RH_NULL, empty} (the reference's TPM2_VerifySignature).
         c.Out.WriteUInt16((ushort)TpmSt.Verified);
-        c.Out.WriteUInt32(key.Hierarchy);
-        if (key.Hierarchy == (uint)TpmRh.Null)
+        if (key.Hierarchy == (uint)TpmRh.Null || key.NameAlg == TpmAlgId.Null)
         {
+            c.Out.WriteUInt32((uint)TpmRh.Null);
             c.Out.WriteUInt16(0);
             return TpmRc.Success;
         }
-        using var op = tpm.Crypto.HmacSetup(key.NameAlg, tpm.ProofOf(key.Hierarchy));
-        Span<byte> tag = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Verified);
-        op.Update(tag);
-        op.Update(digest);
-        op.Update(key.Name);
-        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
-        int m = op.Finish(ticket);
-        c.Out.WriteSized(ticket[..m]);
+        c.Out.WriteUInt32(key.Hierarchy);
+        c.Out.WriteSized(tpm.ComputeVerifiedTicket(key.Hierarchy, key.NameAlg, digest, key.Name));
         return TpmRc.Success;
     }
 

@@ -44,11 +44,16 @@ internal static partial class Startup
             persistent.ResetCount++;
             persistent.TotalResetCount++;
             persistent.RestartCount = 0;
+            persistent.ClearCount = 0;
             tpm.NullProof = tpm.RandomBytes(64);
+            // A new null seed: primaries cached from the old one are wiped, not left to age out.
+            tpm.PrimaryCache.Clear();
         }
         else
         {
             persistent.RestartCount++;
+            // A TPM Restart (Startup(CLEAR) after Shutdown(STATE)) ends the stClear objects' contexts.
+            if (p.StartupType == TpmSu.Clear) persistent.ClearCount++;
         }
         tpm.Pcrs.Initialize(persistent.PcrAllocation);
         if (p.StartupType == TpmSu.State)

@@ -4,12 +4,13 @@ using Ftpm.State;
 
 namespace Ftpm.Commands;
 
-/// <summary>Part 3, 15 "Symmetric Primitives": EncryptDecrypt, EncryptDecrypt2, HMAC (Hash is in HashMac.cs).</summary>
+/// <summary>Part 3, 15 "Symmetric Primitives": EncryptDecrypt, EncryptDecrypt2, MAC (which takes TPM2_HMAC's
+/// command code, Part 3, 15.6; Hash is in HashMac.cs).</summary>
 internal static partial class Symmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Hmac, Hmac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
         new(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
@@ -54,7 +55,7 @@ internal static partial class Symmetric
     /// <summary>The cipher run of both commands: outData then ivOut (the chaining value, so a long message
     /// can be processed in pieces). Codes: TPM_RC_KEY (H1) for an object that is not a SYMCIPHER key;
     /// TPM_RC_ATTRIBUTES (H1) for a restricted key or one lacking decrypt (to decrypt) or sign (to
-    /// encrypt); TPM_RC_MODE (mode) when the key's mode and the requested one differ or both are NULL;
+    /// encrypt); TPM_RC_MODE (H1) for a CMAC key; TPM_RC_MODE (mode) when the key's mode and the requested one differ or both are NULL;
     /// TPM_RC_SIZE (ivIn) for an IV that is not one block; TPM_RC_SIZE (inData) for CBC or ECB data that
     /// is not whole blocks.</summary>
     static TpmRc Run(Tpm tpm, ref CommandContext c, bool decrypt, TpmAlgId mode, ReadOnlySpan<byte> ivIn, ReadOnlySpan<byte> data,
@@ -65,6 +66,8 @@ internal static partial class Symmetric
         if (key.Has(TpmaObject.Restricted) || !key.Has(decrypt ? TpmaObject.Decrypt : TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
         var sym = key.Public.Parameters.SymDetail.Sym;
         var keyMode = sym.Mode.Sym;
+        // A CMAC key (its mode is a MAC, not a cipher mode) does not encrypt: TPM_RC_MODE on the key.
+        if (keyMode == TpmAlgId.Cmac) return TpmRc.Mode.AtHandle(1);
         if (keyMode != TpmAlgId.Null)
         {
             if (mode != TpmAlgId.Null && mode != keyMode) return TpmRc.Mode.AtParameter(modeParam);
@@ -84,51 +87,82 @@ internal static partial class Symmetric
         return TpmRc.Success;
     }
 
-    /// <summary>Shared by TPM2_HMAC and TPM2_HMAC_Start: a loaded KEYEDHASH key with its secret
-    /// (else TPM_RC_TYPE, H1), unrestricted and able to sign (else TPM_RC_ATTRIBUTES, H1).</summary>
-    internal static TpmRc CheckHmacKey(Tpm tpm, uint handle, out TpmKey key)
+    /// <summary>
+    /// The MAC a key computes for TPM2_MAC and TPM2_MAC_Start (Part 3, 15.6 and 17.2; the reference's
+    /// CryptSelectMac): a KEYEDHASH key's HMAC hash or a SYMCIPHER key's CMAC, the key's own unless it
+    /// names none, when <paramref name="inScheme"/> chooses. Codes: TPM_RC_TYPE (H1) for an object that
+    /// is neither (or has no sensitive area); TPM_RC_VALUE (P2) for an inScheme other than the key's, or
+    /// NULL with a key that names none; TPM_RC_SCHEME (P2) for a MAC of the other kind (CMAC with a
+    /// KEYEDHASH key, a hash with a SYMCIPHER key); TPM_RC_ATTRIBUTES (H1) for a restricted key;
+    /// TPM_RC_KEY (H1) for a key without sign.
+    /// </summary>
+    internal static TpmRc SelectMac(Tpm tpm, uint handle, TpmAlgId inScheme, out TpmKey key, out TpmAlgId macAlg)
     {
         key = tpm.KeyOf(handle)!;
-        if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
-        if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
+        macAlg = TpmAlgId.Null;
+        if (key is null || !key.HasSensitive || key.Type is not (TpmAlgId.KeyedHash or TpmAlgId.SymCipher)) return TpmRc.Type.AtHandle(1);
+        TpmAlgId keyMac;
+        if (key.Type == TpmAlgId.KeyedHash)
+        {
+            var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
+            keyMac = scheme.Scheme switch
+            {
+                TpmAlgId.Hmac => scheme.Details.Hmac.HashAlg,
+                TpmAlgId.Xor => scheme.Details.Xor.HashAlg,
+                _ => TpmAlgId.Null,
+            };
+        }
+        else
+        {
+            var sym = key.Public.Parameters.SymDetail.Sym;
+            keyMac = sym.Algorithm == TpmAlgId.Null ? TpmAlgId.Null : sym.Mode.Sym;
+        }
+        if (inScheme != TpmAlgId.Null)
+        {
+            if (keyMac != TpmAlgId.Null && inScheme != keyMac) return TpmRc.Value.AtParameter(2);
+            macAlg = inScheme;
+        }
+        else
+        {
+            if (keyMac == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+            macAlg = keyMac;
+        }
+        bool fits = key.Type == TpmAlgId.KeyedHash ? TpmAlgorithms.IsHash(macAlg) : macAlg == TpmAlgId.Cmac;
+        if (!fits) return TpmRc.Scheme.AtParameter(2);
+        if (key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
+        if (!key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
         return TpmRc.Success;
     }
 
-    /// <summary>The HMAC's hash: the key scheme's, or the requested one when the scheme is NULL;
-    /// another hash, or NULL with no scheme, is TPM_RC_VALUE on hashAlg (P2).</summary>
-    internal static TpmRc HmacHash(TpmKey key, TpmAlgId requested, out TpmAlgId hashAlg)
-    {
-        var scheme = key.Public.Parameters.KeyedHashDetail.Scheme;
-        hashAlg = requested;
-        if (scheme.Scheme == TpmAlgId.Hmac)
-        {
-            if (requested != TpmAlgId.Null && requested != scheme.Details.Hmac.HashAlg) return TpmRc.Value.AtParameter(2);
-            hashAlg = scheme.Details.Hmac.HashAlg;
-        }
-        return hashAlg == TpmAlgId.Null ? TpmRc.Value.AtParameter(2) : TpmRc.Success;
-    }
+    /// <summary>A MAC operation for a key chosen by <see cref="SelectMac"/>: HMAC under a KEYEDHASH key's
+    /// secret, CMAC under a SYMCIPHER key's cipher and key.</summary>
+    internal static Ports.IHashOperation MacSetup(Tpm tpm, TpmKey key, TpmAlgId macAlg) =>
+        key.Type == TpmAlgId.KeyedHash
+            ? tpm.Crypto.HmacSetup(macAlg, key.SensitiveData)
+            : tpm.Crypto.MacSetup(macAlg, key.Public.Parameters.SymDetail.Sym.Algorithm, key.SensitiveData);
 
     [TpmParameters]
-    internal partial struct HmacIn
+    internal partial struct MacIn
     {
         [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> Buffer;
-        [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+        /// <summary>TPMI_ALG_MAC_SCHEME+ (TPMI_ALG_HASH+ in TPM2_HMAC, whose wire form this is).</summary>
+        [Check(nameof(TpmCheck.MacScheme), AllowNull = true)] public TpmAlgId InScheme;
     }
 
-    /// <summary>TPM2_HMAC (Part 3, 15.5): HMAC of the buffer with a KEYEDHASH signing key. The hash is the
-    /// key's scheme's, or the requested one when the key has none. Codes: TPM_RC_TYPE (H1) for an object
-    /// that is not KEYEDHASH; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without sign;
-    /// TPM_RC_VALUE (P2) for a hash that differs from the key's, or NULL with a key that has none.</summary>
-    static TpmRc Hmac(Tpm tpm, ref CommandContext c)
+    /// <summary>TPM2_MAC (Part 3, 15.6; TPM2_HMAC, 15.5, generalised and sharing its command code): the HMAC
+    /// of the buffer under a KEYEDHASH signing key, or its AES-CMAC (NIST SP 800-38B) under a SYMCIPHER
+    /// signing key. Codes: TPM_RC_SYMMETRIC (P2) for an inScheme that is neither an implemented hash nor
+    /// CMAC; those of <see cref="SelectMac"/>.</summary>
+    static TpmRc Mac(Tpm tpm, ref CommandContext c)
     {
-        var rc = CheckHmacKey(tpm, c.Handles[0], out var key);
+        var rc = c.ReadParameters(out MacIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out HmacIn p);
+        rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
-        rc = HmacHash(key, p.HashAlg, out var hashAlg);
-        if (rc != TpmRc.Success) return rc;
+        using var op = MacSetup(tpm, key, macAlg);
+        op.Update(p.Buffer.Span);
         Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, p.Buffer.Span, mac);
+        int n = op.Finish(mac);
         c.Out.WriteSized(mac[..n]);
         return TpmRc.Success;
     }

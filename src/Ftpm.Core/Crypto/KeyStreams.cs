@@ -12,6 +12,9 @@ namespace Ftpm.Crypto;
 /// The counter runs on across calls; the length field is 0, marking a stream of no fixed length, so no
 /// output of it equals a KDFa output of a stated length. The reference feeds a KDFa-seeded DRBG in the
 /// same place; exact equality with its keys is not a goal.
+/// Derived objects (Part 1, "Derived Objects"; TPM2_CreateLoaded under a derivation parent) use the
+/// same stream with the length field TPM_MAX_DERIVATION_BITS, as the reference's KDF generator does:
+/// K(1) || K(2) || ... of one KDFa of that length, so the keys equal the reference's.
 /// </summary>
 internal sealed class KdfStream : IKeyStream, IDisposable
 {
@@ -24,7 +27,7 @@ internal sealed class KdfStream : IKeyStream, IDisposable
     uint _counter;
 
     public KdfStream(ICrypto crypto, TpmAlgId hashAlg, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> label,
-        ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV)
+        ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, uint lengthBits = 0)
     {
         _crypto = crypto;
         _hashAlg = hashAlg;
@@ -35,7 +38,8 @@ internal sealed class KdfStream : IKeyStream, IDisposable
         label.CopyTo(_input.AsSpan(at)); at += label.Length;
         if (!hasZero) _input[at++] = 0;
         contextU.CopyTo(_input.AsSpan(at)); at += contextU.Length;
-        contextV.CopyTo(_input.AsSpan(at));
+        contextV.CopyTo(_input.AsSpan(at)); at += contextV.Length;
+        BinaryPrimitives.WriteUInt32BigEndian(_input.AsSpan(at), lengthBits);
     }
 
     public void Generate(Span<byte> output)

@@ -103,6 +103,12 @@ public static class TpmCheck
     public static TpmRc RsaDecrypt(TpmAlgId value, bool allowNull) =>
         OneOf(value, [TpmAlgId.RsaEs, TpmAlgId.Oaep], TpmRc.Value, allowNull);
 
+    /// <summary>TPMI_ALG_MAC_SCHEME (Part 2, chapter 9): an implemented hash or TPM_ALG_CMAC (+ NULL), else
+    /// TPM_RC_SYMMETRIC (as the reference's unmarshaling gives it).</summary>
+    public static TpmRc MacScheme(TpmAlgId value, bool allowNull) =>
+        TpmAlgorithms.IsHash(value) || (value == TpmAlgId.Cmac && ImplementedAlgorithms.IsImplemented(value)) ||
+        (allowNull && value == TpmAlgId.Null) ? TpmRc.Success : TpmRc.Symmetric;
+
     /// <summary>TPMI_ALG_CIPHER_MODE (Part 2, 9.31): an implemented encryption mode (+ NULL), else TPM_RC_MODE.</summary>
     public static TpmRc CipherMode(TpmAlgId value, bool allowNull) =>
         OneOf(value, [TpmAlgId.Ctr, TpmAlgId.Ofb, TpmAlgId.Cbc, TpmAlgId.Cfb, TpmAlgId.Ecb], TpmRc.Mode, allowNull);

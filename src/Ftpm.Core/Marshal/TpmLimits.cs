@@ -62,6 +62,18 @@ public static class TpmLimits
     /// <summary>sizeof(_PRIVATE): an integrity digest and an encrypted TPM2B_SENSITIVE of the largest object.</summary>
     public const int MaxPrivateSize = 2 + MaxDigestSize + 2 + 2 + (2 + MaxAuthSize) + (2 + MaxDigestSize) + (2 + MaxRsaKeyBytes / 2 * 5);
 
+    /// <summary>TPM2B_LABEL (Part 2, the TPMS_DERIVE tables): LABEL_MAX_BUFFER, the reference's
+    /// MIN(32, MAX(MAX_ECC_KEY_BYTES, MAX_DIGEST_SIZE)).</summary>
+    public const int LabelMaxBuffer = 32;
+
+    /// <summary>sizeof(TPMT_PUBLIC), the bound of TPM2B_TEMPLATE: type, nameAlg, attributes, the largest
+    /// authPolicy, the largest parameters (ECC's) and the largest unique (an RSA-4096 modulus).</summary>
+    public const int MaxPublicSize = 2 + 2 + 4 + (2 + MaxDigestSize) + 18 + (2 + MaxRsaKeyBytes);
+
+    /// <summary>TPM_MAX_DERIVATION_BITS (Part 2, TPM_CONSTANTS32): the KDFa length of the stream a
+    /// derived object is made from.</summary>
+    public const int MaxDerivationBits = 8192;
+
     /// <summary>MAX_CONTEXT_SIZE: an encrypted object context (its public and sensitive areas and state).</summary>
     public const int MaxContextSize = 2560;
 }

@@ -19,6 +19,12 @@ public interface ICrypto
     /// <summary>psa_mac_setup with HMAC: a multi-part HMAC (HMAC sequences, session HMACs over long data).</summary>
     IHashOperation HmacSetup(TpmAlgId hashAlg, ReadOnlySpan<byte> key);
 
+    /// <summary>psa_mac_setup with a block-cipher MAC: <paramref name="macAlg"/> TPM_ALG_CMAC (NIST SP 800-38B)
+    /// under <paramref name="cipher"/> TPM_ALG_AES and a key of that cipher's size. The operation's
+    /// <see cref="IHashOperation.Finish"/> writes the one-block tag; Clone copies the state (MAC
+    /// sequences are context-saved). TPM2_MAC and TPM2_MAC_Start with a SYMCIPHER key use it.</summary>
+    IHashOperation MacSetup(TpmAlgId macAlg, TpmAlgId cipher, ReadOnlySpan<byte> key);
+
     /// <summary>psa_cipher_encrypt/decrypt: a block cipher (<paramref name="alg"/> TPM_ALG_AES) in a TPM mode
     /// (TPM_ALG_CFB, CBC, CTR, OFB, ECB). <paramref name="iv"/> holds the IV on entry and the chaining value
     /// on return (TPM2_EncryptDecrypt's ivOut). CFB, CTR and OFB take any length; CBC and ECB a whole number

@@ -82,6 +82,12 @@ internal sealed class PersistentData
     /// by issue 5; a record written before it reads as 0.</summary>
     public ulong NvMaxCounter;
 
+    /// <summary>clearCount (the reference's gr.clearCount): counts the TPM Restarts since the last TPM
+    /// Reset. The integrity of an stClear object's saved context includes it, so the context dies at the
+    /// next TPM Restart (Part 1, "Context Protection"; Part 2, TPMI_DH_SAVED 0x80000002). Appended after
+    /// the algorithm set; a record written before it reads as 0.</summary>
+    public uint ClearCount;
+
     public byte[] Serialize()
     {
         var buffer = new byte[2048]; // seeds, auths, policies and proofs alone can reach 1040 octets
@@ -130,6 +136,7 @@ internal sealed class PersistentData
         w.WriteUInt16((ushort)PpCommands.Count);
         foreach (var cc in PpCommands) w.WriteUInt32((uint)cc);
         w.WriteUInt32(AlgorithmSet);
+        w.WriteUInt32(ClearCount);
         return w.Written.ToArray();
     }
 
@@ -212,6 +219,7 @@ internal sealed class PersistentData
             }
             Check(r.ReadUInt32(out p.AlgorithmSet));
         }
+        if (r.HasData) Check(r.ReadUInt32(out p.ClearCount));
         return p;
     }
 

@@ -8,7 +8,7 @@ namespace Ftpm;
 // Protection of saved contexts (Part 1, 30.x "Context Protection"): TPMS_CONTEXT.contextBlob is
 // integrity || encrypted(sequence || state). The key and IV come from KDFa over the hierarchy's proof
 // with sequence and handle as context; integrity is an HMAC with the proof over totalResetCount,
-// sequence, handle and the ciphertext, so a blob dies with its hierarchy's proof or at the next
+// clearCount (stClear objects only), sequence, handle and the ciphertext, so a blob dies with its hierarchy's proof or at the next
 // TPM Reset, and cannot be moved to another sequence or handle. Sessions and objects share it.
 public sealed partial class Tpm
 {
@@ -75,11 +75,19 @@ public sealed partial class Tpm
     void ContextIntegrity(uint hierarchy, uint savedHandle, ulong sequence, ReadOnlySpan<byte> encrypted, Span<byte> hmac)
     {
         using var h = _crypto.HmacSetup(ContextHash, ProofOf(hierarchy));
-        Span<byte> header = stackalloc byte[8 + 8 + 4];
+        Span<byte> header = stackalloc byte[8 + 4 + 8 + 4];
         BinaryPrimitives.WriteUInt64BigEndian(header, _persistent.TotalResetCount);
-        BinaryPrimitives.WriteUInt64BigEndian(header[8..], sequence);
-        BinaryPrimitives.WriteUInt32BigEndian(header[16..], savedHandle);
-        h.Update(header);
+        int at = 8;
+        // An stClear object's context (savedHandle 0x80000002) also binds clearCount, so it cannot be
+        // loaded after the next TPM Restart (the reference's ComputeContextIntegrity).
+        if (savedHandle == Commands.Context.SavedStClear)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(header[at..], _persistent.ClearCount);
+            at += 4;
+        }
+        BinaryPrimitives.WriteUInt64BigEndian(header[at..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(header[(at + 8)..], savedHandle);
+        h.Update(header[..(at + 12)]);
         h.Update(encrypted);
         h.Finish(hmac);
     }

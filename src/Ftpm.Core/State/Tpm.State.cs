@@ -156,6 +156,17 @@ public sealed partial class Tpm
         _ => HandleKinds.None,
     };
 
+    /// <summary>Whether a hierarchy's objects may be used (Part 1, 13.3 "Hierarchy enables"; the
+    /// reference's HierarchyIsEnabled): its enable for owner, endorsement and platform, always for
+    /// TPM_RH_NULL.</summary>
+    internal bool IsHierarchyEnabled(uint hierarchy) => hierarchy switch
+    {
+        (uint)TpmRh.Owner => ShEnable,
+        (uint)TpmRh.Endorsement => EhEnable,
+        (uint)TpmRh.Platform => PhEnable,
+        _ => true,
+    };
+
     /// <summary>A handle of a kind the command does not take fails its TPMI_ unmarshal with TPM_RC_VALUE;
     /// one that names nothing loaded is TPM_RC_HANDLE (Part 3, 5.3).</summary>
     TpmRc CheckHandle(uint handle, HandleKinds accepted)
@@ -165,7 +176,9 @@ public sealed partial class Tpm
         return kind switch
         {
             HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
-            HandleKinds.Persistent => Persistents.Contains(this, handle) ? TpmRc.Success : TpmRc.Handle,
+            // A persistent object of a disabled hierarchy is TPM_RC_HIERARCHY (the reference's ObjectLoadEvict).
+            HandleKinds.Persistent => !Persistents.Contains(this, handle) ? TpmRc.Handle
+                : IsHierarchyEnabled(PersistentObjects.Get(this, handle)!.Hierarchy) ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.NvIndex => Nv.CheckHandle(handle, ShEnable, PhEnableNv),
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).

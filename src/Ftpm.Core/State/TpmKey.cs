@@ -40,8 +40,16 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>RSA or ECC key material in the crypto backend.</summary>
     public IAsymmetricKey? Asymmetric;
 
-    /// <summary>The key belongs to the primary-key cache (which disposes it), not to this object.</summary>
-    public bool SharesAsymmetric;
+    /// <summary>Set when <see cref="Asymmetric"/> is shared with the primary-key cache: this object holds
+    /// one reference and releases it on Dispose instead of disposing the key.</summary>
+    public SharedAsymmetricKey? SharedAsymmetric;
+
+    /// <summary>Loaded under a parent that is stClear (the reference's attributes.stClear, inherited): the
+    /// object is then as volatile as its parent, and its saved context ends at the next TPM Restart.</summary>
+    public bool ParentStClear;
+
+    /// <summary>TPMA_OBJECT stClear, or inherited from the parent (<see cref="ParentStClear"/>).</summary>
+    public bool IsStClear => Has(TpmaObject.StClear) || ParentStClear;
 
     /// <summary>The persistent handle this object was loaded from, or 0 for a transient object.</summary>
     public uint EvictHandle;
@@ -75,9 +83,11 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         return w.Written.ToArray();
     }
 
-    /// <summary>Name (Part 1, 16): nameAlg || H_nameAlg(marshaled public area).</summary>
+    /// <summary>Name (Part 1, 16): nameAlg || H_nameAlg(marshaled public area); the Empty Buffer for an
+    /// object with nameAlg TPM_ALG_NULL (an external object loaded without a Name, Part 3, 12.3).</summary>
     public static byte[] ComputeName(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> publicArea)
     {
+        if (nameAlg == TpmAlgId.Null) return [];
         int size = TpmAlgorithms.DigestSize(nameAlg);
         var name = new byte[2 + size];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)nameAlg);
@@ -86,9 +96,10 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     }
 
     /// <summary>Qualified Name (Part 1, 16.6): nameAlg || H_nameAlg(parentQN || name); a primary's
-    /// parent QN is the hierarchy handle.</summary>
+    /// parent QN is the hierarchy handle. Empty, like the Name, for nameAlg TPM_ALG_NULL.</summary>
     public static byte[] ComputeQualifiedName(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> parentQualifiedName, ReadOnlySpan<byte> name)
     {
+        if (nameAlg == TpmAlgId.Null) return [];
         int size = TpmAlgorithms.DigestSize(nameAlg);
         var qn = new byte[2 + size];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(qn, (ushort)nameAlg);
@@ -120,6 +131,12 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         HasSensitive && Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !Has(TpmaObject.Sign) &&
         Type is TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.SymCipher;
 
+    /// <summary>A derivation parent (Part 1, "Derived Objects"; the reference's attributes.derivation): a
+    /// restricted decryption KEYEDHASH key with its sensitive area loaded. Its secret keys the KDFa stream
+    /// of the objects TPM2_CreateLoaded derives under it; it is no storage key (Create and Load refuse it).</summary>
+    public bool IsDerivationParent =>
+        HasSensitive && Type == TpmAlgId.KeyedHash && Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !Has(TpmaObject.Sign);
+
     /// <summary>Whether the authValue (password or HMAC session) may authorize <paramref name="role"/>
     /// (Part 1, 19.7.? "Authorization Roles"): USER needs userWithAuth, ADMIN needs adminWithPolicy
     /// CLEAR, DUP always needs a policy. Where false, only a policy session will do
@@ -146,7 +163,9 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     {
         CryptographicOperations.ZeroMemory(SeedValue);
         CryptographicOperations.ZeroMemory(SensitiveData);
-        if (!SharesAsymmetric) Asymmetric?.Dispose();
+        if (SharedAsymmetric is { } shared) shared.Release();
+        else Asymmetric?.Dispose();
+        SharedAsymmetric = null;
         Asymmetric = null;
         base.Dispose();
     }

@@ -58,6 +58,7 @@ public class CapabilityTests
         "0022 00000404" +   // KDF1_SP800_108: hash, method
         "0023 00000009" +   // ECC: asymmetric, object
         "0025 00000008" +   // SYMCIPHER: object
+        "003F 00000102" +   // CMAC: symmetric, signing
         "0040 00000202" +   // CTR: symmetric, encrypting
         "0041 00000202" +   // OFB
         "0042 00000202" +   // CBC
@@ -66,7 +67,7 @@ public class CapabilityTests
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 0000001C" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 0000001D" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()

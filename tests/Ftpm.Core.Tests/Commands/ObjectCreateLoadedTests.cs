@@ -83,7 +83,6 @@ public sealed class ObjectCreateLoadedTests
     [Theory]
     [InlineData("0023 000B 00070472 0000 0010 0010 0003 0010 0000 0000")]   // restricted, sign and decrypt
     [InlineData("0023 000B 00030462 0000 0006 0080 0043 0010 0003 0010 0000 0000")] // fixedTPM without fixedParent
-    [InlineData("0008 000B 00020472 0000 0010 0000")]                       // derivation parent (not supported)
     public void Inconsistent_templates_are_attributes(string template) =>
         Assert.Equal(TpmRc.Attributes.AtParameter(2), CreateLoaded(Owner, template).Rc);
 

@@ -31,6 +31,7 @@ public class TestParmsTests
     [InlineData("0023 0010 001D 000B 0004 0010")]         // ECC P-384 ECMQV-SHA256
     [InlineData("0025 0006 0080 0043")]                   // SYMCIPHER AES-128-CFB
     [InlineData("0025 0006 00C0 0042")]                   // SYMCIPHER AES-192-CBC
+    [InlineData("0025 0006 0080 003F")]                   // SYMCIPHER AES-128 CMAC (TPM2_MAC)
     [InlineData("0008 000A 000C 0010")]       // XOR, KDF NULL
     public void ImplementedKeyedHashParametersPass(string parameters) =>
         Assert.Equal(Ok, TestParms(parameters));

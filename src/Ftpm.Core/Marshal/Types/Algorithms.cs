@@ -62,6 +62,8 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.Kdf1Sp800_108, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Ecc, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object },
         new() { Alg = TpmAlgId.SymCipher, AlgProperties = TpmaAlgorithm.Object },
+        // ---- AES-CMAC (NIST SP 800-38B): TPM2_MAC and TPM2_MAC_Start with SYMCIPHER keys ----
+        new() { Alg = TpmAlgId.Cmac, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Signing },
         new() { Alg = TpmAlgId.Ctr, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Ofb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Cbc, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },

@@ -64,6 +64,31 @@ public partial struct TpmtPublic
     [Selector(nameof(Type))] public TpmuPublicId Unique;
 }
 
+/// <summary>TPMS_DERIVE (Part 2, "Key/Object Complex"): the label and context of a derived object (Part 1, "Derived
+/// Objects"). TPM2_CreateLoaded under a derivation parent reads it in place of the template's unique
+/// field (TPMU_PUBLIC_ID's derive arm), and from the sensitive data where the template leaves one empty.</summary>
+[TpmStruct("TPMS_DERIVE")]
+public partial struct TpmsDerive
+{
+    /// <summary>TPM2B_LABEL.</summary>
+    [Sized(TpmLimits.LabelMaxBuffer)] public ReadOnlyMemory<byte> Label;
+    /// <summary>TPM2B_LABEL.</summary>
+    [Sized(TpmLimits.LabelMaxBuffer)] public ReadOnlyMemory<byte> Context;
+}
+
+/// <summary>A TPM2B_TEMPLATE's TPMT_PUBLIC as TPM2_CreateLoaded reads it under a derivation parent
+/// (Part 3, 12.9): the fields of <see cref="TpmtPublic"/> with a TPMS_DERIVE in place of unique.</summary>
+[TpmStruct("TPMT_PUBLIC (derivation template)")]
+public partial struct TpmtDeriveTemplate
+{
+    [Check(nameof(TpmCheck.PublicType))] public TpmAlgId Type;
+    [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId NameAlg;
+    [Check(nameof(TpmCheck.ObjectAttributes))] public TpmaObject ObjectAttributes;
+    [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> AuthPolicy;
+    [Selector(nameof(Type))] public TpmuPublicParms Parameters;
+    public TpmsDerive Derive;
+}
+
 /// <summary>TPM2B_PUBLIC (Part 2, 12.2.5).</summary>
 [TpmStruct("TPM2B_PUBLIC")]
 public partial struct Tpm2bPublic
