@@ -40,7 +40,7 @@ public class PrimeSearchBenchmarks
     }
 
     [Benchmark] public void Montgomery_Multiply_1024() => _m.Multiply(_a, _b, _r);
-    [Benchmark] public void Montgomery_Square_1024() => _m.Multiply(_a, _a, _r);
+    [Benchmark] public void Montgomery_Square_1024() => _m.Square(_a, _r);
     [Benchmark] public bool MillerRabin_Base2_1024() => _m.MillerRabinBase2();
     [Benchmark] public BcInteger Raw_BouncyCastle_ModPow2_1024() => _bcTwo.ModPow(_bcExp, _bcN);
     [Benchmark] public System.Numerics.BigInteger Raw_DotNet_ModPow2_1024() => System.Numerics.BigInteger.ModPow(2, _exp, _n);

@@ -215,7 +215,7 @@ internal static class PrimeSearch
             _one.CopyTo(x);
             for (int b = top; b >= s; b--)
             {
-                Multiply(x, x, t);
+                Square(x, t);
                 if (BitOfNMinusOne(b)) DoubleMod(t, x); else t.CopyTo(x);
             }
             return Conclude(x, t, s);
@@ -234,7 +234,7 @@ internal static class PrimeSearch
             _one.CopyTo(x);
             for (int b = top; b >= s; b--)
             {
-                Multiply(x, x, t);
+                Square(x, t);
                 if (BitOfNMinusOne(b)) Multiply(t, am, x); else t.CopyTo(x);
             }
             return Conclude(x, t, s);
@@ -245,7 +245,7 @@ internal static class PrimeSearch
             if (x.SequenceEqual(_one) || x.SequenceEqual(_minusOne)) return true;
             for (int r = 1; r < s; r++)
             {
-                Multiply(x, x, t);
+                Square(x, t);
                 t.CopyTo(x);
                 if (x.SequenceEqual(_minusOne)) return true;
                 if (x.SequenceEqual(_one)) return false;
@@ -294,6 +294,64 @@ internal static class PrimeSearch
             }
             if (t[k] != 0 || !IsLess(t[..k], n)) Subtract(t[..k], n, result);
             else t[..k].CopyTo(result);
+        }
+
+        /// <summary>result = a·a·R^-1 mod n: the square with each cross product computed once and doubled
+        /// (k(k-1)/2 + k products instead of k^2), then a separate Montgomery reduction.
+        /// <paramref name="result"/> may alias a.</summary>
+        public void Square(ReadOnlySpan<ulong> a, Span<ulong> result)
+        {
+            var n = _n;
+            int k = n.Length;
+            Span<ulong> t = stackalloc ulong[2 * k];
+            t.Clear();
+            a = a[..k];
+            for (int i = 0; i < k - 1; i++)
+            {
+                ulong ai = a[i], c = 0;
+                for (int j = i + 1; j < k; j++) c = MulAdd(ai, a[j], t[i + j], c, out t[i + j]);
+                t[i + k] = c;
+            }
+            ulong top = 0;
+            for (int i = 0; i < t.Length; i++)
+            {
+                ulong v = t[i];
+                t[i] = (v << 1) | top;
+                top = v >> 63;
+            }
+            ulong carry = 0;
+            for (int i = 0; i < k; i++)
+            {
+                ulong hi = Math.BigMul(a[i], a[i], out ulong lo);
+                ulong s = t[2 * i] + lo;
+                ulong c1 = s < lo ? 1UL : 0UL;
+                s += carry;
+                c1 += s < carry ? 1UL : 0UL;
+                t[2 * i] = s;
+                s = t[2 * i + 1] + hi;
+                ulong c2 = s < hi ? 1UL : 0UL;
+                s += c1;
+                c2 += s < c1 ? 1UL : 0UL;
+                t[2 * i + 1] = s;
+                carry = c2;
+            }
+            // a < 2^(64k), so a^2 fits 2k limbs: carry is 0 here.
+            ulong extra = 0;
+            for (int i = 0; i < k; i++)
+            {
+                ulong m = t[i] * _nInv;
+                ulong c = 0;
+                for (int j = 0; j < k; j++) c = MulAdd(m, n[j], t[i + j], c, out t[i + j]);
+                ulong s = t[i + k] + c;
+                ulong c1 = s < c ? 1UL : 0UL;
+                s += extra;
+                c1 += s < extra ? 1UL : 0UL;
+                t[i + k] = s;
+                extra = c1;
+            }
+            var upper = t[k..];
+            if (extra != 0 || !IsLess(upper, n)) Subtract(upper, n, result);
+            else upper.CopyTo(result);
         }
 
         /// <summary>result = 2·a mod n, for a &lt; n.</summary>
