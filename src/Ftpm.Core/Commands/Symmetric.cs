@@ -159,10 +159,19 @@ internal static partial class Symmetric
         if (rc != TpmRc.Success) return rc;
         rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
-        using var op = MacSetup(tpm, key, macAlg);
-        op.Update(p.Buffer.Span);
         Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = op.Finish(mac);
+        int n;
+        if (key.Type == TpmAlgId.KeyedHash)
+        {
+            // The one-shot HMAC allocates nothing; a multi-part operation is only needed for CMAC.
+            n = tpm.Crypto.Hmac(macAlg, key.SensitiveData, p.Buffer.Span, mac);
+        }
+        else
+        {
+            using var op = MacSetup(tpm, key, macAlg);
+            op.Update(p.Buffer.Span);
+            n = op.Finish(mac);
+        }
         c.Out.WriteSized(mac[..n]);
         return TpmRc.Success;
     }
