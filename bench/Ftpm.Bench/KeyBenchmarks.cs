@@ -26,7 +26,7 @@ public class KeyBenchmarks
 
     byte[] _createPrimaryEcc = null!, _createPrimaryRsa = null!, _create = null!, _load = null!;
     byte[] _signEcdsa = null!, _signRsa = null!, _rsaDecrypt = null!, _encryptDecrypt = null!, _hmac = null!;
-    byte[] _contextLoad = null!;
+    byte[] _contextLoad = null!, _loadRsa = null!;
 
     ECDsa _rawEcdsa = null!;
     RSA _rawRsa = null!;
@@ -54,6 +54,9 @@ public class KeyBenchmarks
         uint ecdsa = Handle(Run(_storage, "Load(ECDSA)", _load));
         _signEcdsa = KeyCommands.Sign(ecdsa, _digest);
         Run(_storage, "Sign(ECDSA)", _signEcdsa);
+        var createdRsa = KeyCommands.Parameters(_response, Run(_storage, "Create(RSASSA)", KeyCommands.Create(srk, KeyCommands.RsaSigning)), handles: 0);
+        _loadRsa = KeyCommands.Load(srk, createdRsa);
+        FlushPair(_storage, "Load(RSASSA)", _loadRsa);
         int n = Run(_storage, "ContextSave", KeyCommands.ContextSave(ecdsa));
         _contextLoad = KeyCommands.ContextLoad(_response.AsSpan(10, n - 10));
         FlushPair(_storage, "ContextLoad", _contextLoad);
@@ -133,6 +136,10 @@ public class KeyBenchmarks
 
     [Benchmark, BenchmarkCategory("Object")]
     public int Load_EccP256_PlusFlush() => ExecuteAndFlush(_storage, _load);
+
+    /// <summary>An RSA-2048 child: unwrap, then q = n / p, d and the CRT numbers, and the .NET key.</summary>
+    [Benchmark, BenchmarkCategory("Object")]
+    public int Load_Rsa2048_PlusFlush() => ExecuteAndFlush(_storage, _loadRsa);
 
     [Benchmark, BenchmarkCategory("ECDSA")]
     public int Sign_EcdsaP256() => _storage.Execute(0, _signEcdsa, _response);

@@ -39,8 +39,23 @@ public class PrimeSearchBenchmarks
         _exp = _n - 1;
     }
 
+    sealed class RandomStream : Ports.IKeyStream
+    {
+        readonly Random _random = new(9);
+        public void Generate(Span<byte> output) => _random.NextBytes(output);
+    }
+
+    readonly RandomStream _stream = new();
+    readonly PlatformCrypto _crypto = new();
+
+    /// <summary>A whole 1024-bit prime (one half of an RSA-2048 key), a new one each call.</summary>
+    [Benchmark] public byte[] Find_1024() => PrimeSearch.Find(1024, 65537, _stream);
+
+    /// <summary>A whole RSA-2048 key pair: two primes and the key objects.</summary>
+    [Benchmark] public void RsaGenerate_2048() => _crypto.RsaGenerate(2048, 0, _stream)!.Dispose();
+
     [Benchmark] public void Montgomery_Multiply_1024() => _m.Multiply(_a, _b, _r);
-    [Benchmark] public void Montgomery_Square_1024() => _m.Square(_a, _r);
+    [Benchmark] public void Montgomery_Square_1024() => _m.Multiply(_a, _a, _r);
     [Benchmark] public bool MillerRabin_Base2_1024() => _m.MillerRabinBase2();
     [Benchmark] public BcInteger Raw_BouncyCastle_ModPow2_1024() => _bcTwo.ModPow(_bcExp, _bcN);
     [Benchmark] public System.Numerics.BigInteger Raw_DotNet_ModPow2_1024() => System.Numerics.BigInteger.ModPow(2, _exp, _n);

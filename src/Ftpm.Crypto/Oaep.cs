@@ -57,6 +57,39 @@ internal static class Oaep
         }
     }
 
+    /// <summary>EME-OAEP encoding (RFC 8017, 7.1.1 step 2) of <paramref name="message"/> into the k-octet
+    /// block <paramref name="em"/> with a random seed; false when the message is too long.</summary>
+    public static bool Encode(HashAlgorithmName hash, int hLen, ReadOnlySpan<byte> label, ReadOnlySpan<byte> message, Span<byte> em)
+    {
+        int k = em.Length;
+        if (message.Length > k - 2 * hLen - 2) return false;
+        int dbLen = k - hLen - 1;
+        var seed = new byte[hLen];
+        var db = new byte[dbLen];
+        var mask = new byte[Math.Max(dbLen, hLen)];
+        try
+        {
+            CryptographicOperations.HashData(hash, label, db.AsSpan(0, hLen));
+            db[dbLen - message.Length - 1] = 0x01;
+            message.CopyTo(db.AsSpan(dbLen - message.Length));
+            RandomNumberGenerator.Fill(seed);
+            Mgf1(hash, hLen, seed, mask.AsSpan(0, dbLen));
+            for (int i = 0; i < dbLen; i++) db[i] ^= mask[i];
+            Mgf1(hash, hLen, db, mask.AsSpan(0, hLen));
+            for (int i = 0; i < hLen; i++) seed[i] ^= mask[i];
+            em[0] = 0;
+            seed.CopyTo(em[1..]);
+            db.CopyTo(em[(1 + hLen)..]);
+            return true;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(db);
+            CryptographicOperations.ZeroMemory(mask);
+        }
+    }
+
     /// <summary>-1 when <paramref name="v"/> (an octet value) is zero, else 0, without branching.</summary>
     static int IsZero(int v) => (int)(((uint)v - 1) >> 31) * -1;
 

@@ -2,13 +2,11 @@ using System.Security.Cryptography;
 using Ftpm.Ports;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
-using Org.BouncyCastle.Crypto.Encodings;
-using Org.BouncyCastle.Crypto.Engines;
 
 namespace Ftpm.Crypto;
 
-// RSA and ECC: .NET (OpenSSL) for every operation it has; BouncyCastle for prime search, point
-// arithmetic and raw RSA.
+// RSA and ECC: .NET (OpenSSL) for every operation it has; BouncyCastle integers for point arithmetic
+// and raw RSA (RsaRaw); the prime search is our own (PrimeSearch).
 public sealed partial class PlatformCrypto
 {
     public IAsymmetricKey? RsaGenerate(int keyBits, uint exponent, IKeyStream random) =>
@@ -88,19 +86,19 @@ public sealed partial class PlatformCrypto
                     if (message.Length > k - 2 * hLen - 2) return -1;
                     if (label.IsEmpty)
                         return rsa.Rsa.TryEncrypt(message, output, RSAEncryptionPadding.CreateOaep(name), out int m) ? m : -1;
-                    var oaep = new OaepEncoding(new RsaEngine(), Digest(hashAlg), Digest(hashAlg), label.ToArray());
-                    oaep.Init(true, rsa.PublicParameters);
-                    var c = oaep.ProcessBlock(message.ToArray(), 0, message.Length);
-                    BigNumbers.ToBytes(new Org.BouncyCastle.Math.BigInteger(1, c), output[..k]);
+                    var em = new byte[k];
+                    if (!Oaep.Encode(name, hLen, label, message, em)) return -1;
+                    var c = RsaRaw.Public(rsa, new Org.BouncyCastle.Math.BigInteger(1, em));
+                    if (c is null) return -1;
+                    BigNumbers.ToBytes(c, output[..k]);
                     return k;
                 }
                 case TpmAlgId.Null:
                 {
                     // Raw RSA: the message is a number below the modulus (Part 1, 11.4.3 "NULL").
                     if (message.Length > k) return -1;
-                    var m = BigNumbers.FromBytes(message);
-                    if (m.CompareTo(rsa.PublicParameters.Modulus) >= 0) return -1;
-                    var c = m.ModPow(rsa.PublicParameters.Exponent, rsa.PublicParameters.Modulus);
+                    var c = RsaRaw.Public(rsa, BigNumbers.FromBytes(message));
+                    if (c is null) return -1;
                     BigNumbers.ToBytes(c, output[..k]);
                     return k;
                 }
@@ -109,14 +107,12 @@ public sealed partial class PlatformCrypto
             }
         }
         catch (CryptographicException) { return -1; }
-        catch (InvalidCipherTextException) { return -1; }
-        catch (DataLengthException) { return -1; }
     }
 
     public int RsaDecrypt(IAsymmetricKey key, TpmAlgId scheme, TpmAlgId hashAlg, ReadOnlySpan<byte> label,
         ReadOnlySpan<byte> ciphertext, Span<byte> output)
     {
-        if (key is not RsaKey { PrivateParameters: { } priv } rsa) return -1;
+        if (key is not RsaKey { HasPrivate: true } rsa) return -1;
         int k = rsa.ModulusBytes;
         if (ciphertext.Length != k) return -1;
         byte[]? em = null;
@@ -131,12 +127,12 @@ public sealed partial class PlatformCrypto
                     if (!TryName(hashAlg, out var name)) return -1;
                     if (label.IsEmpty)
                         return rsa.Rsa.TryDecrypt(ciphertext, output, RSAEncryptionPadding.CreateOaep(name), out int m) ? m : -1;
-                    em = RawPrivate(priv, ciphertext, k);
+                    em = RawPrivate(rsa, ciphertext, k);
                     if (em is null) return -1;
                     return Oaep.Decode(name, TpmAlgorithms.DigestSize(hashAlg), label, em, output);
                 }
                 case TpmAlgId.Null:
-                    em = RawPrivate(priv, ciphertext, k);
+                    em = RawPrivate(rsa, ciphertext, k);
                     if (em is null) return -1;
                     em.CopyTo(output);
                     return k;
@@ -148,19 +144,11 @@ public sealed partial class PlatformCrypto
         finally { if (em is not null) CryptographicOperations.ZeroMemory(em); }
     }
 
-    /// <summary>c^d mod n with blinding (no timing signal from the private exponent), k octets; null
-    /// when c is not below n.</summary>
-    static byte[]? RawPrivate(Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters priv, ReadOnlySpan<byte> ciphertext, int k)
+    /// <summary>c^d mod n (<see cref="RsaRaw.Private"/>, blinded), k octets; null when c is not below n.</summary>
+    static byte[]? RawPrivate(RsaKey rsa, ReadOnlySpan<byte> ciphertext, int k)
     {
-        var c = BigNumbers.FromBytes(ciphertext);
-        if (c.CompareTo(priv.Modulus) >= 0) return null;
-        var engine = new RsaBlindedEngine();
-        engine.Init(false, priv);
-        var input = ciphertext.ToArray();
-        var result = engine.ProcessBlock(input, 0, input.Length);
-        var em = BigNumbers.ToBytes(new Org.BouncyCastle.Math.BigInteger(1, result), k);
-        CryptographicOperations.ZeroMemory(result);
-        return em;
+        var m = RsaRaw.Private(rsa, BigNumbers.FromBytes(ciphertext));
+        return m is null ? null : BigNumbers.ToBytes(m, k);
     }
 
     public bool EccMultiply(IAsymmetricKey key, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> outX, Span<byte> outY)

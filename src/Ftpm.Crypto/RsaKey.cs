@@ -1,25 +1,30 @@
 using System.Security.Cryptography;
 using Ftpm.Ports;
-using Org.BouncyCastle.Crypto.Parameters;
 using BigInteger = Org.BouncyCastle.Math.BigInteger;
 
 namespace Ftpm.Crypto;
 
 /// <summary>An RSA key: a .NET <see cref="RSA"/> (OpenSSL) for the padded operations, and the
-/// numbers for raw RSA (TPM_ALG_NULL, OAEP with a label) through BouncyCastle.</summary>
+/// numbers for raw RSA (TPM_ALG_NULL, OAEP with a label; <see cref="RsaRaw"/>). The numbers are kept as
+/// BouncyCastle integers, not as its RsaKeyParameters: those re-test every modulus for compositeness
+/// (Miller-Rabin on the whole modulus, 30–70 ms for RSA-2048), which a key whose factors are known
+/// does not need and which made every RSA Create, Load and CreatePrimary that much slower.</summary>
 internal sealed class RsaKey : IAsymmetricKey
 {
     public readonly RSA Rsa;
-    public readonly RsaKeyParameters PublicParameters;
-    public readonly RsaPrivateCrtKeyParameters? PrivateParameters;
+    /// <summary>n and e.</summary>
+    public readonly BigInteger N, E;
+    /// <summary>The private CRT numbers; null for a public key.</summary>
+    public readonly RsaCrt? Crt;
     readonly byte[] _modulus;
     readonly byte[]? _prime;
 
-    RsaKey(RSA rsa, RsaKeyParameters pub, RsaPrivateCrtKeyParameters? priv, byte[] modulus, byte[]? prime)
+    RsaKey(RSA rsa, BigInteger n, BigInteger e, RsaCrt? crt, byte[] modulus, byte[]? prime)
     {
         Rsa = rsa;
-        PublicParameters = pub;
-        PrivateParameters = priv;
+        N = n;
+        E = e;
+        Crt = crt;
         _modulus = modulus;
         _prime = prime;
     }
@@ -27,7 +32,7 @@ internal sealed class RsaKey : IAsymmetricKey
     public TpmAlgId Type => TpmAlgId.Rsa;
     public int KeyBits => _modulus.Length * 8;
     public TpmEccCurve Curve => TpmEccCurve.None;
-    public bool HasPrivate => PrivateParameters is not null;
+    public bool HasPrivate => Crt is not null;
     public int ModulusBytes => _modulus.Length;
 
     public (int First, int Second) ExportPublic(Span<byte> first, Span<byte> second)
@@ -60,13 +65,12 @@ internal sealed class RsaKey : IAsymmetricKey
         var e = BigInteger.ValueOf(EffectiveExponent(exponent));
         if (!n.TestBit(0) || !e.TestBit(0) || e.CompareTo(BigInteger.Three) < 0) return null;
         int k = modulus.Length;
-        var pub = new RsaKeyParameters(false, n, e);
         if (prime.IsEmpty)
         {
             var rsa = RSA.Create();
             try { rsa.ImportParameters(new RSAParameters { Modulus = modulus.ToArray(), Exponent = e.ToByteArrayUnsigned() }); }
             catch (CryptographicException) { rsa.Dispose(); return null; }
-            return new RsaKey(rsa, pub, null, modulus.ToArray(), null);
+            return new RsaKey(rsa, n, e, null, modulus.ToArray(), null);
         }
         var p = BigNumbers.FromBytes(prime);
         if (p.BitLength > k * 4 || p.CompareTo(BigInteger.One) <= 0) return null;
@@ -113,7 +117,9 @@ internal sealed class RsaKey : IAsymmetricKey
             CryptographicOperations.ZeroMemory(parameters.InverseQ);
         }
         // The TPM stores one prime; the larger one (P), so that re-importing gives the same key object.
-        var priv = new RsaPrivateCrtKeyParameters(n, e, d, p, q, dp, dq, qInv);
-        return new RsaKey(rsa, new RsaKeyParameters(false, n, e), priv, parameters.Modulus, BigNumbers.ToBytes(p, half));
+        return new RsaKey(rsa, n, e, new RsaCrt(d, p, q, dp, dq, qInv), parameters.Modulus, BigNumbers.ToBytes(p, half));
     }
 }
+
+/// <summary>The private numbers of an RSA key in CRT form (RFC 8017, 3.2): d, p, q, dP, dQ and qInv.</summary>
+internal sealed record RsaCrt(BigInteger D, BigInteger P, BigInteger Q, BigInteger DP, BigInteger DQ, BigInteger QInv);

@@ -158,4 +158,40 @@ public sealed class AsymmetricTests
         Assert.Equal("secret"u8.ToArray(), m[..6]);
         Assert.Equal(-1, _crypto.RsaDecrypt(k, TpmAlgId.Oaep, TpmAlgId.Sha256, "OTHER\0"u8, padded, m));
     }
+
+    [Fact]
+    public void Oaep_with_label_encrypts_what_bouncycastle_decrypts_and_raw_rsa_matches_modpow()
+    {
+        using var k = _crypto.RsaGenerate(2048, 0, Stream("oaep-enc"))!;
+        var n = new Org.BouncyCastle.Math.BigInteger(1, Public(k, out _));
+        var p = new byte[128];
+        k.ExportPrivate(p);
+        var bp = new Org.BouncyCastle.Math.BigInteger(1, p);
+        var bq = n.Divide(bp);
+        var e = Org.BouncyCastle.Math.BigInteger.ValueOf(65537);
+        var d = e.ModInverse(bp.Subtract(Org.BouncyCastle.Math.BigInteger.One).Multiply(bq.Subtract(Org.BouncyCastle.Math.BigInteger.One)));
+        var priv = new Org.BouncyCastle.Crypto.Parameters.RsaKeyParameters(true, n, d);
+
+        // Our OAEP encoding with a label, undone by BouncyCastle's.
+        var c = new byte[256];
+        Assert.Equal(256, _crypto.RsaEncrypt(k, TpmAlgId.Oaep, TpmAlgId.Sha256, "SECRET\0"u8, "salt"u8, c));
+        var dec = new Org.BouncyCastle.Crypto.Encodings.OaepEncoding(new Org.BouncyCastle.Crypto.Engines.RsaEngine(),
+            new Org.BouncyCastle.Crypto.Digests.Sha256Digest(), new Org.BouncyCastle.Crypto.Digests.Sha256Digest(), "SECRET\0"u8.ToArray());
+        dec.Init(false, priv);
+        Assert.Equal("salt"u8.ToArray(), dec.ProcessBlock(c, 0, c.Length));
+
+        // Raw RSA both ways equals plain modular exponentiation (the private side is blinded and CRT).
+        var m = new byte[256];
+        m[1] = 0x42;
+        m[255] = 7;
+        Assert.Equal(256, _crypto.RsaEncrypt(k, TpmAlgId.Null, TpmAlgId.Null, [], m, c));
+        Assert.Equal(new Org.BouncyCastle.Math.BigInteger(1, m).ModPow(e, n), new Org.BouncyCastle.Math.BigInteger(1, c));
+        var back = new byte[256];
+        Assert.Equal(256, _crypto.RsaDecrypt(k, TpmAlgId.Null, TpmAlgId.Null, [], c, back));
+        Assert.Equal(m, back);
+        // A value not below the modulus is refused both ways.
+        var big = Enumerable.Repeat((byte)0xFF, 256).ToArray();
+        Assert.Equal(-1, _crypto.RsaEncrypt(k, TpmAlgId.Null, TpmAlgId.Null, [], big, c));
+        Assert.Equal(-1, _crypto.RsaDecrypt(k, TpmAlgId.Null, TpmAlgId.Null, [], big, back));
+    }
 }
