@@ -117,7 +117,8 @@ internal static partial class Asymmetric
         return key is { Type: TpmAlgId.Ecc } ? TpmRc.Success : TpmRc.Key.AtHandle(1);
     }
 
-    static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
+    /// <summary>A TPM2B_ECC_POINT: its size, then x and y as TPM2B_ECC_PARAMETERs (empty for "no point").</summary>
+    internal static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
     {
         w.WriteUInt16((ushort)(4 + x.Length + y.Length));
         w.WriteSized(x);

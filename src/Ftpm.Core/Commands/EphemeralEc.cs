@@ -85,10 +85,10 @@ internal static partial class EphemeralEc
         ushort counter = tpm.CommitAdvance();
 
         // Output
-        WritePoint(ref c.Out, hasP2 ? kx : [], hasP2 ? ky : []);
-        WritePoint(ref c.Out, hasP2 ? lx : [], hasP2 ? ly : []);
+        Asymmetric.WritePoint(ref c.Out, hasP2 ? kx : [], hasP2 ? ky : []);
+        Asymmetric.WritePoint(ref c.Out, hasP2 ? lx : [], hasP2 ? ly : []);
         bool hasE = hasP1 || !hasP2;
-        WritePoint(ref c.Out, hasE ? ex : [], hasE ? ey : []);
+        Asymmetric.WritePoint(ref c.Out, hasE ? ex : [], hasE ? ey : []);
         c.Out.WriteUInt16(counter);
         return TpmRc.Success;
     }
@@ -115,15 +115,8 @@ internal static partial class EphemeralEc
         ushort counter = tpm.CommitAdvance();
 
         // Output
-        WritePoint(ref c.Out, x[..nx], y[..ny]);
+        Asymmetric.WritePoint(ref c.Out, x[..nx], y[..ny]);
         c.Out.WriteUInt16(counter);
         return TpmRc.Success;
-    }
-
-    static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
-    {
-        w.WriteUInt16((ushort)(4 + x.Length + y.Length));
-        w.WriteSized(x);
-        w.WriteSized(y);
     }
 }
