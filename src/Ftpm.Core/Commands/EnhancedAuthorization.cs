@@ -142,13 +142,22 @@ internal static partial class EnhancedAuthorization
         return TpmRc.Success;
     }
 
-    /// <summary>The reference's ComputeAuthTimeout: expiration seconds from the session's start when a nonce
-    /// binds the authorization to this session, else from now (Time), keeping the current millisecond.</summary>
-    static ulong AuthTimeout(Tpm tpm, Auth.Session session, int expiration, bool hasNonce)
+    /// <summary>The start of PolicySigned and PolicySecret: authTimeout from expiration (the reference's
+    /// ComputeAuthTimeout: seconds from the session's start when a nonce binds the authorization to this
+    /// session, else from now, keeping the current millisecond), then <see cref="ParameterChecks"/> with
+    /// nonceTPM at P1, cpHashA at P2 and expiration at P4. A trial session checks nothing.</summary>
+    static TpmRc BeginAuthorization(Tpm tpm, Auth.Session session, uint expiration, ReadOnlySpan<byte> nonce,
+        ReadOnlySpan<byte> cpHashA, out ulong authTimeout)
     {
-        if (expiration == 0) return 0;
-        ulong seconds = (ulong)Math.Abs((long)expiration);
-        return hasNonce ? session.StartTime + seconds * 1000 : seconds * 1000 + tpm.Time % 1000;
+        authTimeout = 0;
+        if (session.IsTrial) return TpmRc.Success;
+        int seconds = unchecked((int)expiration);
+        if (seconds != 0)
+        {
+            ulong ms = (ulong)Math.Abs((long)seconds) * 1000;
+            authTimeout = nonce.IsEmpty ? ms + tpm.Time % 1000 : session.StartTime + ms;
+        }
+        return ParameterChecks(tpm, session, authTimeout, cpHashA, nonce, 1, 2, 4);
     }
 
     // ---- Commands -----------------------------------------------------------------------------
@@ -178,14 +187,11 @@ internal static partial class EnhancedAuthorization
         var rc = c.ReadParameters(out PolicySignedIn p);
         if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 1);
-        int expiration = unchecked((int)p.Expiration);
-        ulong authTimeout = 0;
+        rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
+        if (rc != TpmRc.Success) return rc;
         uint authObject = c.Handles[0];
         if (!session.IsTrial)
         {
-            authTimeout = AuthTimeout(tpm, session, expiration, !p.NonceTpm.IsEmpty);
-            rc = ParameterChecks(tpm, session, authTimeout, p.CpHashA.Span, p.NonceTpm.Span, 1, 2, 4);
-            if (rc != TpmRc.Success) return rc;
             var hashAlg = SignatureHash(in p.Auth);
             if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(5);
             var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
@@ -202,10 +208,8 @@ internal static partial class EnhancedAuthorization
             rc = tpm.VerifyPolicySignature(authObject, hashAlg, aHash, in p.Auth);
             if (rc != TpmRc.Success) return rc.AtParameter(5);
         }
-        var name = tpm.NameOf(authObject);
-        ContextUpdate(tpm, session, TpmCc.PolicySigned, name, p.PolicyRef.Span, p.CpHashA.Span, authTimeout);
-        WriteAuthTicket(tpm, ref c, session, TpmSt.AuthSigned, expiration, authTimeout, p.NonceTpm.IsEmpty,
-            tpm.HierarchyOf(authObject), p.CpHashA.Span, p.PolicyRef.Span, name);
+        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
+            authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }
 
@@ -218,15 +222,20 @@ internal static partial class EnhancedAuthorization
         _ => TpmAlgId.Null,
     };
 
-    /// <summary>The timeout and ticket of PolicySigned and PolicySecret: a real ticket when expiration is
-    /// negative in a real session (expiring at the next TPM Reset when no nonce bound it), else an empty
-    /// timeout and the NULL ticket.</summary>
-    static void WriteAuthTicket(Tpm tpm, ref CommandContext c, Auth.Session session, TpmSt tag, int expiration,
-        ulong authTimeout, bool expiresOnReset, uint hierarchy, ReadOnlySpan<byte> cpHashA, ReadOnlySpan<byte> policyRef,
-        ReadOnlySpan<byte> name)
+    /// <summary>The end of PolicySigned and PolicySecret: the policy update with the authorizing entity's Name
+    /// (<see cref="ContextUpdate"/>), then the timeout and ticket: a real ticket when expiration is negative
+    /// in a real session (expiring at the next TPM Reset when no nonce bound it), else an empty timeout and
+    /// the NULL ticket.</summary>
+    static void FinishAuthorization(Tpm tpm, ref CommandContext c, Auth.Session session, TpmCc code, TpmSt tag,
+        uint entity, uint expiration, ulong authTimeout, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> cpHashA,
+        ReadOnlySpan<byte> policyRef)
     {
-        if (expiration < 0 && !session.IsTrial)
+        var name = tpm.NameOf(entity);
+        ContextUpdate(tpm, session, code, name, policyRef, cpHashA, authTimeout);
+        if (unchecked((int)expiration) < 0 && !session.IsTrial)
         {
+            uint hierarchy = tpm.HierarchyOf(entity);
+            bool expiresOnReset = nonce.IsEmpty;
             var ticket = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name);
             c.Out.WriteUInt16(8);
             c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
@@ -264,19 +273,10 @@ internal static partial class EnhancedAuthorization
         var rc = c.ReadParameters(out PolicySecretIn p);
         if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 1);
-        int expiration = unchecked((int)p.Expiration);
-        ulong authTimeout = 0;
-        if (!session.IsTrial)
-        {
-            authTimeout = AuthTimeout(tpm, session, expiration, !p.NonceTpm.IsEmpty);
-            rc = ParameterChecks(tpm, session, authTimeout, p.CpHashA.Span, p.NonceTpm.Span, 1, 2, 4);
-            if (rc != TpmRc.Success) return rc;
-        }
-        uint authHandle = c.Handles[0];
-        var name = tpm.NameOf(authHandle);
-        ContextUpdate(tpm, session, TpmCc.PolicySecret, name, p.PolicyRef.Span, p.CpHashA.Span, authTimeout);
-        WriteAuthTicket(tpm, ref c, session, TpmSt.AuthSecret, expiration, authTimeout, p.NonceTpm.IsEmpty,
-            tpm.HierarchyOf(authHandle), p.CpHashA.Span, p.PolicyRef.Span, name);
+        rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
+        if (rc != TpmRc.Success) return rc;
+        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySecret, TpmSt.AuthSecret, c.Handles[0], p.Expiration,
+            authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }
 
