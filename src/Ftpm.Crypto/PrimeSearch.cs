@@ -204,24 +204,11 @@ internal static class PrimeSearch
             Subtract(n, _one, _minusOne);
         }
 
-        /// <summary>The strong probable-prime test to base 2: a^d with d odd and n - 1 = d·2^s, then s - 1 squarings.</summary>
-        public bool MillerRabinBase2()
-        {
-            int s = TrailingZerosOfNMinusOne();
-            int top = 64 * _k - 1;
-            while (!Bit(_n, top)) top--;
-            Span<ulong> x = stackalloc ulong[_k];
-            Span<ulong> t = stackalloc ulong[_k];
-            _one.CopyTo(x);
-            for (int b = top; b >= s; b--)
-            {
-                Multiply(x, x, t);
-                if (BitOfNMinusOne(b)) DoubleMod(t, x); else t.CopyTo(x);
-            }
-            return Conclude(x, t, s);
-        }
+        /// <summary>The strong probable-prime test to base 2, whose multiplications by the base are doublings.</summary>
+        public bool MillerRabinBase2() => MillerRabin([]);
 
-        /// <summary>The strong probable-prime test to base <paramref name="a"/> (1 &lt; a &lt; n - 1).</summary>
+        /// <summary>The strong probable-prime test to base <paramref name="a"/> (1 &lt; a &lt; n - 1; empty for 2):
+        /// x = a^d with d odd and n - 1 = d·2^s, then up to s - 1 squarings.</summary>
         public bool MillerRabin(ReadOnlySpan<ulong> a)
         {
             int s = TrailingZerosOfNMinusOne();
@@ -230,18 +217,15 @@ internal static class PrimeSearch
             Span<ulong> am = stackalloc ulong[_k];
             Span<ulong> x = stackalloc ulong[_k];
             Span<ulong> t = stackalloc ulong[_k];
-            Multiply(a, _r2, am);                   // a·R mod n
+            if (!a.IsEmpty) Multiply(a, _r2, am);   // a·R mod n
             _one.CopyTo(x);
             for (int b = top; b >= s; b--)
             {
                 Multiply(x, x, t);
-                if (BitOfNMinusOne(b)) Multiply(t, am, x); else t.CopyTo(x);
+                if (!BitOfNMinusOne(b)) t.CopyTo(x);
+                else if (a.IsEmpty) DoubleMod(t, x);
+                else Multiply(t, am, x);
             }
-            return Conclude(x, t, s);
-        }
-
-        bool Conclude(Span<ulong> x, Span<ulong> t, int s)
-        {
             if (x.SequenceEqual(_one) || x.SequenceEqual(_minusOne)) return true;
             for (int r = 1; r < s; r++)
             {
@@ -267,7 +251,8 @@ internal static class PrimeSearch
 
         /// <summary>result = a·b·R^-1 mod n: CIOS with the multiplication and reduction loops merged,
         /// so each step reads and writes the accumulator once. The 128-bit sums are UInt128, which the
-        /// JIT compiles to add-with-carry: about 1.5x faster here than Math.BigMul with compared carries. <paramref name="result"/> may alias a or b.</summary>
+        /// JIT compiles to add-with-carry: about 1.5x faster here than Math.BigMul with compared
+        /// carries. <paramref name="result"/> may alias a or b.</summary>
         public void Multiply(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> result)
         {
             var n = _n;
