@@ -27,9 +27,8 @@ internal sealed class Cmac : IHashOperation
     /// <summary>A CMAC operation under an AES key of 128, 192 or 256 bits.</summary>
     public static Cmac Create(ReadOnlySpan<byte> key)
     {
-        var aes = Aes.Create();
-        aes.Key = key.ToArray();
-        var cmac = new Cmac(aes);
+        var cmac = new Cmac(NewAes(key.ToArray()));
+        var aes = cmac._aes;
         // SP 800-38B, 6.1: L = CIPH_K(0^128); K1 = dbl(L), K2 = dbl(K1), with Rb = 0x87.
         Span<byte> l = stackalloc byte[BlockSize];
         l.Clear();
@@ -38,6 +37,15 @@ internal sealed class Cmac : IHashOperation
         Double(cmac._k1, cmac._k2);
         CryptographicOperations.ZeroMemory(l);
         return cmac;
+    }
+
+    /// <summary>An AES object holding <paramref name="key"/>; the array is wiped (Aes keeps its own copy).</summary>
+    static Aes NewAes(byte[] key)
+    {
+        var aes = Aes.Create();
+        aes.Key = key;
+        CryptographicOperations.ZeroMemory(key);
+        return aes;
     }
 
     /// <summary>Multiplication by x in GF(2^128): a left shift by one bit, and XOR of 0x87 into the
@@ -104,9 +112,7 @@ internal sealed class Cmac : IHashOperation
 
     public IHashOperation Clone()
     {
-        var aes = Aes.Create();
-        aes.Key = _aes.Key;
-        var copy = new Cmac(aes) { _lastLength = _lastLength };
+        var copy = new Cmac(NewAes(_aes.Key)) { _lastLength = _lastLength };
         _k1.CopyTo(copy._k1, 0);
         _k2.CopyTo(copy._k2, 0);
         _x.CopyTo(copy._x, 0);
