@@ -61,9 +61,7 @@ internal static partial class ObjectCommands
         {
             rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out key);
             if (rc != TpmRc.Success) return rc;
-            key.Hierarchy = parent.Hierarchy;
-            key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
-            key.ParentStClear = parent.IsStClear;
+            key.SetParent(tpm.Crypto, parent);
             var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
             outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
@@ -148,9 +146,7 @@ internal static partial class ObjectCommands
             rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, 2, out key, seedAfterSecret: true);
         }
         if (rc != TpmRc.Success) return rc;
-        key.Hierarchy = parent.Hierarchy;
-        key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
-        key.ParentStClear = parent.IsStClear;
+        key.SetParent(tpm.Crypto, parent);
         return AddCreated(tpm, ref c, key, []);
     }
 

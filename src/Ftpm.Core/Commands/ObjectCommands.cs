@@ -127,9 +127,7 @@ internal static partial class ObjectCommands
         rc = ObjectSupport.LoadKey(tpm, publicArea, sensitive, out var key);
         CryptographicOperations.ZeroMemory(sensitive);
         if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
-        key.Hierarchy = parent.Hierarchy;
-        key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
-        key.ParentStClear = parent.IsStClear;
+        key.SetParent(tpm.Crypto, parent);
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }

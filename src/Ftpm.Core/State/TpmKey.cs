@@ -95,6 +95,15 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         return name;
     }
 
+    /// <summary>Places a newly loaded object under <paramref name="parent"/>: the parent's hierarchy, the
+    /// Qualified Name from the parent's, and stClear inherited from an stClear parent.</summary>
+    public void SetParent(ICrypto crypto, TpmKey parent)
+    {
+        Hierarchy = parent.Hierarchy;
+        QualifiedName = ComputeQualifiedName(crypto, NameAlg, parent.QualifiedName, Name);
+        ParentStClear = parent.IsStClear;
+    }
+
     /// <summary>Qualified Name (Part 1, 16.6): nameAlg || H_nameAlg(parentQN || name); a primary's
     /// parent QN is the hierarchy handle. Empty, like the Name, for nameAlg TPM_ALG_NULL.</summary>
     public static byte[] ComputeQualifiedName(ICrypto crypto, TpmAlgId nameAlg, ReadOnlySpan<byte> parentQualifiedName, ReadOnlySpan<byte> name)
