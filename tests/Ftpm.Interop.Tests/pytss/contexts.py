@@ -11,6 +11,9 @@ from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
 from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_SE, TPM2_SU, TPMA_OBJECT, TPMA_SESSION, TPM2_ST, TPM2_RH
 from tpm2_pytss.types import (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPMS_SENSITIVE_CREATE, TPM2B_AUTH,
                               TPM2B_SENSITIVE_DATA, TPMT_SYM_DEF, TPMT_SIG_SCHEME, TPMT_TK_HASHCHECK, TPMS_CONTEXT)
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import expect_rc, sensitive  # noqa: E402
 
 esys = ESAPI(TCTILdr.parse(sys.argv[1]))
 try:
@@ -19,19 +22,6 @@ except TSS2_Exception:
     pass  # swtpm started with startup-clear
 BASE = TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.NODA | TPMA_OBJECT.SENSITIVEDATAORIGIN
 STORAGE = BASE | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT
-
-
-def sensitive(data=b"", auth=b""):
-    return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(auth), data=TPM2B_SENSITIVE_DATA(data)))
-
-
-def expect_rc(rc, f, *args):
-    try:
-        f(*args)
-    except TSS2_Exception as e:
-        assert (e.rc & 0xFFF) == rc, f"expected {rc:#x}, got {e.rc:#x}"
-        return
-    raise AssertionError(f"expected {rc:#x}, got success")
 
 
 def save_flush_load(handle):

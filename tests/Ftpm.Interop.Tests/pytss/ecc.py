@@ -11,6 +11,9 @@ from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_CAP, TPM2_ECC, TPM2_RC,
 from tpm2_pytss.types import (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPMS_SENSITIVE_CREATE, TPM2B_AUTH,
                               TPM2B_SENSITIVE_DATA, TPM2B_ECC_POINT, TPMS_ECC_POINT, TPMT_SIG_SCHEME,
                               TPMT_TK_HASHCHECK, TPMT_PUBLIC_PARMS)
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import expect_rc, sensitive  # noqa: E402
 
 esys = ESAPI(TCTILdr.parse(sys.argv[1]))
 esys.startup(TPM2_SU.CLEAR)
@@ -72,10 +75,6 @@ def point(p):
     return num(p.x), num(p.y)
 
 
-def sensitive():
-    return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(b"")))
-
-
 def primary(template, attributes, curve=None, ecdaa=False):
     pub = TPM2B_PUBLIC.parse(template, objectAttributes=attributes)
     if curve is not None:
@@ -87,15 +86,6 @@ def primary(template, attributes, curve=None, ecdaa=False):
         pub.publicArea.parameters.eccDetail.scheme.details.ecdaa.count = 0
     handle, out, _, _, _ = esys.create_primary(sensitive(), pub)
     return handle, point(out.publicArea.unique.ecc)
-
-
-def expect_rc(rc, f, *args):
-    try:
-        f(*args)
-    except TSS2_Exception as e:
-        assert e.rc == rc, hex(e.rc)
-        return
-    raise AssertionError("expected 0x%x" % rc)
 
 
 NULL_TICKET = TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK, hierarchy=ESYS_TR.RH_NULL)

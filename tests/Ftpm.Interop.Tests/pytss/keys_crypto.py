@@ -12,6 +12,8 @@ from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
 from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_RC, TPM2_SU, TPMA_OBJECT
 from tpm2_pytss.types import (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPMS_SENSITIVE_CREATE, TPM2B_SENSITIVE_DATA,
                               TPM2B_AUTH, TPMT_RSA_DECRYPT, TPM2B_ECC_POINT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import sensitive  # noqa: E402
 
 esys = ESAPI(TCTILdr.parse(sys.argv[1]))
 work = sys.argv[2]
@@ -20,12 +22,8 @@ BASE = TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.USERWITHAUTH
 STORAGE = BASE | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT
 
 
-def sensitive(data=b""):
-    return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(b""), data=TPM2B_SENSITIVE_DATA(data)))
-
-
 def child(parent, template, attributes, data=b""):
-    priv, pub, _, _, _ = esys.create(parent, sensitive(data), TPM2B_PUBLIC.parse(template, objectAttributes=attributes))
+    priv, pub, _, _, _ = esys.create(parent, sensitive(data=data), TPM2B_PUBLIC.parse(template, objectAttributes=attributes))
     return esys.load(parent, priv, pub), pub
 
 

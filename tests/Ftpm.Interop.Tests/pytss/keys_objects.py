@@ -10,6 +10,8 @@ from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
 from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_RC, TPM2_SU, TPMA_OBJECT, TPM2_ST, TPM2_RH
 from tpm2_pytss.types import (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPMS_SENSITIVE_CREATE, TPM2B_SENSITIVE_DATA,
                               TPM2B_AUTH, TPMT_SIG_SCHEME, TPMT_TK_HASHCHECK, TPM2B_DIGEST)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import expect_rc, sensitive  # noqa: E402
 
 esys = ESAPI(TCTILdr.parse(sys.argv[1]))
 work = sys.argv[2]
@@ -19,19 +21,6 @@ STORAGE = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.SENSITIV
            TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT | TPMA_OBJECT.NODA)
 SIGNING = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.SENSITIVEDATAORIGIN |
            TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.SIGN_ENCRYPT)
-
-
-def sensitive(auth=b"", data=b""):
-    return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(auth), data=TPM2B_SENSITIVE_DATA(data)))
-
-
-def expect_rc(rc, f, *args, **kwargs):
-    try:
-        f(*args, **kwargs)
-    except TSS2_Exception as e:
-        assert e.rc == rc, f"expected {rc:#x}, got {e.rc:#x}"
-        return
-    raise AssertionError(f"expected {rc:#x}, got success")
 
 
 def primary(template):

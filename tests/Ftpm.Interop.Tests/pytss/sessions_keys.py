@@ -8,6 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import expect_rc, sensitive  # noqa: E402
 from relay import Relay  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils  # noqa: E402
@@ -28,19 +29,6 @@ SIGNING = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.SENSITIV
 SEALED = TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.NODA
 AES128 = TPMT_SYM_DEF(algorithm=TPM2_ALG.AES, keyBits=TPMU_SYM_KEY_BITS(aes=128), mode=TPMU_SYM_MODE(aes=TPM2_ALG.CFB))
 PCR23 = "sha256:23"
-
-
-def sensitive(auth=b"", data=b""):
-    return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(auth), data=TPM2B_SENSITIVE_DATA(data)))
-
-
-def expect_rc(rc, f, *args, **kwargs):
-    try:
-        f(*args, **kwargs)
-    except TSS2_Exception as e:
-        assert e.rc == rc, f"expected {rc:#x}, got {e.rc:#x}"
-        return
-    raise AssertionError(f"expected {rc:#x}, got success")
 
 
 # ---- Salted sessions: the salt is encrypted to an RSA (OAEP) or ECC (ECDH + KDFe) primary key ----
