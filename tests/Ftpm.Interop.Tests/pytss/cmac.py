@@ -11,13 +11,11 @@ from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_CAP, TPM2_RC, TPM2_RH, 
 ALG_CMAC = 0x003F   # TPM_ALG_CMAC (pytss 1.2 has no name for it)
 from tpm2_pytss.types import (TPM2B_AUTH, TPM2B_MAX_BUFFER, TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPM2B_SENSITIVE_DATA,
                               TPMS_SENSITIVE_CREATE, TPMT_PUBLIC, TPMT_PUBLIC_PARMS)
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import connect  # noqa: E402
 
-esys = ESAPI(TCTILdr.parse(sys.argv[1]))
-try:
-    esys.startup(TPM2_SU.CLEAR)
-except TSS2_Exception as e:
-    if e.rc != TPM2_RC.INITIALIZE:
-        raise
+esys = connect(sys.argv[1])
 
 STORAGE = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.SENSITIVEDATAORIGIN |
            TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT | TPMA_OBJECT.NODA)

@@ -1,5 +1,6 @@
 """Helpers the tpm2-pytss scripts share (imported from the scripts' own folder)."""
-from tpm2_pytss import TSS2_Exception
+from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
+from tpm2_pytss.constants import TPM2_RC, TPM2_SU
 from tpm2_pytss.types import TPM2B_AUTH, TPM2B_SENSITIVE_CREATE, TPM2B_SENSITIVE_DATA, TPMS_SENSITIVE_CREATE
 
 
@@ -16,3 +17,15 @@ def expect_rc(rc, f, *args, **kwargs):
         assert e.rc == rc, f"expected {rc:#x}, got {e.rc:#x}"
         return
     raise AssertionError(f"expected {rc:#x}, got success")
+
+
+def connect(tcti):
+    """An ESAPI context on tcti after TPM2_Startup(CLEAR); a TPM already started (swtpm with startup-clear,
+    or a second script on the same server) answers TPM_RC_INITIALIZE, which is fine."""
+    esys = ESAPI(TCTILdr.parse(tcti))
+    try:
+        esys.startup(TPM2_SU.CLEAR)
+    except TSS2_Exception as e:
+        if e.rc != TPM2_RC.INITIALIZE:
+            raise
+    return esys

@@ -13,13 +13,9 @@ from tpm2_pytss.types import (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPMS_SENSITI
                               TPM2B_SENSITIVE_DATA, TPMT_SYM_DEF, TPMT_SIG_SCHEME, TPMT_TK_HASHCHECK, TPMS_CONTEXT)
 import os
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import expect_rc, sensitive  # noqa: E402
+from common import connect, expect_rc, sensitive  # noqa: E402
 
-esys = ESAPI(TCTILdr.parse(sys.argv[1]))
-try:
-    esys.startup(TPM2_SU.CLEAR)
-except TSS2_Exception:
-    pass  # swtpm started with startup-clear
+esys = connect(sys.argv[1])
 BASE = TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.NODA | TPMA_OBJECT.SENSITIVEDATAORIGIN
 STORAGE = BASE | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT
 

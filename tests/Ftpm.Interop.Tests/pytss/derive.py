@@ -15,14 +15,9 @@ from tpm2_pytss.types import (TPM2B_AUTH, TPM2B_DIGEST, TPM2B_PUBLIC, TPM2B_SENS
                               TPM2B_TEMPLATE, TPMS_SENSITIVE_CREATE, TPMT_PUBLIC, TPMT_SIG_SCHEME, TPMT_TK_HASHCHECK)
 import os
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import expect_rc, sensitive  # noqa: E402
+from common import connect, expect_rc, sensitive  # noqa: E402
 
-esys = ESAPI(TCTILdr.parse(sys.argv[1]))
-try:
-    esys.startup(TPM2_SU.CLEAR)
-except TSS2_Exception as e:
-    if e.rc != TPM2_RC.INITIALIZE:
-        raise
+esys = connect(sys.argv[1])
 
 STORAGE = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT | TPMA_OBJECT.SENSITIVEDATAORIGIN |
            TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT | TPMA_OBJECT.NODA)

@@ -11,13 +11,11 @@ from tpm2_pytss import ESAPI, TCTILdr, TSS2_Exception
 from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_RC, TPM2_RH, TPM2_ST, TPM2_SU, TPMA_OBJECT
 from tpm2_pytss.types import (TPM2B_DIGEST, TPM2B_PRIVATE_KEY_RSA, TPM2B_PUBLIC, TPM2B_PUBLIC_KEY_RSA, TPM2B_SENSITIVE,
                               TPMT_SENSITIVE, TPMT_SIG_SCHEME, TPMT_SIGNATURE, TPMT_TK_HASHCHECK)
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import connect  # noqa: E402
 
-esys = ESAPI(TCTILdr.parse(sys.argv[1]))
-try:
-    esys.startup(TPM2_SU.CLEAR)
-except TSS2_Exception as e:
-    if e.rc != TPM2_RC.INITIALIZE:
-        raise
+esys = connect(sys.argv[1])
 
 key = rsa.generate_private_key(65537, 2048)
 numbers = key.private_numbers()
