@@ -7,16 +7,9 @@ namespace Ftpm.Interop.Tests;
 /// drive them; tpm2_loadexternal of openssl-made RSA and EC keys (public keys that verify openssl's
 /// signatures, private keys whose signatures openssl verifies) and LoadExternal with nameAlg TPM_ALG_NULL.
 /// </summary>
-public sealed class DerivedObjectsTests : IDisposable
+public sealed class DerivedObjectsTests : ServerTest
 {
-    readonly FtpmServer _server = new();
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-derive-").FullName;
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        Directory.Delete(_dir, true);
-    }
+    public DerivedObjectsTests() : base("ftpm-derive-", startup: false) { }
 
     static Client.Result Python(string script, string tcti) =>
         Client.Run("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "pytss", script), tcti], timeoutMs: 300_000);
@@ -67,8 +60,6 @@ public sealed class DerivedObjectsTests : IDisposable
         Assert.True(reference.ExitCode == 0 && reference.Stdout.Contains("ok"), $"swtpm: {reference}");
     }
 
-    string F(string name) => Path.Combine(_dir, name);
-
     void Openssl(params string[] args)
     {
         var r = Client.Run("openssl", args);
@@ -91,22 +82,22 @@ public sealed class DerivedObjectsTests : IDisposable
     public void Loadexternal_of_openssl_keys(string alg, string scheme, params string[] genpkey)
     {
         Client.Tpm2Ok(_server, "tpm2_startup", "-c");
-        Openssl(["genpkey", .. genpkey, "-out", F("key.pem")]);
-        Openssl("pkey", "-in", F("key.pem"), "-pubout", "-out", F("pub.pem"));
-        File.WriteAllText(F("msg"), "signed outside, verified inside");
-        Openssl("dgst", "-sha256", "-sign", F("key.pem"), "-out", F("openssl.sig"), F("msg"));
+        Openssl(["genpkey", .. genpkey, "-out", PathOf("key.pem")]);
+        Openssl("pkey", "-in", PathOf("key.pem"), "-pubout", "-out", PathOf("pub.pem"));
+        File.WriteAllText(PathOf("msg"), "signed outside, verified inside");
+        Openssl("dgst", "-sha256", "-sign", PathOf("key.pem"), "-out", PathOf("openssl.sig"), PathOf("msg"));
 
-        T("tpm2_loadexternal", "-C", "n", "-G", alg, "-u", F("pub.pem"), "-c", F("pub.ctx"));
-        T("tpm2_verifysignature", "-c", F("pub.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("openssl.sig"), "-f", scheme);
-        var bad = File.ReadAllBytes(F("openssl.sig"));
+        T("tpm2_loadexternal", "-C", "n", "-G", alg, "-u", PathOf("pub.pem"), "-c", PathOf("pub.ctx"));
+        T("tpm2_verifysignature", "-c", PathOf("pub.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("openssl.sig"), "-f", scheme);
+        var bad = File.ReadAllBytes(PathOf("openssl.sig"));
         bad[^3] ^= 1;
-        File.WriteAllBytes(F("bad.sig"), bad);
-        var refused = Client.Tpm2(_server, "tpm2_verifysignature", "-c", F("pub.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("bad.sig"), "-f", scheme);
+        File.WriteAllBytes(PathOf("bad.sig"), bad);
+        var refused = Client.Tpm2(_server, "tpm2_verifysignature", "-c", PathOf("pub.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("bad.sig"), "-f", scheme);
         Assert.NotEqual(0, refused.ExitCode);
         Client.Tpm2Ok(_server, "tpm2_flushcontext", "-t");
 
-        T("tpm2_loadexternal", "-C", "n", "-G", alg, "-r", F("key.pem"), "-c", F("priv.ctx"));
-        T("tpm2_sign", "-c", F("priv.ctx"), "-g", "sha256", "-s", scheme, "-f", "plain", "-o", F("tpm.sig"), F("msg"));
-        Openssl("dgst", "-sha256", "-verify", F("pub.pem"), "-signature", F("tpm.sig"), F("msg"));
+        T("tpm2_loadexternal", "-C", "n", "-G", alg, "-r", PathOf("key.pem"), "-c", PathOf("priv.ctx"));
+        T("tpm2_sign", "-c", PathOf("priv.ctx"), "-g", "sha256", "-s", scheme, "-f", "plain", "-o", PathOf("tpm.sig"), PathOf("msg"));
+        Openssl("dgst", "-sha256", "-verify", PathOf("pub.pem"), "-signature", PathOf("tpm.sig"), PathOf("msg"));
     }
 }

@@ -12,22 +12,17 @@ namespace Ftpm.Interop.Tests;
 /// octets, and an ECSCHNORR signature made by either TPM verifies on the other (the TCG's hash input and
 /// r/s encoding agree). tpm2-pytss (pytss/ecc.py) covers BN P-256 and ECMQV, which the tools cannot name.
 /// </summary>
-public sealed class Tpm2ToolsEccTests : IDisposable
+public sealed class Tpm2ToolsEccTests : ServerTest
 {
-    readonly FtpmServer _server = new();
     readonly Swtpm _swtpm = Swtpm.TryStart() ?? throw new InvalidOperationException("swtpm is not installed");
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-ecc-").FullName;
 
-    public Tpm2ToolsEccTests() => Client.Tpm2Ok(_server, "tpm2_startup", "-c");
+    public Tpm2ToolsEccTests() : base("ftpm-ecc-") { }
 
-    public void Dispose()
+    public override void Dispose()
     {
-        _server.Dispose();
         _swtpm.Dispose();
-        Directory.Delete(_dir, true);
+        base.Dispose();
     }
-
-    string F(string name) => Path.Combine(_dir, name);
 
     /// <summary>Runs a tool against ftpm (or, with <paramref name="tcti"/>, another TPM), then flushes the
     /// transient objects it left behind (there is no resource manager).</summary>
@@ -60,29 +55,29 @@ public sealed class Tpm2ToolsEccTests : IDisposable
     void Child(string name, string alg, string? attributes = null, string? tcti = null)
     {
         tcti ??= _server.Tcti;
-        var parent = F(tcti == _server.Tcti ? "p.ctx" : "swtpm-p.ctx");
+        var parent = PathOf(tcti == _server.Tcti ? "p.ctx" : "swtpm-p.ctx");
         if (!File.Exists(parent)) On(tcti, "tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc", "-c", parent);
-        string[] create = ["-C", parent, "-G", alg, "-u", F(name + ".pub"), "-r", F(name + ".priv")];
+        string[] create = ["-C", parent, "-G", alg, "-u", PathOf(name + ".pub"), "-r", PathOf(name + ".priv")];
         if (attributes is not null) create = [.. create, "-a", attributes];
         On(tcti, "tpm2_create", create);
-        On(tcti, "tpm2_load", "-C", parent, "-u", F(name + ".pub"), "-r", F(name + ".priv"), "-c", F(name + ".ctx"));
+        On(tcti, "tpm2_load", "-C", parent, "-u", PathOf(name + ".pub"), "-r", PathOf(name + ".priv"), "-c", PathOf(name + ".ctx"));
     }
 
     /// <summary>The public point of a P-256 key as a TPM2B_ECC_POINT file (the last 68 octets of its
     /// public area are TPMS_ECC_POINT), for tpm2_zgen2phase --static-public.</summary>
     (byte[] X, byte[] Y) PublicPoint(string name, string? file = null)
     {
-        T("tpm2_readpublic", "-c", F(name + ".ctx"), "-o", F(name + ".tpub"));
-        var area = File.ReadAllBytes(F(name + ".tpub"));
+        T("tpm2_readpublic", "-c", PathOf(name + ".ctx"), "-o", PathOf(name + ".tpub"));
+        var area = File.ReadAllBytes(PathOf(name + ".tpub"));
         var unique = area[^68..];
-        if (file is not null) File.WriteAllBytes(F(file), [0x00, 0x44, .. unique]);
+        if (file is not null) File.WriteAllBytes(PathOf(file), [0x00, 0x44, .. unique]);
         return (unique[2..34], unique[36..]);
     }
 
     /// <summary>The coordinates in a TPM2B_ECC_POINT file of a 256-bit curve.</summary>
     (byte[] X, byte[] Y) ReadPoint(string file)
     {
-        var b = File.ReadAllBytes(F(file));
+        var b = File.ReadAllBytes(PathOf(file));
         Assert.Equal(70, b.Length);
         return (b[4..36], b[38..70]);
     }
@@ -98,11 +93,11 @@ public sealed class Tpm2ToolsEccTests : IDisposable
     {
         foreach (var curve in new[] { "ecc256", "ecc384", "ecc521" })
         {
-            T("tpm2_geteccparameters", curve, "-o", F(curve + ".ftpm"));
-            On(_swtpm.Tcti, "tpm2_geteccparameters", curve, "-o", F(curve + ".swtpm"));
-            Assert.Equal(File.ReadAllBytes(F(curve + ".swtpm")), File.ReadAllBytes(F(curve + ".ftpm")));
+            T("tpm2_geteccparameters", curve, "-o", PathOf(curve + ".ftpm"));
+            On(_swtpm.Tcti, "tpm2_geteccparameters", curve, "-o", PathOf(curve + ".swtpm"));
+            Assert.Equal(File.ReadAllBytes(PathOf(curve + ".swtpm")), File.ReadAllBytes(PathOf(curve + ".ftpm")));
         }
-        var p256 = Convert.ToHexString(File.ReadAllBytes(F("ecc256.ftpm")));
+        var p256 = Convert.ToHexString(File.ReadAllBytes(PathOf("ecc256.ftpm")));
         Assert.StartsWith("00030100" + "0020000B" + "0010", p256);   // curve, key size, KDF1_SP800_56A-SHA256, no sign scheme
         Assert.Contains("0020FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF", p256);   // p
         Assert.Contains("00205AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B", p256);   // b
@@ -126,23 +121,23 @@ public sealed class Tpm2ToolsEccTests : IDisposable
         Child("b", "ecc256:ecdh-sha256", exchange);
         PublicPoint("a", "a.point");
         PublicPoint("b", "b.point");
-        T("tpm2_ecephemeral", "-u", F("ea.point"), "-t", F("ca"), "ecc256");
-        T("tpm2_ecephemeral", "-u", F("eb.point"), "-t", F("cb"), "ecc256");
-        int ca = File.ReadAllBytes(F("ca"))[1], cb = File.ReadAllBytes(F("cb"))[1];
+        T("tpm2_ecephemeral", "-u", PathOf("ea.point"), "-t", PathOf("ca"), "ecc256");
+        T("tpm2_ecephemeral", "-u", PathOf("eb.point"), "-t", PathOf("cb"), "ecc256");
+        int ca = File.ReadAllBytes(PathOf("ca"))[1], cb = File.ReadAllBytes(PathOf("cb"))[1];
         Assert.Equal(ca + 1, cb);
         Assert.True(Point(ReadPoint("ea.point")).IsValid());
 
-        T("tpm2_zgen2phase", "-c", F("a.ctx"), "-t", ca.ToString(), "--static-public", F("b.point"),
-            "--ephemeral-public", F("eb.point"), "--output-Z1", F("za1"), "--output-Z2", F("za2"));
-        T("tpm2_zgen2phase", "-c", F("b.ctx"), "-t", cb.ToString(), "--static-public", F("a.point"),
-            "--ephemeral-public", F("ea.point"), "--output-Z1", F("zb1"), "--output-Z2", F("zb2"));
-        Assert.Equal(File.ReadAllBytes(F("za1")), File.ReadAllBytes(F("zb1")));
-        Assert.Equal(File.ReadAllBytes(F("za2")), File.ReadAllBytes(F("zb2")));
+        T("tpm2_zgen2phase", "-c", PathOf("a.ctx"), "-t", ca.ToString(), "--static-public", PathOf("b.point"),
+            "--ephemeral-public", PathOf("eb.point"), "--output-Z1", PathOf("za1"), "--output-Z2", PathOf("za2"));
+        T("tpm2_zgen2phase", "-c", PathOf("b.ctx"), "-t", cb.ToString(), "--static-public", PathOf("a.point"),
+            "--ephemeral-public", PathOf("ea.point"), "--output-Z1", PathOf("zb1"), "--output-Z2", PathOf("zb2"));
+        Assert.Equal(File.ReadAllBytes(PathOf("za1")), File.ReadAllBytes(PathOf("zb1")));
+        Assert.Equal(File.ReadAllBytes(PathOf("za2")), File.ReadAllBytes(PathOf("zb2")));
         Assert.True(Point(ReadPoint("za1")).IsValid());
         Assert.NotEqual(ReadPoint("za1").X, ReadPoint("za2").X);
 
-        Assert.Contains("0x4C4", Fails("tpm2_zgen2phase", "-c", F("a.ctx"), "-t", ca.ToString(), "--static-public", F("b.point"),
-            "--ephemeral-public", F("eb.point"), "--output-Z1", F("za1"), "--output-Z2", F("za2")));
+        Assert.Contains("0x4C4", Fails("tpm2_zgen2phase", "-c", PathOf("a.ctx"), "-t", ca.ToString(), "--static-public", PathOf("b.point"),
+            "--ephemeral-public", PathOf("eb.point"), "--output-Z1", PathOf("za1"), "--output-Z2", PathOf("za2")));
     }
 
     /// <summary>ECSCHNORR: a key made by tpm2_create -G ecc256:ecschnorr-sha256 signs with tpm2_sign -s
@@ -152,31 +147,31 @@ public sealed class Tpm2ToolsEccTests : IDisposable
     [Fact]
     public void Ecschnorr_signatures_verify_on_ftpm_and_on_swtpm_both_ways()
     {
-        File.WriteAllText(F("msg"), "message signed with EC-Schnorr");
-        File.WriteAllText(F("other"), "another message");
+        File.WriteAllText(PathOf("msg"), "message signed with EC-Schnorr");
+        File.WriteAllText(PathOf("other"), "another message");
 
         Child("s", "ecc256:ecschnorr-sha256");
-        T("tpm2_sign", "-c", F("s.ctx"), "-g", "sha256", "-s", "ecschnorr", "-o", F("s.sig"), F("msg"));
-        Assert.Equal([0x00, 0x1C, 0x00, 0x0B, 0x00, 0x20], File.ReadAllBytes(F("s.sig"))[..6]);
-        T("tpm2_verifysignature", "-c", F("s.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("s.sig"), "-t", F("s.ticket"));
-        Assert.Equal([0x80, 0x22, 0x40, 0x00, 0x00, 0x01, 0x00, 0x20], File.ReadAllBytes(F("s.ticket"))[..8]);
-        Assert.Contains("0x2DB", Fails("tpm2_verifysignature", "-c", F("s.ctx"), "-g", "sha256", "-m", F("other"), "-s", F("s.sig")));
+        T("tpm2_sign", "-c", PathOf("s.ctx"), "-g", "sha256", "-s", "ecschnorr", "-o", PathOf("s.sig"), PathOf("msg"));
+        Assert.Equal([0x00, 0x1C, 0x00, 0x0B, 0x00, 0x20], File.ReadAllBytes(PathOf("s.sig"))[..6]);
+        T("tpm2_verifysignature", "-c", PathOf("s.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("s.sig"), "-t", PathOf("s.ticket"));
+        Assert.Equal([0x80, 0x22, 0x40, 0x00, 0x00, 0x01, 0x00, 0x20], File.ReadAllBytes(PathOf("s.ticket"))[..8]);
+        Assert.Contains("0x2DB", Fails("tpm2_verifysignature", "-c", PathOf("s.ctx"), "-g", "sha256", "-m", PathOf("other"), "-s", PathOf("s.sig")));
 
         PublicPoint("s");
-        On(_swtpm.Tcti, "tpm2_loadexternal", "-C", "n", "-u", F("s.tpub"), "-c", F("sw-s.ctx"));
-        On(_swtpm.Tcti, "tpm2_verifysignature", "-c", F("sw-s.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("s.sig"));
-        On(_swtpm.Tcti, "tpm2_loadexternal", "-C", "n", "-u", F("s.tpub"), "-c", F("sw-s.ctx"));
-        var refused = Run(_swtpm.Tcti, "tpm2_verifysignature", ["-c", F("sw-s.ctx"), "-g", "sha256", "-m", F("other"), "-s", F("s.sig")]);
+        On(_swtpm.Tcti, "tpm2_loadexternal", "-C", "n", "-u", PathOf("s.tpub"), "-c", PathOf("sw-s.ctx"));
+        On(_swtpm.Tcti, "tpm2_verifysignature", "-c", PathOf("sw-s.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("s.sig"));
+        On(_swtpm.Tcti, "tpm2_loadexternal", "-C", "n", "-u", PathOf("s.tpub"), "-c", PathOf("sw-s.ctx"));
+        var refused = Run(_swtpm.Tcti, "tpm2_verifysignature", ["-c", PathOf("sw-s.ctx"), "-g", "sha256", "-m", PathOf("other"), "-s", PathOf("s.sig")]);
         Assert.Contains("0x2DB", refused.Stderr);
         Run(_swtpm.Tcti, "tpm2_flushcontext", ["-t"]);
 
         Child("w", "ecc256:ecschnorr-sha256", tcti: _swtpm.Tcti);
-        On(_swtpm.Tcti, "tpm2_sign", "-c", F("w.ctx"), "-g", "sha256", "-s", "ecschnorr", "-o", F("w.sig"), F("msg"));
-        On(_swtpm.Tcti, "tpm2_readpublic", "-c", F("w.ctx"), "-o", F("w.tpub"));
-        T("tpm2_loadexternal", "-C", "o", "-u", F("w.tpub"), "-c", F("f-w.ctx"));
-        T("tpm2_verifysignature", "-c", F("f-w.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("w.sig"), "-t", F("w.ticket"));
-        Assert.Equal([0x80, 0x22, 0x40, 0x00, 0x00, 0x01], File.ReadAllBytes(F("w.ticket"))[..6]);
-        Assert.Contains("0x2DB", Fails("tpm2_verifysignature", "-c", F("f-w.ctx"), "-g", "sha256", "-m", F("other"), "-s", F("w.sig")));
+        On(_swtpm.Tcti, "tpm2_sign", "-c", PathOf("w.ctx"), "-g", "sha256", "-s", "ecschnorr", "-o", PathOf("w.sig"), PathOf("msg"));
+        On(_swtpm.Tcti, "tpm2_readpublic", "-c", PathOf("w.ctx"), "-o", PathOf("w.tpub"));
+        T("tpm2_loadexternal", "-C", "o", "-u", PathOf("w.tpub"), "-c", PathOf("f-w.ctx"));
+        T("tpm2_verifysignature", "-c", PathOf("f-w.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("w.sig"), "-t", PathOf("w.ticket"));
+        Assert.Equal([0x80, 0x22, 0x40, 0x00, 0x00, 0x01], File.ReadAllBytes(PathOf("w.ticket"))[..6]);
+        Assert.Contains("0x2DB", Fails("tpm2_verifysignature", "-c", PathOf("f-w.ctx"), "-g", "sha256", "-m", PathOf("other"), "-s", PathOf("w.sig")));
     }
 
     /// <summary>ECDAA: tpm2_commit on an ecc256:ecdaa-sha256 key gives count 0 and E = r·G (K and L empty
@@ -186,27 +181,27 @@ public sealed class Tpm2ToolsEccTests : IDisposable
     [Fact]
     public void Ecdaa_sign_after_commit_works_once()
     {
-        File.WriteAllText(F("msg"), "anonymous attestation");
+        File.WriteAllText(PathOf("msg"), "anonymous attestation");
         Child("d", "ecc256:ecdaa-sha256");
         var q = PublicPoint("d");
-        T("tpm2_commit", "-c", F("d.ctx"), "-t", F("count"), "--eccpoint-K", F("K"), "--eccpoint-L", F("L"), "-u", F("E"));
-        Assert.Equal([0, 0], File.ReadAllBytes(F("count")));
-        Assert.Equal([0, 4, 0, 0, 0, 0], File.ReadAllBytes(F("K")));
-        Assert.Equal([0, 4, 0, 0, 0, 0], File.ReadAllBytes(F("L")));
+        T("tpm2_commit", "-c", PathOf("d.ctx"), "-t", PathOf("count"), "--eccpoint-K", PathOf("K"), "--eccpoint-L", PathOf("L"), "-u", PathOf("E"));
+        Assert.Equal([0, 0], File.ReadAllBytes(PathOf("count")));
+        Assert.Equal([0, 4, 0, 0, 0, 0], File.ReadAllBytes(PathOf("K")));
+        Assert.Equal([0, 4, 0, 0, 0, 0], File.ReadAllBytes(PathOf("L")));
         var e = ReadPoint("E");
 
-        T("tpm2_sign", "-c", F("d.ctx"), "-g", "sha256", "-s", "ecdaa", "--commit-index", "0", "-o", F("d.sig"), F("msg"));
-        var sig = File.ReadAllBytes(F("d.sig"));
+        T("tpm2_sign", "-c", PathOf("d.ctx"), "-g", "sha256", "-s", "ecdaa", "--commit-index", "0", "-o", PathOf("d.sig"), PathOf("msg"));
+        var sig = File.ReadAllBytes(PathOf("d.sig"));
         Assert.Equal([0x00, 0x1A, 0x00, 0x0B, 0x00, 0x20], sig[..6]);
-        var digest = SHA256.HashData(File.ReadAllBytes(F("msg")));
+        var digest = SHA256.HashData(File.ReadAllBytes(PathOf("msg")));
         var t = new BigInteger(1, SHA256.HashData([.. sig[6..38], .. digest])).Mod(P256.N);
         var s = new BigInteger(1, sig[40..72]);
         Assert.Equal(Point(e).Add(Point(q).Multiply(t)).Normalize(), P256.G.Multiply(s).Normalize());
 
-        Assert.Contains("(0x84)", Fails("tpm2_sign", "-c", F("d.ctx"), "-g", "sha256", "-s", "ecdaa", "--commit-index", "0", "-o", F("d2.sig"), F("msg")));
+        Assert.Contains("(0x84)", Fails("tpm2_sign", "-c", PathOf("d.ctx"), "-g", "sha256", "-s", "ecdaa", "--commit-index", "0", "-o", PathOf("d2.sig"), PathOf("msg")));
         // A second commit has the next count and another r.
-        T("tpm2_commit", "-c", F("d.ctx"), "-t", F("count2"), "--eccpoint-K", F("K"), "--eccpoint-L", F("L"), "-u", F("E2"));
-        Assert.Equal([0, 1], File.ReadAllBytes(F("count2")));
+        T("tpm2_commit", "-c", PathOf("d.ctx"), "-t", PathOf("count2"), "--eccpoint-K", PathOf("K"), "--eccpoint-L", PathOf("L"), "-u", PathOf("E2"));
+        Assert.Equal([0, 1], File.ReadAllBytes(PathOf("count2")));
         Assert.NotEqual(e.X, ReadPoint("E2").X);
     }
 

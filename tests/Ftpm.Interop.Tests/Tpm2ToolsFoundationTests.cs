@@ -4,24 +4,13 @@ using System.Text.RegularExpressions;
 namespace Ftpm.Interop.Tests;
 
 /// <summary>Issue 2's proof: tpm2-tools (mssim TCTI) against a live `ftpm serve`.</summary>
-public sealed class Tpm2ToolsFoundationTests : IDisposable
+public sealed class Tpm2ToolsFoundationTests : ServerTest
 {
-    readonly FtpmServer _server = new();
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-tools-").FullName;
-
-    public Tpm2ToolsFoundationTests() => Client.Tpm2Ok(_server, "tpm2_startup", "-c");
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        Directory.Delete(_dir, true);
-    }
-
-    string Tool(string tool, params string[] args) => Client.Tpm2Ok(_server, tool, args);
+    public Tpm2ToolsFoundationTests() : base("ftpm-tools-") { }
 
     string File(string name, byte[] content)
     {
-        var path = Path.Combine(_dir, name);
+        var path = PathOf(name);
         System.IO.File.WriteAllBytes(path, content);
         return path;
     }
@@ -61,7 +50,7 @@ public sealed class Tpm2ToolsFoundationTests : IDisposable
         var hex = Tool("tpm2_getrandom", "--hex", "32").Trim();
         Assert.Matches("^[0-9a-f]{64}$", hex);
         Assert.NotEqual(hex, Tool("tpm2_getrandom", "--hex", "32").Trim());
-        var output = Path.Combine(_dir, "rand.bin");
+        var output = PathOf("rand.bin");
         Tool("tpm2_getrandom", "-o", output, "64");
         Assert.Equal(64, new FileInfo(output).Length);
         Tool("tpm2_stirrandom", File("stir.bin", RandomNumberGenerator.GetBytes(64)));
@@ -122,8 +111,8 @@ public sealed class Tpm2ToolsFoundationTests : IDisposable
         var data = RandomNumberGenerator.GetBytes(700);
         var input = File("data.bin", data);
         Assert.Equal(Hex(SHA256.HashData(data)), Tool("tpm2_hash", "-g", "sha256", "--hex", input).Trim());
-        var digest = Path.Combine(_dir, "d.bin");
-        var ticket = Path.Combine(_dir, "t.bin");
+        var digest = PathOf("d.bin");
+        var ticket = PathOf("t.bin");
         Tool("tpm2_hash", "-g", "sha384", "-C", "o", "-o", digest, "-t", ticket, input);
         Assert.Equal(SHA384.HashData(data), System.IO.File.ReadAllBytes(digest));
         var t = System.IO.File.ReadAllBytes(ticket);

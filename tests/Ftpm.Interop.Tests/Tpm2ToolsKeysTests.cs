@@ -9,20 +9,9 @@ namespace Ftpm.Interop.Tests;
 /// reach (other sizes and curves, tampered blobs). Without a resource manager every tool leaves its
 /// transient objects loaded and ftpm has three slots, so <see cref="T"/> flushes them after each tool.
 /// </summary>
-public sealed class Tpm2ToolsKeysTests : IDisposable
+public sealed class Tpm2ToolsKeysTests : ServerTest
 {
-    readonly FtpmServer _server = new();
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-keys-").FullName;
-
-    public Tpm2ToolsKeysTests() => Client.Tpm2Ok(_server, "tpm2_startup", "-c");
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        Directory.Delete(_dir, true);
-    }
-
-    string Tool(string tool, params string[] args) => Client.Tpm2Ok(_server, tool, args);
+    public Tpm2ToolsKeysTests() : base("ftpm-keys-") { }
 
     /// <summary>Runs a tool, then flushes the transient objects it left behind.</summary>
     string T(string tool, params string[] args)
@@ -32,22 +21,20 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         return output;
     }
 
-    string F(string name) => Path.Combine(_dir, name);
-
     byte[] NameOf(string context)
     {
-        T("tpm2_readpublic", "-c", context, "-n", F("name.bin"));
-        return File.ReadAllBytes(F("name.bin"));
+        T("tpm2_readpublic", "-c", context, "-n", PathOf("name.bin"));
+        return File.ReadAllBytes(PathOf("name.bin"));
     }
 
     /// <summary>An ECC P-256 storage primary in the owner hierarchy, saved in p.ctx.</summary>
-    void OwnerPrimary() => T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc", "-c", F("p.ctx"));
+    void OwnerPrimary() => T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc", "-c", PathOf("p.ctx"));
 
     /// <summary>tpm2_create under p.ctx, then tpm2_load into <paramref name="name"/>.ctx.</summary>
     void CreateAndLoad(string name, params string[] createArgs)
     {
-        T("tpm2_create", ["-C", F("p.ctx"), "-u", F(name + ".pub"), "-r", F(name + ".priv"), .. createArgs]);
-        T("tpm2_load", "-C", F("p.ctx"), "-u", F(name + ".pub"), "-r", F(name + ".priv"), "-c", F(name + ".ctx"));
+        T("tpm2_create", ["-C", PathOf("p.ctx"), "-u", PathOf(name + ".pub"), "-r", PathOf(name + ".priv"), .. createArgs]);
+        T("tpm2_load", "-C", PathOf("p.ctx"), "-u", PathOf(name + ".pub"), "-r", PathOf(name + ".priv"), "-c", PathOf(name + ".ctx"));
     }
 
     /// <summary>tpm2_createprimary twice with the same template gives the same key (same Name), for ECC
@@ -57,11 +44,11 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     {
         foreach (var alg in new[] { "ecc", "rsa" })
         {
-            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + "1.ctx"));
-            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + "2.ctx"));
-            Assert.Equal(NameOf(F(alg + "1.ctx")), NameOf(F(alg + "2.ctx")));
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", PathOf(alg + "1.ctx"));
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", PathOf(alg + "2.ctx"));
+            Assert.Equal(NameOf(PathOf(alg + "1.ctx")), NameOf(PathOf(alg + "2.ctx")));
         }
-        Assert.NotEqual(NameOf(F("ecc1.ctx")), NameOf(F("rsa1.ctx")));
+        Assert.NotEqual(NameOf(PathOf("ecc1.ctx")), NameOf(PathOf("rsa1.ctx")));
         Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
     }
 
@@ -72,7 +59,7 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     public void Tools_sign_and_openssl_verifies()
     {
         OwnerPrimary();
-        File.WriteAllText(F("msg"), "message to sign");
+        File.WriteAllText(PathOf("msg"), "message to sign");
         foreach (var (key, alg, scheme, sigopt) in new[]
         {
             ("ecdsa", "ecc", "ecdsa", (string?)null),
@@ -81,18 +68,18 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         })
         {
             CreateAndLoad(key, "-G", alg);
-            T("tpm2_sign", "-c", F(key + ".ctx"), "-g", "sha256", "-s", scheme, "-f", "plain", "-o", F(key + ".sig"), F("msg"));
-            T("tpm2_readpublic", "-c", F(key + ".ctx"), "-f", "pem", "-o", F(key + ".pem"));
-            string[] verify = ["dgst", "-sha256", "-verify", F(key + ".pem"), "-signature", F(key + ".sig"), F("msg")];
+            T("tpm2_sign", "-c", PathOf(key + ".ctx"), "-g", "sha256", "-s", scheme, "-f", "plain", "-o", PathOf(key + ".sig"), PathOf("msg"));
+            T("tpm2_readpublic", "-c", PathOf(key + ".ctx"), "-f", "pem", "-o", PathOf(key + ".pem"));
+            string[] verify = ["dgst", "-sha256", "-verify", PathOf(key + ".pem"), "-signature", PathOf(key + ".sig"), PathOf("msg")];
             if (sigopt is not null) verify = [.. verify[..4], "-sigopt", sigopt, .. verify[4..]];
             Openssl(verify);
         }
 
-        T("tpm2_sign", "-c", F("ecdsa.ctx"), "-g", "sha256", "-o", F("ecdsa.tss"), F("msg"));
-        T("tpm2_verifysignature", "-c", F("ecdsa.ctx"), "-g", "sha256", "-m", F("msg"), "-s", F("ecdsa.tss"), "-t", F("ticket"));
-        Assert.True(new FileInfo(F("ticket")).Length > 6);
-        File.WriteAllText(F("other"), "another message");
-        Assert.NotEqual(0, Client.Tpm2(_server, "tpm2_verifysignature", "-c", F("ecdsa.ctx"), "-g", "sha256", "-m", F("other"), "-s", F("ecdsa.tss")).ExitCode);
+        T("tpm2_sign", "-c", PathOf("ecdsa.ctx"), "-g", "sha256", "-o", PathOf("ecdsa.tss"), PathOf("msg"));
+        T("tpm2_verifysignature", "-c", PathOf("ecdsa.ctx"), "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("ecdsa.tss"), "-t", PathOf("ticket"));
+        Assert.True(new FileInfo(PathOf("ticket")).Length > 6);
+        File.WriteAllText(PathOf("other"), "another message");
+        Assert.NotEqual(0, Client.Tpm2(_server, "tpm2_verifysignature", "-c", PathOf("ecdsa.ctx"), "-g", "sha256", "-m", PathOf("other"), "-s", PathOf("ecdsa.tss")).ExitCode);
     }
 
     /// <summary>tpm2_rsaencrypt/tpm2_rsadecrypt (OAEP) round trip, and tpm2_rsadecrypt of data openssl
@@ -102,16 +89,16 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     {
         OwnerPrimary();
         CreateAndLoad("rsa", "-G", "rsa2048:null:null", "-a", "decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth");
-        File.WriteAllText(F("plain"), "a secret for RSA");
-        T("tpm2_rsaencrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("ct"), F("plain"));
-        T("tpm2_rsadecrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("pt"), F("ct"));
-        Assert.Equal(File.ReadAllBytes(F("plain")), File.ReadAllBytes(F("pt")));
+        File.WriteAllText(PathOf("plain"), "a secret for RSA");
+        T("tpm2_rsaencrypt", "-c", PathOf("rsa.ctx"), "-s", "oaep", "-o", PathOf("ct"), PathOf("plain"));
+        T("tpm2_rsadecrypt", "-c", PathOf("rsa.ctx"), "-s", "oaep", "-o", PathOf("pt"), PathOf("ct"));
+        Assert.Equal(File.ReadAllBytes(PathOf("plain")), File.ReadAllBytes(PathOf("pt")));
 
-        T("tpm2_readpublic", "-c", F("rsa.ctx"), "-f", "pem", "-o", F("rsa.pem"));
-        Openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", F("rsa.pem"), "-pkeyopt", "rsa_padding_mode:oaep",
-            "-pkeyopt", "rsa_oaep_md:sha256", "-in", F("plain"), "-out", F("ct2"));
-        T("tpm2_rsadecrypt", "-c", F("rsa.ctx"), "-s", "oaep", "-o", F("pt2"), F("ct2"));
-        Assert.Equal(File.ReadAllBytes(F("plain")), File.ReadAllBytes(F("pt2")));
+        T("tpm2_readpublic", "-c", PathOf("rsa.ctx"), "-f", "pem", "-o", PathOf("rsa.pem"));
+        Openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", PathOf("rsa.pem"), "-pkeyopt", "rsa_padding_mode:oaep",
+            "-pkeyopt", "rsa_oaep_md:sha256", "-in", PathOf("plain"), "-out", PathOf("ct2"));
+        T("tpm2_rsadecrypt", "-c", PathOf("rsa.ctx"), "-s", "oaep", "-o", PathOf("pt2"), PathOf("ct2"));
+        Assert.Equal(File.ReadAllBytes(PathOf("plain")), File.ReadAllBytes(PathOf("pt2")));
     }
 
     /// <summary>Seal (tpm2_create -i) and tpm2_unseal; AES-128-CFB tpm2_encryptdecrypt round trip;
@@ -121,42 +108,42 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     public void Tools_seal_aes_hmac_and_ecdh()
     {
         OwnerPrimary();
-        File.WriteAllText(F("secret.txt"), "sealed secret");
-        CreateAndLoad("seal", "-i", F("secret.txt"));
-        T("tpm2_unseal", "-c", F("seal.ctx"), "-o", F("unsealed"));
-        Assert.Equal("sealed secret", File.ReadAllText(F("unsealed")));
+        File.WriteAllText(PathOf("secret.txt"), "sealed secret");
+        CreateAndLoad("seal", "-i", PathOf("secret.txt"));
+        T("tpm2_unseal", "-c", PathOf("seal.ctx"), "-o", PathOf("unsealed"));
+        Assert.Equal("sealed secret", File.ReadAllText(PathOf("unsealed")));
 
         CreateAndLoad("aes", "-G", "aes128cfb");
         var data = RandomNumberGenerator.GetBytes(100);
-        File.WriteAllBytes(F("data"), data);
-        File.WriteAllBytes(F("iv"), new byte[16]);
-        T("tpm2_encryptdecrypt", "-c", F("aes.ctx"), "-t", F("iv"), "-o", F("enc"), F("data"));
-        Assert.NotEqual(data, File.ReadAllBytes(F("enc")));
-        T("tpm2_encryptdecrypt", "-d", "-c", F("aes.ctx"), "-t", F("iv"), "-o", F("dec"), F("enc"));
-        Assert.Equal(data, File.ReadAllBytes(F("dec")));
+        File.WriteAllBytes(PathOf("data"), data);
+        File.WriteAllBytes(PathOf("iv"), new byte[16]);
+        T("tpm2_encryptdecrypt", "-c", PathOf("aes.ctx"), "-t", PathOf("iv"), "-o", PathOf("enc"), PathOf("data"));
+        Assert.NotEqual(data, File.ReadAllBytes(PathOf("enc")));
+        T("tpm2_encryptdecrypt", "-d", "-c", PathOf("aes.ctx"), "-t", PathOf("iv"), "-o", PathOf("dec"), PathOf("enc"));
+        Assert.Equal(data, File.ReadAllBytes(PathOf("dec")));
 
         CreateAndLoad("hmac", "-G", "hmac");
-        File.WriteAllText(F("msg"), "message");
-        File.WriteAllText(F("msg2"), "message 2");
-        var mac1 = T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim();
+        File.WriteAllText(PathOf("msg"), "message");
+        File.WriteAllText(PathOf("msg2"), "message 2");
+        var mac1 = T("tpm2_hmac", "-c", PathOf("hmac.ctx"), "--hex", PathOf("msg")).Trim();
         Assert.Matches("^[0-9a-f]{64}$", mac1);
-        Assert.Equal(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg")).Trim());
-        Assert.NotEqual(mac1, T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("msg2")).Trim());
+        Assert.Equal(mac1, T("tpm2_hmac", "-c", PathOf("hmac.ctx"), "--hex", PathOf("msg")).Trim());
+        Assert.NotEqual(mac1, T("tpm2_hmac", "-c", PathOf("hmac.ctx"), "--hex", PathOf("msg2")).Trim());
         // From standard input tpm2_hmac cannot know the size and runs HMAC_Start, SequenceUpdate and
         // SequenceComplete, each authorized by an HMAC session on the sequence: same answer as TPM2_HMAC.
-        var sequence = Client.Run("tpm2_hmac", ["-c", F("hmac.ctx"), "--hex"],
+        var sequence = Client.Run("tpm2_hmac", ["-c", PathOf("hmac.ctx"), "--hex"],
             new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = _server.Tcti }, stdin: "message"u8.ToArray());
         Assert.True(sequence.ExitCode == 0, sequence.ToString());
         Assert.Equal(mac1, sequence.Stdout.Trim());
         Tool("tpm2_flushcontext", "-t");
-        File.WriteAllBytes(F("big"), RandomNumberGenerator.GetBytes(3000));
-        Assert.Matches("^[0-9a-f]{64}$", T("tpm2_hmac", "-c", F("hmac.ctx"), "--hex", F("big")).Trim());
+        File.WriteAllBytes(PathOf("big"), RandomNumberGenerator.GetBytes(3000));
+        Assert.Matches("^[0-9a-f]{64}$", T("tpm2_hmac", "-c", PathOf("hmac.ctx"), "--hex", PathOf("big")).Trim());
 
         CreateAndLoad("ecdh", "-G", "ecc256:ecdh");
-        T("tpm2_ecdhkeygen", "-u", F("eph.pub"), "-o", F("z1"), "-c", F("ecdh.ctx"));
-        T("tpm2_ecdhzgen", "-u", F("eph.pub"), "-o", F("z2"), "-c", F("ecdh.ctx"));
-        Assert.Equal(2 + 2 + 32 + 2 + 32, File.ReadAllBytes(F("z1")).Length); // TPM2B_ECC_POINT of P-256
-        Assert.Equal(File.ReadAllBytes(F("z1")), File.ReadAllBytes(F("z2")));
+        T("tpm2_ecdhkeygen", "-u", PathOf("eph.pub"), "-o", PathOf("z1"), "-c", PathOf("ecdh.ctx"));
+        T("tpm2_ecdhzgen", "-u", PathOf("eph.pub"), "-o", PathOf("z2"), "-c", PathOf("ecdh.ctx"));
+        Assert.Equal(2 + 2 + 32 + 2 + 32, File.ReadAllBytes(PathOf("z1")).Length); // TPM2B_ECC_POINT of P-256
+        Assert.Equal(File.ReadAllBytes(PathOf("z1")), File.ReadAllBytes(PathOf("z2")));
     }
 
     /// <summary>A key with a password: tpm2_sign with the wrong one fails with TPM_RC_AUTH_FAIL for
@@ -166,12 +153,12 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     {
         OwnerPrimary();
         CreateAndLoad("pw", "-G", "ecc", "-p", "pw");
-        File.WriteAllText(F("msg"), "m");
-        var r = Client.Tpm2(_server, "tpm2_sign", "-c", F("pw.ctx"), "-p", "wrong", "-g", "sha256", "-o", F("sig"), F("msg"));
+        File.WriteAllText(PathOf("msg"), "m");
+        var r = Client.Tpm2(_server, "tpm2_sign", "-c", PathOf("pw.ctx"), "-p", "wrong", "-g", "sha256", "-o", PathOf("sig"), PathOf("msg"));
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("0x98E", r.Stderr, StringComparison.OrdinalIgnoreCase);
         Tool("tpm2_flushcontext", "-t");
-        T("tpm2_sign", "-c", F("pw.ctx"), "-p", "pw", "-g", "sha256", "-o", F("sig"), F("msg"));
+        T("tpm2_sign", "-c", PathOf("pw.ctx"), "-p", "pw", "-g", "sha256", "-o", PathOf("sig"), PathOf("msg"));
     }
 
     /// <summary>tpm2_evictcontrol makes the primary persistent; after a power loss and restart it is still
@@ -182,20 +169,20 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     {
         OwnerPrimary();
         CreateAndLoad("k", "-G", "ecc");
-        T("tpm2_readpublic", "-c", F("k.ctx"), "-f", "pem", "-o", F("k.pem"));
-        T("tpm2_evictcontrol", "-C", "o", "-c", F("p.ctx"), "0x81000001");
+        T("tpm2_readpublic", "-c", PathOf("k.ctx"), "-f", "pem", "-o", PathOf("k.pem"));
+        T("tpm2_evictcontrol", "-C", "o", "-c", PathOf("p.ctx"), "0x81000001");
 
         _server.Restart();
         Tool("tpm2_startup", "-c");
         Assert.Contains("0x81000001", Tool("tpm2_getcap", "handles-persistent"));
-        File.WriteAllText(F("msg"), "after restart");
-        Tool("tpm2_load", "-C", "0x81000001", "-u", F("k.pub"), "-r", F("k.priv"), "-c", F("k2.ctx"));
-        Tool("tpm2_load", "-C", "0x81000001", "-u", F("k.pub"), "-r", F("k.priv"), "-c", F("k3.ctx"));
+        File.WriteAllText(PathOf("msg"), "after restart");
+        Tool("tpm2_load", "-C", "0x81000001", "-u", PathOf("k.pub"), "-r", PathOf("k.priv"), "-c", PathOf("k2.ctx"));
+        Tool("tpm2_load", "-C", "0x81000001", "-u", PathOf("k.pub"), "-r", PathOf("k.priv"), "-c", PathOf("k3.ctx"));
         Assert.Contains("0x80", Tool("tpm2_getcap", "handles-transient"));
         Tool("tpm2_flushcontext", "-t");
         Assert.DoesNotContain("0x80", Tool("tpm2_getcap", "handles-transient"));
-        T("tpm2_sign", "-c", F("k2.ctx"), "-g", "sha256", "-f", "plain", "-o", F("sig.der"), F("msg"));
-        Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
+        T("tpm2_sign", "-c", PathOf("k2.ctx"), "-g", "sha256", "-f", "plain", "-o", PathOf("sig.der"), PathOf("msg"));
+        Openssl("dgst", "-sha256", "-verify", PathOf("k.pem"), "-signature", PathOf("sig.der"), PathOf("msg"));
     }
 
     void Pytss(string script, params string[] args)
@@ -259,15 +246,14 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
         Pytss("keys_children.py", _dir);
         Assert.Contains("0x81000003", Tool("tpm2_getcap", "handles-persistent"));
 
-        string F(string name) => Path.Combine(_dir, name);
-        Tool("tpm2_readpublic", "-c", "0x81000003", "-f", "pem", "-o", F("ecc.pem"));
-        Tool("tpm2_verifysignature", "-c", "0x81000003", "-g", "sha256", "-m", F("msg"), "-s", F("ecc.tss"), "-t", F("ticket"));
-        Assert.True(new FileInfo(F("ticket")).Length > 6);
-        Openssl("dgst", "-sha256", "-verify", F("pss.pem"), "-sigopt", "rsa_padding_mode:pss", "-signature", F("pss.sig"), F("msg"));
+            Tool("tpm2_readpublic", "-c", "0x81000003", "-f", "pem", "-o", PathOf("ecc.pem"));
+        Tool("tpm2_verifysignature", "-c", "0x81000003", "-g", "sha256", "-m", PathOf("msg"), "-s", PathOf("ecc.tss"), "-t", PathOf("ticket"));
+        Assert.True(new FileInfo(PathOf("ticket")).Length > 6);
+        Openssl("dgst", "-sha256", "-verify", PathOf("pss.pem"), "-sigopt", "rsa_padding_mode:pss", "-signature", PathOf("pss.sig"), PathOf("msg"));
 
         // A signature of another message does not verify.
-        File.WriteAllText(F("other"), "other");
-        Assert.NotEqual(0, Client.Tpm2(_server, "tpm2_verifysignature", "-c", "0x81000003", "-g", "sha256", "-m", F("other"), "-s", F("ecc.tss")).ExitCode);
+        File.WriteAllText(PathOf("other"), "other");
+        Assert.NotEqual(0, Client.Tpm2(_server, "tpm2_verifysignature", "-c", "0x81000003", "-g", "sha256", "-m", PathOf("other"), "-s", PathOf("ecc.tss")).ExitCode);
 
         // Nothing transient is left behind; flushcontext -t empties the slots anyway.
         Tool("tpm2_flushcontext", "-t");
@@ -283,7 +269,7 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     public void Tools_chain_through_tpm2_abrmd()
     {
         const string bus = "com.intel.tss2.TabrmdFtpmKeys";
-        File.WriteAllText(F("chain.sh"), $$"""
+        File.WriteAllText(PathOf("chain.sh"), $$"""
             #!/bin/sh
             cd '{{_dir}}'
             tpm2-abrmd --session --dbus-name={{bus}} --tcti={{_server.Tcti}} --flush-all --allow-root > abrmd.log 2>&1 &
@@ -307,10 +293,10 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
             sleep 0.5
             kill -9 $A
             """.Replace("\r", ""));
-        var r = Client.Run("dbus-run-session", ["--", "sh", F("chain.sh")], timeoutMs: 180_000);
-        Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nabrmd: {(File.Exists(F("abrmd.log")) ? File.ReadAllText(F("abrmd.log")) : "")}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
-        Openssl("dgst", "-sha256", "-verify", F("k.pem"), "-signature", F("sig.der"), F("msg"));
-        Assert.Equal(SHA256.HashData(File.ReadAllBytes(F("big"))), File.ReadAllBytes(F("big.hash")));
+        var r = Client.Run("dbus-run-session", ["--", "sh", PathOf("chain.sh")], timeoutMs: 180_000);
+        Assert.True(r.Stdout.Contains("chain-ok"), $"{r}\nabrmd: {(File.Exists(PathOf("abrmd.log")) ? File.ReadAllText(PathOf("abrmd.log")) : "")}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
+        Openssl("dgst", "-sha256", "-verify", PathOf("k.pem"), "-signature", PathOf("sig.der"), PathOf("msg"));
+        Assert.Equal(SHA256.HashData(File.ReadAllBytes(PathOf("big"))), File.ReadAllBytes(PathOf("big.hash")));
     }
 
     /// <summary>The tpm2-openssl provider (TPM2OPENSSL_TCTI): openssl genpkey makes an EC P-256 key in
@@ -324,13 +310,13 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
             var r = Client.Run("openssl", args, env, timeoutMs: 120_000);
             Assert.True(r.ExitCode == 0, $"openssl {string.Join(' ', args)}: {r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
         }
-        File.WriteAllText(F("m"), "signed by the tpm2 provider");
-        Provider("genpkey", "-provider", "tpm2", "-provider", "base", "-algorithm", "EC", "-pkeyopt", "group:P-256", "-out", F("key.pem"));
-        Provider("pkeyutl", "-provider", "tpm2", "-provider", "default", "-sign", "-inkey", F("key.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-out", F("s"));
-        Provider("pkey", "-provider", "tpm2", "-provider", "default", "-in", F("key.pem"), "-pubout", "-out", F("pub.pem"));
-        Openssl("pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m"), "-sigfile", F("s"));
-        File.WriteAllText(F("m2"), "something else");
-        Assert.NotEqual(0, Client.Run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", F("pub.pem"), "-rawin", "-digest", "sha256", "-in", F("m2"), "-sigfile", F("s")]).ExitCode);
+        File.WriteAllText(PathOf("m"), "signed by the tpm2 provider");
+        Provider("genpkey", "-provider", "tpm2", "-provider", "base", "-algorithm", "EC", "-pkeyopt", "group:P-256", "-out", PathOf("key.pem"));
+        Provider("pkeyutl", "-provider", "tpm2", "-provider", "default", "-sign", "-inkey", PathOf("key.pem"), "-rawin", "-digest", "sha256", "-in", PathOf("m"), "-out", PathOf("s"));
+        Provider("pkey", "-provider", "tpm2", "-provider", "default", "-in", PathOf("key.pem"), "-pubout", "-out", PathOf("pub.pem"));
+        Openssl("pkeyutl", "-verify", "-pubin", "-inkey", PathOf("pub.pem"), "-rawin", "-digest", "sha256", "-in", PathOf("m"), "-sigfile", PathOf("s"));
+        File.WriteAllText(PathOf("m2"), "something else");
+        Assert.NotEqual(0, Client.Run("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", PathOf("pub.pem"), "-rawin", "-digest", "sha256", "-in", PathOf("m2"), "-sigfile", PathOf("s")]).ExitCode);
     }
 
     /// <summary>Salted HMAC sessions (Part 1, secret sharing): tpm2_startauthsession -c KEY encrypts a
@@ -341,10 +327,10 @@ public sealed class Tpm2ToolsKeysTests : IDisposable
     {
         foreach (var alg in new[] { "rsa", "ecc" })
         {
-            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", F(alg + ".ctx"));
-            Tool("tpm2_startauthsession", "--hmac-session", "-c", F(alg + ".ctx"), "-S", F("s.ctx"));
-            Assert.Matches("^[0-9a-f]{32}$", Tool("tpm2_getrandom", "-S", F("s.ctx"), "--hex", "16").Trim());
-            Tool("tpm2_flushcontext", F("s.ctx"));
+            T("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", alg, "-c", PathOf(alg + ".ctx"));
+            Tool("tpm2_startauthsession", "--hmac-session", "-c", PathOf(alg + ".ctx"), "-S", PathOf("s.ctx"));
+            Assert.Matches("^[0-9a-f]{32}$", Tool("tpm2_getrandom", "-S", PathOf("s.ctx"), "--hex", "16").Trim());
+            Tool("tpm2_flushcontext", PathOf("s.ctx"));
             Tool("tpm2_flushcontext", "-t");
         }
     }

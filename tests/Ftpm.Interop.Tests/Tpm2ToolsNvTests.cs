@@ -12,18 +12,9 @@ namespace Ftpm.Interop.Tests;
 /// session, so this also proves NV Names in session HMACs), the same flow against swtpm as the
 /// reference, and tpm2-pytss scenarios with password sessions (pytss/nv.py) for what the tools do not reach.
 /// </summary>
-public sealed class Tpm2ToolsNvTests : IDisposable
+public sealed class Tpm2ToolsNvTests : ServerTest
 {
-    readonly FtpmServer _server = new();
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-nv-tools-").FullName;
-
-    public Tpm2ToolsNvTests() => Client.Tpm2Ok(_server, "tpm2_startup", "-c");
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        Directory.Delete(_dir, true);
-    }
+    public Tpm2ToolsNvTests() : base("ftpm-nv-tools-") { }
 
     internal static Client.Result Pytss(string tcti, params string[] scenarios)
     {
@@ -120,7 +111,7 @@ public sealed class Tpm2ToolsNvTests : IDisposable
     [Fact]
     public void State_show_and_verify_read_a_folder_written_by_tools()
     {
-        var ctx = Path.Combine(_dir, "primary.ctx");
+        var ctx = PathOf("primary.ctx");
         Client.Tpm2Ok(_server, "tpm2_createprimary", "-C", "o", "-G", "ecc256", "-c", ctx);
         Client.Tpm2Ok(_server, "tpm2_evictcontrol", "-C", "o", "-c", ctx, "0x81000001");
         Client.Tpm2Ok(_server, "tpm2_flushcontext", "-t");

@@ -6,20 +6,9 @@ namespace Ftpm.Interop.Tests;
 /// <summary>Issue 4's proof with tpm2-tools (mssim TCTI) against a live `ftpm serve`: HMAC sessions
 /// saved in files between tools, parameter encryption, hierarchy administration, dictionary-attack
 /// lockout, policy digests.</summary>
-public sealed class Tpm2ToolsSessionTests : IDisposable
+public sealed class Tpm2ToolsSessionTests : ServerTest
 {
-    readonly FtpmServer _server = new();
-    readonly string _dir = Directory.CreateTempSubdirectory("ftpm-sessions-").FullName;
-
-    public Tpm2ToolsSessionTests() => Client.Tpm2Ok(_server, "tpm2_startup", "-c");
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        Directory.Delete(_dir, true);
-    }
-
-    string Tool(string tool, params string[] args) => Client.Tpm2Ok(_server, tool, args);
+    public Tpm2ToolsSessionTests() : base("ftpm-sessions-") { }
 
     Client.Result Fails(string tool, params string[] args)
     {
@@ -27,8 +16,6 @@ public sealed class Tpm2ToolsSessionTests : IDisposable
         Assert.True(r.ExitCode != 0, $"{tool} {string.Join(' ', args)} should have failed: {r}");
         return r;
     }
-
-    string PathOf(string name) => Path.Combine(_dir, name);
 
     string File(string name, byte[] content)
     {
