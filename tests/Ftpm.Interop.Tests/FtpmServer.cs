@@ -98,8 +98,8 @@ public sealed class FtpmServer : IDisposable
     static readonly object PortLock = new();
     static int _nextPort = 23000 + Environment.ProcessId % 1000 * 20;
 
-    /// <summary>A port P such that P and P+1 are free on loopback.</summary>
-    static int FreePortPair()
+    /// <summary>A port P such that P and P+1 are free on loopback (also swtpm's data and control ports).</summary>
+    internal static int FreePortPair()
     {
         lock (PortLock)
         {
