@@ -84,6 +84,16 @@ internal static class Commands
         public byte[] ToArray() => [.. _bytes];
     }
 
+    /// <summary>Runs <paramref name="command"/> (a set-up step) and throws unless the TPM answers
+    /// TPM_RC_SUCCESS; the response length.</summary>
+    public static int ExecuteOk(Tpm tpm, byte[] command, byte[] response, string name)
+    {
+        int n = tpm.Execute(0, command, response);
+        uint rc = ResponseCode(response, n);
+        if (rc != 0) throw new InvalidOperationException($"{name}: TPM returned 0x{rc:X3}, expected TPM_RC_SUCCESS");
+        return n;
+    }
+
     /// <summary>The response code (bytes 6..9), or throws if the response is shorter than a header.</summary>
     public static uint ResponseCode(ReadOnlySpan<byte> response, int length)
     {

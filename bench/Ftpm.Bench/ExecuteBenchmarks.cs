@@ -69,10 +69,7 @@ public class ExecuteBenchmarks
 
     void Check(string name, byte[] command, int expectLength = -1)
     {
-        int n = _tpm.Execute(0, command, _response);
-        uint rc = Commands.ResponseCode(_response, n);
-        if (rc != 0)
-            throw new InvalidOperationException($"{name}: TPM returned 0x{rc:X3}, expected TPM_RC_SUCCESS");
+        int n = Commands.ExecuteOk(_tpm, command, _response, name);
         if (expectLength >= 0 && n != expectLength)
             throw new InvalidOperationException($"{name}: response of {n} bytes, expected {expectLength}");
     }

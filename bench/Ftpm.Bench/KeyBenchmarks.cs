@@ -93,13 +93,7 @@ public class KeyBenchmarks
         _rawRsa.Dispose();
     }
 
-    int Run(Tpm tpm, string name, byte[] command)
-    {
-        int n = tpm.Execute(0, command, _response);
-        uint rc = Commands.ResponseCode(_response, n);
-        if (rc != 0) throw new InvalidOperationException($"{name}: TPM returned 0x{rc:X3}, expected TPM_RC_SUCCESS");
-        return n;
-    }
+    int Run(Tpm tpm, string name, byte[] command) => Commands.ExecuteOk(tpm, command, _response, name);
 
     /// <summary>The handle at the start of the response that <paramref name="length"/> octets long.</summary>
     uint Handle(int length) => length >= 14

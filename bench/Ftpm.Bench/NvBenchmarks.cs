@@ -107,12 +107,7 @@ public class NvBenchmarks
     [Benchmark] public int NvIncrement() => _tpm.Execute(0, _increment, _response);
     [Benchmark] public int NvIncrement_Orderly() => _tpm.Execute(0, _orderlyIncrement, _response);
 
-    void Check(string name, byte[] command)
-    {
-        int n = _tpm.Execute(0, command, _response);
-        uint rc = Commands.ResponseCode(_response, n);
-        if (rc != 0) throw new InvalidOperationException($"{name}: TPM returned 0x{rc:X3}, expected TPM_RC_SUCCESS");
-    }
+    void Check(string name, byte[] command) => Commands.ExecuteOk(_tpm, command, _response, name);
 
     static byte[] U16(ushort v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, v); return b; }
     static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }

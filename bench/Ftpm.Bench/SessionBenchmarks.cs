@@ -106,13 +106,7 @@ public class SessionBenchmarks
         _response.AsSpan(n - 69 + 2, 32).CopyTo(_nonceTpm);
     }
 
-    int Run(byte[] command, string name)
-    {
-        int n = _tpm.Execute(0, command, _response);
-        uint rc = Commands.ResponseCode(_response, n);
-        if (rc != 0) throw new InvalidOperationException($"{name}: TPM returned 0x{rc:X3}");
-        return n;
-    }
+    int Run(byte[] command, string name) => Commands.ExecuteOk(_tpm, command, _response, name);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Hash 256 B")]
     public int Hash_NoSession() => _tpm.Execute(0, _hashPlain, _response);
