@@ -20,12 +20,6 @@ public sealed class PolicyCommandFuzzTests
 
     static byte[] H(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
 
-    record Seed(TpmCc Code, uint[] Handles, int Auths, byte[] Parameters);
-
-    static Response Send(TpmTestHost host, Seed seed, byte[] parameters) => seed.Auths == 0
-        ? host.Run(seed.Code, parameters, seed.Handles)
-        : host.RunWithPasswords(seed.Code, seed.Handles, Enumerable.Repeat(Array.Empty<byte>(), seed.Auths).ToArray(), parameters);
-
     /// <summary>The TPM's signature (TPMT_SIGNATURE) over <paramref name="digest"/> with the persistent ECDSA key.</summary>
     static byte[] Sign(TpmTestHost host, byte[] digest)
     {
@@ -34,7 +28,7 @@ public sealed class PolicyCommandFuzzTests
         return r.SessionParameters();
     }
 
-    static (TpmTestHost Host, uint Session, Seed[] Seeds) Prepare()
+    static (TpmTestHost Host, uint Session, FuzzSeed[] Seeds) Prepare()
     {
         var host = new TpmTestHost();
         var created = host.RunWithPasswords(TpmCc.CreatePrimary, [Owner], [[]],
@@ -65,7 +59,7 @@ public sealed class PolicyCommandFuzzTests
         Assert.Equal(TpmRc.Success, verified.Rc);
 
         var name34 = Cmd.Cat(H("000B"), new byte[32]);
-        Seed[] seeds =
+        FuzzSeed[] seeds =
         [
             new(TpmCc.PolicySigned, [Key, session], 0, Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]), Cmd.Sized([]), Cmd.U32(0), signedAuth)),
             new(TpmCc.PolicySecret, [Owner, session], 1, Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]), Cmd.Sized([]), Cmd.U32(0))),
@@ -92,29 +86,6 @@ public sealed class PolicyCommandFuzzTests
         return (host, session, seeds);
     }
 
-    static byte[] Mutate(Random random, byte[] seed)
-    {
-        var b = seed.ToList();
-        for (int e = 1 + random.Next(3); e > 0; e--)
-        {
-            switch (random.Next(6))
-            {
-                case 0 when b.Count > 0: b[random.Next(b.Count)] ^= (byte)(1 << random.Next(8)); break;
-                case 1 when b.Count > 0: b[random.Next(b.Count)] = (byte)random.Next(256); break;
-                case 2 when b.Count > 1:
-                    int at = random.Next(b.Count - 1);
-                    ushort v = (ushort)(random.Next(4) switch { 0 => 0, 1 => 0xFFFF, 2 => random.Next(1, 80), _ => random.Next(65536) });
-                    b[at] = (byte)(v >> 8);
-                    b[at + 1] = (byte)v;
-                    break;
-                case 3 when b.Count > 0: b = b.Take(random.Next(b.Count)).ToList(); break;
-                case 4: for (int n = random.Next(1, 8); n > 0; n--) b.Add((byte)random.Next(256)); break;
-                default: b.Insert(random.Next(b.Count + 1), (byte)random.Next(256)); break;
-            }
-        }
-        return [.. b];
-    }
-
     [Theory]
     [InlineData(1, 3000)]
     [InlineData(2, 3000)]
@@ -123,7 +94,7 @@ public sealed class PolicyCommandFuzzTests
         var (host, session, seeds) = Prepare();
         foreach (var seed in seeds)
         {
-            var ok = Send(host, seed, seed.Parameters);
+            var ok = seed.Send(host, seed.Parameters);
             Assert.True(ok.Rc == TpmRc.Success, $"seed {seed.Code}: {ok.Rc}");
             Assert.Equal(TpmRc.Success, host.Run(TpmCc.PolicyRestart, null, [session]).Rc);
         }
@@ -133,8 +104,8 @@ public sealed class PolicyCommandFuzzTests
         for (int i = 0; i < iterations; i++)
         {
             var seed = seeds[random.Next(seeds.Length)];
-            var parameters = Mutate(random, seed.Parameters);
-            var r = Send(host, seed, parameters);
+            var parameters = Mutation.Mutate(random, seed.Parameters);
+            var r = seed.Send(host, parameters);
             Assert.False(host.Tpm.InFailureMode, $"{seed.Code} {Convert.ToHexString(parameters)} put the TPM into failure mode");
             Assert.NotEqual(TpmRc.Failure, r.Rc);
             codes.Add(r.Rc);

@@ -37,8 +37,6 @@ public sealed class KeyCommandFuzzTests
     static readonly byte[] GPoint = Cmd.Sized(Cmd.Cat(Cmd.Sized(Gx), Cmd.Sized(Gy)));
     static readonly byte[] NullTicket = H("8024 40000007 0000");
 
-    record Seed(TpmCc Code, uint[] Handles, int Auths, byte[] Parameters);
-
     static uint HandleOf(Response r) => BinaryPrimitives.ReadUInt32BigEndian(r.Body);
 
     static void Persist(TpmTestHost host, string template, uint persistent, byte[]? data = null)
@@ -52,7 +50,7 @@ public sealed class KeyCommandFuzzTests
     }
 
     /// <summary>The TPM with its keys, and one valid parameter area per command.</summary>
-    static (TpmTestHost Host, Seed[] Seeds) Prepare()
+    static (TpmTestHost Host, FuzzSeed[] Seeds) Prepare()
     {
         var host = new TpmTestHost();
         Persist(host, EccStorage, Srk);
@@ -95,7 +93,7 @@ public sealed class KeyCommandFuzzTests
         Assert.Equal(TpmRc.Success, encrypted.Rc);
 
         var derive = Cmd.Cat(H("0023 000B 00040452 0000 0010 0018 000B 0003 0010"), Cmd.Sized("label"u8.ToArray()), Cmd.Sized("context"u8.ToArray()));
-        Seed[] seeds =
+        FuzzSeed[] seeds =
         [
             new(TpmCc.Sign, [Ecdsa], 1, Cmd.Cat(digest, H("0010"), NullTicket)),
             new(TpmCc.Sign, [Rsa], 1, Cmd.Cat(digest, H("0016 000B"), NullTicket)),
@@ -125,45 +123,6 @@ public sealed class KeyCommandFuzzTests
         return (host, seeds);
     }
 
-    static byte[] Mutate(Random random, byte[] seed)
-    {
-        var b = seed.ToList();
-        int edits = 1 + random.Next(3);
-        for (int e = 0; e < edits; e++)
-        {
-            switch (random.Next(6))
-            {
-                case 0 when b.Count > 0:                           // flip a bit
-                    int i = random.Next(b.Count);
-                    b[i] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1 when b.Count > 0:                           // overwrite an octet
-                    b[random.Next(b.Count)] = (byte)random.Next(256);
-                    break;
-                case 2 when b.Count > 1:                           // a 16-bit size field (or anything) replaced
-                    int at = random.Next(b.Count - 1);
-                    ushort v = (ushort)(random.Next(4) switch { 0 => 0, 1 => 0xFFFF, 2 => random.Next(1, 80), _ => random.Next(65536) });
-                    b[at] = (byte)(v >> 8);
-                    b[at + 1] = (byte)v;
-                    break;
-                case 3 when b.Count > 0:                           // cut short
-                    b = b.Take(random.Next(b.Count)).ToList();
-                    break;
-                case 4:                                             // extended
-                    for (int n = random.Next(1, 8); n > 0; n--) b.Add((byte)random.Next(256));
-                    break;
-                default:                                            // an octet inserted
-                    b.Insert(random.Next(b.Count + 1), (byte)random.Next(256));
-                    break;
-            }
-        }
-        return [.. b];
-    }
-
-    static Response Send(TpmTestHost host, Seed seed, byte[] parameters) => seed.Auths == 0
-        ? host.Run(seed.Code, parameters, seed.Handles)
-        : host.RunWithPasswords(seed.Code, seed.Handles, Enumerable.Repeat(Array.Empty<byte>(), seed.Auths).ToArray(), parameters);
-
     /// <summary>Whatever a command left loaded (objects, sequences) goes, so that slots stay free.</summary>
     static void FlushTransients(TpmTestHost host)
     {
@@ -180,7 +139,7 @@ public sealed class KeyCommandFuzzTests
         // Every seed is a valid command, so that mutations start deep inside each handler.
         foreach (var seed in seeds)
         {
-            var ok = Send(host, seed, seed.Parameters);
+            var ok = seed.Send(host, seed.Parameters);
             Assert.True(ok.Rc == TpmRc.Success, $"seed {seed.Code} on {string.Join(",", seed.Handles.Select(h => h.ToString("X")))}: {ok.Rc}");
             FlushTransients(host);
         }
@@ -190,8 +149,8 @@ public sealed class KeyCommandFuzzTests
         for (int i = 0; i < iterations; i++)
         {
             var seed = seeds[random.Next(seeds.Length)];
-            var parameters = random.Next(10) == 0 ? seed.Parameters : Mutate(random, seed.Parameters);
-            var r = Send(host, seed, parameters);
+            var parameters = random.Next(10) == 0 ? seed.Parameters : Mutation.Mutate(random, seed.Parameters);
+            var r = seed.Send(host, parameters);
             Assert.False(host.Tpm.InFailureMode, $"{seed.Code} {Convert.ToHexString(parameters)} put the TPM into failure mode");
             Assert.NotEqual(TpmRc.Failure, r.Rc);
             codes.Add(r.Rc);
