@@ -37,6 +37,11 @@ internal static class Emitter
             EmitStructRead(w, type);
             w.Line();
             EmitStructWrite(w, type);
+            if (type.Kind == MarshalKind.Parameters && type.Fields.Count > 0)
+            {
+                w.Line();
+                EmitPositions(w, type);
+            }
         }
         w.Close();
 
@@ -76,6 +81,17 @@ internal static class Emitter
         w.Line("/// <summary>Marshals " + type.SpecName + ".</summary>");
         w.Open("public readonly void Write(ref " + Writer + " writer)");
         foreach (var field in type.Fields) EmitWrite(w, field.Shape, "this." + field.Name, field.Name);
+        w.Close();
+    }
+
+    /// <summary>Each parameter's response-code position, named after its field, so a handler writes
+    /// <c>TpmRc.Size.AtParameter(SignIn.Param.Digest)</c> instead of a literal (the reference's RC_Sign_digest).</summary>
+    static void EmitPositions(SourceWriter w, TypeModel type)
+    {
+        w.Line("/// <summary>The position of each parameter, for TPM_RC_P + n response codes (Part 2, 6.6.3).</summary>");
+        w.Open("public static class Param");
+        foreach (var field in type.Fields)
+            w.Line("public const int " + field.Name + " = " + field.Position + ";");
         w.Close();
     }
 

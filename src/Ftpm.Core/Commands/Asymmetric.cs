@@ -12,12 +12,12 @@ internal static partial class Asymmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new(TpmCc.EccParameters, EccParameters),
-        new(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EccParameters, EccParameters),
+        new SelfParsingCommand(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]

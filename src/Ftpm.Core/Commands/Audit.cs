@@ -9,7 +9,7 @@ internal static partial class Audit
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.SetCommandCodeAuditStatus, SetCommandCodeAuditStatus)
+        new SelfParsingCommand(TpmCc.SetCommandCodeAuditStatus, SetCommandCodeAuditStatus)
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User)],
             WritesNv = true,

@@ -10,8 +10,8 @@ internal static partial class Capability
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.GetCapability, GetCapability),
-        new(TpmCc.TestParms, TestParms),
+        new SelfParsingCommand(TpmCc.GetCapability, GetCapability),
+        new SelfParsingCommand(TpmCc.TestParms, TestParms),
     ];
 
     // ---- Limits of one response (Part 2, "Implementation Parameters") --------------------------

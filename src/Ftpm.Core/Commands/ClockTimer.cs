@@ -8,9 +8,9 @@ internal static partial class ClockTimer
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.ReadClock, ReadClock),
-        new(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
+        new SelfParsingCommand(TpmCc.ReadClock, ReadClock),
+        new SelfParsingCommand(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
     ];
 
     /// <summary>TPM2_ReadClock (Part 3, 29.1): TPMS_TIME_INFO.</summary>

@@ -11,15 +11,15 @@ internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.ContextSave, ContextSave)
+        new SelfParsingCommand(TpmCc.ContextSave, ContextSave)
         {
             // TPMI_DH_CONTEXT: a transient object or a session; no authorization.
             Handles = [new(HandleKinds.Transient | HandleKinds.HmacSession | HandleKinds.PolicySession)],
             NoSessions = true,
         },
-        new(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
-        new(TpmCc.FlushContext, FlushContext) { NoSessions = true },
-        new(TpmCc.EvictControl, EvictControl)
+        new SelfParsingCommand(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
+        new SelfParsingCommand(TpmCc.FlushContext, FlushContext) { NoSessions = true },
+        new SelfParsingCommand(TpmCc.EvictControl, EvictControl)
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
             WritesNv = true,

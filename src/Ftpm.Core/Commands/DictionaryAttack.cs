@@ -8,8 +8,8 @@ internal static partial class DictionaryAttack
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
-        new(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
     ];
 
     /// <summary>TPM2_DictionaryAttackLockReset (Part 3, 25.2): failedTries back to zero. Needs lockoutAuth

@@ -21,14 +21,14 @@ internal static partial class EnhancedAuthorization
 
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.PolicySigned, PolicySigned)
+        new SelfParsingCommand(TpmCc.PolicySigned, PolicySigned)
         {
             // authObject: TPMI_DH_OBJECT, no authorization (the signature is the authorization).
             Handles = [new(HandleKinds.Object), PolicySessionHandle],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.PolicySecret, PolicySecret)
+        new SelfParsingCommand(TpmCc.PolicySecret, PolicySecret)
         {
             // authHandle: TPMI_DH_ENTITY, USER role; policySession: TPMI_SH_POLICY.
             Handles =
@@ -39,7 +39,7 @@ internal static partial class EnhancedAuthorization
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.PolicyNV, PolicyNv)
+        new SelfParsingCommand(TpmCc.PolicyNV, PolicyNv)
         {
             // authHandle: TPMI_RH_NV_AUTH (the index, owner or platform), USER role; nvIndex; policySession.
             Handles =
@@ -50,25 +50,25 @@ internal static partial class EnhancedAuthorization
             ],
             DecryptFirstParameter = true,
         },
-        new(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyLocality, PolicyLocality) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyCounterTimer, PolicyCounterTimer) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyCommandCode, PolicyCommandCode) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyPhysicalPresence, PolicyPhysicalPresence) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyCpHash, PolicyCpHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyNameHash, PolicyNameHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
-        new(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
-        new(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyCapability, PolicyCapability) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
+        new SelfParsingCommand(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyLocality, PolicyLocality) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyCounterTimer, PolicyCounterTimer) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyCommandCode, PolicyCommandCode) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyPhysicalPresence, PolicyPhysicalPresence) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyCpHash, PolicyCpHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyNameHash, PolicyNameHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
+        new SelfParsingCommand(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyCapability, PolicyCapability) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
         {
             Handles =
             [

@@ -12,8 +12,8 @@ internal static partial class EphemeralEc
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]

@@ -10,19 +10,19 @@ internal static partial class Hierarchy
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)] },
-        new(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
+        new SelfParsingCommand(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)] },
+        new SelfParsingCommand(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
         {
             // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout (ACT handles are not implemented).
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],
             DecryptFirstParameter = true,
             WritesNv = true,
         },
-        new(TpmCc.ChangePPS, ChangePps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.ChangeEPS, ChangeEps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.Clear, Clear) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.ClearControl, ClearControl) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth)
+        new SelfParsingCommand(TpmCc.ChangePPS, ChangePps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.ChangeEPS, ChangeEps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.Clear, Clear) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.ClearControl, ClearControl) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth)
         {
             // TPMI_RH_HIERARCHY_AUTH: owner, endorsement, platform, lockout.
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],

@@ -8,8 +8,8 @@ internal static partial class Miscellaneous
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
     ];
 
     /// <summary>The commands whose platform authorization may be made to need physical presence (the

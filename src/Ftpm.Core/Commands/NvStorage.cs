@@ -17,19 +17,19 @@ internal static partial class NvStorage
 
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
-        new(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
     ];
 
     // ---- NV_DefineSpace ---------------------------------------------------------------------

@@ -11,40 +11,40 @@ internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Create, Create)
+        new SelfParsingCommand(TpmCc.Create, Create)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.Load, Load)
+        new SelfParsingCommand(TpmCc.Load, Load)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.LoadExternal, LoadExternal)
+        new SelfParsingCommand(TpmCc.LoadExternal, LoadExternal)
         {
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.CreateLoaded, CreateLoaded)
+        new SelfParsingCommand(TpmCc.CreateLoaded, CreateLoaded)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
+        new SelfParsingCommand(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
     ];
 
     /// <summary>The storage key behind a parent handle, or TPM_RC_TYPE for an object that is not one

@@ -9,14 +9,14 @@ internal static partial class Pcr
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
-        new(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
-        new(TpmCc.PcrRead, PcrRead),
-        new(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
+        new SelfParsingCommand(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
+        new SelfParsingCommand(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PcrRead, PcrRead),
+        new SelfParsingCommand(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new SelfParsingCommand(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
         // PCR authorization groups (issue 4).
-        new(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
-        new(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>Shared check of PCR_Extend/PCR_Event/PCR_Reset: the locality must be one the PCR's

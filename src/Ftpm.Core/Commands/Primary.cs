@@ -10,7 +10,7 @@ internal static partial class Primary
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.CreatePrimary, CreatePrimary)
+        new SelfParsingCommand(TpmCc.CreatePrimary, CreatePrimary)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
             ReturnsHandle = true,

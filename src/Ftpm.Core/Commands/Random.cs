@@ -8,8 +8,8 @@ internal static partial class Random
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
-        new(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
+        new SelfParsingCommand(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
     ];
 
     [TpmParameters]

@@ -11,7 +11,7 @@ internal static partial class SessionCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.StartAuthSession, StartAuthSession)
+        new SelfParsingCommand(TpmCc.StartAuthSession, StartAuthSession)
         {
             // tpmKey: TPMI_DH_OBJECT+; bind: TPMI_DH_ENTITY+. Neither needs authorization.
             Handles =
@@ -24,7 +24,7 @@ internal static partial class SessionCommands
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
+        new SelfParsingCommand(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
     ];
 
     /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted salt.</summary>

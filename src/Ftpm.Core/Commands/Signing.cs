@@ -11,8 +11,8 @@ internal static partial class Signing
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
-        new(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<VerifySignatureIn>(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
+        new Command<SignIn>(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>The scheme a signing key signs with (the reference's CryptSelectSignScheme): the key's own
@@ -76,17 +76,15 @@ internal static partial class Signing
     /// signs only digests the TPM computed of data not starting with TPM_GENERATED_VALUE); TPM_RC_VALUE
     /// (unnumbered, as the reference's CryptSign returns it) for an ECDAA commit count that is not
     /// outstanding (never committed, already used, or too old).</summary>
-    static TpmRc Sign(Tpm tpm, ref CommandContext c)
+    static TpmRc Sign(Tpm tpm, ref CommandContext c, in SignIn p)
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive || !key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
-        var rc = c.ReadParameters(out SignIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
-        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        var rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        if (rc != TpmRc.Success) return rc.AtParameter(SignIn.Param.InScheme);
         var digest = p.Digest.Buffer.Span;
-        if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(1);
-        if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(3);
+        if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(SignIn.Param.Digest);
+        if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(SignIn.Param.Validation);
 
         if (scheme == TpmAlgId.EcDaa) return WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest);
         return WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
@@ -101,7 +99,7 @@ internal static partial class Signing
         if (commit is null) return TpmRc.Value;
         Span<byte> signature = stackalloc byte[2 * TpmLimits.MaxEccKeyBytes];
         int length = tpm.Crypto.SignEcdaa(key.Asymmetric, commit, hashAlg, digest, signature);
-        if (length < 0) return TpmRc.Scheme.AtParameter(2);
+        if (length < 0) return TpmRc.Scheme.AtParameter(SignIn.Param.InScheme);
         tpm.CommitEnd(count);
         w.WriteUInt16((ushort)TpmAlgId.EcDaa);
         w.WriteUInt16((ushort)hashAlg);
@@ -126,7 +124,7 @@ internal static partial class Signing
         Span<byte> signature = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
         int length = tpm.Crypto.Sign(key.Asymmetric!, scheme, hashAlg, digest, signature);
         // The key cannot carry the scheme (an RSA key too small for PSS with this hash).
-        if (length < 0) return TpmRc.Scheme.AtParameter(2);
+        if (length < 0) return TpmRc.Scheme.AtParameter(SignIn.Param.InScheme);
         if (key.Type == TpmAlgId.Rsa)
         {
             w.WriteSized(signature[..length]);
@@ -167,12 +165,10 @@ internal static partial class Signing
     /// ticket for a key of the null hierarchy or with nameAlg TPM_ALG_NULL).
     /// Codes: TPM_RC_ATTRIBUTES (H1) for a key that does not sign; TPM_RC_SCHEME (P2) for a signature
     /// of a scheme the key does not use; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
-    static TpmRc VerifySignature(Tpm tpm, ref CommandContext c)
+    static TpmRc VerifySignature(Tpm tpm, ref CommandContext c, in VerifySignatureIn p)
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.ReadParameters(out VerifySignatureIn p);
-        if (rc != TpmRc.Success) return rc;
         var s = p.Signature;
         var keyScheme = KeyScheme(key, out var keyHash);
         TpmAlgId hashAlg = s.SigAlg switch
@@ -191,7 +187,7 @@ internal static partial class Signing
             TpmAlgId.KeyedHash => s.SigAlg is TpmAlgId.Hmac,
             _ => false,
         };
-        if (!fits || (keyScheme != TpmAlgId.Null && (keyScheme != s.SigAlg || keyHash != hashAlg))) return TpmRc.Scheme.AtParameter(2);
+        if (!fits || (keyScheme != TpmAlgId.Null && (keyScheme != s.SigAlg || keyHash != hashAlg))) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
 
         var digest = p.Digest.Buffer.Span;
         bool valid;
@@ -199,7 +195,7 @@ internal static partial class Signing
         {
             case TpmAlgId.Hmac:
             {
-                if (!key.HasSensitive) return TpmRc.Scheme.AtParameter(2);
+                if (!key.HasSensitive) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
                 Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
                 int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
                 valid = CryptographicOperations.FixedTimeEquals(mac[..n], s.Signature.Hmac.Digest.Digest.Span);
@@ -217,7 +213,7 @@ internal static partial class Signing
                 var sv = s.Signature.Ecc.SignatureS.Span;
                 r = StripZeros(r);
                 sv = StripZeros(sv);
-                if (r.Length > size || sv.Length > size) return TpmRc.Signature.AtParameter(2);
+                if (r.Length > size || sv.Length > size) return TpmRc.Signature.AtParameter(VerifySignatureIn.Param.Signature);
                 Span<byte> rs = stackalloc byte[2 * size];
                 rs.Clear();
                 r.CopyTo(rs[(size - r.Length)..size]);
@@ -226,7 +222,7 @@ internal static partial class Signing
                 break;
             }
         }
-        if (!valid) return TpmRc.Signature.AtParameter(2);
+        if (!valid) return TpmRc.Signature.AtParameter(VerifySignatureIn.Param.Signature);
 
         // Output: TPMT_TK_VERIFIED, made by the helper TPM2_PolicyAuthorize checks it with, so the two
         // cannot diverge. A key of the null hierarchy, or without a Name (nameAlg TPM_ALG_NULL), gets the

@@ -10,8 +10,8 @@ internal static partial class Startup
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
-        new(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
+        new SelfParsingCommand(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
+        new SelfParsingCommand(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
     ];
 
     [TpmParameters]

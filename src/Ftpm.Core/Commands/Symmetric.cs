@@ -10,9 +10,9 @@ internal static partial class Symmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
-        new(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     const int BlockSize = 16;

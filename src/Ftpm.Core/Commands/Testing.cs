@@ -11,9 +11,9 @@ internal static partial class Testing
 {
     public static readonly CommandInfo[] Commands =
     [
-        new(TpmCc.SelfTest, SelfTest),
-        new(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
-        new(TpmCc.GetTestResult, GetTestResult),
+        new SelfParsingCommand(TpmCc.SelfTest, SelfTest),
+        new SelfParsingCommand(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
+        new SelfParsingCommand(TpmCc.GetTestResult, GetTestResult),
     ];
 
     [TpmParameters]

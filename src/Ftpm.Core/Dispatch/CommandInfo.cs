@@ -1,3 +1,5 @@
+using Ftpm.Marshal;
+
 namespace Ftpm.Dispatch;
 
 /// <summary>The authorization a handle needs (Part 3, "Auth Index" and "Auth Role" of each command).</summary>
@@ -38,15 +40,28 @@ internal enum HandleKinds : ushort
 /// <summary>One handle of a command: what it may be and what authorization it needs.</summary>
 internal readonly record struct HandleSpec(HandleKinds Kinds, AuthRole Auth = AuthRole.None);
 
+/// <summary>The body of a command without parameters.</summary>
 internal delegate TpmRc CommandHandler(Tpm tpm, ref CommandContext context);
+
+/// <summary>The body of a command, given its parameters already unmarshaled by the dispatcher.</summary>
+internal delegate TpmRc CommandHandler<TIn>(Tpm tpm, ref CommandContext context, in TIn input)
+    where TIn : struct, ITpmMarshal<TIn>;
+
+/// <summary>The body of a command that fills in a response structure the dispatcher marshals.</summary>
+internal delegate TpmRc CommandHandler<TIn, TOut>(Tpm tpm, ref CommandContext context, in TIn input, out TOut output)
+    where TIn : struct, ITpmMarshal<TIn>
+    where TOut : struct, ITpmMarshal<TOut>;
 
 /// <summary>
 /// A command's facts, stated once (the reference spreads these over CommandAttributeData.h and
 /// per-command tables): its code, handles with auth roles, whether a handle is returned, whether
 /// its first parameter / response parameter may be encrypted, whether it writes NV, and whether it
-/// needs physical presence.
+/// needs physical presence. The subclass fixes how the parameters are read: the dispatcher
+/// unmarshals the whole parameter area into the command's <c>XxxIn</c> structure before the body
+/// runs (Part 3, 5: header, handles, sessions, parameters, then the command's own checks), so no
+/// body can look at state before its parameters parsed.
 /// </summary>
-internal sealed record CommandInfo(TpmCc Code, CommandHandler Handler)
+internal abstract record CommandInfo(TpmCc Code)
 {
     public HandleSpec[] Handles { get; init; } = [];
     public bool ReturnsHandle { get; init; }
@@ -68,4 +83,51 @@ internal sealed record CommandInfo(TpmCc Code, CommandHandler Handler)
             return n;
         }
     }
+
+    /// <summary>Unmarshals the parameter area, runs the body and marshals its response parameters.</summary>
+    public abstract TpmRc Execute(Tpm tpm, ref CommandContext context);
+}
+
+/// <summary>A command with no parameters: any byte in the parameter area is TPM_RC_SIZE.</summary>
+internal sealed record Command(TpmCc Code, CommandHandler Body) : CommandInfo(Code)
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context)
+    {
+        var rc = context.NoParameters();
+        return rc != TpmRc.Success ? rc : Body(tpm, ref context);
+    }
+}
+
+/// <summary>A command whose parameters are <typeparamref name="TIn"/>; the body writes its response
+/// parameters itself (structures the generator does not describe, or written in place).</summary>
+internal sealed record Command<TIn>(TpmCc Code, CommandHandler<TIn> Body) : CommandInfo(Code)
+    where TIn : struct, ITpmMarshal<TIn>
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context)
+    {
+        var rc = context.ReadParameters(out TIn input);
+        return rc != TpmRc.Success ? rc : Body(tpm, ref context, in input);
+    }
+}
+
+/// <summary>A command whose parameters are <typeparamref name="TIn"/> and whose response parameters
+/// are <typeparamref name="TOut"/>, marshaled by the dispatcher when the body succeeds.</summary>
+internal sealed record Command<TIn, TOut>(TpmCc Code, CommandHandler<TIn, TOut> Body) : CommandInfo(Code)
+    where TIn : struct, ITpmMarshal<TIn>
+    where TOut : struct, ITpmMarshal<TOut>
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context)
+    {
+        var rc = context.ReadParameters(out TIn input);
+        if (rc != TpmRc.Success) return rc;
+        rc = Body(tpm, ref context, in input, out TOut output);
+        if (rc == TpmRc.Success) output.Write(ref context.Out);
+        return rc;
+    }
+}
+
+/// <summary>A command whose body still reads its own parameters (being moved to <see cref="Command{TIn}"/>).</summary>
+internal sealed record SelfParsingCommand(TpmCc Code, CommandHandler Body) : CommandInfo(Code)
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context) => Body(tpm, ref context);
 }

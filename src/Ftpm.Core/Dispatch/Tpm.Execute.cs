@@ -147,7 +147,7 @@ public sealed partial class Tpm
         for (int s = 0; s < sessionCount; s++)
             if (sessions[s].Authorizes && KindOf(sessions[s].AssociatedHandle) == HandleKinds.Transient && Objects.Get(sessions[s].AssociatedHandle) is { } entity)
                 sessions[s].EntityAuth = entity.AuthValue.ToArray();
-        var result = info.Handler(this, ref context);
+        var result = info.Execute(this, ref context);
         if (result != TpmRc.Success)
         {
             _pendingNv.Clear();
