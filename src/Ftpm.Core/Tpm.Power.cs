@@ -34,6 +34,20 @@ public sealed partial class Tpm
         PowerOn();
     }
 
+    /// <summary>Test signal (mssim TEST_FAILURE_MODE; the reference's _plat__SetForceFailureMode): the next
+    /// command puts the TPM into failure mode (Part 1, 12 "Failure Mode"), where it answers TPM_RC_FAILURE
+    /// to everything but GetTestResult and GetCapability until the next _TPM_Init.</summary>
+    public void ForceFailureMode() => _forceFailureMode = true;
+
+    /// <summary>The TPM's timer stopped and restarted while power stayed on (mssim SIGNAL_RESTART; the
+    /// reference's _plat__TimerRestart): Time is no longer continuous, so a new time epoch begins and
+    /// policy timeouts and tickets with an expiration from the old one no longer hold (Part 1, 36.x
+    /// "Timing"; the reference's TimeNewEpoch). Ignored while power is off.</summary>
+    public void RestartTimer()
+    {
+        if (_poweredOn) NewTimeEpoch();
+    }
+
     /// <summary>_TPM_Hash_Start (H-CRTM, Part 3, 11.2): begins a measurement at locality 4 before Startup.</summary>
     public void HashStart() => HcrtmStart();
 

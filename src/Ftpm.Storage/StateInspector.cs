@@ -140,7 +140,7 @@ public static class StateInspector
             o.WriteLine($"  resetCount            {p.ResetCount}");
             o.WriteLine($"  restartCount          {p.RestartCount}");
             o.WriteLine($"  total resets          {p.TotalResetCount}");
-            o.WriteLine($"  last shutdown         {p.OrderlyState switch { (ushort)TpmSu.Clear => "orderly, Shutdown(CLEAR)", (ushort)TpmSu.State => "orderly, Shutdown(STATE)", _ => "none (unorderly)" }}");
+            o.WriteLine($"  last shutdown         {(p.OrderlyState & ~PersistentData.StartupLocality3) switch { (ushort)TpmSu.Clear => "orderly, Shutdown(CLEAR)", (ushort)TpmSu.State => "orderly, Shutdown(STATE)", _ => "none (unorderly)" }}");
             o.WriteLine($"  NV max counter        {p.NvMaxCounter} (highest value of a deleted NV counter)");
             o.WriteLine($"  PCR allocation        {string.Join(", ", TpmAlgorithms.Hashes.ToArray().Select((alg, i) => $"{alg.ToString().ToLowerInvariant()}: {System.Numerics.BitOperations.PopCount(p.PcrAllocation[i])} PCRs"))}");
         }

@@ -27,10 +27,17 @@ public sealed partial class Tpm
     {
         Sessions.Clear();
         ExclusiveAuditSession = (uint)TpmRh.Unassigned;
+        NewTimeEpoch();
+        _daChanged = false;
+    }
+
+    /// <summary>A new time epoch: at _TPM_Init, and when the timer restarts (the reference's TimeNewEpoch
+    /// with CLOCK_STOPS: a random nonce).</summary>
+    void NewTimeEpoch()
+    {
         Span<byte> epoch = stackalloc byte[8];
         Random.Generate(epoch);
         _timeEpoch = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(epoch);
-        _daChanged = false;
     }
 
     /// <summary>The authorization part of TPM2_Startup (the reference's SessionStartup, HierarchyStartup and

@@ -134,9 +134,14 @@ public sealed partial class Tpm
             if (rc != TpmRc.Success) return rc;
         }
 
-        if (session is null || session.IsPasswordNeeded)
-            return CheckPassword(ref s);
-        return CheckSessionHmac(ref s, index, sessions, roles);
+        var result = session is null || session.IsPasswordNeeded
+            ? CheckPassword(ref s)
+            : CheckSessionHmac(ref s, index, sessions, roles);
+        // A PIN index counts the uses of its authValue only (Part 1, 19.x; the reference's
+        // CheckAuthSession): a policy session without PolicyAuthValue/PolicyPassword, or an HMAC session
+        // bound to the index, did not use it.
+        if (authUsed) CountPinUse(handle, result == TpmRc.Success);
+        return result;
     }
 
     /// <summary>PIN Pass / PIN Fail indices count their authorizations (Part 2, 13.2; Part 1, NV PIN
@@ -144,8 +149,7 @@ public sealed partial class Tpm
     void CountPinUse(uint handle, bool success)
     {
         if (KindOf(handle) != HandleKinds.NvIndex) return;
-        Nv.RecordPinUse(this, handle, success);
-        if (!success) _daChanged = true;
+        if (Nv.RecordPinUse(this, handle, success) && !success) _daChanged = true;
     }
 
     /// <summary>A password (TPM_RS_PW, or a policy session after PolicyPassword): the hmac field holds the
@@ -155,7 +159,6 @@ public sealed partial class Tpm
         var expected = TrimTrailingZeros(AuthValueOf(s.AssociatedHandle));
         var given = TrimTrailingZeros(s.Hmac.Span);
         bool ok = CryptographicOperations.FixedTimeEquals(expected, given);
-        CountPinUse(s.AssociatedHandle, ok);
         return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 
@@ -196,7 +199,6 @@ public sealed partial class Tpm
         }
         CryptographicOperations.ZeroMemory(key);
         bool ok = CryptographicOperations.FixedTimeEquals(expected[..n], s.Hmac.Span);
-        if (s.Authorizes) CountPinUse(s.AssociatedHandle, ok);
         return ok ? TpmRc.Success : IncrementLockout(ref s);
     }
 

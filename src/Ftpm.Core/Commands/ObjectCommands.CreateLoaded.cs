@@ -24,9 +24,8 @@ internal static partial class ObjectCommands
     /// the DRBG, returned protected by the parent (outPrivate) and loaded; under a derivation parent it
     /// is derived (<see cref="CreateDerived"/>). Codes: TPM_RC_TYPE (H1) for an object parent that is
     /// neither a storage key nor a derivation parent; the unmarshal codes of the template (P2), TPM_RC_SIZE
-    /// (P2) for bytes left after it; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
-    /// <see cref="ObjectSupport.ValidateSensitiveCreate"/> (P1/P2); TPM_RC_OBJECT_MEMORY when no slot is
-    /// free.</summary>
+    /// (P2) for bytes left after it; those of <see cref="ObjectSupport.CreateChecks"/> (P1/P2);
+    /// TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
     static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c)
     {
         uint parentHandle = c.Handles[0];
@@ -44,9 +43,7 @@ internal static partial class ObjectCommands
         if (rc != TpmRc.Success) return rc.AtParameter(2);
         if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
 
-        rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.CreateChecks(inPublic, p.InSensitive, parent, 1, 2);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 

@@ -67,16 +67,14 @@ internal static partial class ObjectCommands
     /// <summary>TPM2_Create (Part 3, 12.1): a new object under a storage key, returned as its public area
     /// and its sensitive area protected by the parent (TPM2B_PRIVATE). The secret comes from the DRBG.
     /// Codes: TPM_RC_TYPE (H1) for a parent that is no storage key, and those of
-    /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>.</summary>
+    /// <see cref="ObjectSupport.CreateChecks"/> (P1/P2).</summary>
     static TpmRc Create(Tpm tpm, ref CommandContext c)
     {
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
         rc = c.ReadParameters(out CreateIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.CreateChecks(p.InPublic, p.InSensitive, parent, 1, 2);
         if (rc != TpmRc.Success) return rc;
 
         rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out var key);
@@ -126,7 +124,9 @@ internal static partial class ObjectCommands
         if (rc != TpmRc.Success) return rc.AtParameter(1);
         rc = ObjectSupport.LoadKey(tpm, publicArea, sensitive, out var key);
         CryptographicOperations.ZeroMemory(sensitive);
-        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
+        // As the reference's CryptValidateKeys blames them: the public key's codes on inPublic, the
+        // sensitive area's on inPrivate, a secret that is not the public key's unnumbered.
+        if (rc != TpmRc.Success) return PositionLoadError(rc);
         key.SetParent(tpm.Crypto, parent);
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
@@ -134,6 +134,12 @@ internal static partial class ObjectCommands
         c.Out.WriteSized(key.Name);
         return TpmRc.Success;
     }
+
+    /// <summary>Numbers a code of <see cref="ObjectSupport.LoadKey"/> for Load and LoadExternal, whose
+    /// parameter 1 is the private or sensitive area and parameter 2 the public area.</summary>
+    static TpmRc PositionLoadError(TpmRc rc) =>
+        rc == TpmRc.Key || rc == TpmRc.EccPoint || rc == TpmRc.Value ? rc.AtParameter(2)
+        : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(1);
 
     [TpmParameters]
     internal partial struct LoadExternalIn
@@ -188,7 +194,7 @@ internal static partial class ObjectCommands
             // (the reference's CryptValidateKeys), the rest the sensitive area's (P1).
             rc = ObjectSupport.LoadKey(tpm, publicArea, p.InPrivate.Span, out key);
             if (rc != TpmRc.Success)
-                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(2) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(1);
+                return PositionLoadError(rc);
         }
         else
         {

@@ -16,108 +16,153 @@ namespace Ftpm.Commands;
 internal static class ObjectSupport
 {
     /// <summary>The checks of a public area (template or loaded) against itself and its parent (null for
-    /// a primary, whose parent is a hierarchy: fixedTPM, fixedParent SET, encryptedDuplication CLEAR).
-    /// Codes, numbered with <paramref name="param"/>: TPM_RC_HASH (no nameAlg), TPM_RC_SIZE (authPolicy
-    /// not a digest of nameAlg), TPM_RC_ATTRIBUTES (fixedTPM without fixedParent, fixedTPM under a parent
-    /// that is not, encryptedDuplication lost, restricted with sign and decrypt, a key that neither signs
-    /// nor decrypts, sealed data that is restricted), TPM_RC_SYMMETRIC (a storage key without a cipher,
-    /// another key with one), TPM_RC_SCHEME (a scheme of the wrong kind, a restricted signing key
-    /// without one, a storage key or sign+decrypt key with one, a decrypting KEYEDHASH key without XOR, a
-    /// derivation parent whose XOR does not name KDF1_SP800_108), TPM_RC_KDF (an ECC storage key with a
-    /// KDF). Under a derivation parent also TPM_RC_ATTRIBUTES for a child that is not fixedParent or
-    /// whose fixedTPM differs from the parent's.
+    /// a primary or an external object: its parent is a hierarchy, which counts as fixedTPM), in the order
+    /// of the reference's PublicAttributesValidation (Part 1, 27.2 "Object Attributes"; Part 2, 8.3
+    /// TPMA_OBJECT), then <see cref="SchemeChecks"/>. Codes, numbered with <paramref name="param"/>:
+    /// TPM_RC_HASH (no nameAlg); TPM_RC_SIZE (authPolicy not a digest of nameAlg); TPM_RC_ATTRIBUTES
+    /// when fixedParent and fixedTPM differ under a fixedTPM parent or a hierarchy, for fixedTPM under a
+    /// parent that is not, for restricted with sign equal to decrypt, for a key other than KEYEDHASH that
+    /// neither signs nor decrypts, for fixedTPM with encryptedDuplication, for encryptedDuplication that
+    /// differs from a duplicable parent's, and under a derivation parent for a child that is not
+    /// fixedParent or whose fixedTPM differs from the parent's.
     /// <paramref name="schemesOnly"/> keeps only the scheme checks (the reference's SchemeChecks alone):
     /// TPM2_LoadExternal of a public area without a sensitive area, or of any object with nameAlg
     /// TPM_ALG_NULL, checks no attributes, no nameAlg and no authPolicy (Part 3, 12.3).</summary>
     public static TpmRc ValidatePublic(in TpmtPublic p, TpmKey? parent, int param, bool schemesOnly = false)
     {
+        var rc = schemesOnly ? TpmRc.Success : AttributeChecks(p, parent);
+        if (rc == TpmRc.Success) rc = SchemeChecks(p, parent);
+        return rc == TpmRc.Success ? rc : rc.AtParameter(param);
+    }
+
+    static TpmRc AttributeChecks(in TpmtPublic p, TpmKey? parent)
+    {
         var a = p.ObjectAttributes;
         bool fixedTpm = Has(a, TpmaObject.FixedTpm), fixedParent = Has(a, TpmaObject.FixedParent);
-        bool restricted = Has(a, TpmaObject.Restricted), sign = Has(a, TpmaObject.Sign), decrypt = Has(a, TpmaObject.Decrypt);
-        bool attributes = !schemesOnly;
-        if (attributes)
+        bool sign = Has(a, TpmaObject.Sign), decrypt = Has(a, TpmaObject.Decrypt);
+        bool encryptedDuplication = Has(a, TpmaObject.EncryptedDuplication);
+        if (p.NameAlg == TpmAlgId.Null) return TpmRc.Hash;
+        if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size;
+        // Part 1, 27.2.1-27.2.2: under a fixedTPM parent (a hierarchy is one) an object that cannot leave
+        // its parent cannot leave the TPM, and the reverse; under a duplicable parent nothing is fixedTPM.
+        if (parent is null || parent.Has(TpmaObject.FixedTpm))
         {
-            if (p.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(param);
-            if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(param);
-
-            // Part 1, 27.2.1-27.2.3: fixedTPM implies fixedParent; a child can only be fixedTPM under a
-            // fixedTPM parent; under an encryptedDuplication parent a duplicable child keeps it.
-            if (fixedTpm && !fixedParent) return TpmRc.Attributes.AtParameter(param);
-            if (parent is not null)
-            {
-                if (fixedTpm && !parent.Has(TpmaObject.FixedTpm)) return TpmRc.Attributes.AtParameter(param);
-                if (parent.Has(TpmaObject.EncryptedDuplication) && !fixedParent && !Has(a, TpmaObject.EncryptedDuplication))
-                    return TpmRc.Attributes.AtParameter(param);
-                // Part 1, "Derived Objects": a derived object cannot leave its parent (fixedParent SET) and is
-                // fixedTPM exactly when its derivation parent is.
-                if (parent.IsDerivationParent && (!fixedParent || fixedTpm != parent.Has(TpmaObject.FixedTpm)))
-                    return TpmRc.Attributes.AtParameter(param);
-            }
-            // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts.
-            if (restricted && sign && decrypt) return TpmRc.Attributes.AtParameter(param);
+            if (fixedParent != fixedTpm) return TpmRc.Attributes;
         }
+        else if (fixedTpm)
+        {
+            return TpmRc.Attributes;
+        }
+        // Part 1, 27.2.9-27.2.11: a restricted key either signs or decrypts; only a data object (KEYEDHASH)
+        // does neither.
+        if (sign == decrypt)
+        {
+            if (Has(a, TpmaObject.Restricted)) return TpmRc.Attributes;
+            if (p.Type != TpmAlgId.KeyedHash && !sign) return TpmRc.Attributes;
+        }
+        // Part 1, 27.2.7: encryptedDuplication means nothing for an object that cannot be duplicated, and
+        // a duplicable parent passes its value on.
+        if (fixedTpm && encryptedDuplication) return TpmRc.Attributes;
+        if (parent is not null && !parent.Has(TpmaObject.FixedTpm) && encryptedDuplication != parent.Has(TpmaObject.EncryptedDuplication))
+            return TpmRc.Attributes;
+        // Part 1, "Derived Objects": a derived object cannot leave its parent and is fixedTPM exactly when
+        // its derivation parent is.
+        if (parent is { IsDerivationParent: true } && (fixedTpm != parent.Has(TpmaObject.FixedTpm) || !fixedParent))
+            return TpmRc.Attributes;
+        return TpmRc.Success;
+    }
 
+    /// <summary>The scheme checks of a public area (the reference's SchemeChecks; Part 2, 12.2.3): TPM_RC_SCHEME
+    /// for a scheme of the wrong kind, a scheme on a key that both signs and decrypts or on a storage key,
+    /// a signing scheme without a hash, a restricted signing key without a scheme, an HMAC key without
+    /// HMAC, a decrypting KEYEDHASH key without XOR or a derivation parent whose XOR does not name
+    /// KDF1_SP800_108, a decrypting SYMCIPHER key with a MAC mode; TPM_RC_HASH for a derivation parent
+    /// without a hash; TPM_RC_SYMMETRIC for an asymmetric key other than a storage key with a cipher, a
+    /// storage key without one, or a non-duplicable storage key whose cipher differs from its parent's;
+    /// TPM_RC_HASH for such a key whose nameAlg differs from its parent's; TPM_RC_KDF for an ECC key
+    /// with a KDF. Unnumbered.</summary>
+    static TpmRc SchemeChecks(in TpmtPublic p, TpmKey? parent)
+    {
+        var a = p.ObjectAttributes;
+        bool restricted = Has(a, TpmaObject.Restricted), sign = Has(a, TpmaObject.Sign), decrypt = Has(a, TpmaObject.Decrypt);
+        TpmtSymDefObject? symmetric = null;
         switch (p.Type)
         {
-            case TpmAlgId.Rsa:
-            case TpmAlgId.Ecc:
-            {
-                if (attributes && !sign && !decrypt) return TpmRc.Attributes.AtParameter(param);
-                var symmetric = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Symmetric : p.Parameters.EccDetail.Symmetric;
-                var scheme = p.Type == TpmAlgId.Rsa ? p.Parameters.RsaDetail.Scheme.Scheme : p.Parameters.EccDetail.Scheme.Scheme;
-                bool storage = restricted && decrypt;
-                // Part 2, 12.2.3.5/6: a storage key names the cipher of its children's protection; others name none.
-                if (storage != (symmetric.Algorithm != TpmAlgId.Null)) return TpmRc.Symmetric.AtParameter(param);
-                if (storage || (sign && decrypt))
-                {
-                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
-                }
-                else if (sign)
-                {
-                    if (scheme == TpmAlgId.Null ? restricted : !IsSigningScheme(p.Type, scheme)) return TpmRc.Scheme.AtParameter(param);
-                }
-                else if (scheme != TpmAlgId.Null && !IsDecryptScheme(p.Type, scheme))
-                {
-                    return TpmRc.Scheme.AtParameter(param);
-                }
-                if (p.Type == TpmAlgId.Ecc && storage && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null)
-                    return TpmRc.Kdf.AtParameter(param);
+            case TpmAlgId.SymCipher:
+                symmetric = p.Parameters.SymDetail.Sym;
+                // A decrypting key names a cipher mode (or none), not a MAC.
+                if (decrypt && p.Parameters.SymDetail.Sym.Mode.Sym == TpmAlgId.Cmac) return TpmRc.Scheme;
                 break;
-            }
             case TpmAlgId.KeyedHash:
             {
-                var scheme = p.Parameters.KeyedHashDetail.Scheme.Scheme;
-                if (!sign && !decrypt)
+                var scheme = p.Parameters.KeyedHashDetail.Scheme;
+                if (sign == decrypt)
                 {
-                    // Sealed data: no scheme, never restricted.
-                    if (attributes && restricted) return TpmRc.Attributes.AtParameter(param);
-                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
-                }
-                else if (sign && decrypt)
-                {
-                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme.AtParameter(param);
+                    if (scheme.Scheme != TpmAlgId.Null) return TpmRc.Scheme;
                 }
                 else if (sign)
                 {
-                    if (scheme == TpmAlgId.Null ? restricted : scheme != TpmAlgId.Hmac) return TpmRc.Scheme.AtParameter(param);
+                    if (scheme.Scheme != TpmAlgId.Hmac) return TpmRc.Scheme;
                 }
                 else
                 {
-                    // A decrypting KEYEDHASH key names XOR; restricted, it is a derivation parent, whose
-                    // children come from KDFa (TPM_ALG_KDF1_SP800_108, the one derivation this TPM has)
-                    // under the scheme's hash (Part 1, "Derived Objects"; Part 2, TPMS_SCHEME_XOR).
-                    if (scheme != TpmAlgId.Xor) return TpmRc.Scheme.AtParameter(param);
-                    if (restricted && p.Parameters.KeyedHashDetail.Scheme.Details.Xor.Kdf != TpmAlgId.Kdf1Sp800_108)
-                        return TpmRc.Scheme.AtParameter(param);
+                    // A restricted decrypting KEYEDHASH key is a derivation parent: its children come from
+                    // KDFa (KDF1_SP800_108, the one derivation this TPM has) under the XOR scheme's hash.
+                    if (scheme.Scheme != TpmAlgId.Xor) return TpmRc.Scheme;
+                    if (restricted)
+                    {
+                        if (scheme.Details.Xor.Kdf != TpmAlgId.Kdf1Sp800_108) return TpmRc.Scheme;
+                        if (TpmAlgorithms.DigestSize(scheme.Details.Xor.HashAlg) == 0) return TpmRc.Hash;
+                    }
                 }
                 break;
             }
-            case TpmAlgId.SymCipher:
-                // sign is "encrypt" for a SYMCIPHER key; a restricted one is a storage parent that only decrypts.
-                if (attributes && ((!sign && !decrypt) || (restricted && sign))) return TpmRc.Attributes.AtParameter(param);
-                // A decrypting key names a cipher mode (or none), not a MAC (the reference's SchemeChecks).
-                if (decrypt && p.Parameters.SymDetail.Sym.Mode.Sym == TpmAlgId.Cmac) return TpmRc.Scheme.AtParameter(param);
+            default:
+            {
+                bool rsa = p.Type == TpmAlgId.Rsa;
+                var sym = rsa ? p.Parameters.RsaDetail.Symmetric : p.Parameters.EccDetail.Symmetric;
+                symmetric = sym;
+                var scheme = rsa ? p.Parameters.RsaDetail.Scheme.Scheme : p.Parameters.EccDetail.Scheme.Scheme;
+                var schemeHash = rsa ? p.Parameters.RsaDetail.Scheme.Details.AnySig.HashAlg
+                    : scheme == TpmAlgId.EcDaa ? p.Parameters.EccDetail.Scheme.Details.Ecdaa.HashAlg
+                    : p.Parameters.EccDetail.Scheme.Details.AnySig.HashAlg;
+                if (sign == decrypt)
+                {
+                    // No way to name a signing and a decryption scheme at once.
+                    if (scheme != TpmAlgId.Null) return TpmRc.Scheme;
+                }
+                else if (sign)
+                {
+                    if (IsSigningScheme(p.Type, scheme))
+                    {
+                        if (schemeHash == TpmAlgId.Null) return TpmRc.Scheme;
+                    }
+                    else if (restricted || scheme != TpmAlgId.Null)
+                    {
+                        return TpmRc.Scheme;
+                    }
+                }
+                else if (restricted ? scheme != TpmAlgId.Null : scheme != TpmAlgId.Null && !IsDecryptScheme(p.Type, scheme))
+                {
+                    return TpmRc.Scheme;
+                }
+                // Part 2, 12.2.3.5/6: only a storage key names the cipher of its children's protection.
+                if ((!restricted || !decrypt) && sym.Algorithm != TpmAlgId.Null) return TpmRc.Symmetric;
+                if (!rsa && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null) return TpmRc.Kdf;
                 break;
+            }
+        }
+        if (symmetric is { } s && restricted && decrypt)
+        {
+            if (s.Algorithm == TpmAlgId.Null) return TpmRc.Symmetric;
+            // A parent that cannot be duplicated protects its children as its own parent does (Part 1,
+            // 27.2.x): same nameAlg, same cipher.
+            if (Has(a, TpmaObject.FixedParent) && parent is not null && parent.Type != TpmAlgId.KeyedHash)
+            {
+                if (p.NameAlg != parent.NameAlg) return TpmRc.Hash;
+                var ps = parent.ProtectionSymmetric;
+                if (ps.Algorithm != s.Algorithm || ps.KeyBits.Sym != s.KeyBits.Sym || ps.Mode.Sym != s.Mode.Sym) return TpmRc.Symmetric;
+            }
         }
         return TpmRc.Success;
     }
@@ -150,37 +195,48 @@ internal static class ObjectSupport
         ? scheme is TpmAlgId.RsaEs or TpmAlgId.Oaep
         : scheme is TpmAlgId.Ecdh or TpmAlgId.EcMqv;
 
-    /// <summary>The checks of TPMS_SENSITIVE_CREATE against the template (Part 3, 12.1 and 24.1):
-    /// TPM_RC_SIZE (<paramref name="sensitiveParam"/>) for a userAuth longer than nameAlg's digest;
-    /// TPM_RC_ATTRIBUTES (<paramref name="publicParam"/>) for data given to an asymmetric key, data given
-    /// while sensitiveDataOrigin is SET, or none given while it is CLEAR; TPM_RC_KEY_SIZE
-    /// (<paramref name="sensitiveParam"/>) for a symmetric key of the wrong size; TPM_RC_ATTRIBUTES
-    /// (<paramref name="publicParam"/>) for a restricted KEYEDHASH or SYMCIPHER key (a parent) given its
-    /// secret while fixedParent or fixedTPM is SET: a caller who knows the secret of a parent can
-    /// unwrap or derive its children outside the TPM (Part 1, "sensitiveDataOrigin").</summary>
-    public static TpmRc ValidateSensitiveCreate(in TpmtPublic p, in TpmsSensitiveCreate s, int sensitiveParam, int publicParam)
+    /// <summary>The checks of object creation (Part 3, 12.1 Create, 12.9 CreateLoaded, 24.1 CreatePrimary),
+    /// in the reference's order (CreateChecks, then AdjustAuthSize): TPM_RC_ATTRIBUTES
+    /// (<paramref name="publicParam"/>) when sensitiveDataOrigin is CLEAR and no data is given, when an
+    /// ordinary object is given data while sensitiveDataOrigin is SET (a primary's data is then extra
+    /// input to its derivation), for sealed data the TPM would make, for a restricted KEYEDHASH or SYMCIPHER
+    /// key (a parent) given its secret while fixedParent or fixedTPM is SET (a caller who knows a parent's
+    /// secret can unwrap or derive its children outside the TPM), for an asymmetric key given its
+    /// secret; then those of <see cref="ValidatePublic"/> (<paramref name="publicParam"/>); then TPM_RC_SIZE
+    /// (<paramref name="sensitiveParam"/>) for a userAuth, trailing zeros removed, longer than nameAlg's
+    /// digest; TPM_RC_KEY_SIZE (unnumbered, as the reference's CryptSymKeyValidate) for a SYMCIPHER key
+    /// given with the wrong size.</summary>
+    public static TpmRc CreateChecks(in TpmtPublic p, in TpmsSensitiveCreate s, TpmKey? parent, int sensitiveParam, int publicParam)
     {
-        if (s.UserAuth.Length > TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(sensitiveParam);
-        bool origin = Has(p.ObjectAttributes, TpmaObject.SensitiveDataOrigin);
+        var a = p.ObjectAttributes;
+        bool origin = Has(a, TpmaObject.SensitiveDataOrigin);
+        int dataSize = s.Data.Length;
+        if (!origin && dataSize == 0) return TpmRc.Attributes.AtParameter(publicParam);
+        if (parent is not null && origin && dataSize != 0) return TpmRc.Attributes.AtParameter(publicParam);
         switch (p.Type)
         {
-            case TpmAlgId.Rsa:
-            case TpmAlgId.Ecc:
-                if (!origin || s.Data.Length != 0) return TpmRc.Attributes.AtParameter(publicParam);
+            case TpmAlgId.KeyedHash or TpmAlgId.SymCipher:
+                if (p.Type == TpmAlgId.KeyedHash && !Has(a, TpmaObject.Sign) && !Has(a, TpmaObject.Decrypt) && origin)
+                    return TpmRc.Attributes.AtParameter(publicParam);
+                if (Has(a, TpmaObject.Restricted) && !origin && (a & (TpmaObject.FixedParent | TpmaObject.FixedTpm)) != 0)
+                    return TpmRc.Attributes.AtParameter(publicParam);
                 break;
-            case TpmAlgId.KeyedHash:
-                // Sealed data comes from the caller; an HMAC key may come from either side.
-                if (origin == (s.Data.Length != 0)) return TpmRc.Attributes.AtParameter(publicParam);
-                break;
-            case TpmAlgId.SymCipher:
-                if (origin == (s.Data.Length != 0)) return TpmRc.Attributes.AtParameter(publicParam);
-                if (!origin && s.Data.Length * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize.AtParameter(sensitiveParam);
+            default:
+                if (!origin) return TpmRc.Attributes.AtParameter(publicParam);
                 break;
         }
-        if (p.Type is TpmAlgId.KeyedHash or TpmAlgId.SymCipher && !origin && Has(p.ObjectAttributes, TpmaObject.Restricted) &&
-            (p.ObjectAttributes & (TpmaObject.FixedParent | TpmaObject.FixedTpm)) != 0)
-            return TpmRc.Attributes.AtParameter(publicParam);
+        var rc = ValidatePublic(p, parent, publicParam);
+        if (rc != TpmRc.Success) return rc;
+        if (TrimmedLength(s.UserAuth.Span) > TpmAlgorithms.DigestSize(p.NameAlg)) return TpmRc.Size.AtParameter(sensitiveParam);
+        if (p.Type == TpmAlgId.SymCipher && !origin && dataSize * 8 != p.Parameters.SymDetail.Sym.KeyBits.Sym) return TpmRc.KeySize;
         return TpmRc.Success;
+    }
+
+    static int TrimmedLength(ReadOnlySpan<byte> value)
+    {
+        int n = value.Length;
+        while (n > 0 && value[n - 1] == 0) n--;
+        return n;
     }
 
     /// <summary>Makes an object from its template: its secret and its public unique field from
@@ -231,7 +287,8 @@ internal static class ObjectSupport
             {
                 seed = new byte[digestSize];
                 if (!seedAfterSecret) stream.Generate(seed);
-                if (sensitive.Data.Length != 0)
+                // With sensitiveDataOrigin SET the TPM makes the secret; a primary's data was input to the stream.
+                if (sensitive.Data.Length != 0 && !Has(p.ObjectAttributes, TpmaObject.SensitiveDataOrigin))
                 {
                     secret = sensitive.Data.ToArray();
                 }
@@ -323,7 +380,8 @@ internal static class ObjectSupport
     /// <summary>Makes a loaded object from its public area and TPMT_SENSITIVE (Load, persistent objects,
     /// ContextLoad). Codes: TPM_RC_TYPE (sensitive type differs from the public type), TPM_RC_SIZE (an
     /// authValue longer than nameAlg's digest, a seedValue of another size), TPM_RC_KEY (a modulus or
-    /// point of the wrong size), TPM_RC_BINDING (the secret does not belong to the public area),
+    /// point of the wrong size), TPM_RC_VALUE (an RSA exponent from 1 to 6), TPM_RC_KEY_SIZE (an RSA
+    /// prime that is not half the modulus), TPM_RC_BINDING (the secret does not belong to the public area),
     /// TPM_RC_SENSITIVE (sensitive area that does not unmarshal). Unnumbered: the caller numbers them.</summary>
     public static TpmRc LoadKey(Tpm tpm, byte[] publicArea, ReadOnlySpan<byte> sensitiveArea, out TpmKey key)
     {
@@ -400,10 +458,18 @@ internal static class ObjectSupport
         switch (p.Type)
         {
             case TpmAlgId.Rsa:
-                if (p.Unique.Rsa.Length * 8 != p.Parameters.RsaDetail.KeyBits) return TpmRc.Key;
-                key.Asymmetric = tpm.Crypto.RsaImport(p.Unique.Rsa.Span, p.Parameters.RsaDetail.Exponent, s.Sensitive.Rsa.Span);
+            {
+                // The reference's CryptValidateKeys: a full-size modulus (top bit set), an exponent of 0
+                // (2^16 + 1) or at least 7, and a prime of half the modulus size (top bit set).
+                var modulus = p.Unique.Rsa.Span;
+                if (modulus.Length * 8 != p.Parameters.RsaDetail.KeyBits || modulus[0] < 0x80) return TpmRc.Key;
+                if (CheckRsaExponent(p) != TpmRc.Success) return TpmRc.Value;
+                var prime = s.Sensitive.Rsa.Span;
+                if (prime.Length * 2 != modulus.Length || prime[0] < 0x80) return TpmRc.KeySize;
+                key.Asymmetric = tpm.Crypto.RsaImport(modulus, p.Parameters.RsaDetail.Exponent, prime);
                 if (key.Asymmetric is null) return TpmRc.Binding;
                 break;
+            }
             case TpmAlgId.Ecc:
                 key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, s.Sensitive.Ecc.Span);
                 if (key.Asymmetric is null) return TpmRc.Binding;

@@ -35,20 +35,17 @@ internal static partial class Primary
     /// TPM2_CreatePrimary (Part 3, 24.1). The object is a function of the hierarchy's seed and the
     /// template (Part 1, 27.1): its secret comes from a KDFa stream keyed with the seed, labelled
     /// "Primary Object Creation", with contextU = nameAlg || H_nameAlg(template). A repeated request is
-    /// answered from <see cref="PrimaryKeyCache"/>. Codes: those of
-    /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>
-    /// (P1/P2), TPM_RC_OBJECT_MEMORY when no slot is free.
+    /// answered from <see cref="PrimaryKeyCache"/>. Codes: TPM_RC_OBJECT_MEMORY when no slot is free, then
+    /// those of <see cref="ObjectSupport.CreateChecks"/> (P1/P2).
     /// </summary>
     static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c)
     {
         // Validation
         var rc = c.ReadParameters(out CreatePrimaryIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
-        if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
+        rc = ObjectSupport.CreateChecks(p.InPublic, p.InSensitive, null, 1, 2);
+        if (rc != TpmRc.Success) return rc;
 
         uint hierarchy = c.Handles[0];
         rc = Derive(tpm, hierarchy, p.InPublic, p.InSensitive, out var key);
@@ -82,7 +79,11 @@ internal static partial class Primary
         var entry = tpm.PrimaryCache.Find(id);
         if (entry is null)
         {
-            using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, []);
+            // With sensitiveDataOrigin SET, inSensitive.data is extra input to the derivation, so one
+            // template gives different primaries for different data (Part 3, 24.1; the reference's
+            // DRBG_InstantiateSeeded with the data as additional input).
+            bool origin = (inPublic.ObjectAttributes & TpmaObject.SensitiveDataOrigin) != 0;
+            using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, origin ? inSensitive.Data.Span : []);
             rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
             if (rc != TpmRc.Success) return rc;
             var shared = key.Asymmetric is null ? null : new SharedAsymmetricKey(key.Asymmetric);

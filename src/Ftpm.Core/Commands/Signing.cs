@@ -71,9 +71,11 @@ internal static partial class Signing
 
     /// <summary>TPM2_Sign (Part 3, 20.2). Codes: TPM_RC_KEY (H1) for an object that is not a signing key
     /// (or a sequence, or a public key); TPM_RC_SCHEME (P2) for a scheme the key cannot use;
-    /// TPM_RC_SIZE (P1) for a digest that is not of the scheme's hash; TPM_RC_TICKET (P3) when a
-    /// restricted key gets no valid hash-check ticket for the digest (Part 1, 31.4: a restricted key
-    /// signs only digests the TPM computed of data not starting with TPM_GENERATED_VALUE); TPM_RC_VALUE
+    /// TPM_RC_TAG / TPM_RC_VALUE (P3) for a validation ticket whose tag is not TPM_ST_HASHCHECK or whose
+    /// hierarchy is not one (its unmarshal); TPM_RC_TICKET (P3) when a restricted key gets no valid
+    /// hash-check ticket for the digest (Part 1, 31.4: a restricted key signs only digests the TPM
+    /// computed of data not starting with TPM_GENERATED_VALUE), or when any key gets a non-empty ticket
+    /// that is not valid; otherwise TPM_RC_SIZE (P1) for a digest that is not of the scheme's hash; TPM_RC_VALUE
     /// (unnumbered, as the reference's CryptSign returns it) for an ECDAA commit count that is not
     /// outstanding (never committed, already used, or too old).</summary>
     static TpmRc Sign(Tpm tpm, ref CommandContext c, in SignIn p)
@@ -83,8 +85,16 @@ internal static partial class Signing
         var rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc.AtParameter(SignIn.Param.InScheme);
         var digest = p.Digest.Buffer.Span;
-        if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(SignIn.Param.Digest);
-        if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(SignIn.Param.Validation);
+        // A ticket that is given is checked even when the key does not need one (Part 3, 20.2; the
+        // reference's TPM2_Sign); without one, the digest must at least be of the scheme's hash.
+        if (!p.Validation.Digest.Buffer.IsEmpty || key.Has(TpmaObject.Restricted))
+        {
+            if (!HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(SignIn.Param.Validation);
+        }
+        else if (digest.Length != TpmAlgorithms.DigestSize(hashAlg))
+        {
+            return TpmRc.Size.AtParameter(SignIn.Param.Digest);
+        }
 
         if (scheme == TpmAlgId.EcDaa) return WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest);
         return WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);

@@ -23,8 +23,12 @@ internal static partial class Startup
     /// <summary>
     /// TPM2_Startup (Part 3, 9.3). After Shutdown(STATE), Startup(STATE) is a TPM Resume (saved
     /// PCRs come back) and Startup(CLEAR) a TPM Restart; otherwise Startup(CLEAR) is a TPM Reset
-    /// (Part 1, 36.2-36.4). Codes: TPM_RC_INITIALIZE when already started; TPM_RC_VALUE (P1) for
-    /// Startup(STATE) without a saved state; TPM_RC_LOCALITY for Startup(STATE) after an H-CRTM.
+    /// (Part 1, 36.2-36.4). Codes: TPM_RC_INITIALIZE when already started; TPM_RC_LOCALITY from a
+    /// locality other than 0 or 3 (the PC Client startup localities; the reference's TPM2_Startup);
+    /// TPM_RC_VALUE (P1) for Startup(STATE) without a saved state; TPM_RC_LOCALITY for Startup(STATE)
+    /// after an H-CRTM or from another startup locality than the one Shutdown(STATE) saved.
+    /// Startup(CLEAR) at locality 3 starts PCR 0 at 3 in its last octet in every bank (PC Client
+    /// "Startup Locality"; an H-CRTM's 4 takes precedence).
     /// </summary>
     static TpmRc TpmStartup(Tpm tpm, ref CommandContext c)
     {
@@ -32,10 +36,16 @@ internal static partial class Startup
         if (tpm.IsStarted) return TpmRc.Initialize;
         var rc = c.ReadParameters(out StartupIn p);
         if (rc != TpmRc.Success) return rc;
+        if (c.Locality is not (0 or 3)) return TpmRc.Locality;
+        // After an H-CRTM the startup locality counts as 0: PCR 0 belongs to the H-CRTM.
+        bool locality3 = c.Locality == 3 && !tpm.HcrtmSeen;
         var persistent = tpm.Persistent;
-        bool wasStateSaved = persistent.OrderlyState == (ushort)TpmSu.State && tpm.SavedState is not null;
+        bool wasStateSaved = (persistent.OrderlyState & ~PersistentData.StartupLocality3) == (ushort)TpmSu.State
+            && tpm.SavedState is not null;
+        bool savedLocality3 = wasStateSaved && (persistent.OrderlyState & PersistentData.StartupLocality3) != 0;
         if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(1);
         if (p.StartupType == TpmSu.State && tpm.HcrtmSeen) return TpmRc.Locality;
+        if (p.StartupType == TpmSu.State && locality3 != savedLocality3) return TpmRc.Locality;
 
         // State update
         if (!wasStateSaved)
@@ -64,7 +74,9 @@ internal static partial class Startup
         else
         {
             tpm.PlatformAuth = [];
+            if (locality3) tpm.Pcrs.SetStartupLocality(3);
         }
+        tpm.StartupLocality3 = locality3;
         tpm.ApplyHcrtmAtStartup();
         // The commit nonce and counter of TPM2_Commit / EC_Ephemeral: new at a TPM Reset (Part 3, 19.1).
         tpm.CommitStartup(reset: !wasStateSaved);
@@ -116,6 +128,7 @@ internal static partial class Startup
         }
         tpm.Nv.Shutdown(tpm); // NV indices (issue 5): orderly indices' RAM data to NV
         persistent.OrderlyState = (ushort)p.ShutdownType;
+        if (p.ShutdownType == TpmSu.State && tpm.StartupLocality3) persistent.OrderlyState |= PersistentData.StartupLocality3;
         persistent.Clock = tpm.Clock;
         tpm.StagePersistent();
         return TpmRc.Success;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Ftpm.Dispatch;
 using Ftpm.Marshal;
 
@@ -25,25 +24,22 @@ internal static partial class Testing
     /// <summary>TPM2_SelfTest (Part 3, 10.2). Codes: TPM_RC_VALUE (P1) when fullTest is not YES/NO.</summary>
     static TpmRc SelfTest(Tpm tpm, ref CommandContext c) => c.ReadParameters(out SelfTestIn _);
 
-    [InlineArray(MaxAlgs)]
-    internal struct TpmAlgIdArray { TpmAlgId _element; }
-
-    /// <summary>TPML_ALG holds at most MAX_ALG_LIST_SIZE (64) algorithms (Part 2, 10.9.3).</summary>
-    internal const int MaxAlgs = 64;
-
     [TpmParameters]
     internal partial struct IncrementalSelfTestIn
     {
-        public uint Count;
-        [List(nameof(Count))] public TpmAlgIdArray ToTest;
+        public TpmlAlg ToTest;
     }
 
     /// <summary>TPM2_IncrementalSelfTest (Part 3, 10.3): answers an empty toDoList (TPML_ALG).
-    /// Codes: TPM_RC_SIZE (P1) for more than 64 algorithms.</summary>
+    /// Codes: TPM_RC_SIZE (P1) for a toTest list of more than MAX_ALG_LIST_SIZE (its unmarshal);
+    /// TPM_RC_VALUE (P1) for an algorithm this TPM does not implement (the reference's
+    /// CryptIncrementalSelfTest).</summary>
     static TpmRc IncrementalSelfTest(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.ReadParameters(out IncrementalSelfTestIn _);
+        var rc = c.ReadParameters(out IncrementalSelfTestIn p);
         if (rc != TpmRc.Success) return rc;
+        for (int i = 0; i < (int)p.ToTest.Count; i++)
+            if (!ImplementedAlgorithms.IsImplemented(p.ToTest.Algorithms[i])) return TpmRc.Value.AtParameter(1);
         c.Out.WriteUInt32(0);
         return TpmRc.Success;
     }

@@ -41,6 +41,17 @@ public sealed partial class Tpm
     int Dispatch(byte locality, ReadOnlyMemory<byte> command, Span<byte> response)
     {
         var reader = new TpmReader(command);
+        if (_poweredOn && _forceFailureMode)
+        {
+            // The platform's test signal: this command finds the TPM failed (the reference's
+            // _plat__RunCommand with FATAL_ERROR_FORCED).
+            _forceFailureMode = false;
+            _failureMode = true;
+        }
+        // In failure mode only a well-formed GetTestResult or GetCapability without sessions runs
+        // (Part 1, 12; the reference's TpmFailureMode); anything else, malformed or not, is TPM_RC_FAILURE.
+        if (_poweredOn && _failureMode && !IsFailureModeCommand(command.Span))
+            return ErrorResponse(response, TpmRc.Failure);
 
         // Tag: TPMI_ST_COMMAND_TAG. A TPM_ST value that is not a command tag is TPM_RC_BAD_TAG;
         // a value that is no TPM_ST at all fails TPM_ST's own unmarshal with TPM_RC_VALUE.
@@ -75,14 +86,20 @@ public sealed partial class Tpm
         _daChanged = false;
         DaSelfHeal();
 
-        // Handle area: each handle must be of a kind the command accepts, then must exist.
+        // Handle area, as the reference's ParseHandleBuffer then EntityGetLoadStatus: every handle is
+        // read and must be of a kind the command accepts, then each must name an entity that exists.
         Span<uint> handles = stackalloc uint[info.Handles.Length];
         for (int i = 0; i < handles.Length; i++)
         {
             if (reader.ReadUInt32(out handles[i]) != TpmRc.Success)
                 return ErrorResponse(response, TpmRc.Insufficient.AtHandle(i + 1));
+            if ((KindOf(handles[i]) & info.Handles[i].Kinds) == 0)
+                return ErrorResponse(response, TpmRc.Value.AtHandle(i + 1));
+        }
+        for (int i = 0; i < handles.Length; i++)
+        {
             var rc = CheckHandle(handles[i], info.Handles[i].Kinds);
-            // A session named as a handle but not loaded is the warning TPM_RC_REFERENCE_H0 + n.
+            // An object or session that is not loaded is the warning TPM_RC_REFERENCE_H0 + n.
             if (rc == TpmRc.ReferenceH0) return ErrorResponse(response, rc + (uint)i);
             if (rc != TpmRc.Success)
                 return ErrorResponse(response, rc.AtHandle(i + 1));
@@ -174,6 +191,11 @@ public sealed partial class Tpm
         CommitNv();
         return w.Position;
     }
+
+    static bool IsFailureModeCommand(ReadOnlySpan<byte> command) =>
+        command.Length >= HeaderSize
+        && BinaryPrimitives.ReadUInt16BigEndian(command) == (ushort)TpmSt.NoSessions
+        && (TpmCc)BinaryPrimitives.ReadUInt32BigEndian(command[6..]) is TpmCc.GetTestResult or TpmCc.GetCapability;
 
     static void WipeEntityAuth(Span<AuthCommand> sessions)
     {

@@ -159,6 +159,10 @@ public static class TpmCheck
     public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
         value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : TpmRc.Tag;
 
+    /// <summary>TPMT_TK_HASHCHECK's tag: TPM_ST_HASHCHECK, else TPM_RC_TAG (Part 2, 10.7.6).</summary>
+    public static TpmRc HashCheckTag(TpmSt value, bool allowNull) =>
+        value == TpmSt.HashCheck ? TpmRc.Success : TpmRc.Tag;
+
     // ---- NV indices (Part 2, 13) ------------------------------------------------------------
 
     /// <summary>TPMI_RH_NV_LEGACY_INDEX (Part 2, 9.9): NV_INDEX_FIRST..NV_INDEX_LAST (TPM_HT_NV_INDEX), else TPM_RC_VALUE.</summary>

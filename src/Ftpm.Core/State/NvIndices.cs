@@ -207,16 +207,16 @@ internal sealed class NvIndices
     /// on a failed authorization the dispatcher must commit it even though the command fails (as for
     /// the DA counter).
     /// </summary>
-    public void RecordPinUse(Tpm tpm, uint handle, bool success)
+    public bool RecordPinUse(Tpm tpm, uint handle, bool success)
     {
+        // Only a written PIN index holds TPMS_NV_PIN_COUNTER_PARAMETERS; any other index may be shorter.
         var index = Get(handle);
-        if (index is null || !index.IsWritten) return;
-        uint count = PinCount(index);
-        if (index.Type == TpmNt.PinFail) count = success ? 0 : count + 1;
-        else if (index.Type == TpmNt.PinPass && success) count++;
-        else return;
+        if (index is null || !index.IsWritten || index.Type is not (TpmNt.PinFail or TpmNt.PinPass)) return false;
+        if (index.Type == TpmNt.PinPass && !success) return false;
+        uint count = index.Type == TpmNt.PinFail && success ? 0 : PinCount(index) + 1;
         BinaryPrimitives.WriteUInt32BigEndian(index.Data, count);
         Stage(tpm, index);
+        return true;
     }
 
     /// <summary>TPM2_Clear (Part 3, 24.6; the reference's NvFlushHierarchy(TPM_RH_OWNER)): removes every

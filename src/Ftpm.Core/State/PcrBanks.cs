@@ -64,6 +64,13 @@ internal sealed class PcrBanks
         UpdateCounter = 0;
     }
 
+    /// <summary>PCR 0 of every bank ends in the startup locality (Part 1, "Startup Locality"; PC Client:
+    /// 3 after Startup at locality 3).</summary>
+    public void SetStartupLocality(byte locality)
+    {
+        for (int b = 0; b < Allocated.Length; b++) Value(b, 0)[^1] = locality;
+    }
+
     /// <summary>PCR := H(PCR || digest) in one bank.</summary>
     public void Extend(Ports.ICrypto crypto, int bank, int pcr, ReadOnlySpan<byte> digest)
     {

@@ -33,6 +33,9 @@ internal sealed class PersistentData
     /// <summary>TPM_SU of the last Shutdown, or <see cref="NoOrderlyShutdown"/> when the TPM went down without one.</summary>
     public ushort OrderlyState = NoOrderlyShutdown;
     public const ushort NoOrderlyShutdown = 0xFFFF;
+    /// <summary>Added to TPM_SU_STATE by a Shutdown(STATE) after a Startup at locality 3 (the reference's
+    /// STARTUP_LOCALITY_3 bit of orderlyState).</summary>
+    public const ushort StartupLocality3 = 0x4000;
 
     /// <summary>The PCR allocation that PCR_Allocate asked for, effective at the next Startup(CLEAR)
     /// (Part 3, 22.5). One bitmap of PCRs per bank of <see cref="TpmAlgorithms.Hashes"/>: all four banks

@@ -15,6 +15,8 @@ public sealed partial class Tpm
     bool _poweredOn;
     bool _started;
     bool _failureMode;
+    /// <summary>Set by <see cref="ForceFailureMode"/>: the next command enters failure mode.</summary>
+    bool _forceFailureMode;
 
     PersistentData _persistent = new();
     readonly List<NvChange> _pendingNv = new();
@@ -44,6 +46,10 @@ public sealed partial class Tpm
 
     internal bool HcrtmSeen => _hcrtmSeen;
 
+    /// <summary>The last Startup came from locality 3 (the reference's g_StartupLocality3); Shutdown(STATE)
+    /// keeps it so that the matching Startup(STATE) must come from the same locality (Part 3, 9.3).</summary>
+    internal bool StartupLocality3;
+
     internal bool InFailureMode => _failureMode;
 
     internal void MarkStarted() => _started = true;
@@ -53,6 +59,7 @@ public sealed partial class Tpm
     {
         _started = false;
         _failureMode = false;
+        _forceFailureMode = false;
         _hcrtmSeen = false;
         _pendingNv.Clear();
         Random = new Drbg(_crypto, _platform, "ftpm DRBG"u8);
@@ -175,7 +182,9 @@ public sealed partial class Tpm
         if ((kind & accepted) == 0) return TpmRc.Value;
         return kind switch
         {
-            HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.Handle : TpmRc.Success,
+            // A transient object that is not loaded is the warning TPM_RC_REFERENCE_H0 + n (the
+            // reference's EntityGetLoadStatus), so that a resource manager can load it and retry.
+            HandleKinds.Transient => Objects.Get(handle) is null ? TpmRc.ReferenceH0 : TpmRc.Success,
             // A persistent object of a disabled hierarchy is TPM_RC_HIERARCHY (the reference's ObjectLoadEvict).
             HandleKinds.Persistent => !Persistents.Contains(this, handle) ? TpmRc.Handle
                 : IsHierarchyEnabled(PersistentObjects.Get(this, handle)!.Hierarchy) ? TpmRc.Success : TpmRc.Hierarchy,

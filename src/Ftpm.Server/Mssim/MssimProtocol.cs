@@ -56,8 +56,13 @@ public static class MssimProtocol
     /// <summary>The server protocol version REMOTE_HANDSHAKE answers.</summary>
     public const uint ServerVersion = 1;
 
-    /// <summary>REMOTE_HANDSHAKE flags: tpmInRawMode (1) | tpmPlatformAvailable (2) | tpmSupportsPP (4).</summary>
-    public const uint HandshakeFlags = 1 | 2 | 4;
+    /// <summary>TpmEndPointInfo bits of REMOTE_HANDSHAKE (TpmTcpProtocol.h).</summary>
+    public const uint PlatformAvailable = 0x01, UsesTbs = 0x02, InRawMode = 0x04, SupportsPP = 0x08;
+
+    /// <summary>REMOTE_HANDSHAKE flags, as the reference simulator answers: a raw TPM (no TBS or resource
+    /// manager in between, so the client powers it up and sends Startup) with a platform port and
+    /// physical presence: 0x0D.</summary>
+    public const uint HandshakeFlags = PlatformAvailable | InRawMode | SupportsPP;
 
     /// <summary>Largest HASH_DATA payload accepted (the reference simulator's buffer size).</summary>
     public const int MaxHashDataSize = 1 << 20;

@@ -231,7 +231,12 @@ public sealed class MssimServer : IAsyncDisposable
                 case MssimCode.SignalHashStart: _tpm.HashStart(); break;
                 case MssimCode.SignalHashData: _tpm.HashData(data); break;
                 case MssimCode.SignalHashEnd: _tpm.HashEnd(); break;
-                default: break; // accepted without effect: KEY_CACHE_*, RESTART, TEST_FAILURE_MODE, SET_FW_*
+                case MssimCode.SignalRestart: _tpm.RestartTimer(); break;
+                case MssimCode.TestFailureMode: _tpm.ForceFailureMode(); break;
+                // KEY_CACHE_ON/OFF switch the reference simulator's cache of pre-generated RSA keys, a
+                // speed-up with no visible effect; ftpm has none. SET_FW_HASH/SET_FW_SVN feed the
+                // firmware-limited and SVN-limited hierarchies, which ftpm does not implement.
+                default: break;
             }
         }
     }

@@ -82,7 +82,7 @@ public sealed class ObjectLifecycleTests
 
         // The platform disables the owner hierarchy: its loaded objects are flushed,
         Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.HierarchyControl, [Platform], [[]], Cmd.Cat(Cmd.U32(Owner), Cmd.U8(0))).Rc);
-        Assert.Equal(TpmRc.Handle.AtHandle(1), host.Run(TpmCc.ReadPublic, handles: [srk]).Rc);
+        Assert.Equal(TpmRc.ReferenceH0, host.Run(TpmCc.ReadPublic, handles: [srk]).Rc);
         // its saved contexts do not load (TPM_RC_HIERARCHY + P1),
         Assert.Equal(TpmRc.Hierarchy.AtParameter(1), host.Run(TpmCc.ContextLoad, saved).Rc);
         // and its persistent objects answer TPM_RC_HIERARCHY on their handle.

@@ -117,11 +117,24 @@ public class DispatchTests
     }
 
     [Fact]
-    public void Transient_handle_not_loaded_is_handle()
+    public void Transient_handle_not_loaded_is_reference_h0_plus_n()
     {
+        // The reference's EntityGetLoadStatus: a warning a resource manager acts on, numbered by position.
         var host = new TpmTestHost();
         var r = host.RunWithPasswords(TpmCc.SequenceUpdate, [0x80000000], [[]], Cmd.Sized([1]));
-        Assert.Equal((TpmRc)(0x08B + 0x100), r.Rc); // TPM_RC_HANDLE + H1
+        Assert.Equal((TpmRc)0x910, r.Rc); // TPM_RC_REFERENCE_H0
+        var primary = host.RunWithPasswords(TpmCc.CreatePrimary, [(uint)TpmRh.Owner], [[]], Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))),
+            Cmd.Sized(Cmd.Cat(Cmd.U16((ushort)TpmAlgId.KeyedHash), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.U32(0x00040072), Cmd.Sized([]),
+                Cmd.U16((ushort)TpmAlgId.Hmac), Cmd.U16((ushort)TpmAlgId.Sha256), Cmd.Sized([]))), Cmd.Sized([]), Cmd.U32(0)));
+        Assert.Equal(TpmRc.Success, primary.Rc);
+        uint key = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(primary.Body);
+        // Object handle 2 of ObjectChangeAuth not loaded: TPM_RC_REFERENCE_H1 (0x911).
+        var second = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, 0x80FFFFF0], [[]], Cmd.Sized([]));
+        Assert.Equal((TpmRc)0x911, second.Rc);
+        // A handle of the wrong kind is found before an unloaded one: handle 2 is checked by kind first
+        // (the reference's ParseHandleBuffer, then EntityGetLoadStatus): TPM_RC_VALUE + H2.
+        var kinds = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [0x80FFFFF0, 0x40000001], [[]], Cmd.Sized([]));
+        Assert.Equal(TpmRc.Value.AtHandle(2), kinds.Rc);
     }
 
     [Fact]

@@ -61,10 +61,54 @@ public sealed class MssimServerTests : IAsyncLifetime
     [Fact]
     public void HandshakeAnswersVersionAndFlags()
     {
+        // TpmEndPointInfo (TpmTcpProtocol.h): tpmPlatformAvailable 0x01 | tpmInRawMode 0x04 | tpmSupportsPP
+        // 0x08, and not tpmUsesTbs 0x02: a client that saw 0x02 would take the TPM for a resource manager
+        // and skip power-up, Startup and physical presence.
         using var client = Connect(_server.CommandEndPoint);
         client.Send(MssimCode.RemoteHandshake, 1);
-        Assert.Equal([1u, 7u, 0u], client.ReadU32s(3));
+        var answer = client.ReadU32s(3);
+        Assert.Equal([1u, 0x0Du, 0u], answer);
+        Assert.Equal(0u, answer[1] & 0x02);
     }
+
+    static readonly byte[] SelfTestFull = Convert.FromHexString("80010000000B0000014301");
+    static readonly byte[] GetTestResult = Convert.FromHexString("80010000000A0000017C");
+
+    [Fact]
+    public void TestFailureModeFailsTheTpmUntilTheNextPowerCycle()
+    {
+        using var platform = Connect(_server.PlatformEndPoint);
+        using var client = Connect(_server.CommandEndPoint);
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalPowerOn));
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalNvOn));
+        Assert.Equal(0u, Rc(client.SendCommand(0, Startup)));
+        Assert.Equal(0u, Rc(client.SendCommand(0, SelfTestFull)));
+
+        Assert.Equal(0u, platform.Signal(MssimCode.TestFailureMode));
+        Assert.Equal(0x101u, Rc(client.SendCommand(0, SelfTestFull)));                // TPM_RC_FAILURE
+        var result = client.SendCommand(0, GetTestResult);
+        Assert.Equal(0u, Rc(result));
+        int outData = BinaryPrimitives.ReadUInt16BigEndian(result.AsSpan(10));
+        Assert.Equal(0x101u, BinaryPrimitives.ReadUInt32BigEndian(result.AsSpan(12 + outData))); // testResult
+        Assert.Equal(0x101u, Rc(client.SendCommand(0, Startup)));                     // still failed
+
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalPowerOff));
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalPowerOn));
+        Assert.Equal(0u, Rc(client.SendCommand(0, Startup)));
+        Assert.Equal(0u, Rc(client.SendCommand(0, SelfTestFull)));
+    }
+
+    [Fact]
+    public void RestartSignalBeginsANewTimeEpoch()
+    {
+        using var platform = Connect(_server.PlatformEndPoint);
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalPowerOn));
+        ulong before = _tpm.TimeEpoch;
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalRestart));
+        Assert.NotEqual(before, _tpm.TimeEpoch);
+    }
+
+    static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
 
     [Fact]
     public void HandshakeWithVersionZeroDropsTheClient()
@@ -86,7 +130,7 @@ public sealed class MssimServerTests : IAsyncLifetime
         Assert.Equal((uint)reply.Length, BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(2)));
         // The connection stays usable after the trailing zero.
         client.Send(MssimCode.RemoteHandshake, 1);
-        Assert.Equal([1u, 7u, 0u], client.ReadU32s(3));
+        Assert.Equal([1u, 0x0Du, 0u], client.ReadU32s(3));
     }
 
     [Fact]
@@ -195,7 +239,7 @@ public sealed class MssimServerTests : IAsyncLifetime
         }
         using var good = Connect(_server.CommandEndPoint);
         good.Send(MssimCode.RemoteHandshake, 1);
-        Assert.Equal([1u, 7u, 0u], good.ReadU32s(3));
+        Assert.Equal([1u, 0x0Du, 0u], good.ReadU32s(3));
     }
 
     [Fact]

@@ -22,6 +22,21 @@ public partial struct TpmsAlgProperty
     public TpmaAlgorithm AlgProperties;
 }
 
+/// <summary>Storage for the entries of a TPML_ALG (MAX_ALG_LIST_SIZE).</summary>
+[System.Runtime.CompilerServices.InlineArray(TpmlAlg.MaxCount)]
+public struct TpmAlgIdArray { TpmAlgId _element; }
+
+/// <summary>TPML_ALG (Part 2, 10.9.3): a list of algorithms, at most MAX_ALG_LIST_SIZE (64); a longer
+/// count fails to unmarshal with TPM_RC_SIZE.</summary>
+[TpmStruct("TPML_ALG")]
+public partial struct TpmlAlg
+{
+    public const int MaxCount = 64;
+
+    public uint Count;
+    [List(nameof(Count))] public TpmAlgIdArray Algorithms;
+}
+
 /// <summary>
 /// The algorithms, key sizes and curves ftpm implements: the one list behind
 /// GetCapability(TPM_CAP_ALGS), TPM_CAP_ECC_CURVES and the TPMI_ checks of <see cref="TpmCheck"/>

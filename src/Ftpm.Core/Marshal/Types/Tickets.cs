@@ -4,7 +4,9 @@ namespace Ftpm.Marshal;
 [TpmStruct("TPMT_TK_HASHCHECK")]
 public partial struct TpmtTkHashcheck
 {
-    public TpmSt Tag;
-    public uint Hierarchy;
+    /// <summary>TPM_ST_HASHCHECK, else TPM_RC_TAG.</summary>
+    [Check(nameof(TpmCheck.HashCheckTag))] public TpmSt Tag;
+    /// <summary>TPMI_RH_HIERARCHY+ (a NULL ticket names TPM_RH_NULL), else TPM_RC_VALUE.</summary>
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     public Tpm2bDigest Digest;
 }
