@@ -172,6 +172,19 @@ internal static class Emitter
                 w.Line(target + " = (" + p.Type + ")raw" + name + ";");
                 break;
 
+            case BufferShape { Prefix: BufferPrefix.Size16, Holds: { } held } b:
+                // Empty, or the structure read from here on (as the reference unmarshals TPM2B_SENSITIVE),
+                // using exactly the size octets; the field keeps the bytes.
+                Call(w, "reader.ReadUInt16(out ushort size" + name + ")", fail);
+                w.Open("if (size" + name + " != 0)");
+                w.Line(Reader + " probe" + name + " = reader;");
+                Call(w, held + ".Read(ref probe" + name + ", out _)", fail);
+                w.Line("if (probe" + name + ".Position - reader.Position != size" + name + ") " + fail(TpmRc + ".Size"));
+                w.Close();
+                w.Line("if (size" + name + " > " + b.Size + ") " + fail(TpmRc + ".Size"));
+                Call(w, "reader.ReadBytes(size" + name + ", out " + target + ")", fail);
+                break;
+
             case BufferShape { Prefix: BufferPrefix.Size16 } b:
                 Call(w, "reader.ReadSized(" + b.Size + ", out " + target + ")", fail);
                 break;
@@ -189,13 +202,15 @@ internal static class Emitter
                 break;
 
             case StructShape s:
-                // A TPM2B holding a structure: the size must be non-zero and the structure must
-                // use exactly that many octets, as the reference code checks for TPM2B_PUBLIC and the like.
+                // A TPM2B holding a structure, as the reference code unmarshals TPM2B_PUBLIC and the like:
+                // the size must be non-zero; the structure is read from the rest of the buffer (so a size
+                // that is too small or too large fails with the structure's own code where it runs out),
+                // and then it must have used exactly that many octets (TPM_RC_SIZE).
                 Call(w, "reader.ReadUInt16(out ushort size" + name + ")", fail);
                 w.Line("if (size" + name + " == 0) " + fail(TpmRc + ".Size"));
-                Call(w, "reader.ReadSubReader(size" + name + ", out " + Reader + " sub" + name + ")", fail);
-                Call(w, s.Type + ".Read(ref sub" + name + ", out " + target + ")", fail);
-                w.Line("if (sub" + name + ".HasData) " + fail(TpmRc + ".Size"));
+                w.Line("int start" + name + " = reader.Position;");
+                Call(w, s.Type + ".Read(ref reader, out " + target + ")", fail);
+                w.Line("if (reader.Position - start" + name + " != size" + name + ") " + fail(TpmRc + ".Size"));
                 break;
 
             case UnionShape u:

@@ -75,7 +75,8 @@ internal enum BufferPrefix
 }
 
 /// <summary>A <c>ReadOnlyMemory&lt;byte&gt;</c> field; <paramref name="Size"/> is the maximum or the fixed length.</summary>
-internal sealed record BufferShape(BufferPrefix Prefix, int Size) : Shape;
+/// <paramref name="Holds"/>: the structure a non-empty TPM2B of this kind must hold ([Sized(Holds = ...)]).
+internal sealed record BufferShape(BufferPrefix Prefix, int Size, string? Holds = null) : Shape;
 
 /// <summary>A [TpmStruct] field; with <paramref name="Sized"/> it is wrapped in a TPM2B (UINT16 size, then the structure).</summary>
 internal sealed record StructShape(string Type, bool Sized) : Shape;

@@ -182,7 +182,7 @@ internal sealed class Parser
                 return null;
             }
             if (armFixedSize > 0) return new BufferShape(BufferPrefix.Fixed, armFixedSize);
-            if (attributes.Sized is int max) return new BufferShape(BufferPrefix.Size16, max);
+            if (attributes.Sized is int max) return new BufferShape(BufferPrefix.Size16, max, attributes.Holds);
             if (attributes.Sized8 is int max8) return new BufferShape(BufferPrefix.Size8, max8);
             if (attributes.FixedSize is int size) return new BufferShape(BufferPrefix.Fixed, size);
             Report(Diagnostics.MissingBufferSize, field, field.Name);
@@ -405,6 +405,7 @@ internal sealed class Parser
 internal sealed class FieldAttributes
 {
     public int? Sized;
+    public string? Holds;
     public int? Sized8;
     public int? FixedSize;
     public string? Selector;
@@ -422,6 +423,8 @@ internal sealed class FieldAttributes
             {
                 case Parser.SizedAttribute:
                     result.Sized = args.Length > 0 && args[0].Value is int max ? max : 0;
+                    foreach (var pair in attribute.NamedArguments)
+                        if (pair.Key == "Holds" && pair.Value.Value is ITypeSymbol held) result.Holds = held.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
                     break;
                 case Parser.Sized8Attribute:
                     result.Sized8 = args.Length > 0 && args[0].Value is int max8 ? max8 : 0;

@@ -65,9 +65,9 @@ internal static partial class Asymmetric
     /// (P1) for a message too long for the padding (or, raw, not below the modulus).</summary>
     static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c)
     {
-        var rc = GetRsaKey(tpm, c.Handles[0], out var key);
+        var rc = c.ReadParameters(out RsaEncryptIn p);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out RsaEncryptIn p);
+        rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
@@ -161,13 +161,13 @@ internal static partial class Asymmetric
     /// point not on the curve.</summary>
     static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c)
     {
-        var rc = GetEccKey(tpm, c.Handles[0], out var key);
+        var rc = c.ReadParameters(out EcdhZGenIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (key.Public.Parameters.EccDetail.Scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Ecdh)) return TpmRc.Scheme.AtHandle(1);
-        rc = c.ReadParameters(out EcdhZGenIn p);
-        if (rc != TpmRc.Success) return rc;
         int size = (key.Asymmetric!.KeyBits + 7) / 8;
         Span<byte> zx = stackalloc byte[size];
         Span<byte> zy = stackalloc byte[size];

@@ -97,7 +97,7 @@ internal static partial class Context
     internal partial struct FlushContextIn
     {
         /// <summary>TPMI_DH_CONTEXT: a transient object or a session. It is a parameter, not a handle, of this command.</summary>
-        public uint FlushHandle;
+        [Check(nameof(TpmCheck.ContextHandle))] public uint FlushHandle;
     }
 
     /// <summary>TPM2_FlushContext (Part 3, 28.4): a transient object, or a loaded or saved session.

@@ -144,8 +144,8 @@ internal static partial class ObjectCommands
     [TpmParameters]
     internal partial struct LoadExternalIn
     {
-        /// <summary>TPM2B_SENSITIVE: empty when only the public area is loaded.</summary>
-        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> InPrivate;
+        /// <summary>TPM2B_SENSITIVE: empty when only the public area is loaded, else a TPMT_SENSITIVE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize, Holds = typeof(TpmtSensitive))] public ReadOnlyMemory<byte> InPrivate;
         [Sized] public TpmtPublic InPublic;
         [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     }
@@ -236,14 +236,14 @@ internal static partial class ObjectCommands
     /// from the parent's), TPM_RC_SIZE (P1) for a newAuth longer than nameAlg's digest.</summary>
     static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c)
     {
+        var rc = c.ReadParameters(out ObjectChangeAuthIn p);
+        if (rc != TpmRc.Success) return rc;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         var parent = tpm.KeyOf(c.Handles[1]);
         if (parent is null || !parent.IsStorageParent) return TpmRc.Type.AtHandle(2);
         var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
         if (!expected.AsSpan().SequenceEqual(key.QualifiedName)) return TpmRc.Type.AtHandle(2);
-        var rc = c.ReadParameters(out ObjectChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var newAuth = Tpm.TrimTrailingZeros(p.NewAuth.Span);
         if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(1);
 
@@ -259,11 +259,12 @@ internal static partial class ObjectCommands
     /// restricted SET).</summary>
     static TpmRc Unseal(Tpm tpm, ref CommandContext c)
     {
+        // Parameters first (Part 3, 5: the command checks come after the unmarshal).
+        var rc = c.NoParameters();
+        if (rc != TpmRc.Success) return rc;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         if ((key.Attributes & (TpmaObject.Sign | TpmaObject.Decrypt | TpmaObject.Restricted)) != 0) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         c.Out.WriteSized(key.SensitiveData);
         return TpmRc.Success;
     }

@@ -78,7 +78,9 @@ public sealed partial class Tpm
             return ErrorResponse(response, TpmRc.Initialize);
         if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
             return ErrorResponse(response, TpmRc.Failure);
-        if (!_started && code != TpmCc.Startup)
+        // Before Startup only Startup runs; after it, Startup is TPM_RC_INITIALIZE before its handles and
+        // sessions are looked at (the reference's ExecuteCommand).
+        if (_started != (code != TpmCc.Startup))
             return ErrorResponse(response, TpmRc.Initialize);
 
         // Time-based dictionary-attack recovery runs before anything is authorized.

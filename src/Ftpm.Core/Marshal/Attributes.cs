@@ -57,6 +57,12 @@ public sealed class SelectorAttribute(string field) : Attribute
 public sealed class SizedAttribute(int maxSize = 0) : Attribute
 {
     public int MaxSize { get; } = maxSize;
+
+    /// <summary>On <c>ReadOnlyMemory&lt;byte&gt;</c>: the [TpmStruct] a non-empty buffer holds (TPM2B_SENSITIVE:
+    /// empty, or a TPMT_SENSITIVE). The field keeps the bytes, but they are checked as the reference
+    /// unmarshals such a TPM2B: the structure is read from the size field onward, failing with its own
+    /// codes, and must use exactly the size octets (else TPM_RC_SIZE).</summary>
+    public Type? Holds { get; set; }
 }
 
 /// <summary>A buffer with a one-octet size prefix of at most <paramref name="maxSize"/> (larger: TPM_RC_VALUE).</summary>

@@ -163,6 +163,12 @@ public static class TpmCheck
     public static TpmRc HashCheckTag(TpmSt value, bool allowNull) =>
         value == TpmSt.HashCheck ? TpmRc.Success : TpmRc.Tag;
 
+    /// <summary>TPMI_DH_CONTEXT (Part 2, 9.11): an HMAC or policy session or a transient object, in the
+    /// ranges this TPM implements (MAX_ACTIVE_SESSIONS, MAX_LOADED_OBJECTS), else TPM_RC_VALUE.</summary>
+    public static TpmRc ContextHandle(uint value, bool allowNull) =>
+        Tpm.KindOf(value) is Dispatch.HandleKinds.Transient or Dispatch.HandleKinds.HmacSession or Dispatch.HandleKinds.PolicySession
+            ? TpmRc.Success : TpmRc.Value;
+
     // ---- NV indices (Part 2, 13) ------------------------------------------------------------
 
     /// <summary>TPMI_RH_NV_LEGACY_INDEX (Part 2, 9.9): NV_INDEX_FIRST..NV_INDEX_LAST (TPM_HT_NV_INDEX), else TPM_RC_VALUE.</summary>

@@ -148,7 +148,9 @@ public sealed partial class Tpm
         // HMAC_SESSION_FIRST..LAST and POLICY_SESSION_FIRST..LAST: MAX_ACTIVE_SESSIONS handles each.
         (uint)TpmHt.HmacSession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.HmacSession,
         (uint)TpmHt.PolicySession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.PolicySession,
-        (uint)TpmHt.Transient => HandleKinds.Transient,
+        // TRANSIENT_FIRST..TRANSIENT_LAST: MAX_LOADED_OBJECTS handles (Part 2, 7.4; the reference's
+        // TPMI_DH_OBJECT unmarshal rejects the rest with TPM_RC_VALUE).
+        (uint)TpmHt.Transient when (handle & 0x00FFFFFF) < LoadedObjects.Capacity => HandleKinds.Transient,
         (uint)TpmHt.Persistent => HandleKinds.Persistent,
         (uint)TpmHt.Permanent => (TpmRh)handle switch
         {
