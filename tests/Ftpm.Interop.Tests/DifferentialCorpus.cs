@@ -15,6 +15,7 @@ internal sealed class Params
     public Params U8(byte v) { _bytes.Add(v); return this; }
     public Params U16(ushort v) { _bytes.Add((byte)(v >> 8)); _bytes.Add((byte)v); return this; }
     public Params U32(uint v) { U16((ushort)(v >> 16)); return U16((ushort)v); }
+    public Params U64(ulong v) { U32((uint)(v >> 32)); return U32((uint)v); }
     public Params Raw(byte[] v) { _bytes.AddRange(v); return this; }
 
     /// <summary>A TPM_ALG_ID the command selects a union arm or algorithm with.</summary>
@@ -84,8 +85,9 @@ internal static class DifferentialCorpus
 
     /// <summary>The seeds, for a TPM holding a storage primary <paramref name="storage"/> and an ECDSA
     /// primary <paramref name="signing"/> (both noDA, empty authValue), an owner index
-    /// <see cref="NvIndex"/> of 8 bytes (written), and the public area <paramref name="storagePublic"/>.</summary>
-    public static Seed[] Seeds(uint storage, uint signing, byte[] storagePublic, byte[] signingName) =>
+    /// <see cref="NvIndex"/> of 8 bytes (written), a policy session <paramref name="policy"/>, and the public
+    /// area <paramref name="storagePublic"/>.</summary>
+    public static Seed[] Seeds(uint storage, uint signing, uint policy, byte[] storagePublic, byte[] signingName) =>
     [
         new("GetCapability.algs", 0x17A, [], 0, P().U32(0).U32(1).U32(20)),
         new("GetCapability.handles", 0x17A, [], 0, P().U32(1).U32(0x80000000).U32(8)),
@@ -143,6 +145,51 @@ internal static class DifferentialCorpus
         new("PolicyGetDigest.absent", 0x189, [0x03000001], 0, P()),
         new("NV_Increment.ordinary", 0x134, [Owner, NvIndex], 1, P()),
         new("MAC.keyless", 0x155, [signing], 1, P().Sized([1]).Alg(Sha256)),
+        new("MAC_Start.keyless", 0x15B, [signing], 1, P().Sized([]).Alg(Sha256), true, Flush),
+        new("GetCapability.commands", 0x17A, [], 0, P().U32(2).U32(0x11F).U32(4)),
+        new("GetCapability.bad", 0x17A, [], 0, P().U32(0x0B).U32(0).U32(1)),
+        new("GetCapability.curves", 0x17A, [], 0, P().U32(8).U32(0).U32(4)),
+        new("Hash.null", 0x17D, [], 0, P().Sized(new byte[64]).Alg(Sha1).U32(NullHierarchy)),
+        new("PolicyCommandCode", 0x16C, [policy], 0, P().U32(0x15D)),
+        new("PolicyAuthValue", 0x16B, [policy], 0, P()),
+        new("PolicyPassword", 0x18C, [policy], 0, P()),
+        new("PolicyGetDigest", 0x189, [policy], 0, P()),
+        new("PolicyPCR", 0x17F, [policy], 0, P().Sized([]).U32(1).Alg(Sha256).U8(3).Raw([1, 0, 0])),
+        new("PolicyOR", 0x171, [policy], 0, P().U32(2).Sized(new byte[32]).Sized(new byte[32])),
+        new("PolicyLocality", 0x16F, [policy], 0, P().U8(1)),
+        new("PolicySecret", 0x151, [Owner, policy], 1, P().Sized([]).Sized([]).Sized([]).U32(0)),
+        new("PolicyNV", 0x149, [Owner, NvIndex, policy], 1, P().Sized([0, 0]).U16(0).U16(0)),
+        new("PolicyCounterTimer", 0x16D, [policy], 0, P().Sized([0]).U16(0).U16(0)),
+        new("PolicyCpHash", 0x16E, [policy], 0, P().Sized(new byte[32])),
+        new("PolicyNameHash", 0x170, [policy], 0, P().Sized(new byte[32])),
+        new("PolicyDuplicationSelect", 0x188, [policy], 0, P().Sized([]).Sized(new byte[34]).U8(0)),
+        new("PolicyAuthorize", 0x16A, [policy], 0, P().Sized(new byte[32]).Sized([]).Sized(signingName).U16(0x8022).U32(Owner).Sized([])),
+        new("PolicyTicket", 0x172, [policy], 0, P().Sized([]).Sized([]).Sized([]).Sized(signingName).U16(0x8025).U32(Owner).Sized([])),
+        new("PolicySigned", 0x160, [signing, policy], 0, P().Sized([]).Sized([]).Sized([]).U32(0).Alg(EcDsa).Alg(Sha256).Sized(new byte[32]).Sized(new byte[32])),
+        new("PolicyNvWritten", 0x18F, [policy], 0, P().U8(1)),
+        new("PolicyTemplate", 0x190, [policy], 0, P().Sized(new byte[32])),
+        new("PolicyPhysicalPresence", 0x187, [policy], 0, P()),
+        new("NV_ReadLock.ordinary", 0x14F, [Owner, NvIndex], 1, P()),
+        new("NV_WriteLock.ordinary", 0x138, [Owner, NvIndex], 1, P()),
+        new("NV_Extend.ordinary", 0x136, [Owner, NvIndex], 1, P().Sized([1])),
+        new("NV_SetBits.ordinary", 0x135, [Owner, NvIndex], 1, P().U64(1)),
+        new("NV_ChangeAuth", 0x13B, [NvIndex], 1, P().Sized([1])),
+        new("NV_UndefineSpaceSpecial", 0x11F, [NvIndex, Platform], 2, P()),
+        new("NV_DefineSpace.counter", 0x12A, [Owner], 1, P().Sized([1, 2]).Sized(n => n.U32(NvDefined).Alg(Sha256).U32(0x00060016 | 0x02000000).Sized(new byte[32]).U16(8)),
+            Cleanup: _ => Build(0x8002, 0x122, [Owner, NvDefined], 1, [])),
+        new("ClockSet", 0x128, [Owner], 1, P().U64(0x0000_1000_0000_0000)),
+        new("ContextLoad.garbage", 0x161, [], 0, P().U64(1).U32(0x80000000).U32(Owner).Sized(new byte[64]), true, Flush),
+        new("EC_Ephemeral", 0x18E, [], 0, P().U16(3)),
+        new("ZGen_2Phase", 0x18D, [storage], 1, P().Sized(s => s.Sized(new byte[32]).Sized(new byte[32])).Sized(s => s.Sized(new byte[32]).Sized(new byte[32])).Alg(0x0019).U16(0)),
+        new("SequenceUpdate.absent", 0x15C, [0x80000002], 1, P().Sized([1])),
+        new("PP_Commands", 0x12D, [Platform], 1, P().U32(0).U32(0)),
+        new("SetPrimaryPolicy", 0x12E, [Owner], 1, P().Sized([]).Alg(Null)),
+        new("PCR_SetAuthValue", 0x183, [16], 1, P().Sized([1])),
+        new("RSA_Decrypt", 0x159, [storage], 1, P().Sized([1]).Alg(Null).Sized([])),
+        new("Create.rsa-odd", 0x153, [storage], 1, P().Sized(s => s.Sized([]).Sized([])).Sized(t => t.Alg(Rsa).Alg(Sha256).U32(0x00040472).Sized([])
+            .Alg(Null).Alg(RsaSsa).Alg(Sha256).U16(1024).U32(3).Sized([])).Sized([]).U32(0)),
+        new("Create.symcipher-given", 0x153, [storage], 1, P().Sized(s => s.Sized([]).Sized(new byte[16])).Sized(t => t.Alg(SymCipher).Alg(Sha256).U32(0x00060452).Sized([])
+            .Alg(Aes).U16(128).Alg(Cfb).Sized([])).Sized([]).U32(0)),
     ];
 
     /// <summary>A command: header, handles, an authorization area of <paramref name="auths"/> empty password
@@ -195,7 +242,7 @@ internal static class DifferentialCorpus
             for (int i = 0; i < perSeed; i++)
             {
                 var (kind, bytes) = Mutate(seed, random);
-                cases.Add(new Case($"{seed.Name}/{kind}#{i}", bytes, seed));
+                cases.Add(new Case($"{seed.Name}/{kind}@{i}", bytes, seed));
             }
         }
         return cases;

@@ -68,7 +68,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     static uint Rc(byte[] response) => response.Length >= 10 ? BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6)) : 0xFFFFFFFF;
 
     /// <summary>The set-up both TPMs get: two primaries (storage, ECDSA) and a written owner index.</summary>
-    static (uint Storage, uint Signing, byte[] StoragePublic, byte[] SigningName) SetUp(MssimLink tpm)
+    static (uint Storage, uint Signing, uint Policy, byte[] StoragePublic, byte[] SigningName) SetUp(MssimLink tpm)
     {
         static byte[] Template(Action<Params> t) => new Params().Sized(t).Bytes;
         byte[] Primary(Action<Params> t) => tpm.Send(DifferentialCorpus.Build(0x8002, 0x131, [DifferentialCorpus.Owner], 1,
@@ -90,7 +90,11 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         int size = BinaryPrimitives.ReadUInt16BigEndian(storagePublic.AsSpan(10));
         int signingSize = BinaryPrimitives.ReadUInt16BigEndian(signingPublic.AsSpan(10));
         int nameSize = BinaryPrimitives.ReadUInt16BigEndian(signingPublic.AsSpan(12 + signingSize));
-        return (storageHandle, signingHandle, storagePublic.AsSpan(10, 2 + size).ToArray(),
+        var session = tpm.Send(DifferentialCorpus.Build(0x8001, 0x176, [0x40000007, 0x40000007], 0,
+            new Params().Sized(new byte[32]).Sized([]).U8(1).U16(0x0010).U16(0x000B).Bytes));
+        Assert.Equal(0u, Rc(session));
+        uint policy = BinaryPrimitives.ReadUInt32BigEndian(session.AsSpan(10));
+        return (storageHandle, signingHandle, policy, storagePublic.AsSpan(10, 2 + size).ToArray(),
             signingPublic.AsSpan(14 + signingSize, nameSize).ToArray());
     }
 
@@ -127,8 +131,9 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         var theirs = SetUp(reference);
         Assert.Equal(mine.Storage, theirs.Storage);
         Assert.Equal(mine.Signing, theirs.Signing);
+        Assert.Equal(mine.Policy, theirs.Policy);
 
-        var seeds = DifferentialCorpus.Seeds(mine.Storage, mine.Signing, mine.StoragePublic, mine.SigningName);
+        var seeds = DifferentialCorpus.Seeds(mine.Storage, mine.Signing, mine.Policy, mine.StoragePublic, mine.SigningName);
         var cases = DifferentialCorpus.Generate(seeds, MutationsPerSeed, RandomSeed);
         Assert.True(cases.Count >= 2000, $"corpus of {cases.Count} commands");
         var allowlist = LoadAllowlist();

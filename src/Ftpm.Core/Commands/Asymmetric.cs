@@ -91,11 +91,11 @@ internal static partial class Asymmetric
     /// TPM_RC_VALUE (P1) for one that does not decrypt.</summary>
     static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c)
     {
-        var rc = GetRsaKey(tpm, c.Handles[0], out var key);
+        var rc = c.ReadParameters(out RsaDecryptIn p);
+        if (rc != TpmRc.Success) return rc;
+        rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
-        rc = c.ReadParameters(out RsaDecryptIn p);
-        if (rc != TpmRc.Success) return rc;
         rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
         if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(1);

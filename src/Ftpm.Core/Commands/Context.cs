@@ -72,8 +72,9 @@ internal static partial class Context
     static TpmRc ContextLoad(Tpm tpm, ref CommandContext c)
     {
         var rc = c.ReadParameters(out ContextLoadIn p);
-        // TPMS_CONTEXT is one parameter: an error anywhere inside it is the first parameter's.
-        if (rc != TpmRc.Success) return rc.Base().AtParameter(1);
+        // TPMS_CONTEXT is one parameter: an error anywhere inside it is the first parameter's; bytes
+        // left after it are the unnumbered TPM_RC_SIZE of any command.
+        if (rc != TpmRc.Success) return rc == TpmRc.Size ? rc : rc.Base().AtParameter(1);
         var kind = Tpm.KindOf(p.SavedHandle);
         bool isSession = kind is HandleKinds.HmacSession or HandleKinds.PolicySession;
         if (!isSession && p.SavedHandle is not (0x80000000 or 0x80000001 or 0x80000002))

@@ -230,9 +230,9 @@ internal static partial class Pcr
     /// in no authValue group.</summary>
     static TpmRc PcrSetAuthValue(Tpm tpm, ref CommandContext c)
     {
-        if (!Tpm.IsPcrInGroup(c.Handles[0])) return TpmRc.Value;
         var rc = c.ReadParameters(out PcrSetAuthValueIn p);
         if (rc != TpmRc.Success) return rc;
+        if (!Tpm.IsPcrInGroup(c.Handles[0])) return TpmRc.Value;
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(tpm.PcrGroupAuth);
         tpm.PcrGroupAuth = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray();
         return TpmRc.Success;

@@ -30,9 +30,11 @@ public static class TpmCheck
     // Each TPMI_ type accepts the members Part 2 lists for it that are also implemented
     // (ImplementedAlgorithms), with the code the reference's unmarshaling gives.
 
-    /// <summary>TPM_CAP: a defined capability, else TPM_RC_VALUE.</summary>
+    /// <summary>TPM_CAP: a capability this TPM answers, else TPM_RC_VALUE. TPM_CAP_PUB_KEYS and
+    /// TPM_CAP_SPDM_SESSION_INFO exist only with secure-channel support (the reference's TPM_CAP_Unmarshal
+    /// under SEC_CHANNEL_SUPPORT), which this TPM does not have.</summary>
     public static TpmRc Capability(TpmCap value, bool allowNull) =>
-        value is >= TpmCap.Algs and <= TpmCap.SpdmSessionInfo or TpmCap.VendorProperty ? TpmRc.Success : TpmRc.Value;
+        value is >= TpmCap.Algs and <= TpmCap.Act or TpmCap.VendorProperty ? TpmRc.Success : TpmRc.Value;
 
     /// <summary>TPMI_ALG_PUBLIC (Part 2, 12.2.2): an implemented object type, else TPM_RC_TYPE.</summary>
     public static TpmRc PublicType(TpmAlgId value, bool allowNull) =>
@@ -157,11 +159,24 @@ public static class TpmCheck
 
     /// <summary>TPMT_TK_AUTH's tag: TPM_ST_AUTH_SECRET or TPM_ST_AUTH_SIGNED, else TPM_RC_TAG.</summary>
     public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
-        value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : TpmRc.Tag;
+        value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : StTag(value);
+
+    /// <summary>TPMT_TK_VERIFIED's tag: TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
+    public static TpmRc VerifiedTicketTag(TpmSt value, bool allowNull) =>
+        value == TpmSt.Verified ? TpmRc.Success : StTag(value);
+
+    /// <summary>TPMT_TK_CREATION's tag: TPM_ST_CREATION, else TPM_RC_TAG.</summary>
+    public static TpmRc CreationTicketTag(TpmSt value, bool allowNull) =>
+        value == TpmSt.Creation ? TpmRc.Success : StTag(value);
+
+    /// <summary>A ticket's tag of the wrong kind is TPM_RC_TAG; a value that is no TPM_ST at all fails
+    /// TPM_ST's own unmarshal first with TPM_RC_VALUE, as the command tag in the dispatcher does (libtpms
+    /// and the reference before 1.83 check TPM_ST's values; the current reference reads it as a UINT16).</summary>
+    static TpmRc StTag(TpmSt value) => Enum.IsDefined(value) ? TpmRc.Tag : TpmRc.Value;
 
     /// <summary>TPMT_TK_HASHCHECK's tag: TPM_ST_HASHCHECK, else TPM_RC_TAG (Part 2, 10.7.6).</summary>
     public static TpmRc HashCheckTag(TpmSt value, bool allowNull) =>
-        value == TpmSt.HashCheck ? TpmRc.Success : TpmRc.Tag;
+        value == TpmSt.HashCheck ? TpmRc.Success : StTag(value);
 
     /// <summary>TPMI_DH_CONTEXT (Part 2, 9.11): an HMAC or policy session or a transient object, in the
     /// ranges this TPM implements (MAX_ACTIVE_SESSIONS, MAX_LOADED_OBJECTS), else TPM_RC_VALUE.</summary>

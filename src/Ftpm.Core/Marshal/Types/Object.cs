@@ -151,8 +151,8 @@ public partial struct TpmsCreationData
 [TpmStruct("TPMT_TK_CREATION")]
 public partial struct TpmtTkCreation
 {
-    public TpmSt Tag;
-    public uint Hierarchy;
+    [Check(nameof(TpmCheck.CreationTicketTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     public Tpm2bDigest Digest;
 }
 
@@ -160,7 +160,7 @@ public partial struct TpmtTkCreation
 [TpmStruct("TPMT_TK_VERIFIED")]
 public partial struct TpmtTkVerified
 {
-    public TpmSt Tag;
-    public uint Hierarchy;
+    [Check(nameof(TpmCheck.VerifiedTicketTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     public Tpm2bDigest Digest;
 }
