@@ -16,7 +16,7 @@ namespace Ftpm.Interop.Tests;
 public sealed class DifferentialTests(ITestOutputHelper output)
 {
     const int RandomSeed = 20261204;
-    const int MutationsPerSeed = 40;
+    const int MutationsPerSeed = 80;
 
     /// <summary>A connection that speaks the mssim command framing (ftpm's command port, swtpm's data port).</summary>
     sealed class MssimLink : IDisposable

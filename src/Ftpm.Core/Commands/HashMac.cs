@@ -14,11 +14,11 @@ internal static partial class HashMac
         new SelfParsingCommand(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new SelfParsingCommand(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
         new SelfParsingCommand(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new SelfParsingCommand(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
+        new SelfParsingCommand(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new SelfParsingCommand(TpmCc.EventSequenceComplete, EventSequenceComplete)
         {
-            Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
+            Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
         },
     ];

@@ -21,11 +21,12 @@ public partial struct TpmuHa
     public ReadOnlyMemory<byte> Digest;
 }
 
-/// <summary>TPMT_HA (Part 2, 10.3.2).</summary>
+/// <summary>TPMT_HA (Part 2, 10.3.2). Where a command reads one (TPML_DIGEST_VALUES, an HMAC signature)
+/// TPM_ALG_NULL is not allowed (TPM_RC_HASH), as the reference unmarshals it there.</summary>
 [TpmStruct("TPMT_HA")]
 public partial struct TpmtHa
 {
-    [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId HashAlg;
+    [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
     [Selector(nameof(HashAlg))] public TpmuHa Digest;
 }
 
