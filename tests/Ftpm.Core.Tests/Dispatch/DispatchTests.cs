@@ -129,12 +129,14 @@ public class DispatchTests
         Assert.Equal(TpmRc.Success, primary.Rc);
         uint key = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(primary.Body);
         // Object handle 2 of ObjectChangeAuth not loaded: TPM_RC_REFERENCE_H1 (0x911).
-        var second = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, 0x80FFFFF0], [[]], Cmd.Sized([]));
+        var second = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, 0x80000002], [[]], Cmd.Sized([]));
         Assert.Equal((TpmRc)0x911, second.Rc);
         // A handle of the wrong kind is found before an unloaded one: handle 2 is checked by kind first
         // (the reference's ParseHandleBuffer, then EntityGetLoadStatus): TPM_RC_VALUE + H2.
-        var kinds = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [0x80FFFFF0, 0x40000001], [[]], Cmd.Sized([]));
+        var kinds = host.RunWithPasswords(TpmCc.ObjectChangeAuth, [0x80000002, 0x40000001], [[]], Cmd.Sized([]));
         Assert.Equal(TpmRc.Value.AtHandle(2), kinds.Rc);
+        // A transient handle past MAX_LOADED_OBJECTS is no TPMI_DH_OBJECT: TPM_RC_VALUE + H1.
+        Assert.Equal(TpmRc.Value.AtHandle(1), host.RunWithPasswords(TpmCc.SequenceUpdate, [0x80FFFFF0], [[]], Cmd.Sized([1])).Rc);
     }
 
     [Fact]

@@ -19,8 +19,9 @@ public class Part2TypesTests
     }
 
     [Fact]
-    public void TpmtHa_Null_HasNoDigest() =>
-        Assert.True(Wire.RoundTrip<TpmtHa>("0010").Digest.Digest.IsEmpty);
+    public void TpmtHa_Null_IsHash() =>
+        // Commands read TPMT_HA without "+" (TPML_DIGEST_VALUES, HMAC signatures): TPM_ALG_NULL is TPM_RC_HASH.
+        Assert.Equal(TpmRc.Hash, Wire.Read<TpmtHa>("0010", out _));
 
     [Fact]
     public void TpmtHa_WriteFromFields()
