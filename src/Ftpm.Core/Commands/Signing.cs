@@ -174,13 +174,12 @@ internal static partial class Signing
     /// || digest || keyName) under the key's nameAlg (<see cref="Tpm.ComputeVerifiedTicket"/>; the NULL
     /// ticket for a key of the null hierarchy or with nameAlg TPM_ALG_NULL).
     /// Codes: TPM_RC_ATTRIBUTES (H1) for a key that does not sign; TPM_RC_SCHEME (P2) for a signature
-    /// of a scheme the key does not use; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
+    /// algorithm of another key type; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
     static TpmRc VerifySignature(Tpm tpm, ref CommandContext c, in VerifySignatureIn p)
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
         var s = p.Signature;
-        var keyScheme = KeyScheme(key, out var keyHash);
         TpmAlgId hashAlg = s.SigAlg switch
         {
             TpmAlgId.RsaSsa or TpmAlgId.RsaPss => s.Signature.Rsa.Hash,
@@ -197,7 +196,9 @@ internal static partial class Signing
             TpmAlgId.KeyedHash => s.SigAlg is TpmAlgId.Hmac,
             _ => false,
         };
-        if (!fits || (keyScheme != TpmAlgId.Null && (keyScheme != s.SigAlg || keyHash != hashAlg))) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
+        // Only the signature's algorithm must suit the key type; the key's own scheme does not restrict
+        // what it verifies (the reference's CryptValidateSignature).
+        if (!fits) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
 
         var digest = p.Digest.Buffer.Span;
         bool valid;

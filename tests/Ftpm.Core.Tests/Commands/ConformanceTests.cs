@@ -220,6 +220,27 @@ public sealed class ConformanceTests
         Assert.Equal(TpmRc.Success, host.RunWithPasswords(TpmCc.Sign, [key], [[]], Cmd.Cat(outHash, scheme, ticket)).Rc);
     }
 
+    [Fact]
+    public void Verify_signature_accepts_any_hash_of_the_key_types_signature_algorithm()
+    {
+        // The key's ECDSA-SHA256 scheme does not restrict what it verifies (the reference's
+        // CryptValidateSignature): an ECDSA-SHA1 signature verifies; an RSA one is TPM_RC_SCHEME + P2.
+        var host = new TpmTestHost();
+        using var ecdsa = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var q = ecdsa.ExportParameters(false).Q;
+        var publicArea = Cmd.Cat(Cmd.U16(0x0023), Cmd.U16(0x000B), Cmd.U32(0x00040040), Cmd.Sized([]),
+            Cmd.U16(0x0010), Cmd.U16(0x0018), Cmd.U16(0x000B), Cmd.U16(0x0003), Cmd.U16(0x0010), Cmd.Sized(q.X!), Cmd.Sized(q.Y!));
+        var loaded = host.Run(TpmCc.LoadExternal, Cmd.Cat(Cmd.Sized([]), Cmd.Sized(publicArea), Cmd.U32((uint)TpmRh.Null)));
+        Assert.Equal(TpmRc.Success, loaded.Rc);
+        uint key = BinaryPrimitives.ReadUInt32BigEndian(loaded.Body);
+        var digest = System.Security.Cryptography.SHA1.HashData("message"u8);
+        var signature = ecdsa.SignHash(digest);
+        var ecdsaSha1 = Cmd.Cat(Cmd.U16(0x0018), Cmd.U16(0x0004), Cmd.Sized(signature[..32]), Cmd.Sized(signature[32..]));
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.VerifySignature, Cmd.Cat(Cmd.Sized(digest), ecdsaSha1), [key]).Rc);
+        var rsa = Cmd.Cat(Cmd.U16(0x0014), Cmd.U16(0x000B), Cmd.Sized(new byte[256]));
+        Assert.Equal(TpmRc.Scheme.AtParameter(2), host.Run(TpmCc.VerifySignature, Cmd.Cat(Cmd.Sized(digest), rsa), [key]).Rc);
+    }
+
     // ---- IncrementalSelfTest ----------------------------------------------------------------------
 
     [Fact]
