@@ -10,8 +10,8 @@ internal static partial class Capability
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.GetCapability, GetCapability),
-        new SelfParsingCommand(TpmCc.TestParms, TestParms),
+        new Command<GetCapabilityIn>(TpmCc.GetCapability, GetCapability),
+        new Command<TestParmsIn>(TpmCc.TestParms, TestParms),
     ];
 
     // ---- Limits of one response (Part 2, "Implementation Parameters") --------------------------
@@ -44,11 +44,8 @@ internal static partial class Capability
     /// for TPM_CAP_PCRS with a property other than 0, TPM_CAP_AUTH_POLICIES with a property that is
     /// no permanent handle, and TPM_CAP_ACT with a property that is no ACT handle.
     /// </summary>
-    static TpmRc GetCapability(Tpm tpm, ref CommandContext c)
+    static TpmRc GetCapability(Tpm tpm, ref CommandContext c, in GetCapabilityIn p)
     {
-        var rc = c.ReadParameters(out GetCapabilityIn p);
-        if (rc != TpmRc.Success) return rc;
-
         // Validation (the reference's order: the capability, then its property)
         switch (p.Capability)
         {
@@ -589,5 +586,5 @@ internal static partial class Capability
     /// RSA scheme or an RSA key size; TPM_RC_SCHEME (ECC scheme), TPM_RC_CURVE, TPM_RC_KDF,
     /// TPM_RC_SYMMETRIC, TPM_RC_MODE, TPM_RC_HASH; TPM_RC_SIZE for octets left over.
     /// </summary>
-    static TpmRc TestParms(Tpm tpm, ref CommandContext c) => c.ReadParameters(out TestParmsIn _);
+    static TpmRc TestParms(Tpm tpm, ref CommandContext c, in TestParmsIn p) => TpmRc.Success;
 }
