@@ -68,7 +68,7 @@ internal static partial class Context
     /// written before the last TPM Reset, or for an stClear object before the last TPM Restart);
     /// TPM_RC_HIERARCHY for an object of a disabled hierarchy; TPM_RC_HANDLE for a sequence context whose saved copy was
     /// dropped; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc LoadObject(Tpm tpm, ref CommandContext c, in ContextLoadIn p)
+    static TpmRc LoadObject(Tpm tpm, ref CommandContext c, in TpmsContext p)
     {
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
