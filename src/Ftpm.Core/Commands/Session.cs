@@ -11,7 +11,7 @@ internal static partial class SessionCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.StartAuthSession, StartAuthSession)
+        new Command<StartAuthSessionIn>(TpmCc.StartAuthSession, StartAuthSession)
         {
             // tpmKey: TPMI_DH_OBJECT+; bind: TPMI_DH_ENTITY+. Neither needs authorization.
             Handles =
@@ -24,7 +24,7 @@ internal static partial class SessionCommands
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
+        new Command(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
     ];
 
     /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted salt.</summary>
@@ -52,16 +52,15 @@ internal static partial class SessionCommands
     /// for a block cipher in another mode than CFB; TPM_RC_SESSION_MEMORY, TPM_RC_SESSION_HANDLES,
     /// TPM_RC_CONTEXT_GAP when no session can be added.
     /// </summary>
-    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c)
+    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c, in StartAuthSessionIn p)
     {
-        var rc = c.ReadParameters(out StartAuthSessionIn p);
-        if (rc != TpmRc.Success) return rc;
         uint tpmKey = c.Handles[0], bind = c.Handles[1];
 
         // Validation
         int digestSize = TpmAlgorithms.DigestSize(p.AuthHash);
         if (p.NonceCaller.Length < 16 || p.NonceCaller.Length > digestSize) return TpmRc.Size.AtParameter(1);
 
+        TpmRc rc;
         byte[] salt = [];
         if (tpmKey != (uint)TpmRh.Null)
         {
@@ -128,8 +127,6 @@ internal static partial class SessionCommands
     /// the session, its nonces and keys stay.</summary>
     static TpmRc PolicyRestart(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = tpm.Sessions.Get(c.Handles[0])!;
         session.ResetPolicy();
         return TpmRc.Success;
