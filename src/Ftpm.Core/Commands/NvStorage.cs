@@ -17,19 +17,19 @@ internal static partial class NvStorage
 
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<NvDefineSpaceIn>(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new Command(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new Command<NvWriteIn>(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new Command(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command<NvExtendIn>(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<NvSetBitsIn>(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new Command<NvReadIn>(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new Command(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command<NvChangeAuthIn>(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
     ];
 
     // ---- NV_DefineSpace ---------------------------------------------------------------------
@@ -54,11 +54,9 @@ internal static partial class NvStorage
     /// PLATFORMCREATE does not match authHandle; TPM_RC_SIZE (P2) for WRITEALL on an index larger
     /// than MAX_NV_BUFFER_SIZE; TPM_RC_NV_DEFINED; TPM_RC_NV_SPACE when NV is full.
     /// </summary>
-    static TpmRc NvDefineSpace(Tpm tpm, ref CommandContext c)
+    static TpmRc NvDefineSpace(Tpm tpm, ref CommandContext c, in NvDefineSpaceIn p)
     {
-        var rc = c.ReadParameters(out NvDefineSpaceIn p);
-        if (rc != TpmRc.Success) return rc;
-        ref var pub = ref p.PublicInfo.NvPublic;
+        ref readonly var pub = ref p.PublicInfo.NvPublic;
         uint authHandle = c.Handles[0];
         var a = pub.Attributes;
         int nameSize = TpmAlgorithms.DigestSize(pub.NameAlg);
@@ -123,8 +121,6 @@ internal static partial class NvStorage
     /// owner tries to delete a platform-created index.</summary>
     static TpmRc NvUndefineSpace(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
         if (index.Attributes.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.AtHandle(2);
         if (c.Handles[0] == (uint)TpmRh.Owner && index.Attributes.Has(TpmaNv.PlatformCreate))
@@ -138,8 +134,6 @@ internal static partial class NvStorage
     /// platformAuth. Codes: TPM_RC_ATTRIBUTES (H1) when the index lacks POLICY_DELETE.</summary>
     static TpmRc NvUndefineSpaceSpecial(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         if (!index.Attributes.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.AtHandle(1);
         tpm.Nv.Remove(tpm, index);
@@ -152,8 +146,6 @@ internal static partial class NvStorage
     /// TPMA_NV_WRITTEN and the lock bits. No authorization; no codes beyond the handle check.</summary>
     static TpmRc NvReadPublic(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         int at = c.Out.BeginSize16();
         index.Public.Write(ref c.Out);
@@ -177,14 +169,12 @@ internal static partial class NvStorage
     /// TPM_RC_ATTRIBUTES for a counter, bits or extend index; TPM_RC_VALUE (P2) for an offset past
     /// the end; TPM_RC_NV_RANGE when the data runs past the end or, with WRITEALL, is not the whole index.
     /// </summary>
-    static TpmRc NvWrite(Tpm tpm, ref CommandContext c)
+    static TpmRc NvWrite(Tpm tpm, ref CommandContext c, in NvWriteIn p)
     {
-        var rc = c.ReadParameters(out NvWriteIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
         if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
@@ -209,12 +199,10 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvIncrement(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Counter) return TpmRc.Attributes.AtHandle(2);
 
@@ -237,14 +225,12 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_Extend (Part 3, 31.9): data := H_nameAlg(data || input), from zeros when
     /// unwritten. Codes: TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (H2) when the
     /// index is not an extend index.</summary>
-    static TpmRc NvExtend(Tpm tpm, ref CommandContext c)
+    static TpmRc NvExtend(Tpm tpm, ref CommandContext c, in NvExtendIn p)
     {
-        var rc = c.ReadParameters(out NvExtendIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Extend) return TpmRc.Attributes.AtHandle(2);
 
@@ -270,14 +256,12 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_SetBits (Part 3, 31.10): ORs bits into a bit field (from 0 when unwritten).
     /// Codes: TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (H2) when the index is not
     /// a bit field.</summary>
-    static TpmRc NvSetBits(Tpm tpm, ref CommandContext c)
+    static TpmRc NvSetBits(Tpm tpm, ref CommandContext c, in NvSetBitsIn p)
     {
-        var rc = c.ReadParameters(out NvSetBitsIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Bits) return TpmRc.Attributes.AtHandle(2);
 
@@ -296,12 +280,10 @@ internal static partial class NvStorage
     /// when neither attribute is set.</summary>
     static TpmRc NvWriteLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         if (rc != TpmRc.Success) return rc;
         if (!index.Attributes.Has(TpmaNv.WriteDefine) && !index.Attributes.Has(TpmaNv.WriteStClear))
@@ -317,8 +299,6 @@ internal static partial class NvStorage
     /// next TPM Reset or Restart. No codes beyond authorization.</summary>
     static TpmRc NvGlobalWriteLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         tpm.Nv.GlobalLock(tpm);
         return TpmRc.Success;
     }
@@ -338,14 +318,12 @@ internal static partial class NvStorage
     /// above MAX_NV_BUFFER_SIZE; TPM_RC_VALUE (P2) for an offset past the end; TPM_RC_NV_RANGE when
     /// the range runs past the end.
     /// </summary>
-    static TpmRc NvRead(Tpm tpm, ref CommandContext c)
+    static TpmRc NvRead(Tpm tpm, ref CommandContext c, in NvReadIn p)
     {
-        var rc = c.ReadParameters(out NvReadIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = ReadAccessChecks(c.Handles[0], index);
+        var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (p.Size > NvIndices.MaxBufferSize) return TpmRc.Value.AtParameter(1);
         if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
@@ -361,12 +339,10 @@ internal static partial class NvStorage
     /// TPM_RC_NV_AUTHORIZATION; TPM_RC_ATTRIBUTES (H2) without READ_STCLEAR.</summary>
     static TpmRc NvReadLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = ReadAccessChecks(c.Handles[0], index);
+        var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         // TPM_RC_NV_UNINITIALIZED is no error here: an unwritten index may be read-locked.
@@ -389,10 +365,8 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_ChangeAuth (Part 3, 31.15): a new authValue, authorized by the index's policy
     /// (ADMIN role: the authorization flow answers TPM_RC_AUTH_TYPE to any other session). Codes:
     /// TPM_RC_SIZE (P1) for a newAuth (without trailing zeros) longer than a nameAlg digest.</summary>
-    static TpmRc NvChangeAuth(Tpm tpm, ref CommandContext c)
+    static TpmRc NvChangeAuth(Tpm tpm, ref CommandContext c, in NvChangeAuthIn p)
     {
-        var rc = c.ReadParameters(out NvChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         return ChangeAuth(tpm, index, p.NewAuth.Span);
     }
