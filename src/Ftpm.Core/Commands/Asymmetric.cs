@@ -12,12 +12,12 @@ internal static partial class Asymmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EccParameters, EccParameters),
-        new SelfParsingCommand(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EcdhZGenIn>(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EccParametersIn>(TpmCc.EccParameters, EccParameters),
+        new Command<ZGen2PhaseIn>(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<RsaDecryptIn>(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new Command<RsaEncryptIn>(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -63,11 +63,9 @@ internal static partial class Asymmetric
 
     /// <summary>TPM2_RSA_Encrypt (Part 3, 14.2). Codes: those of the key and scheme checks; TPM_RC_VALUE
     /// (P1) for a message too long for the padding (or, raw, not below the modulus).</summary>
-    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c, in RsaEncryptIn p)
     {
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out RsaEncryptIn p);
         if (rc != TpmRc.Success) return rc;
         rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
@@ -89,13 +87,11 @@ internal static partial class Asymmetric
     /// <summary>TPM2_RSA_Decrypt (Part 3, 14.3). Padding is checked in constant time by the port. Codes:
     /// those of the key and scheme checks; TPM_RC_SIZE (P1) for a ciphertext that is not modulus-sized;
     /// TPM_RC_VALUE (P1) for one that does not decrypt.</summary>
-    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c, in RsaDecryptIn p)
     {
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
-        rc = c.ReadParameters(out RsaDecryptIn p);
-        if (rc != TpmRc.Success) return rc;
         rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
         if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(1);
@@ -131,8 +127,6 @@ internal static partial class Asymmetric
     {
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         using var ephemeral = tpm.Crypto.EccGenerate(key.Asymmetric!.Curve, new DrbgStream(tpm.Random))!;
         int size = (key.Asymmetric.KeyBits + 7) / 8;
         Span<byte> zx = stackalloc byte[size];
@@ -159,15 +153,13 @@ internal static partial class Asymmetric
     /// that is not ECC or has no private part; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without
     /// decrypt; TPM_RC_SCHEME (H1) for a key whose scheme is not ECDH or NULL; TPM_RC_ECC_POINT (P1) for a
     /// point not on the curve.</summary>
-    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c)
+    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c, in EcdhZGenIn p)
     {
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (key.Public.Parameters.EccDetail.Scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Ecdh)) return TpmRc.Scheme.AtHandle(1);
-        rc = c.ReadParameters(out EcdhZGenIn p);
-        if (rc != TpmRc.Success) return rc;
         int size = (key.Asymmetric!.KeyBits + 7) / 8;
         Span<byte> zx = stackalloc byte[size];
         Span<byte> zy = stackalloc byte[size];
@@ -191,10 +183,8 @@ internal static partial class Asymmetric
     /// is here; the constants come from the crypto port. p, a, b, gX, gY and n are padded to the curve's
     /// octet size and the cofactor h is minimal, as libtpms writes them. Codes: TPM_RC_CURVE (P1) for a
     /// curve that is not implemented (unmarshaling); TPM_RC_VALUE (P1) for one the port lacks.</summary>
-    static TpmRc EccParameters(Tpm tpm, ref CommandContext c)
+    static TpmRc EccParameters(Tpm tpm, ref CommandContext c, in EccParametersIn p)
     {
-        var rc = c.ReadParameters(out EccParametersIn p);
-        if (rc != TpmRc.Success) return rc;
         var curve = tpm.Crypto.EccGetCurve(p.CurveId);
         if (curve is null) return TpmRc.Value.AtParameter(1);
 
@@ -248,12 +238,9 @@ internal static partial class Asymmetric
     /// (P3) for a scheme that is not the key's, or NULL for a key without one, or not implemented
     /// (unmarshaling); TPM_RC_ECC_POINT (P1, P2) for inQsB or inQeB not on the key's curve; TPM_RC_VALUE
     /// (P4) for a counter that is not outstanding (never committed by EC_Ephemeral, already used, or too old).</summary>
-    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c)
+    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c, in ZGen2PhaseIn p)
     {
-        // Parameters are read first, as the reference unmarshals them before the command's checks.
-        var rc = c.ReadParameters(out ZGen2PhaseIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = GetEccKey(tpm, c.Handles[0], out var key);
+        var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Decrypt)) return TpmRc.Attributes.AtHandle(1);

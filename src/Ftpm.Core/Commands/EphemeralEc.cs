@@ -12,8 +12,8 @@ internal static partial class EphemeralEc
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
+        new Command<CommitIn>(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EcEphemeralIn>(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -36,11 +36,8 @@ internal static partial class EphemeralEc
     /// TPM_RC_SIZE (P3) when only one of s2 and y2 is given; TPM_RC_ECC_POINT (P2) when P2 is not on the
     /// key's curve, (P1) when P1 is not.
     /// </summary>
-    static TpmRc Commit(Tpm tpm, ref CommandContext c)
+    static TpmRc Commit(Tpm tpm, ref CommandContext c, in CommitIn p)
     {
-        // Parameters are read first, as the reference unmarshals them before the command's checks.
-        var rc = c.ReadParameters(out CommitIn p);
-        if (rc != TpmRc.Success) return rc;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.Ecc) return TpmRc.Key.AtHandle(1);
         // Only a key of the anonymous scheme commits (the reference's CryptIsSchemeAnonymous: ECDAA).
@@ -103,10 +100,8 @@ internal static partial class EphemeralEc
     /// <summary>TPM2_EC_Ephemeral (Part 3, 19.3): the public point Q = r·G of the ephemeral value r of the
     /// next count on the curve (no key: r is bound to no Name), for TPM2_ZGen_2Phase to use. Codes:
     /// TPM_RC_CURVE (P1) for a curve that is not implemented (unmarshaling).</summary>
-    static TpmRc EcEphemeral(Tpm tpm, ref CommandContext c)
+    static TpmRc EcEphemeral(Tpm tpm, ref CommandContext c, in EcEphemeralIn p)
     {
-        var rc = c.ReadParameters(out EcEphemeralIn p);
-        if (rc != TpmRc.Success) return rc;
         using var r = tpm.CommitKey(p.CurveId, []);
         if (r is null) return TpmRc.NoResult;
         Span<byte> x = stackalloc byte[TpmLimits.MaxEccKeyBytes];

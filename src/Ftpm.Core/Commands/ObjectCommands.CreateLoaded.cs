@@ -27,7 +27,7 @@ internal static partial class ObjectCommands
     /// (P2) for bytes left after it; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
     /// <see cref="ObjectSupport.ValidateSensitiveCreate"/> (P1/P2); TPM_RC_OBJECT_MEMORY when no slot is
     /// free.</summary>
-    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c)
+    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c, in CreateLoadedIn p)
     {
         uint parentHandle = c.Handles[0];
         bool primary = (parentHandle >> 24) == 0x40;
@@ -37,10 +37,8 @@ internal static partial class ObjectCommands
             parent = tpm.KeyOf(parentHandle);
             if (parent is not ({ IsStorageParent: true } or { IsDerivationParent: true })) return TpmRc.Type.AtHandle(1);
         }
-        var rc = c.ReadParameters(out CreateLoadedIn p);
-        if (rc != TpmRc.Success) return rc;
         bool derivation = parent is { IsDerivationParent: true };
-        rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
+        var rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
         if (rc != TpmRc.Success) return rc.AtParameter(2);
         if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
 

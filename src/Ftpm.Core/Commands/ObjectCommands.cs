@@ -11,40 +11,40 @@ internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Create, Create)
+        new Command<CreateIn>(TpmCc.Create, Create)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.Load, Load)
+        new Command<LoadIn>(TpmCc.Load, Load)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.LoadExternal, LoadExternal)
+        new Command<LoadExternalIn>(TpmCc.LoadExternal, LoadExternal)
         {
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.CreateLoaded, CreateLoaded)
+        new Command<CreateLoadedIn>(TpmCc.CreateLoaded, CreateLoaded)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
+        new Command(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new Command<ObjectChangeAuthIn>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new Command(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
     ];
 
     /// <summary>The storage key behind a parent handle, or TPM_RC_TYPE for an object that is not one
@@ -68,11 +68,9 @@ internal static partial class ObjectCommands
     /// and its sensitive area protected by the parent (TPM2B_PRIVATE). The secret comes from the DRBG.
     /// Codes: TPM_RC_TYPE (H1) for a parent that is no storage key, and those of
     /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>.</summary>
-    static TpmRc Create(Tpm tpm, ref CommandContext c)
+    static TpmRc Create(Tpm tpm, ref CommandContext c, in CreateIn p)
     {
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out CreateIn p);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
         if (rc != TpmRc.Success) return rc;
@@ -110,11 +108,9 @@ internal static partial class ObjectCommands
     /// this parent did not make for this public area (tampered, or another parent's);
     /// TPM_RC_TYPE/SIZE/KEY/BINDING (P2) when the sensitive area does not match the public area;
     /// TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc Load(Tpm tpm, ref CommandContext c)
+    static TpmRc Load(Tpm tpm, ref CommandContext c, in LoadIn p)
     {
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out LoadIn p);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
         if (rc != TpmRc.Success) return rc;
@@ -158,10 +154,8 @@ internal static partial class ObjectCommands
     /// curve; TPM_RC_TYPE/SIZE/KEY_SIZE (P1) when the sensitive area does not fit the public area,
     /// TPM_RC_BINDING (unnumbered) when its secret is not the public key's; TPM_RC_SENSITIVE (unnumbered)
     /// when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c)
+    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c, in LoadExternalIn p)
     {
-        var rc = c.ReadParameters(out LoadExternalIn p);
-        if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
         bool withPrivate = p.InPrivate.Length != 0;
@@ -174,7 +168,7 @@ internal static partial class ObjectCommands
         // A public area alone, or an object without a Name (nameAlg TPM_ALG_NULL), gets the scheme checks
         // only (the reference's ObjectLoad); a key with its secret and a Name gets all of them.
         bool noName = p.InPublic.NameAlg == TpmAlgId.Null;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2, schemesOnly: !withPrivate || noName);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2, schemesOnly: !withPrivate || noName);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.CheckRsaExponent(p.InPublic);
         if (rc != TpmRc.Success) return rc.AtParameter(2);
@@ -210,8 +204,6 @@ internal static partial class ObjectCommands
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null) return TpmRc.Sequence;
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         ObjectSupport.WritePublic(ref c.Out, key);
         c.Out.WriteSized(key.Name);
         c.Out.WriteSized(key.QualifiedName);
@@ -228,7 +220,7 @@ internal static partial class ObjectCommands
     /// protected by its parent; the loaded object is unchanged. Codes: TPM_RC_TYPE (H1) for a sequence,
     /// TPM_RC_TYPE (H2) when parentHandle is not the object's parent (its Qualified Name does not derive
     /// from the parent's), TPM_RC_SIZE (P1) for a newAuth longer than nameAlg's digest.</summary>
-    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c)
+    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c, in ObjectChangeAuthIn p)
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
@@ -236,8 +228,6 @@ internal static partial class ObjectCommands
         if (parent is null || !parent.IsStorageParent) return TpmRc.Type.AtHandle(2);
         var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
         if (!expected.AsSpan().SequenceEqual(key.QualifiedName)) return TpmRc.Type.AtHandle(2);
-        var rc = c.ReadParameters(out ObjectChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var newAuth = Tpm.TrimTrailingZeros(p.NewAuth.Span);
         if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(1);
 
@@ -256,8 +246,6 @@ internal static partial class ObjectCommands
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         if ((key.Attributes & (TpmaObject.Sign | TpmaObject.Decrypt | TpmaObject.Restricted)) != 0) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         c.Out.WriteSized(key.SensitiveData);
         return TpmRc.Success;
     }

@@ -10,7 +10,7 @@ internal static partial class Primary
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.CreatePrimary, CreatePrimary)
+        new Command<CreatePrimaryIn>(TpmCc.CreatePrimary, CreatePrimary)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
             ReturnsHandle = true,
@@ -39,12 +39,10 @@ internal static partial class Primary
     /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>
     /// (P1/P2), TPM_RC_OBJECT_MEMORY when no slot is free.
     /// </summary>
-    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c)
+    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c, in CreatePrimaryIn p)
     {
         // Validation
-        var rc = c.ReadParameters(out CreatePrimaryIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
         if (rc != TpmRc.Success) return rc;

@@ -10,9 +10,9 @@ internal static partial class Symmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<MacIn>(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EncryptDecryptIn>(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new Command<EncryptDecrypt2In>(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     const int BlockSize = 16;
@@ -37,18 +37,14 @@ internal static partial class Symmetric
     }
 
     /// <summary>TPM2_EncryptDecrypt (Part 3, 15.2): parameters decrypt, mode, ivIn, inData.</summary>
-    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c, in EncryptDecryptIn p)
     {
-        var rc = c.ReadParameters(out EncryptDecryptIn p);
-        if (rc != TpmRc.Success) return rc;
         return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 2, ivParam: 3, dataParam: 4);
     }
 
     /// <summary>TPM2_EncryptDecrypt2 (Part 3, 15.3): the same with inData first, so that it can be encrypted in transit.</summary>
-    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c)
+    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c, in EncryptDecrypt2In p)
     {
-        var rc = c.ReadParameters(out EncryptDecrypt2In p);
-        if (rc != TpmRc.Success) return rc;
         return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 3, ivParam: 4, dataParam: 1);
     }
 
@@ -153,11 +149,9 @@ internal static partial class Symmetric
     /// of the buffer under a KEYEDHASH signing key, or its AES-CMAC (NIST SP 800-38B) under a SYMCIPHER
     /// signing key. Codes: TPM_RC_SYMMETRIC (P2) for an inScheme that is neither an implemented hash nor
     /// CMAC; those of <see cref="SelectMac"/>.</summary>
-    static TpmRc Mac(Tpm tpm, ref CommandContext c)
+    static TpmRc Mac(Tpm tpm, ref CommandContext c, in MacIn p)
     {
-        var rc = c.ReadParameters(out MacIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
+        var rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
         Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
         int n;
