@@ -125,9 +125,3 @@ internal sealed record Command<TIn, TOut>(TpmCc Code, CommandHandler<TIn, TOut> 
         return rc;
     }
 }
-
-/// <summary>A command whose body still reads its own parameters (being moved to <see cref="Command{TIn}"/>).</summary>
-internal sealed record SelfParsingCommand(TpmCc Code, CommandHandler Body) : CommandInfo(Code)
-{
-    public override TpmRc Execute(Tpm tpm, ref CommandContext context) => Body(tpm, ref context);
-}
