@@ -41,16 +41,16 @@ internal static partial class Asymmetric
     }
 
     /// <summary>The padding to use: the key's scheme if it has one (an explicit one must equal it), else
-    /// the explicit one; NULL for both is raw RSA. TPM_RC_SCHEME (P2) otherwise.</summary>
-    static TpmRc SelectScheme(TpmKey key, in TpmtRsaDecrypt requested, out TpmAlgId scheme, out TpmAlgId hashAlg)
+    /// the explicit one; NULL for both is raw RSA. TPM_RC_SCHEME (for inScheme) otherwise.</summary>
+    static TpmRc SelectScheme(TpmKey key, in TpmtRsaDecrypt requested, int schemeParameter, out TpmAlgId scheme, out TpmAlgId hashAlg)
     {
         var keyScheme = key.Public.Parameters.RsaDetail.Scheme;
         scheme = requested.Scheme;
         hashAlg = scheme == TpmAlgId.Oaep ? requested.Details.AnySig.HashAlg : TpmAlgId.Null;
         if (keyScheme.Scheme == TpmAlgId.Null) return TpmRc.Success;
         var keyHash = keyScheme.Scheme == TpmAlgId.Oaep ? keyScheme.Details.AnySig.HashAlg : TpmAlgId.Null;
-        if (scheme != TpmAlgId.Null && (scheme != keyScheme.Scheme || hashAlg != keyHash)) return TpmRc.Scheme.AtParameter(2);
-        if (keyScheme.Scheme is not (TpmAlgId.RsaEs or TpmAlgId.Oaep)) return TpmRc.Scheme.AtParameter(2);
+        if (scheme != TpmAlgId.Null && (scheme != keyScheme.Scheme || hashAlg != keyHash)) return TpmRc.Scheme.AtParameter(schemeParameter);
+        if (keyScheme.Scheme is not (TpmAlgId.RsaEs or TpmAlgId.Oaep)) return TpmRc.Scheme.AtParameter(schemeParameter);
         scheme = keyScheme.Scheme;
         hashAlg = keyHash;
         return TpmRc.Success;
@@ -67,11 +67,11 @@ internal static partial class Asymmetric
     {
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
-        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        rc = SelectScheme(key, p.InScheme, RsaEncryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
         Span<byte> output = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
         int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output);
-        if (n < 0) return TpmRc.Value.AtParameter(1);
+        if (n < 0) return TpmRc.Value.AtParameter(RsaEncryptIn.Param.Message);
         c.Out.WriteSized(output[..n]);
         return TpmRc.Success;
     }
@@ -92,14 +92,14 @@ internal static partial class Asymmetric
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
-        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
+        rc = SelectScheme(key, p.InScheme, RsaDecryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
-        if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(1);
+        if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(RsaDecryptIn.Param.CipherText);
         var output = new byte[TpmLimits.MaxRsaKeyBytes];
         try
         {
             int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output);
-            if (n < 0) return TpmRc.Value.AtParameter(1);
+            if (n < 0) return TpmRc.Value.AtParameter(RsaDecryptIn.Param.CipherText);
             c.Out.WriteSized(output.AsSpan(0, n));
             return TpmRc.Success;
         }
@@ -164,7 +164,7 @@ internal static partial class Asymmetric
         Span<byte> zx = stackalloc byte[size];
         Span<byte> zy = stackalloc byte[size];
         if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx, zy))
-            return TpmRc.EccPoint.AtParameter(1);
+            return TpmRc.EccPoint.AtParameter(EcdhZGenIn.Param.InPoint);
         WritePoint(ref c.Out, zx, zy);
         CryptographicOperations.ZeroMemory(zx);
         CryptographicOperations.ZeroMemory(zy);
@@ -186,7 +186,7 @@ internal static partial class Asymmetric
     static TpmRc EccParameters(Tpm tpm, ref CommandContext c, in EccParametersIn p)
     {
         var curve = tpm.Crypto.EccGetCurve(p.CurveId);
-        if (curve is null) return TpmRc.Value.AtParameter(1);
+        if (curve is null) return TpmRc.Value.AtParameter(EccParametersIn.Param.CurveId);
 
         // Output: TPMS_ALGORITHM_DETAIL_ECC.
         int size = (curve.KeySize + 7) / 8;
@@ -246,15 +246,15 @@ internal static partial class Asymmetric
         if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Decrypt)) return TpmRc.Attributes.AtHandle(1);
         var scheme = key.Public.Parameters.EccDetail.Scheme.Scheme;
         if (scheme == TpmAlgId.Null) scheme = p.InScheme;
-        else if (scheme != p.InScheme) return TpmRc.Scheme.AtParameter(3);
-        if (scheme is not (TpmAlgId.Ecdh or TpmAlgId.EcMqv)) return TpmRc.Scheme.AtParameter(3);
+        else if (scheme != p.InScheme) return TpmRc.Scheme.AtParameter(ZGen2PhaseIn.Param.InScheme);
+        if (scheme is not (TpmAlgId.Ecdh or TpmAlgId.EcMqv)) return TpmRc.Scheme.AtParameter(ZGen2PhaseIn.Param.InScheme);
         var curve = key.Asymmetric!.Curve;
         var qsB = p.InQsB.Point;
         var qeB = p.InQeB.Point;
-        if (!tpm.Crypto.EccIsOnCurve(curve, qsB.X.Span, qsB.Y.Span)) return TpmRc.EccPoint.AtParameter(1);
-        if (!tpm.Crypto.EccIsOnCurve(curve, qeB.X.Span, qeB.Y.Span)) return TpmRc.EccPoint.AtParameter(2);
+        if (!tpm.Crypto.EccIsOnCurve(curve, qsB.X.Span, qsB.Y.Span)) return TpmRc.EccPoint.AtParameter(ZGen2PhaseIn.Param.InQsB);
+        if (!tpm.Crypto.EccIsOnCurve(curve, qeB.X.Span, qeB.Y.Span)) return TpmRc.EccPoint.AtParameter(ZGen2PhaseIn.Param.InQeB);
         using var ephemeral = tpm.CommitKeyOf(p.Counter, curve, []);
-        if (ephemeral is null) return TpmRc.Value.AtParameter(4);
+        if (ephemeral is null) return TpmRc.Value.AtParameter(ZGen2PhaseIn.Param.Counter);
 
         int size = (key.Asymmetric.KeyBits + 7) / 8;
         Span<byte> z = stackalloc byte[4 * size];

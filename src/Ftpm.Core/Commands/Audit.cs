@@ -31,7 +31,7 @@ internal static partial class Audit
     {
         if (p.AuditAlg != TpmAlgId.Null && p.AuditAlg != tpm.Persistent.AuditHashAlg)
         {
-            if (p.SetList.Count != 0 || p.ClearList.Count != 0) return TpmRc.Value.AtParameter(1);
+            if (p.SetList.Count != 0 || p.ClearList.Count != 0) return TpmRc.Value.AtParameter(SetCommandCodeAuditStatusIn.Param.AuditAlg);
             tpm.AuditSetHash(p.AuditAlg);
             tpm.StagePersistent();
             return TpmRc.Success;

@@ -50,13 +50,13 @@ internal static partial class Capability
         switch (p.Capability)
         {
             case TpmCap.Handles when HandleListOf(p.Property) == HandleList.None:
-                return TpmRc.Handle.AtParameter(2);
+                return TpmRc.Handle.AtParameter(GetCapabilityIn.Param.Property);
             case TpmCap.Pcrs when p.Property != 0:
             case TpmCap.AuthPolicies when p.Property >> 24 != (uint)TpmHt.Permanent:
             case TpmCap.Act when p.Property is < (uint)TpmRh.Act0 or > (uint)TpmRh.ActF:
-                return TpmRc.Value.AtParameter(2);
+                return TpmRc.Value.AtParameter(GetCapabilityIn.Param.Property);
             case TpmCap.VendorProperty or TpmCap.PubKeys or TpmCap.SpdmSessionInfo:
-                return TpmRc.Value.AtParameter(1);
+                return TpmRc.Value.AtParameter(GetCapabilityIn.Param.Capability);
         }
 
         // Output: moreData, then TPMS_CAPABILITY_DATA
@@ -98,14 +98,14 @@ internal static partial class Capability
         switch (capability)
         {
             case TpmCap.Handles when HandleListOf(property) is HandleList.None:
-                return TpmRc.Handle.AtParameter(5);
+                return TpmRc.Handle.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.AuthPolicies when property >> 24 != (uint)TpmHt.Permanent:
-                return TpmRc.Value.AtParameter(5);
+                return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.Algs or TpmCap.Handles or TpmCap.Commands or TpmCap.PpCommands or TpmCap.AuditCommands
                 or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies:
                 break;
             default:
-                return TpmRc.Value.AtParameter(4);
+                return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Capability);
         }
         Span<byte> buffer = stackalloc byte[4 + 2 + 1 + TpmLimits.MaxDigestSize + 64];
         var w = new TpmWriter(buffer);

@@ -33,7 +33,7 @@ internal static partial class ClockTimer
     /// Codes: TPM_RC_VALUE (P1) for a time before the current Clock or above 0xFFFF000000000000.</summary>
     static TpmRc ClockSet(Tpm tpm, ref CommandContext c, in ClockSetIn p)
     {
-        if (p.NewTime > ClockMax || p.NewTime < tpm.Clock) return TpmRc.Value.AtParameter(1);
+        if (p.NewTime > ClockMax || p.NewTime < tpm.Clock) return TpmRc.Value.AtParameter(ClockSetIn.Param.NewTime);
         tpm.ClockSetValue(p.NewTime);
         return TpmRc.Success;
     }
@@ -49,7 +49,7 @@ internal static partial class ClockTimer
     static TpmRc ClockRateAdjust(Tpm tpm, ref CommandContext c, in ClockRateAdjustIn p)
     {
         sbyte step = unchecked((sbyte)p.RateAdjust);
-        if (step < -3 || step > 3) return TpmRc.Value.AtParameter(1);
+        if (step < -3 || step > 3) return TpmRc.Value.AtParameter(ClockRateAdjustIn.Param.RateAdjust);
         tpm.ClockAdjustRate(step);
         return TpmRc.Success;
     }

@@ -72,13 +72,13 @@ internal static partial class Context
     {
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
-        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        if (rc != TpmRc.Success) return rc.AtParameter(ContextLoadIn.Param.Context);
         // An object of a disabled hierarchy cannot be loaded (Part 3, 28.3: TPM_RC_HIERARCHY), checked,
         // as the reference does, once the blob has proved to be this TPM's.
         if (!tpm.IsHierarchyEnabled(p.Hierarchy))
         {
             CryptographicOperations.ZeroMemory(state);
-            return TpmRc.Hierarchy.AtParameter(1);
+            return TpmRc.Hierarchy.AtParameter(ContextLoadIn.Param.Context);
         }
         try
         {
@@ -89,7 +89,7 @@ internal static partial class Context
             if (kind == StateSequence && p.SavedHandle == SavedSequence)
             {
                 var copy = tpm.SavedSequences.Get(p.Sequence, state.AsSpan(1));
-                if (copy is null) return TpmRc.Handle.AtParameter(1);
+                if (copy is null) return TpmRc.Handle.AtParameter(ContextLoadIn.Param.Context);
                 obj = copy;
             }
             else if (kind == StateKey && p.SavedHandle != SavedSequence)

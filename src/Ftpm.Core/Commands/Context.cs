@@ -81,12 +81,12 @@ internal static partial class Context
         var kind = Tpm.KindOf(p.SavedHandle);
         bool isSession = kind is HandleKinds.HmacSession or HandleKinds.PolicySession;
         if (!isSession && p.SavedHandle is not (0x80000000 or 0x80000001 or 0x80000002))
-            return TpmRc.Value.AtParameter(1);
+            return TpmRc.Value.AtParameter(ContextLoadIn.Param.Context);
         if (!isSession) return LoadObject(tpm, ref c, in p);
 
         var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
         if (rc != TpmRc.Success) return rc.AtParameter(ContextLoadIn.Param.Context);
-        if (!tpm.Sessions.IsCurrentContext(p.SavedHandle, p.Sequence)) return TpmRc.Handle.AtParameter(1);
+        if (!tpm.Sessions.IsCurrentContext(p.SavedHandle, p.Sequence)) return TpmRc.Handle.AtParameter(ContextLoadIn.Param.Context);
         var session = Auth.Session.Deserialize(state);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
         if (session is null || session.Handle != p.SavedHandle)
@@ -114,16 +114,16 @@ internal static partial class Context
         switch (kind)
         {
             case HandleKinds.Transient:
-                if (tpm.Objects.Get(handle) is null) return TpmRc.Handle.AtParameter(1);
+                if (tpm.Objects.Get(handle) is null) return TpmRc.Handle.AtParameter(FlushContextIn.Param.FlushHandle);
                 tpm.Objects.Remove(handle);
                 return TpmRc.Success;
             case HandleKinds.HmacSession or HandleKinds.PolicySession:
-                if (tpm.Sessions.Get(handle) is null && !tpm.Sessions.IsSaved(handle)) return TpmRc.Handle.AtParameter(1);
+                if (tpm.Sessions.Get(handle) is null && !tpm.Sessions.IsSaved(handle)) return TpmRc.Handle.AtParameter(FlushContextIn.Param.FlushHandle);
                 if (tpm.ExclusiveAuditSession == handle) tpm.ExclusiveAuditSession = (uint)TpmRh.Unassigned;
                 tpm.Sessions.Flush(handle);
                 return TpmRc.Success;
             default:
-                return TpmRc.Value.AtParameter(1);
+                return TpmRc.Value.AtParameter(FlushContextIn.Param.FlushHandle);
         }
     }
 
@@ -147,9 +147,9 @@ internal static partial class Context
     {
         uint auth = c.Handles[0];
         uint objectHandle = c.Handles[1];
-        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(1);
+        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(EvictControlIn.Param.PersistentHandle);
         bool ownerRange = p.PersistentHandle < PersistentObjects.PlatformFirst;
-        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(1);
+        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(EvictControlIn.Param.PersistentHandle);
 
         var key = tpm.KeyOf(objectHandle);
         if (key is null || !key.HasSensitive || key.Has(TpmaObject.StClear)) return TpmRc.Attributes.AtHandle(2);
@@ -158,7 +158,7 @@ internal static partial class Context
 
         if (Tpm.KindOf(objectHandle) == HandleKinds.Persistent)
         {
-            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(1);
+            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(EvictControlIn.Param.PersistentHandle);
             tpm.Persistents.Remove(tpm, objectHandle);
             return TpmRc.Success;
         }

@@ -157,7 +157,9 @@ internal static partial class EnhancedAuthorization
             ulong ms = (ulong)Math.Abs((long)seconds) * 1000;
             authTimeout = nonce.IsEmpty ? ms + tpm.Time % 1000 : session.StartTime + ms;
         }
-        return ParameterChecks(tpm, session, authTimeout, cpHashA, nonce, 1, 2, 4);
+        // The positions are the same in PolicySecret.
+        return ParameterChecks(tpm, session, authTimeout, cpHashA, nonce,
+            PolicySignedIn.Param.NonceTpm, PolicySignedIn.Param.CpHashA, PolicySignedIn.Param.Expiration);
     }
 
     // ---- Commands -----------------------------------------------------------------------------
@@ -191,7 +193,7 @@ internal static partial class EnhancedAuthorization
         if (!session.IsTrial)
         {
             var hashAlg = SignatureHash(in p.Auth);
-            if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(5);
+            if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(PolicySignedIn.Param.Auth);
             var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
             using (var h = tpm.Crypto.HashSetup(hashAlg))
             {
@@ -204,7 +206,7 @@ internal static partial class EnhancedAuthorization
                 h.Finish(aHash);
             }
             rc = tpm.VerifyPolicySignature(authObject, hashAlg, aHash, in p.Auth);
-            if (rc != TpmRc.Success) return rc.AtParameter(5);
+            if (rc != TpmRc.Success) return rc.AtParameter(PolicySignedIn.Param.Auth);
         }
         FinishAuthorization(tpm, ref c, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
             authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
@@ -295,15 +297,15 @@ internal static partial class EnhancedAuthorization
     {
         var session = SessionOf(tpm, ref c, 0);
         if (session.IsTrial) return TpmRc.Attributes.AtHandle(1);
-        if (p.Timeout.Length != 8) return TpmRc.Size.AtParameter(1);
+        if (p.Timeout.Length != 8) return TpmRc.Size.AtParameter(PolicyTicketIn.Param.Timeout);
         ulong timeout = BinaryPrimitives.ReadUInt64BigEndian(p.Timeout.Span);
         bool expiresOnReset = (timeout & Tpm.ExpirationBit) != 0;
         timeout &= ~Tpm.ExpirationBit;
-        var rc = ParameterChecks(tpm, session, timeout, p.CpHashA.Span, [], 0, 2, 1);
+        var rc = ParameterChecks(tpm, session, timeout, p.CpHashA.Span, [], 0, PolicyTicketIn.Param.CpHashA, PolicyTicketIn.Param.Timeout);
         if (rc != TpmRc.Success) return rc;
         var expected = tpm.ComputeAuthTicket(p.Ticket.Tag, p.Ticket.Hierarchy, timeout, expiresOnReset,
             p.CpHashA.Span, p.PolicyRef.Span, p.AuthName.Span);
-        if (!CryptographicOperations.FixedTimeEquals(expected, p.Ticket.Digest.Span)) return TpmRc.Ticket.AtParameter(5);
+        if (!CryptographicOperations.FixedTimeEquals(expected, p.Ticket.Digest.Span)) return TpmRc.Ticket.AtParameter(PolicyTicketIn.Param.Ticket);
         var code = p.Ticket.Tag == TpmSt.AuthSigned ? TpmCc.PolicySigned : TpmCc.PolicySecret;
         ContextUpdate(tpm, session, code, p.AuthName.Span, p.PolicyRef.Span, p.CpHashA.Span, timeout);
         return TpmRc.Success;
@@ -320,12 +322,12 @@ internal static partial class EnhancedAuthorization
     /// more than 8 digests; TPM_RC_VALUE (P1) when policyDigest is none of them.</summary>
     static TpmRc PolicyOr(Tpm tpm, ref CommandContext c, in PolicyOrIn p)
     {
-        if (p.PHashList.Count < 2) return TpmRc.Size.AtParameter(1);
+        if (p.PHashList.Count < 2) return TpmRc.Size.AtParameter(PolicyOrIn.Param.PHashList);
         var session = SessionOf(tpm, ref c, 0);
         bool match = session.IsTrial;
         for (int i = 0; i < (int)p.PHashList.Count && !match; i++)
             match = p.PHashList.Digests[i].Buffer.Span.SequenceEqual(session.PolicyDigest);
-        if (!match) return TpmRc.Value.AtParameter(1);
+        if (!match) return TpmRc.Value.AtParameter(PolicyOrIn.Param.PHashList);
 
         Array.Clear(session.PolicyDigest);
         using var h = tpm.Crypto.HashSetup(session.AuthHash);
@@ -374,7 +376,7 @@ internal static partial class EnhancedAuthorization
         if (!session.IsTrial)
         {
             if (session.PcrCounterSet && session.PcrCounter != tpm.Pcrs.UpdateCounter) return TpmRc.PcrChanged;
-            if (!p.PcrDigest.IsEmpty && !p.PcrDigest.Span.SequenceEqual(current)) return TpmRc.Value.AtParameter(1);
+            if (!p.PcrDigest.IsEmpty && !p.PcrDigest.Span.SequenceEqual(current)) return TpmRc.Value.AtParameter(PolicyPcrIn.Param.PcrDigest);
         }
         else if (!p.PcrDigest.IsEmpty)
         {
@@ -410,17 +412,17 @@ internal static partial class EnhancedAuthorization
     {
         var session = SessionOf(tpm, ref c, 0);
         byte requested = p.Locality, previous = session.CommandLocality;
-        if (requested == 0) return TpmRc.Range.AtParameter(1);
-        if (previous != 0 && (previous < 32) != (requested < 32)) return TpmRc.Range.AtParameter(1);
+        if (requested == 0) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
+        if (previous != 0 && (previous < 32) != (requested < 32)) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
         byte setting;
         if (requested < 32)
         {
             setting = (byte)((previous == 0 ? 0x1F : previous) & requested);
-            if (setting == 0) return TpmRc.Range.AtParameter(1);
+            if (setting == 0) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
         }
         else
         {
-            if (previous != 0 && previous != requested) return TpmRc.Range.AtParameter(1);
+            if (previous != 0 && previous != requested) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
             setting = requested;
         }
         Extend(tpm, session, TpmCc.PolicyLocality, [requested]);
@@ -481,7 +483,7 @@ internal static partial class EnhancedAuthorization
     /// TPM_RC_VALUE (P3) for an unknown operation; TPM_RC_POLICY when the condition does not hold.</summary>
     static TpmRc PolicyCounterTimer(Tpm tpm, ref CommandContext c, in PolicyCounterTimerIn p)
     {
-        if (p.Offset > TimeInfoSize) return TpmRc.Value.AtParameter(2);
+        if (p.Offset > TimeInfoSize) return TpmRc.Value.AtParameter(PolicyCounterTimerIn.Param.Offset);
         if (p.Offset + p.OperandB.Length > TimeInfoSize) return TpmRc.Range;
         var session = SessionOf(tpm, ref c, 0);
         if (!session.IsTrial)
@@ -520,8 +522,8 @@ internal static partial class EnhancedAuthorization
         {
             var rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
             if (rc != TpmRc.Success) return rc;
-            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
-            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(PolicyNvIn.Param.Offset);
+            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(PolicyNvIn.Param.OperandB);
             if (!CheckCondition(p.Operation, index.Data.AsSpan(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
         }
         Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
@@ -559,8 +561,8 @@ internal static partial class EnhancedAuthorization
     static TpmRc PolicyCommandCode(Tpm tpm, ref CommandContext c, in PolicyCommandCodeIn p)
     {
         var session = SessionOf(tpm, ref c, 0);
-        if (session.CommandCode != 0 && session.CommandCode != p.Code) return TpmRc.Value.AtParameter(1);
-        if (CommandTable.Find(p.Code) is null) return TpmRc.PolicyCc.AtParameter(1);
+        if (session.CommandCode != 0 && session.CommandCode != p.Code) return TpmRc.Value.AtParameter(PolicyCommandCodeIn.Param.Code);
+        if (CommandTable.Find(p.Code) is null) return TpmRc.PolicyCc.AtParameter(PolicyCommandCodeIn.Param.Code);
         Span<byte> code = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(code, (uint)p.Code);
         Extend(tpm, session, TpmCc.PolicyCommandCode, code);
@@ -589,7 +591,7 @@ internal static partial class EnhancedAuthorization
     static TpmRc PolicyCpHash(Tpm tpm, ref CommandContext c, in PolicyCpHashIn p)
     {
         var session = SessionOf(tpm, ref c, 0);
-        if (p.CpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (p.CpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(PolicyCpHashIn.Param.CpHashA);
         if (session.HashKind != PolicyHashKind.None
             && (session.HashKind != PolicyHashKind.CpHash || !p.CpHashA.Span.SequenceEqual(session.PolicyHash)))
             return TpmRc.Cphash;
@@ -610,15 +612,15 @@ internal static partial class EnhancedAuthorization
     /// cpHash or nameHash.</summary>
     static TpmRc PolicyNameHash(Tpm tpm, ref CommandContext c, in PolicyNameHashIn p)
     {
-        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyNameHash, PolicyHashKind.NameHash, p.NameHash);
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyNameHash, PolicyHashKind.NameHash, p.NameHash, PolicyNameHashIn.Param.NameHash);
     }
 
     /// <summary>Shared by PolicyNameHash and PolicyParameters: a digest of the session's hash size (else
-    /// TPM_RC_SIZE, P1), only one such restriction per session (else TPM_RC_CPHASH), extended into the
+    /// TPM_RC_SIZE for the parameter), only one such restriction per session (else TPM_RC_CPHASH), extended into the
     /// policy and kept for the check at authorization.</summary>
-    static TpmRc BindCommandHash(Tpm tpm, Session session, TpmCc code, PolicyHashKind kind, ReadOnlyMemory<byte> hash)
+    static TpmRc BindCommandHash(Tpm tpm, Session session, TpmCc code, PolicyHashKind kind, ReadOnlyMemory<byte> hash, int hashParameter)
     {
-        if (hash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (hash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(hashParameter);
         if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
         Extend(tpm, session, code, hash.Span);
         session.HashKind = kind;
@@ -646,17 +648,17 @@ internal static partial class EnhancedAuthorization
     static TpmRc PolicyAuthorize(Tpm tpm, ref CommandContext c, in PolicyAuthorizeIn p)
     {
         // TPMT_TK_VERIFIED's tag must be TPM_ST_VERIFIED: TPM_RC_TAG at its unmarshal, before any other check.
-        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(4);
+        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
         var session = SessionOf(tpm, ref c, 0);
         var keySign = p.KeySign.Span;
         // A keySign too short to name a hash: libtpms answers TPM_RC_HASH (the reference TPM_RC_SIZE).
-        if (keySign.Length < 2) return TpmRc.Hash.AtParameter(3);
+        if (keySign.Length < 2) return TpmRc.Hash.AtParameter(PolicyAuthorizeIn.Param.KeySign);
         var hashAlg = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(keySign);
-        if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Hash.AtParameter(3);
-        if (TpmAlgorithms.DigestSize(hashAlg) != keySign.Length - 2) return TpmRc.Size.AtParameter(3);
+        if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Hash.AtParameter(PolicyAuthorizeIn.Param.KeySign);
+        if (TpmAlgorithms.DigestSize(hashAlg) != keySign.Length - 2) return TpmRc.Size.AtParameter(PolicyAuthorizeIn.Param.KeySign);
         if (!session.IsTrial)
         {
-            if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(1);
+            if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.ApprovedPolicy);
             var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
             using (var h = tpm.Crypto.HashSetup(hashAlg))
             {
@@ -665,7 +667,7 @@ internal static partial class EnhancedAuthorization
                 h.Finish(aHash);
             }
             var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, hashAlg, aHash, keySign);
-            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(4);
+            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
         }
         Array.Clear(session.PolicyDigest);
         ContextUpdate(tpm, session, TpmCc.PolicyAuthorize, keySign, p.PolicyRef.Span, [], 0);
@@ -713,7 +715,7 @@ internal static partial class EnhancedAuthorization
     {
         var session = SessionOf(tpm, ref c, 0);
         bool written = p.WrittenSet == 1;
-        if (session.CheckNvWritten && session.NvWrittenState != written) return TpmRc.Value.AtParameter(1);
+        if (session.CheckNvWritten && session.NvWrittenState != written) return TpmRc.Value.AtParameter(PolicyNvWrittenIn.Param.WrittenSet);
         session.CheckNvWritten = true;
         session.NvWrittenState = written;
         Extend(tpm, session, TpmCc.PolicyNvWritten, [p.WrittenSet]);
@@ -735,10 +737,10 @@ internal static partial class EnhancedAuthorization
         // A different templateHash is TPM_RC_VALUE (P1), as libtpms answers (the reference: TPM_RC_CPHASH).
         if (session.HashKind == PolicyHashKind.TemplateHash)
         {
-            if (!p.TemplateHash.Span.SequenceEqual(session.PolicyHash)) return TpmRc.Value.AtParameter(1);
+            if (!p.TemplateHash.Span.SequenceEqual(session.PolicyHash)) return TpmRc.Value.AtParameter(PolicyTemplateIn.Param.TemplateHash);
         }
         else if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
-        if (p.TemplateHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (p.TemplateHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(PolicyTemplateIn.Param.TemplateHash);
         Extend(tpm, session, TpmCc.PolicyTemplate, p.TemplateHash.Span);
         session.HashKind = PolicyHashKind.TemplateHash;
         session.PolicyHash = p.TemplateHash.ToArray();
@@ -819,7 +821,7 @@ internal static partial class EnhancedAuthorization
     /// (P1); TPM_RC_CPHASH when the session already has a cpHash, nameHash or templateHash.</summary>
     static TpmRc PolicyParameters(Tpm tpm, ref CommandContext c, in PolicyParametersIn p)
     {
-        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyParameters, PolicyHashKind.ParametersHash, p.PHash);
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyParameters, PolicyHashKind.ParametersHash, p.PHash, PolicyParametersIn.Param.PHash);
     }
 
     [TpmParameters]
@@ -852,8 +854,8 @@ internal static partial class EnhancedAuthorization
             }
             else
             {
-                if (p.Offset > length) return TpmRc.Value.AtParameter(2);
-                if (length - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+                if (p.Offset > length) return TpmRc.Value.AtParameter(PolicyCapabilityIn.Param.Offset);
+                if (length - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(PolicyCapabilityIn.Param.OperandB);
                 if (!CheckCondition(p.Operation, entry.Slice(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
             }
         }

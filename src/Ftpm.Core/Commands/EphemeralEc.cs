@@ -42,7 +42,7 @@ internal static partial class EphemeralEc
         if (key is null || key.Type != TpmAlgId.Ecc) return TpmRc.Key.AtHandle(1);
         // Only a key of the anonymous scheme commits (the reference's CryptIsSchemeAnonymous: ECDAA).
         if (key.Public.Parameters.EccDetail.Scheme.Scheme != TpmAlgId.EcDaa) return TpmRc.Scheme.AtHandle(1);
-        if (p.S2.IsEmpty != p.Y2.IsEmpty) return TpmRc.Size.AtParameter(3);
+        if (p.S2.IsEmpty != p.Y2.IsEmpty) return TpmRc.Size.AtParameter(CommitIn.Param.Y2);
 
         var curve = key.Asymmetric!.Curve;
         int size = (key.Asymmetric.KeyBits + 7) / 8;
@@ -53,12 +53,12 @@ internal static partial class EphemeralEc
             Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
             int n = tpm.Crypto.Hash(key.NameAlg, p.S2.Span, digest);
             tpm.Crypto.EccReduceToField(curve, digest[..n], x2);
-            if (!tpm.Crypto.EccIsOnCurve(curve, x2, p.Y2.Span)) return TpmRc.EccPoint.AtParameter(2);
+            if (!tpm.Crypto.EccIsOnCurve(curve, x2, p.Y2.Span)) return TpmRc.EccPoint.AtParameter(CommitIn.Param.S2);
             if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         }
         var p1 = p.P1.Point;
         bool hasP1 = !p1.X.IsEmpty || !p1.Y.IsEmpty;
-        if (hasP1 && !tpm.Crypto.EccIsOnCurve(curve, p1.X.Span, p1.Y.Span)) return TpmRc.EccPoint.AtParameter(1);
+        if (hasP1 && !tpm.Crypto.EccIsOnCurve(curve, p1.X.Span, p1.Y.Span)) return TpmRc.EccPoint.AtParameter(CommitIn.Param.P1);
 
         using var r = tpm.CommitKey(curve, key.Name);
         if (r is null) return TpmRc.NoResult;

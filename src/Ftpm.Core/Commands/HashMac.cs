@@ -113,7 +113,7 @@ internal static partial class HashMac
     /// slot is free. SequenceComplete of a MAC sequence returns the MAC and a NULL ticket.</summary>
     static TpmRc MacStart(Tpm tpm, ref CommandContext c, in MacStartIn p)
     {
-        var rc = Symmetric.SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
+        var rc = Symmetric.SelectMac(tpm, c.Handles[0], p.InScheme, MacStartIn.Param.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 

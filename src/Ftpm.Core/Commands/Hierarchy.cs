@@ -89,7 +89,7 @@ internal static partial class Hierarchy
     /// policy whose size is not the digest size of hashAlg; TPM_RC_HASH (P2).</summary>
     static TpmRc SetPrimaryPolicy(Tpm tpm, ref CommandContext c, in SetPrimaryPolicyIn p)
     {
-        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(1);
+        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(SetPrimaryPolicyIn.Param.AuthPolicy);
 
         var policy = p.AuthPolicy.ToArray();
         var persistent = tpm.Persistent;

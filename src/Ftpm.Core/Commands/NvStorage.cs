@@ -63,9 +63,9 @@ internal static partial class NvStorage
 
         // Validation: sizes of the secrets
         if (pub.AuthPolicy.Buffer.Length != 0 && pub.AuthPolicy.Buffer.Length != nameSize)
-            return TpmRc.Size.AtParameter(2);
+            return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         var auth = Tpm.TrimTrailingZeros(p.Auth.Span);
-        if (auth.Length > nameSize) return TpmRc.Size.AtParameter(1);
+        if (auth.Length > nameSize) return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.Auth);
         // platformAuth may be given while phEnableNV is CLEAR (TPM2_HierarchyControl): no platform indices then.
         bool byPlatform = authHandle == (uint)TpmRh.Platform;
         if (byPlatform && !tpm.PhEnableNv) return TpmRc.Hierarchy.AtHandle(1);
@@ -73,41 +73,41 @@ internal static partial class NvStorage
         // Validation: type and size (Part 2, 13.4 TPM_NT)
         var type = a.Type();
         if (type is not (TpmNt.Ordinary or TpmNt.Counter or TpmNt.Bits or TpmNt.Extend or TpmNt.PinFail or TpmNt.PinPass))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         bool sizeOk = type switch
         {
             TpmNt.Ordinary => pub.DataSize <= NvIndices.MaxIndexSize,
             TpmNt.Extend => pub.DataSize == nameSize,
             _ => pub.DataSize == 8,
         };
-        if (!sizeOk) return TpmRc.Size.AtParameter(2);
+        if (!sizeOk) return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
 
         // Validation: attribute rules of Part 2, 13.4 (Table "Definition of TPMA_NV Bits")
         if (type == TpmNt.Counter && a.Has(TpmaNv.ClearStClear))
-            return TpmRc.Attributes.AtParameter(2);          // counters are never cleared
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // counters are never cleared
         if (type == TpmNt.PinFail && !a.Has(TpmaNv.NoDa))
-            return TpmRc.Attributes.AtParameter(2);          // a PIN Fail index counts its own failures
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // a PIN Fail index counts its own failures
         // A PIN index's authValue is unusable until written, so it may not be written with it; nor
         // locked for good (GLOBALLOCK, WRITEDEFINE).
         if (type is TpmNt.PinFail or TpmNt.PinPass
             && (a.Has(TpmaNv.AuthWrite) || a.Has(TpmaNv.GlobalLock) || a.Has(TpmaNv.WriteDefine)))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         // State bits are the TPM's to set.
         if (a.Has(TpmaNv.Written) || a.Has(TpmaNv.WriteLocked) || a.Has(TpmaNv.ReadLocked))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         if ((a & (TpmaNv.OwnerRead | TpmaNv.PpRead | TpmaNv.AuthRead | TpmaNv.PolicyRead)) == 0)
-            return TpmRc.Attributes.AtParameter(2);          // no way to read it
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // no way to read it
         if ((a & (TpmaNv.OwnerWrite | TpmaNv.PpWrite | TpmaNv.AuthWrite | TpmaNv.PolicyWrite)) == 0)
-            return TpmRc.Attributes.AtParameter(2);          // no way to write it
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // no way to write it
         if (a.Has(TpmaNv.ClearStClear) && a.Has(TpmaNv.WriteDefine))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         // The hierarchy that creates an index must be able to delete it.
         if (a.Has(TpmaNv.PlatformCreate) != byPlatform)
             return TpmRc.Attributes.AtHandle(1);
         if (a.Has(TpmaNv.PolicyDelete) && !byPlatform)
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         if (pub.DataSize > NvIndices.MaxBufferSize && a.Has(TpmaNv.WriteAll))
-            return TpmRc.Size.AtParameter(2);                // could never be written in one command
+            return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);                // could never be written in one command
         if (tpm.Nv.Get(pub.NvIndex) is not null) return TpmRc.NvDefined;
 
         // State update (TPM_RC_NV_SPACE when it does not fit)
@@ -177,7 +177,7 @@ internal static partial class NvStorage
         var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
-        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(NvWriteIn.Param.Offset);
         if (p.Data.Length > index.DataSize - p.Offset) return TpmRc.NvRange;
         if (index.Attributes.Has(TpmaNv.WriteAll) && p.Data.Length < index.DataSize) return TpmRc.NvRange;
 
@@ -325,8 +325,8 @@ internal static partial class NvStorage
         // Validation
         var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
-        if (p.Size > NvIndices.MaxBufferSize) return TpmRc.Value.AtParameter(1);
-        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+        if (p.Size > NvIndices.MaxBufferSize) return TpmRc.Value.AtParameter(NvReadIn.Param.Size);
+        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(NvReadIn.Param.Offset);
         if (p.Size > index.DataSize - p.Offset) return TpmRc.NvRange;
 
         // Output
@@ -375,7 +375,7 @@ internal static partial class NvStorage
     internal static TpmRc ChangeAuth(Tpm tpm, NvIndex index, ReadOnlySpan<byte> newAuth)
     {
         var auth = Tpm.TrimTrailingZeros(newAuth);
-        if (auth.Length > TpmAlgorithms.DigestSize(index.NameAlg)) return TpmRc.Size.AtParameter(1);
+        if (auth.Length > TpmAlgorithms.DigestSize(index.NameAlg)) return TpmRc.Size.AtParameter(NvChangeAuthIn.Param.NewAuth);
         index.Wipe();
         index.AuthValue = auth.ToArray();
         tpm.Nv.Update(tpm, index, dataOnly: false);

@@ -39,12 +39,12 @@ internal static partial class ObjectCommands
         }
         bool derivation = parent is { IsDerivationParent: true };
         var rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
-        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        if (rc != TpmRc.Success) return rc.AtParameter(CreateLoadedIn.Param.InPublic);
         if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
 
-        rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
+        rc = ObjectSupport.ValidatePublic(inPublic, parent, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, CreateLoadedIn.Param.InSensitive, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -57,7 +57,7 @@ internal static partial class ObjectCommands
         }
         else
         {
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), CreateLoadedIn.Param.InPublic, out key);
             if (rc != TpmRc.Success) return rc;
             key.SetParent(tpm.Crypto, parent);
             var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
@@ -116,10 +116,10 @@ internal static partial class ObjectCommands
         in TpmsSensitiveCreate inSensitive)
     {
         // Validation
-        if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(1);
-        if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(2);
+        if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(CreateLoadedIn.Param.InSensitive);
+        if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(CreateLoadedIn.Param.InPublic);
         if ((inPublic.ObjectAttributes & TpmaObject.SensitiveDataOrigin) != 0) return TpmRc.Attributes;
-        var rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
+        var rc = ObjectSupport.ValidatePublic(inPublic, parent, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         var label = derive.Label;
         var context = derive.Context;
@@ -141,7 +141,7 @@ internal static partial class ObjectCommands
         using (var stream = new KdfStream(tpm.Crypto, xor.HashAlg, parent.SensitiveData, label.Span, context.Span, [],
             TpmLimits.MaxDerivationBits))
         {
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, 2, out key, seedAfterSecret: true);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, CreateLoadedIn.Param.InPublic, out key, seedAfterSecret: true);
         }
         if (rc != TpmRc.Success) return rc;
         key.SetParent(tpm.Crypto, parent);

@@ -72,12 +72,12 @@ internal static partial class ObjectCommands
     {
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, CreateIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, CreateIn.Param.InSensitive, CreateIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
 
-        rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out var key);
+        rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), CreateIn.Param.InPublic, out var key);
         if (rc != TpmRc.Success) return rc;
         try
         {
@@ -112,17 +112,17 @@ internal static partial class ObjectCommands
     {
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, LoadIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
         var publicArea = TpmKey.Marshal(p.InPublic);
         var name = TpmKey.ComputeName(tpm.Crypto, p.InPublic.NameAlg, publicArea);
         rc = ObjectSupport.Unwrap(tpm, parent, name, p.InPrivate.Span, out var sensitive);
-        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        if (rc != TpmRc.Success) return rc.AtParameter(LoadIn.Param.InPrivate);
         rc = ObjectSupport.LoadKey(tpm, publicArea, sensitive, out var key);
         CryptographicOperations.ZeroMemory(sensitive);
-        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
+        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(LoadIn.Param.InPublic);
         key.SetParent(tpm.Crypto, parent);
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
@@ -157,21 +157,21 @@ internal static partial class ObjectCommands
     static TpmRc LoadExternal(Tpm tpm, ref CommandContext c, in LoadExternalIn p)
     {
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
-        if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
+        if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(LoadExternalIn.Param.Hierarchy);
         bool withPrivate = p.InPrivate.Length != 0;
         if (withPrivate)
         {
-            if (p.Hierarchy != (uint)TpmRh.Null) return TpmRc.Hierarchy.AtParameter(3);
+            if (p.Hierarchy != (uint)TpmRh.Null) return TpmRc.Hierarchy.AtParameter(LoadExternalIn.Param.Hierarchy);
             if ((p.InPublic.ObjectAttributes & (TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.Restricted)) != 0)
-                return TpmRc.Attributes.AtParameter(2);
+                return TpmRc.Attributes.AtParameter(LoadExternalIn.Param.InPublic);
         }
         // A public area alone, or an object without a Name (nameAlg TPM_ALG_NULL), gets the scheme checks
         // only (the reference's ObjectLoad); a key with its secret and a Name gets all of them.
         bool noName = p.InPublic.NameAlg == TpmAlgId.Null;
-        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2, schemesOnly: !withPrivate || noName);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, LoadExternalIn.Param.InPublic, schemesOnly: !withPrivate || noName);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.CheckRsaExponent(p.InPublic);
-        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        if (rc != TpmRc.Success) return rc.AtParameter(LoadExternalIn.Param.InPublic);
 
         var publicArea = TpmKey.Marshal(p.InPublic);
         TpmKey key;
@@ -182,12 +182,12 @@ internal static partial class ObjectCommands
             // (the reference's CryptValidateKeys), the rest the sensitive area's (P1).
             rc = ObjectSupport.LoadKey(tpm, publicArea, p.InPrivate.Span, out key);
             if (rc != TpmRc.Success)
-                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(2) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(1);
+                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(LoadExternalIn.Param.InPublic) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(LoadExternalIn.Param.InPrivate);
         }
         else
         {
             rc = ObjectSupport.LoadPublicKey(tpm, publicArea, out key);
-            if (rc != TpmRc.Success) return rc.AtParameter(2);
+            if (rc != TpmRc.Success) return rc.AtParameter(LoadExternalIn.Param.InPublic);
         }
         key.Hierarchy = p.Hierarchy;
         key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, Tpm.HandleName(p.Hierarchy), key.Name);
@@ -229,7 +229,7 @@ internal static partial class ObjectCommands
         var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
         if (!expected.AsSpan().SequenceEqual(key.QualifiedName)) return TpmRc.Type.AtHandle(2);
         var newAuth = Tpm.TrimTrailingZeros(p.NewAuth.Span);
-        if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(1);
+        if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(ObjectChangeAuthIn.Param.NewAuth);
 
         var sensitive = ObjectSupport.SensitiveArea(key, newAuth);
         var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);

@@ -198,8 +198,8 @@ internal static partial class Pcr
     /// (P3) for a PCR in no policy group.</summary>
     static TpmRc PcrSetAuthPolicy(Tpm tpm, ref CommandContext c, in PcrSetAuthPolicyIn p)
     {
-        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(1);
-        if (!Tpm.IsPcrInGroup(p.PcrNum)) return TpmRc.Value.AtParameter(3);
+        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(PcrSetAuthPolicyIn.Param.AuthPolicy);
+        if (!Tpm.IsPcrInGroup(p.PcrNum)) return TpmRc.Value.AtParameter(PcrSetAuthPolicyIn.Param.PcrNum);
         tpm.Persistent.PcrPolicy = p.AuthPolicy.ToArray();
         tpm.Persistent.PcrPolicyAlg = p.HashAlg;
         tpm.StagePersistent();

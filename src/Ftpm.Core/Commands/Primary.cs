@@ -42,9 +42,9 @@ internal static partial class Primary
     static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c, in CreatePrimaryIn p)
     {
         // Validation
-        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, CreatePrimaryIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, CreatePrimaryIn.Param.InSensitive, CreatePrimaryIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -81,7 +81,7 @@ internal static partial class Primary
         if (entry is null)
         {
             using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, []);
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, CreatePrimaryIn.Param.InPublic, out key); // P2 in CreateLoaded too
             if (rc != TpmRc.Success) return rc;
             var shared = key.Asymmetric is null ? null : new SharedAsymmetricKey(key.Asymmetric);
             key.SharedAsymmetric = shared?.Acquire();

@@ -58,7 +58,7 @@ internal static partial class SessionCommands
 
         // Validation
         int digestSize = TpmAlgorithms.DigestSize(p.AuthHash);
-        if (p.NonceCaller.Length < 16 || p.NonceCaller.Length > digestSize) return TpmRc.Size.AtParameter(1);
+        if (p.NonceCaller.Length < 16 || p.NonceCaller.Length > digestSize) return TpmRc.Size.AtParameter(StartAuthSessionIn.Param.NonceCaller);
 
         TpmRc rc;
         byte[] salt = [];
@@ -69,7 +69,7 @@ internal static partial class SessionCommands
         }
         else if (!p.EncryptedSalt.IsEmpty)
         {
-            return TpmRc.Value.AtParameter(2);
+            return TpmRc.Value.AtParameter(StartAuthSessionIn.Param.EncryptedSalt);
         }
         if (Tpm.KindOf(bind) == HandleKinds.Transient && tpm.Objects.Get(bind) is IObjectAuthorization { PublicOnly: true })
             return TpmRc.Handle.AtHandle(2);

@@ -31,7 +31,7 @@ internal static partial class Startup
         // Validation (a second Startup is refused by the dispatcher)
         var persistent = tpm.Persistent;
         bool wasStateSaved = persistent.OrderlyState == (ushort)TpmSu.State && tpm.SavedState is not null;
-        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(1);
+        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(StartupIn.Param.StartupType);
         if (p.StartupType == TpmSu.State && tpm.HcrtmSeen) return TpmRc.Locality;
 
         // State update

@@ -39,13 +39,13 @@ internal static partial class Symmetric
     /// <summary>TPM2_EncryptDecrypt (Part 3, 15.2): parameters decrypt, mode, ivIn, inData.</summary>
     static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c, in EncryptDecryptIn p)
     {
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 2, ivParam: 3, dataParam: 4);
+        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: EncryptDecryptIn.Param.Mode, ivParam: EncryptDecryptIn.Param.IvIn, dataParam: EncryptDecryptIn.Param.InData);
     }
 
     /// <summary>TPM2_EncryptDecrypt2 (Part 3, 15.3): the same with inData first, so that it can be encrypted in transit.</summary>
     static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c, in EncryptDecrypt2In p)
     {
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 3, ivParam: 4, dataParam: 1);
+        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: EncryptDecrypt2In.Param.Mode, ivParam: EncryptDecrypt2In.Param.IvIn, dataParam: EncryptDecrypt2In.Param.InData);
     }
 
     /// <summary>The cipher run of both commands: outData then ivOut (the chaining value, so a long message
@@ -87,12 +87,12 @@ internal static partial class Symmetric
     /// The MAC a key computes for TPM2_MAC and TPM2_MAC_Start (Part 3, 15.6 and 17.2; the reference's
     /// CryptSelectMac): a KEYEDHASH key's HMAC hash or a SYMCIPHER key's CMAC, the key's own unless it
     /// names none, when <paramref name="inScheme"/> chooses. Codes: TPM_RC_TYPE (H1) for an object that
-    /// is neither (or has no sensitive area); TPM_RC_VALUE (P2) for an inScheme other than the key's, or
+    /// is neither (or has no sensitive area); TPM_RC_VALUE (inScheme, P2) for an inScheme other than the key's, or
     /// NULL with a key that names none; TPM_RC_SCHEME (P2) for a MAC of the other kind (CMAC with a
     /// KEYEDHASH key, a hash with a SYMCIPHER key); TPM_RC_ATTRIBUTES (H1) for a restricted key;
     /// TPM_RC_KEY (H1) for a key without sign.
     /// </summary>
-    internal static TpmRc SelectMac(Tpm tpm, uint handle, TpmAlgId inScheme, out TpmKey key, out TpmAlgId macAlg)
+    internal static TpmRc SelectMac(Tpm tpm, uint handle, TpmAlgId inScheme, int schemeParameter, out TpmKey key, out TpmAlgId macAlg)
     {
         key = tpm.KeyOf(handle)!;
         macAlg = TpmAlgId.Null;
@@ -115,16 +115,16 @@ internal static partial class Symmetric
         }
         if (inScheme != TpmAlgId.Null)
         {
-            if (keyMac != TpmAlgId.Null && inScheme != keyMac) return TpmRc.Value.AtParameter(2);
+            if (keyMac != TpmAlgId.Null && inScheme != keyMac) return TpmRc.Value.AtParameter(schemeParameter);
             macAlg = inScheme;
         }
         else
         {
-            if (keyMac == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+            if (keyMac == TpmAlgId.Null) return TpmRc.Value.AtParameter(schemeParameter);
             macAlg = keyMac;
         }
         bool fits = key.Type == TpmAlgId.KeyedHash ? TpmAlgorithms.IsHash(macAlg) : macAlg == TpmAlgId.Cmac;
-        if (!fits) return TpmRc.Scheme.AtParameter(2);
+        if (!fits) return TpmRc.Scheme.AtParameter(schemeParameter);
         if (key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (!key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
         return TpmRc.Success;
@@ -151,7 +151,7 @@ internal static partial class Symmetric
     /// CMAC; those of <see cref="SelectMac"/>.</summary>
     static TpmRc Mac(Tpm tpm, ref CommandContext c, in MacIn p)
     {
-        var rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
+        var rc = SelectMac(tpm, c.Handles[0], p.InScheme, MacIn.Param.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
         Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
         int n;
