@@ -8,16 +8,22 @@ internal static partial class ClockTimer
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command(TpmCc.ReadClock, ReadClock),
+        new CommandOut<ReadClockOut>(TpmCc.ReadClock, ReadClock),
         new Command<ClockSetIn>(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
         new Command<ClockRateAdjustIn>(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
     ];
 
     /// <summary>TPM2_ReadClock (Part 3, 29.1): TPMS_TIME_INFO.</summary>
-    static TpmRc ReadClock(Tpm tpm, ref CommandContext c)
+    static TpmRc ReadClock(Tpm tpm, ref CommandContext c, out ReadClockOut o)
     {
-        c.Write(tpm.TimeInfo);
+        o = new ReadClockOut { CurrentTime = tpm.TimeInfo };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ReadClockOut
+    {
+        public TpmsTimeInfo CurrentTime;
     }
 
     /// <summary>The largest Clock value ClockSet accepts (Part 3, 29.2: the TPM must keep room to count).</summary>

@@ -11,11 +11,11 @@ internal static partial class HashMac
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<HashIn>(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<HashIn, HashOut>(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new Command<HashSequenceStartIn>(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
         new Command<MacStartIn>(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
         new Command<SequenceUpdateIn>(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
-        new Command<SequenceCompleteIn>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<SequenceCompleteIn, SequenceCompleteOut>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new Command<EventSequenceCompleteIn>(TpmCc.EventSequenceComplete, EventSequenceComplete)
         {
             Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
@@ -37,33 +37,39 @@ internal static partial class HashMac
     /// <summary>TPM2_Hash (Part 3, 15.4): the digest and, unless the data starts with
     /// TPM_GENERATED_VALUE or the hierarchy is TPM_RH_NULL, a TPMT_TK_HASHCHECK ticket.
     /// Codes: TPM_RC_SIZE (P1) above 1024 octets, TPM_RC_HASH (P2), TPM_RC_VALUE (P3).</summary>
-    static TpmRc Hash(Tpm tpm, ref CommandContext c, in HashIn p)
+    static TpmRc Hash(Tpm tpm, ref CommandContext c, in HashIn p, out HashOut o)
     {
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hash(p.HashAlg, p.Data.Span, digest);
-        c.Out.WriteSized(digest[..n]);
+        var digest = tpm.Scratch(TpmAlgorithms.DigestSize(p.HashAlg));
+        tpm.Crypto.Hash(p.HashAlg, p.Data.Span, digest.Span);
         bool generated = p.Data.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(p.Data.Span) == TpmGeneratedValue;
-        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, p.HashAlg, digest[..n]);
+        o = new HashOut
+        {
+            OutHash = digest,
+            Validation = HashCheckTicket(tpm, generated ? (uint)TpmRh.Null : p.Hierarchy, p.HashAlg, digest.Span),
+        };
         return TpmRc.Success;
     }
 
-    /// <summary>TPMT_TK_HASHCHECK (Part 1, 10.4.2 ticket): HMAC(proof, TPM_ST_HASHCHECK || digest) under
-    /// the digest's hash; the NULL ticket is {TPM_ST_HASHCHECK, TPM_RH_NULL, empty}.</summary>
-    internal static void WriteHashCheckTicket(Tpm tpm, ref TpmWriter w, uint hierarchy, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
+    [TpmParameters]
+    internal partial struct HashOut
     {
-        w.WriteUInt16((ushort)TpmSt.HashCheck);
-        w.WriteUInt32(hierarchy);
-        if (hierarchy == (uint)TpmRh.Null)
-        {
-            w.WriteUInt16(0);
-            return;
-        }
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OutHash;
+        public TpmtTkHashcheck Validation;
+    }
+
+    /// <summary>TPMT_TK_HASHCHECK (Part 1, 10.4.2 ticket): HMAC(proof, TPM_ST_HASHCHECK || digest) under
+    /// the digest's hash, in the command's scratch area; the NULL ticket is {TPM_ST_HASHCHECK, TPM_RH_NULL, empty}.</summary>
+    internal static TpmtTkHashcheck HashCheckTicket(Tpm tpm, uint hierarchy, TpmAlgId hashAlg, ReadOnlySpan<byte> digest)
+    {
+        var ticket = new TpmtTkHashcheck { Tag = TpmSt.HashCheck, Hierarchy = hierarchy };
+        if (hierarchy == (uint)TpmRh.Null) return ticket;
         Span<byte> data = stackalloc byte[2 + TpmLimits.MaxDigestSize];
         BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.HashCheck);
         digest.CopyTo(data[2..]);
-        Span<byte> hmac = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(hierarchy), data[..(2 + digest.Length)], hmac);
-        w.WriteSized(hmac[..n]);
+        var hmac = tpm.Scratch(TpmAlgorithms.DigestSize(hashAlg));
+        tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(hierarchy), data[..(2 + digest.Length)], hmac.Span);
+        ticket.Digest.Buffer = hmac;
+        return ticket;
     }
 
     [TpmParameters]
@@ -160,22 +166,30 @@ internal static partial class HashMac
     /// <summary>TPM2_SequenceComplete (Part 3, 17.5): the digest and a hash-check ticket; the sequence
     /// is flushed. Codes: TPM_RC_MODE (H1) for an event sequence or a non-sequence object,
     /// TPM_RC_VALUE (P2) for a hierarchy that is none.</summary>
-    static TpmRc SequenceComplete(Tpm tpm, ref CommandContext c, in SequenceCompleteIn p)
+    static TpmRc SequenceComplete(Tpm tpm, ref CommandContext c, in SequenceCompleteIn p, out SequenceCompleteOut o)
     {
+        o = default;
         var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
         if (rc != TpmRc.Success) return rc;
         if (sequence.IsEvent) return TpmRc.Mode.AtHandle(1);
 
         sequence.Update(p.Buffer.Span);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = sequence.Operations[0].Finish(digest);
-        c.Out.WriteSized(digest[..n]);
+        var digest = tpm.Scratch(TpmLimits.MaxDigestSize);
+        digest = digest[..sequence.Operations[0].Finish(digest.Span)];
         // An HMAC sequence gets no hash-check ticket (Part 3, 17.5: a NULL ticket).
         bool generated = sequence.IsHmac ||
             sequence.FirstBytesSeen >= 4 && BinaryPrimitives.ReadUInt32BigEndian(sequence.FirstBytes) == TpmGeneratedValue;
-        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest[..n]);
+        o.Result = digest;
+        o.Validation = HashCheckTicket(tpm, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest.Span);
         tpm.Objects.Remove(c.Handles[0]);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct SequenceCompleteOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Result;
+        public TpmtTkHashcheck Validation;
     }
 
     [TpmParameters]

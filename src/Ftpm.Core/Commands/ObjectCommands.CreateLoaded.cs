@@ -27,8 +27,9 @@ internal static partial class ObjectCommands
     /// (P2) for bytes left after it; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
     /// <see cref="ObjectSupport.ValidateSensitiveCreate"/> (P1/P2); TPM_RC_OBJECT_MEMORY when no slot is
     /// free.</summary>
-    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c, in CreateLoadedIn p)
+    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c, in CreateLoadedIn p, out CreateLoadedOut o)
     {
+        o = default;
         uint parentHandle = c.Handles[0];
         bool primary = (parentHandle >> 24) == 0x40;
         TpmKey? parent = null;
@@ -40,7 +41,7 @@ internal static partial class ObjectCommands
         bool derivation = parent is { IsDerivationParent: true };
         var rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
         if (rc != TpmRc.Success) return rc.AtParameter(CreateLoadedIn.Param.InPublic);
-        if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
+        if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive, out o);
 
         rc = ObjectSupport.ValidatePublic(inPublic, parent, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
@@ -64,7 +65,7 @@ internal static partial class ObjectCommands
             outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
         }
-        return AddCreated(tpm, ref c, key, outPrivate);
+        return AddCreated(tpm, ref c, key, outPrivate, out o);
     }
 
     /// <summary>Reads a TPM2B_TEMPLATE's contents: a TPMT_PUBLIC, or under a derivation parent the same
@@ -113,8 +114,9 @@ internal static partial class ObjectCommands
     /// codes of the TPMS_DERIVE in inSensitive.data (unnumbered, as the reference); TPM_RC_OBJECT_MEMORY.
     /// </summary>
     static TpmRc CreateDerived(Tpm tpm, ref CommandContext c, TpmKey parent, in TpmtPublic inPublic, in TpmsDerive derive,
-        in TpmsSensitiveCreate inSensitive)
+        in TpmsSensitiveCreate inSensitive, out CreateLoadedOut o)
     {
+        o = default;
         // Validation
         if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(CreateLoadedIn.Param.InSensitive);
         if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(CreateLoadedIn.Param.InPublic);
@@ -145,17 +147,26 @@ internal static partial class ObjectCommands
         }
         if (rc != TpmRc.Success) return rc;
         key.SetParent(tpm.Crypto, parent);
-        return AddCreated(tpm, ref c, key, []);
+        return AddCreated(tpm, ref c, key, [], out o);
     }
 
-    /// <summary>Loads a newly made object and writes CreateLoaded's outputs: outPrivate, outPublic, name.</summary>
-    static TpmRc AddCreated(Tpm tpm, ref CommandContext c, TpmKey key, byte[] outPrivate)
+    /// <summary>Loads a newly made object and gives CreateLoaded's outputs: outPrivate, outPublic, name.</summary>
+    static TpmRc AddCreated(Tpm tpm, ref CommandContext c, TpmKey key, byte[] outPrivate, out CreateLoadedOut o)
     {
+        o = default;
         var rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(outPrivate);
-        ObjectSupport.WritePublic(ref c.Out, key);
-        c.Out.WriteSized(key.Name);
+        o = new CreateLoadedOut { OutPrivate = outPrivate, OutPublic = key.PublicArea, Name = key.Name };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct CreateLoadedOut
+    {
+        /// <summary>TPM2B_PRIVATE (empty for a primary or derived object).</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 }

@@ -11,7 +11,7 @@ internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<CreateIn>(TpmCc.Create, Create)
+        new Command<CreateIn, CreateOut>(TpmCc.Create, Create)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
@@ -30,14 +30,14 @@ internal static partial class ObjectCommands
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command<CreateLoadedIn>(TpmCc.CreateLoaded, CreateLoaded)
+        new Command<CreateLoadedIn, CreateLoadedOut>(TpmCc.CreateLoaded, CreateLoaded)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new CommandOut<ReadPublicOut>(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
         new Command<ObjectChangeAuthIn>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
@@ -68,8 +68,9 @@ internal static partial class ObjectCommands
     /// and its sensitive area protected by the parent (TPM2B_PRIVATE). The secret comes from the DRBG.
     /// Codes: TPM_RC_TYPE (H1) for a parent that is no storage key, and those of
     /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>.</summary>
-    static TpmRc Create(Tpm tpm, ref CommandContext c, in CreateIn p)
+    static TpmRc Create(Tpm tpm, ref CommandContext c, in CreateIn p, out CreateOut o)
     {
+        o = default;
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.ValidatePublic(p.InPublic, parent, CreateIn.Param.InPublic);
@@ -86,13 +87,25 @@ internal static partial class ObjectCommands
             var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
 
-            c.Out.WriteSized(outPrivate);
-            ObjectSupport.WritePublic(ref c.Out, key);
-            ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, parent.NameAlg,
-                parent.Name, parent.QualifiedName, c.Locality);
+            o.OutPrivate = outPrivate;
+            o.OutPublic = key.PublicArea;
+            ObjectSupport.CreationOutputs(tpm, key, p.CreationPcr, p.OutsideInfo, parent.NameAlg, parent.Name, parent.QualifiedName,
+                c.Locality, out o.CreationData, out o.CreationHash, out o.CreationTicket);
             return TpmRc.Success;
         }
         finally { key.Dispose(); }
+    }
+
+    [TpmParameters]
+    internal partial struct CreateOut
+    {
+        /// <summary>TPM2B_PRIVATE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized] public TpmsCreationData CreationData;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CreationHash;
+        public TpmtTkCreation CreationTicket;
     }
 
     [TpmParameters]
@@ -200,14 +213,22 @@ internal static partial class ObjectCommands
 
     /// <summary>TPM2_ReadPublic (Part 3, 12.4): public area, Name and Qualified Name. Codes:
     /// TPM_RC_SEQUENCE for a hash or HMAC sequence, which has no public area.</summary>
-    static TpmRc ReadPublic(Tpm tpm, ref CommandContext c)
+    static TpmRc ReadPublic(Tpm tpm, ref CommandContext c, out ReadPublicOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null) return TpmRc.Sequence;
-        ObjectSupport.WritePublic(ref c.Out, key);
-        c.Out.WriteSized(key.Name);
-        c.Out.WriteSized(key.QualifiedName);
+        o = new ReadPublicOut { OutPublic = key.PublicArea, Name = key.Name, QualifiedName = key.QualifiedName };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ReadPublicOut
+    {
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> QualifiedName;
     }
 
     [TpmParameters]

@@ -11,7 +11,7 @@ internal static partial class Pcr
     [
         new Command<PcrExtendIn>(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
         new Command<PcrEventIn>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
-        new Command<PcrReadIn>(TpmCc.PcrRead, PcrRead),
+        new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
         new Command<PcrAllocateIn>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
         new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
         // PCR authorization groups (issue 4).
@@ -90,7 +90,7 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Read (Part 3, 22.4): the selected, allocated PCRs in selection order, at most
     /// 8 digests (one TPML_DIGEST); pcrSelectionOut says which were returned, so a caller asks again
     /// for the rest. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
-    static TpmRc PcrRead(Tpm tpm, ref CommandContext c, in PcrReadIn p)
+    static TpmRc PcrRead(Tpm tpm, ref CommandContext c, in PcrReadIn p, out PcrReadOut o)
     {
         ref readonly var selection = ref p.PcrSelectionIn;
 
@@ -112,24 +112,32 @@ internal static partial class Pcr
             }
         }
 
-        c.Out.WriteUInt32(tpm.Pcrs.UpdateCounter);
-        c.Out.WriteUInt32((uint)count);
+        o = default;
+        o.PcrUpdateCounter = tpm.Pcrs.UpdateCounter;
+        o.PcrSelectionOut.Count = (uint)count;
+        o.PcrValues.Count = (uint)digests;
+        int d = 0;
         for (int s = 0; s < count; s++)
         {
             ref readonly var sel = ref selection.PcrSelections[s];
-            c.Out.WriteUInt16((ushort)sel.Hash);
-            c.Out.WriteUInt8((byte)sel.PcrSelect.Length);
-            for (int octet = 0; octet < sel.PcrSelect.Length; octet++)
-                c.Out.WriteUInt8(octet < 4 ? (byte)(returned[s] >> (8 * octet)) : (byte)0);
-        }
-        c.Out.WriteUInt32((uint)digests);
-        for (int s = 0; s < count; s++)
-        {
-            int bank = TpmAlgorithms.HashIndex(selection.PcrSelections[s].Hash);
+            var bits = tpm.Scratch(sel.PcrSelect.Length);
+            for (int octet = 0; octet < bits.Length && octet < 4; octet++)
+                bits.Span[octet] = (byte)(returned[s] >> (8 * octet));
+            o.PcrSelectionOut.PcrSelections[s] = new TpmsPcrSelection { Hash = sel.Hash, PcrSelect = bits };
+            // The values are the PCRs' own arrays: nothing is copied before the response is marshaled.
+            int bank = TpmAlgorithms.HashIndex(sel.Hash);
             for (int pcr = 0; pcr < TpmLimits.PcrCount; pcr++)
-                if ((returned[s] & (1u << pcr)) != 0) c.Out.WriteSized(tpm.Pcrs.Value(bank, pcr));
+                if ((returned[s] & (1u << pcr)) != 0) o.PcrValues.Digests[d++].Buffer = tpm.Pcrs.Value(bank, pcr);
         }
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrReadOut
+    {
+        public uint PcrUpdateCounter;
+        public TpmlPcrSelection PcrSelectionOut;
+        public TpmlDigest PcrValues;
     }
 
     [TpmParameters]

@@ -8,7 +8,7 @@ internal static partial class Random
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<GetRandomIn>(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
+        new Command<GetRandomIn, GetRandomOut>(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
         new Command<StirRandomIn>(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
     ];
 
@@ -20,12 +20,19 @@ internal static partial class Random
 
     /// <summary>TPM2_GetRandom (Part 3, 16.1): at most the size of the largest digest is returned
     /// (the TPM2B_DIGEST of the response), however many bytes were requested.</summary>
-    static TpmRc GetRandom(Tpm tpm, ref CommandContext c, in GetRandomIn p)
+    static TpmRc GetRandom(Tpm tpm, ref CommandContext c, in GetRandomIn p, out GetRandomOut o)
     {
-        int n = Math.Min((int)p.BytesRequested, TpmLimits.MaxDigestSize);
-        c.Out.WriteUInt16((ushort)n);
-        tpm.Random.Generate(c.Out.Reserve(n));
+        var randomBytes = tpm.Scratch(Math.Min((int)p.BytesRequested, TpmLimits.MaxDigestSize));
+        tpm.Random.Generate(randomBytes.Span);
+        o = new GetRandomOut { RandomBytes = randomBytes };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct GetRandomOut
+    {
+        /// <summary>TPM2B_DIGEST.</summary>
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> RandomBytes;
     }
 
     /// <summary>TPM2B_SENSITIVE_DATA holds at most MAX_SYM_DATA (128) octets.</summary>

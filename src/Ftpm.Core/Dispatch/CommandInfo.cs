@@ -47,6 +47,10 @@ internal delegate TpmRc CommandHandler(Tpm tpm, ref CommandContext context);
 internal delegate TpmRc CommandHandler<TIn>(Tpm tpm, ref CommandContext context, in TIn input)
     where TIn : struct, ITpmMarshal<TIn>;
 
+/// <summary>The body of a command without parameters that fills in a response structure the dispatcher marshals.</summary>
+internal delegate TpmRc OutputHandler<TOut>(Tpm tpm, ref CommandContext context, out TOut output)
+    where TOut : struct, ITpmMarshal<TOut>;
+
 /// <summary>The body of a command that fills in a response structure the dispatcher marshals.</summary>
 internal delegate TpmRc CommandHandler<TIn, TOut>(Tpm tpm, ref CommandContext context, in TIn input, out TOut output)
     where TIn : struct, ITpmMarshal<TIn>
@@ -95,6 +99,21 @@ internal sealed record Command(TpmCc Code, CommandHandler Body) : CommandInfo(Co
     {
         var rc = context.NoParameters();
         return rc != TpmRc.Success ? rc : Body(tpm, ref context);
+    }
+}
+
+/// <summary>A command with no parameters whose response parameters are <typeparamref name="TOut"/>,
+/// marshaled by the dispatcher when the body succeeds.</summary>
+internal sealed record CommandOut<TOut>(TpmCc Code, OutputHandler<TOut> Body) : CommandInfo(Code)
+    where TOut : struct, ITpmMarshal<TOut>
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context)
+    {
+        var rc = context.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        rc = Body(tpm, ref context, out TOut output);
+        if (rc == TpmRc.Success) output.Write(ref context.Out);
+        return rc;
     }
 }
 

@@ -36,6 +36,10 @@ public sealed partial class Tpm
             LogFailure(e);
             return ErrorResponse(response, TpmRc.Failure);
         }
+        finally
+        {
+            ResetScratch();
+        }
     }
 
     int Dispatch(byte locality, ReadOnlyMemory<byte> command, Span<byte> response)
