@@ -62,7 +62,7 @@ internal static partial class EnhancedAuthorization
         new Command<PolicyAuthorizeIn>(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new Command(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
         new Command(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
-        new Command(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
+        new CommandOut<PolicyGetDigestOut>(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
         new Command<PolicyNvWrittenIn>(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
         new Command<PolicyTemplateIn>(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
         new Command<PolicyParametersIn>(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
@@ -697,10 +697,16 @@ internal static partial class EnhancedAuthorization
     }
 
     /// <summary>TPM2_PolicyGetDigest (Part 3, 23.19): the session's current policyDigest.</summary>
-    static TpmRc PolicyGetDigest(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyGetDigest(Tpm tpm, ref CommandContext c, out PolicyGetDigestOut o)
     {
-        c.Out.WriteSized(SessionOf(tpm, ref c, 0).PolicyDigest);
+        o = new PolicyGetDigestOut { PolicyDigest = SessionOf(tpm, ref c, 0).PolicyDigest };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyGetDigestOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyDigest;
     }
 
     [TpmParameters]

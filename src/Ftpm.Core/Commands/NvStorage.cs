@@ -20,14 +20,14 @@ internal static partial class NvStorage
         new Command<NvDefineSpaceIn>(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
         new Command(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
         new Command(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new Command(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new CommandOut<NvReadPublicOut>(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
         new Command<NvWriteIn>(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
         new Command(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
         new Command<NvExtendIn>(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
         new Command<NvSetBitsIn>(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
         new Command(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
         new Command(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new Command<NvReadIn>(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new Command<NvReadIn, NvReadOut>(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
         new Command(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
         new Command<NvChangeAuthIn>(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
     ];
@@ -144,14 +144,18 @@ internal static partial class NvStorage
 
     /// <summary>TPM2_NV_ReadPublic (Part 3, 31.6): the public area and the Name, which changes with
     /// TPMA_NV_WRITTEN and the lock bits. No authorization; no codes beyond the handle check.</summary>
-    static TpmRc NvReadPublic(Tpm tpm, ref CommandContext c)
+    static TpmRc NvReadPublic(Tpm tpm, ref CommandContext c, out NvReadPublicOut o)
     {
         var index = tpm.Nv.Get(c.Handles[0])!;
-        int at = c.Out.BeginSize16();
-        index.Public.Write(ref c.Out);
-        c.Out.EndSize16(at);
-        c.Out.WriteSized(index.Name(tpm.Crypto));
+        o = new NvReadPublicOut { NvPublic = index.Public, NvName = index.Name(tpm.Crypto) };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct NvReadPublicOut
+    {
+        [Sized] public TpmsNvPublic NvPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> NvName;
     }
 
     // ---- NV_Write, NV_Increment, NV_Extend, NV_SetBits --------------------------------------
@@ -318,8 +322,9 @@ internal static partial class NvStorage
     /// above MAX_NV_BUFFER_SIZE; TPM_RC_VALUE (P2) for an offset past the end; TPM_RC_NV_RANGE when
     /// the range runs past the end.
     /// </summary>
-    static TpmRc NvRead(Tpm tpm, ref CommandContext c, in NvReadIn p)
+    static TpmRc NvRead(Tpm tpm, ref CommandContext c, in NvReadIn p, out NvReadOut o)
     {
+        o = default;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
@@ -330,8 +335,15 @@ internal static partial class NvStorage
         if (p.Size > index.DataSize - p.Offset) return TpmRc.NvRange;
 
         // Output
-        c.Out.WriteSized(index.Data.AsSpan(p.Offset, p.Size));
+        o.Data = index.Data.AsMemory(p.Offset, p.Size);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct NvReadOut
+    {
+        /// <summary>TPM2B_MAX_NV_BUFFER: the index's own data, not copied before it is marshaled.</summary>
+        [Sized(NvIndices.MaxBufferSize)] public ReadOnlyMemory<byte> Data;
     }
 
     /// <summary>TPM2_NV_ReadLock (Part 3, 31.14): sets READLOCKED on a READ_STCLEAR index until the

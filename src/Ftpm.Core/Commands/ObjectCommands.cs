@@ -17,14 +17,14 @@ internal static partial class ObjectCommands
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command<LoadIn>(TpmCc.Load, Load)
+        new Command<LoadIn, LoadOut>(TpmCc.Load, Load)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command<LoadExternalIn>(TpmCc.LoadExternal, LoadExternal)
+        new Command<LoadExternalIn, LoadOut>(TpmCc.LoadExternal, LoadExternal)
         {
             ReturnsHandle = true,
             DecryptFirstParameter = true,
@@ -38,13 +38,13 @@ internal static partial class ObjectCommands
             EncryptFirstResponseParameter = true,
         },
         new CommandOut<ReadPublicOut>(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new Command<ObjectChangeAuthIn>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
+        new Command<ObjectChangeAuthIn, ObjectChangeAuthOut>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new CommandOut<UnsealOut>(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
     ];
 
     /// <summary>The storage key behind a parent handle, or TPM_RC_TYPE for an object that is not one
@@ -121,8 +121,9 @@ internal static partial class ObjectCommands
     /// this parent did not make for this public area (tampered, or another parent's);
     /// TPM_RC_TYPE/SIZE/KEY/BINDING (P2) when the sensitive area does not match the public area;
     /// TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc Load(Tpm tpm, ref CommandContext c, in LoadIn p)
+    static TpmRc Load(Tpm tpm, ref CommandContext c, in LoadIn p, out LoadOut o)
     {
+        o = default;
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.ValidatePublic(p.InPublic, parent, LoadIn.Param.InPublic);
@@ -140,8 +141,15 @@ internal static partial class ObjectCommands
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(key.Name);
+        o.Name = key.Name;
         return TpmRc.Success;
+    }
+
+    /// <summary>The response of Load and LoadExternal (after the handle).</summary>
+    [TpmParameters]
+    internal partial struct LoadOut
+    {
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 
     [TpmParameters]
@@ -167,8 +175,9 @@ internal static partial class ObjectCommands
     /// curve; TPM_RC_TYPE/SIZE/KEY_SIZE (P1) when the sensitive area does not fit the public area,
     /// TPM_RC_BINDING (unnumbered) when its secret is not the public key's; TPM_RC_SENSITIVE (unnumbered)
     /// when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c, in LoadExternalIn p)
+    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c, in LoadExternalIn p, out LoadOut o)
     {
+        o = default;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(LoadExternalIn.Param.Hierarchy);
         bool withPrivate = p.InPrivate.Length != 0;
@@ -207,7 +216,7 @@ internal static partial class ObjectCommands
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(key.Name);
+        o.Name = key.Name;
         return TpmRc.Success;
     }
 
@@ -241,8 +250,9 @@ internal static partial class ObjectCommands
     /// protected by its parent; the loaded object is unchanged. Codes: TPM_RC_TYPE (H1) for a sequence,
     /// TPM_RC_TYPE (H2) when parentHandle is not the object's parent (its Qualified Name does not derive
     /// from the parent's), TPM_RC_SIZE (P1) for a newAuth longer than nameAlg's digest.</summary>
-    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c, in ObjectChangeAuthIn p)
+    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c, in ObjectChangeAuthIn p, out ObjectChangeAuthOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         var parent = tpm.KeyOf(c.Handles[1]);
@@ -255,19 +265,34 @@ internal static partial class ObjectCommands
         var sensitive = ObjectSupport.SensitiveArea(key, newAuth);
         var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
         CryptographicOperations.ZeroMemory(sensitive);
-        c.Out.WriteSized(outPrivate);
+        o.OutPrivate = outPrivate;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ObjectChangeAuthOut
+    {
+        /// <summary>TPM2B_PRIVATE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
     }
 
     /// <summary>TPM2_Unseal (Part 3, 12.7): the data of a sealed data object. Codes: TPM_RC_TYPE (H1) for
     /// an object that is not KEYEDHASH, TPM_RC_ATTRIBUTES (H1) for a KEYEDHASH key (sign, decrypt or
     /// restricted SET).</summary>
-    static TpmRc Unseal(Tpm tpm, ref CommandContext c)
+    static TpmRc Unseal(Tpm tpm, ref CommandContext c, out UnsealOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         if ((key.Attributes & (TpmaObject.Sign | TpmaObject.Decrypt | TpmaObject.Restricted)) != 0) return TpmRc.Attributes.AtHandle(1);
-        c.Out.WriteSized(key.SensitiveData);
+        o.OutData = key.SensitiveData;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct UnsealOut
+    {
+        /// <summary>TPM2B_SENSITIVE_DATA: the object's own data, not copied before it is marshaled.</summary>
+        [Sized(TpmLimits.MaxSymData)] public ReadOnlyMemory<byte> OutData;
     }
 }

@@ -12,7 +12,7 @@ internal static partial class Pcr
         new Command<PcrExtendIn>(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
         new Command<PcrEventIn>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
         new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
-        new Command<PcrAllocateIn>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
         new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
         // PCR authorization groups (issue 4).
         new Command<PcrSetAuthPolicyIn>(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
@@ -149,7 +149,7 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Allocate (Part 3, 22.5): the allocation takes effect at the next
     /// Startup(CLEAR). Banks not named keep their current allocation. Answers allocationSuccess,
     /// maxPCR, sizeNeeded and sizeAvailable. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
-    static TpmRc PcrAllocate(Tpm tpm, ref CommandContext c, in PcrAllocateIn p)
+    static TpmRc PcrAllocate(Tpm tpm, ref CommandContext c, in PcrAllocateIn p, out PcrAllocateOut o)
     {
         var allocation = (uint[])tpm.Persistent.PcrAllocation.Clone();
         for (int s = 0; s < (int)p.PcrAllocation.Count; s++)
@@ -158,7 +158,7 @@ internal static partial class Pcr
             int bank = TpmAlgorithms.HashIndex(sel.Hash);
             uint bits = 0;
             var octets = sel.PcrSelect.Span;
-            for (int o = 0; o < octets.Length; o++) bits |= (uint)octets[o] << (8 * o);
+            for (int i = 0; i < octets.Length; i++) bits |= (uint)octets[i] << (8 * i);
             allocation[bank] = bits & ((1u << TpmLimits.PcrCount) - 1);
         }
 
@@ -172,11 +172,24 @@ internal static partial class Pcr
 
         tpm.Persistent.PcrAllocation = allocation;
         tpm.StagePersistent();
-        c.Out.WriteUInt8(1);                          // allocationSuccess: YES
-        c.Out.WriteUInt32(TpmLimits.PcrCount);        // maxPCR
-        c.Out.WriteUInt32((uint)sizeNeeded);
-        c.Out.WriteUInt32((uint)sizeAvailable);
+        o = new PcrAllocateOut
+        {
+            AllocationSuccess = 1,
+            MaxPcr = TpmLimits.PcrCount,
+            SizeNeeded = (uint)sizeNeeded,
+            SizeAvailable = (uint)sizeAvailable,
+        };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrAllocateOut
+    {
+        /// <summary>TPMI_YES_NO.</summary>
+        public byte AllocationSuccess;
+        public uint MaxPcr;
+        public uint SizeNeeded;
+        public uint SizeAvailable;
     }
 
     /// <summary>TPM2_PCR_Reset (Part 3, 22.8): sets the PCR to zero in every bank. Codes:

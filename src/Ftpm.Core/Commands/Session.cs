@@ -11,7 +11,7 @@ internal static partial class SessionCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<StartAuthSessionIn>(TpmCc.StartAuthSession, StartAuthSession)
+        new Command<StartAuthSessionIn, StartAuthSessionOut>(TpmCc.StartAuthSession, StartAuthSession)
         {
             // tpmKey: TPMI_DH_OBJECT+; bind: TPMI_DH_ENTITY+. Neither needs authorization.
             Handles =
@@ -52,8 +52,9 @@ internal static partial class SessionCommands
     /// for a block cipher in another mode than CFB; TPM_RC_SESSION_MEMORY, TPM_RC_SESSION_HANDLES,
     /// TPM_RC_CONTEXT_GAP when no session can be added.
     /// </summary>
-    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c, in StartAuthSessionIn p)
+    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c, in StartAuthSessionIn p, out StartAuthSessionOut o)
     {
+        o = default;
         uint tpmKey = c.Handles[0], bind = c.Handles[1];
 
         // Validation
@@ -119,8 +120,14 @@ internal static partial class SessionCommands
 
         // Output
         c.ResponseHandle = handle;
-        c.Out.WriteSized(session.NonceTpm);
+        o.NonceTpm = session.NonceTpm;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct StartAuthSessionOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceTpm;
     }
 
     /// <summary>TPM2_PolicyRestart (Part 3, 11.2): the policy session's digest and conditions start over;

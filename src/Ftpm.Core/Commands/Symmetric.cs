@@ -10,9 +10,9 @@ internal static partial class Symmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<MacIn>(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new Command<EncryptDecryptIn>(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
-        new Command<EncryptDecrypt2In>(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<MacIn, MacOut>(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EncryptDecryptIn, EncryptDecryptOut>(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new Command<EncryptDecrypt2In, EncryptDecryptOut>(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     const int BlockSize = 16;
@@ -37,15 +37,15 @@ internal static partial class Symmetric
     }
 
     /// <summary>TPM2_EncryptDecrypt (Part 3, 15.2): parameters decrypt, mode, ivIn, inData.</summary>
-    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c, in EncryptDecryptIn p)
+    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c, in EncryptDecryptIn p, out EncryptDecryptOut o)
     {
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: EncryptDecryptIn.Param.Mode, ivParam: EncryptDecryptIn.Param.IvIn, dataParam: EncryptDecryptIn.Param.InData);
+        return Run(tpm, ref c, out o, p.Decrypt != 0, p.Mode, p.IvIn, p.InData, modeParam: EncryptDecryptIn.Param.Mode, ivParam: EncryptDecryptIn.Param.IvIn, dataParam: EncryptDecryptIn.Param.InData);
     }
 
     /// <summary>TPM2_EncryptDecrypt2 (Part 3, 15.3): the same with inData first, so that it can be encrypted in transit.</summary>
-    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c, in EncryptDecrypt2In p)
+    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c, in EncryptDecrypt2In p, out EncryptDecryptOut o)
     {
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: EncryptDecrypt2In.Param.Mode, ivParam: EncryptDecrypt2In.Param.IvIn, dataParam: EncryptDecrypt2In.Param.InData);
+        return Run(tpm, ref c, out o, p.Decrypt != 0, p.Mode, p.IvIn, p.InData, modeParam: EncryptDecrypt2In.Param.Mode, ivParam: EncryptDecrypt2In.Param.IvIn, dataParam: EncryptDecrypt2In.Param.InData);
     }
 
     /// <summary>The cipher run of both commands: outData then ivOut (the chaining value, so a long message
@@ -54,9 +54,10 @@ internal static partial class Symmetric
     /// encrypt); TPM_RC_MODE (H1) for a CMAC key; TPM_RC_MODE (mode) when the key's mode and the requested one differ or both are NULL;
     /// TPM_RC_SIZE (ivIn) for an IV that is not one block; TPM_RC_SIZE (inData) for CBC or ECB data that
     /// is not whole blocks.</summary>
-    static TpmRc Run(Tpm tpm, ref CommandContext c, bool decrypt, TpmAlgId mode, ReadOnlySpan<byte> ivIn, ReadOnlySpan<byte> data,
-        int modeParam, int ivParam, int dataParam)
+    static TpmRc Run(Tpm tpm, ref CommandContext c, out EncryptDecryptOut o, bool decrypt, TpmAlgId mode, ReadOnlyMemory<byte> ivIn,
+        ReadOnlyMemory<byte> data, int modeParam, int ivParam, int dataParam)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.SymCipher || !key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (key.Has(TpmaObject.Restricted) || !key.Has(decrypt ? TpmaObject.Decrypt : TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
@@ -73,14 +74,20 @@ internal static partial class Symmetric
         if (ivIn.Length != BlockSize && !(mode == TpmAlgId.Ecb && ivIn.IsEmpty)) return TpmRc.Size.AtParameter(ivParam);
         if (mode is TpmAlgId.Cbc or TpmAlgId.Ecb && data.Length % BlockSize != 0) return TpmRc.Size.AtParameter(dataParam);
 
-        Span<byte> iv = stackalloc byte[BlockSize];
-        iv.Clear();
-        ivIn.CopyTo(iv);
-        var output = new byte[data.Length];
-        tpm.Crypto.Cipher(sym.Algorithm, mode, !decrypt, key.SensitiveData, iv, data, output);
-        c.Out.WriteSized(output);
-        c.Out.WriteSized(mode == TpmAlgId.Ecb ? ivIn : iv);
+        var iv = tpm.Scratch(BlockSize);
+        ivIn.Span.CopyTo(iv.Span);
+        var output = tpm.Scratch(data.Length);
+        tpm.Crypto.Cipher(sym.Algorithm, mode, !decrypt, key.SensitiveData, iv.Span, data.Span, output.Span);
+        o = new EncryptDecryptOut { OutData = output, IvOut = mode == TpmAlgId.Ecb ? ivIn : iv };
         return TpmRc.Success;
+    }
+
+    /// <summary>The response of EncryptDecrypt and EncryptDecrypt2.</summary>
+    [TpmParameters]
+    internal partial struct EncryptDecryptOut
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> OutData;
+        [Sized(BlockSize)] public ReadOnlyMemory<byte> IvOut;
     }
 
     /// <summary>
@@ -149,11 +156,13 @@ internal static partial class Symmetric
     /// of the buffer under a KEYEDHASH signing key, or its AES-CMAC (NIST SP 800-38B) under a SYMCIPHER
     /// signing key. Codes: TPM_RC_SYMMETRIC (P2) for an inScheme that is neither an implemented hash nor
     /// CMAC; those of <see cref="SelectMac"/>.</summary>
-    static TpmRc Mac(Tpm tpm, ref CommandContext c, in MacIn p)
+    static TpmRc Mac(Tpm tpm, ref CommandContext c, in MacIn p, out MacOut o)
     {
+        o = default;
         var rc = SelectMac(tpm, c.Handles[0], p.InScheme, MacIn.Param.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
-        Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
+        var outMac = tpm.Scratch(TpmLimits.MaxDigestSize);
+        var mac = outMac.Span;
         int n;
         if (key.Type == TpmAlgId.KeyedHash)
         {
@@ -166,7 +175,13 @@ internal static partial class Symmetric
             op.Update(p.Buffer.Span);
             n = op.Finish(mac);
         }
-        c.Out.WriteSized(mac[..n]);
+        o.OutMac = outMac[..n];
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct MacOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OutMac;
     }
 }
