@@ -12,12 +12,12 @@ internal static partial class Asymmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<EcdhZGenIn>(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EcdhZGenIn, EcdhZGenOut>(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new Command<EccParametersIn>(TpmCc.EccParameters, EccParameters),
-        new Command<ZGen2PhaseIn>(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new Command<RsaDecryptIn>(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new Command(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new Command<RsaEncryptIn>(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<ZGen2PhaseIn, ZGen2PhaseOut>(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<RsaDecryptIn, RsaDecryptOut>(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new CommandOut<EcdhKeyGenOut>(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new Command<RsaEncryptIn, RsaEncryptOut>(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -63,17 +63,25 @@ internal static partial class Asymmetric
 
     /// <summary>TPM2_RSA_Encrypt (Part 3, 14.2). Codes: those of the key and scheme checks; TPM_RC_VALUE
     /// (P1) for a message too long for the padding (or, raw, not below the modulus).</summary>
-    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c, in RsaEncryptIn p)
+    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c, in RsaEncryptIn p, out RsaEncryptOut o)
     {
+        o = default;
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         rc = SelectScheme(key, p.InScheme, RsaEncryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
-        Span<byte> output = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
-        int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output);
+        var output = tpm.Scratch(TpmLimits.MaxRsaKeyBytes);
+        int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output.Span);
         if (n < 0) return TpmRc.Value.AtParameter(RsaEncryptIn.Param.Message);
-        c.Out.WriteSized(output[..n]);
+        o.OutData = output[..n];
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct RsaEncryptOut
+    {
+        /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> OutData;
     }
 
     [TpmParameters]
@@ -87,23 +95,28 @@ internal static partial class Asymmetric
     /// <summary>TPM2_RSA_Decrypt (Part 3, 14.3). Padding is checked in constant time by the port. Codes:
     /// those of the key and scheme checks; TPM_RC_SIZE (P1) for a ciphertext that is not modulus-sized;
     /// TPM_RC_VALUE (P1) for one that does not decrypt.</summary>
-    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c, in RsaDecryptIn p)
+    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c, in RsaDecryptIn p, out RsaDecryptOut o)
     {
+        o = default;
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         rc = SelectScheme(key, p.InScheme, RsaDecryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
         if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(RsaDecryptIn.Param.CipherText);
-        var output = new byte[TpmLimits.MaxRsaKeyBytes];
-        try
-        {
-            int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output);
-            if (n < 0) return TpmRc.Value.AtParameter(RsaDecryptIn.Param.CipherText);
-            c.Out.WriteSized(output.AsSpan(0, n));
-            return TpmRc.Success;
-        }
-        finally { CryptographicOperations.ZeroMemory(output); }
+        // The message is in the scratch area, which is wiped once the response is marshaled.
+        var output = tpm.Scratch(TpmLimits.MaxRsaKeyBytes);
+        int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output.Span);
+        if (n < 0) return TpmRc.Value.AtParameter(RsaDecryptIn.Param.CipherText);
+        o.Message = output[..n];
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct RsaDecryptOut
+    {
+        /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> Message;
     }
 
     /// <summary>The ECC key behind a handle: TPM_RC_KEY (H1) for another object.</summary>
@@ -114,33 +127,34 @@ internal static partial class Asymmetric
     }
 
     /// <summary>A TPM2B_ECC_POINT: its size, then x and y as TPM2B_ECC_PARAMETERs (empty for "no point").</summary>
-    internal static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
-    {
-        w.WriteUInt16((ushort)(4 + x.Length + y.Length));
-        w.WriteSized(x);
-        w.WriteSized(y);
-    }
+    internal static Tpm2bEccPoint Point(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => new() { Point = new TpmsEccPoint { X = x, Y = y } };
 
     /// <summary>TPM2_ECDH_KeyGen (Part 3, 14.4): an ephemeral key pair (d_e, Q_e) on the key's curve;
     /// returns zPoint = d_e·Q_key and pubPoint = Q_e. Codes: TPM_RC_KEY (H1) for a key that is not ECC.</summary>
-    static TpmRc EcdhKeyGen(Tpm tpm, ref CommandContext c)
+    static TpmRc EcdhKeyGen(Tpm tpm, ref CommandContext c, out EcdhKeyGenOut o)
     {
+        o = default;
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         using var ephemeral = tpm.Crypto.EccGenerate(key.Asymmetric!.Curve, new DrbgStream(tpm.Random))!;
         int size = (key.Asymmetric.KeyBits + 7) / 8;
-        Span<byte> zx = stackalloc byte[size];
-        Span<byte> zy = stackalloc byte[size];
+        // The scratch area is wiped after the response is marshaled, so Z leaves no copy behind.
+        var zx = tpm.Scratch(size);
+        var zy = tpm.Scratch(size);
         var q = key.Public.Unique.Ecc;
-        if (!tpm.Crypto.EccMultiply(ephemeral, q.X.Span, q.Y.Span, zx, zy)) return TpmRc.NoResult;
-        Span<byte> ex = stackalloc byte[size];
-        Span<byte> ey = stackalloc byte[size];
-        ephemeral.ExportPublic(ex, ey);
-        WritePoint(ref c.Out, zx, zy);
-        WritePoint(ref c.Out, ex, ey);
-        CryptographicOperations.ZeroMemory(zx);
-        CryptographicOperations.ZeroMemory(zy);
+        if (!tpm.Crypto.EccMultiply(ephemeral, q.X.Span, q.Y.Span, zx.Span, zy.Span)) return TpmRc.NoResult;
+        var ex = tpm.Scratch(size);
+        var ey = tpm.Scratch(size);
+        ephemeral.ExportPublic(ex.Span, ey.Span);
+        o = new EcdhKeyGenOut { ZPoint = Point(zx, zy), PubPoint = Point(ex, ey) };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EcdhKeyGenOut
+    {
+        public Tpm2bEccPoint ZPoint;
+        public Tpm2bEccPoint PubPoint;
     }
 
     [TpmParameters]
@@ -149,25 +163,30 @@ internal static partial class Asymmetric
         public Tpm2bEccPoint InPoint;
     }
 
+    [TpmParameters]
+    internal partial struct EcdhZGenOut
+    {
+        public Tpm2bEccPoint OutPoint;
+    }
+
     /// <summary>TPM2_ECDH_ZGen (Part 3, 14.5): outPoint = d_key·inPoint. Codes: TPM_RC_KEY (H1) for a key
     /// that is not ECC or has no private part; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without
     /// decrypt; TPM_RC_SCHEME (H1) for a key whose scheme is not ECDH or NULL; TPM_RC_ECC_POINT (P1) for a
     /// point not on the curve.</summary>
-    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c, in EcdhZGenIn p)
+    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c, in EcdhZGenIn p, out EcdhZGenOut o)
     {
+        o = default;
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (key.Public.Parameters.EccDetail.Scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Ecdh)) return TpmRc.Scheme.AtHandle(1);
         int size = (key.Asymmetric!.KeyBits + 7) / 8;
-        Span<byte> zx = stackalloc byte[size];
-        Span<byte> zy = stackalloc byte[size];
-        if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx, zy))
+        var zx = tpm.Scratch(size);
+        var zy = tpm.Scratch(size);
+        if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx.Span, zy.Span))
             return TpmRc.EccPoint.AtParameter(EcdhZGenIn.Param.InPoint);
-        WritePoint(ref c.Out, zx, zy);
-        CryptographicOperations.ZeroMemory(zx);
-        CryptographicOperations.ZeroMemory(zy);
+        o.OutPoint = Point(zx, zy);
         return TpmRc.Success;
     }
 
@@ -238,8 +257,9 @@ internal static partial class Asymmetric
     /// (P3) for a scheme that is not the key's, or NULL for a key without one, or not implemented
     /// (unmarshaling); TPM_RC_ECC_POINT (P1, P2) for inQsB or inQeB not on the key's curve; TPM_RC_VALUE
     /// (P4) for a counter that is not outstanding (never committed by EC_Ephemeral, already used, or too old).</summary>
-    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c, in ZGen2PhaseIn p)
+    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c, in ZGen2PhaseIn p, out ZGen2PhaseOut o)
     {
+        o = default;
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
@@ -257,27 +277,27 @@ internal static partial class Asymmetric
         if (ephemeral is null) return TpmRc.Value.AtParameter(ZGen2PhaseIn.Param.Counter);
 
         int size = (key.Asymmetric.KeyBits + 7) / 8;
-        Span<byte> z = stackalloc byte[4 * size];
-        var z1x = z[..size];
-        var z1y = z[size..(2 * size)];
-        var z2x = z[(2 * size)..(3 * size)];
-        var z2y = z[(3 * size)..];
+        var z1x = tpm.Scratch(size);
+        var z1y = tpm.Scratch(size);
+        var z2x = tpm.Scratch(size);
+        var z2y = tpm.Scratch(size);
         bool ok = scheme == TpmAlgId.Ecdh
-            ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x, z1y)
-                && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x, z2y)
-            : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x, z1y);
-        if (!ok)
-        {
-            CryptographicOperations.ZeroMemory(z);
-            return TpmRc.NoResult;
-        }
+            ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x.Span, z1y.Span)
+                && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x.Span, z2y.Span)
+            : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x.Span, z1y.Span);
+        if (!ok) return TpmRc.NoResult;
         tpm.CommitEnd(p.Counter);
 
         // Output
-        WritePoint(ref c.Out, z1x, z1y);
-        if (scheme == TpmAlgId.Ecdh) WritePoint(ref c.Out, z2x, z2y);
-        else WritePoint(ref c.Out, [], []);
-        CryptographicOperations.ZeroMemory(z);
+        o.OutZ1 = Point(z1x, z1y);
+        o.OutZ2 = scheme == TpmAlgId.Ecdh ? Point(z2x, z2y) : Point(default, default);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ZGen2PhaseOut
+    {
+        public Tpm2bEccPoint OutZ1;
+        public Tpm2bEccPoint OutZ2;
     }
 }

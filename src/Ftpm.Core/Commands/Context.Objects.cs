@@ -20,8 +20,9 @@ internal static partial class Context
 
     /// <summary>ContextSave of a transient object. Codes: TPM_RC_TOO_MANY_CONTEXTS when the context
     /// counter is exhausted.</summary>
-    static TpmRc SaveObject(Tpm tpm, ref CommandContext c, uint handle)
+    static TpmRc SaveObject(Tpm tpm, uint handle, out ContextSaveOut o)
     {
+        o = default;
         var obj = tpm.Objects.Get(handle);
         if (obj is null) return TpmRc.Handle.AtHandle(1);
         // One contextCounter numbers the contexts of sessions and objects (Part 1, 30.4).
@@ -54,11 +55,13 @@ internal static partial class Context
             tpm.Random.Generate(state.AsSpan(1));
             tpm.SavedSequences.Put(sequence, state.AsSpan(1), (HashSequence)obj);
         }
-        // TPMS_CONTEXT: sequence, savedHandle, hierarchy, contextBlob.
-        c.Out.WriteUInt64(sequence);
-        c.Out.WriteUInt32(savedHandle);
-        c.Out.WriteUInt32(hierarchy);
-        tpm.WriteContextBlob(ref c.Out, hierarchy, savedHandle, sequence, state);
+        o.Context = new TpmsContext
+        {
+            Sequence = sequence,
+            SavedHandle = savedHandle,
+            Hierarchy = hierarchy,
+            ContextBlob = tpm.ContextBlob(hierarchy, savedHandle, sequence, state),
+        };
         CryptographicOperations.ZeroMemory(state);
         return TpmRc.Success;
     }

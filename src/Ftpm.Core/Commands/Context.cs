@@ -11,7 +11,7 @@ internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command(TpmCc.ContextSave, ContextSave)
+        new CommandOut<ContextSaveOut>(TpmCc.ContextSave, ContextSave)
         {
             // TPMI_DH_CONTEXT: a transient object or a session; no authorization.
             Handles = [new(HandleKinds.Transient | HandleKinds.HmacSession | HandleKinds.PolicySession)],
@@ -33,22 +33,32 @@ internal static partial class Context
     /// state goes to the caller in a blob only this TPM can open, until the next TPM Reset).
     /// Codes: TPM_RC_CONTEXT_GAP when the oldest saved session must be loaded and saved again first,
     /// TPM_RC_TOO_MANY_CONTEXTS when the counter is exhausted.</summary>
-    static TpmRc ContextSave(Tpm tpm, ref CommandContext c)
+    static TpmRc ContextSave(Tpm tpm, ref CommandContext c, out ContextSaveOut o)
     {
+        o = default;
         uint handle = c.Handles[0];
-        if (Tpm.KindOf(handle) == HandleKinds.Transient) return SaveObject(tpm, ref c, handle);
+        if (Tpm.KindOf(handle) == HandleKinds.Transient) return SaveObject(tpm, handle, out o);
 
         var session = tpm.Sessions.Get(handle)!;
         byte[] state = session.Serialize();
         var rc = tpm.Sessions.Save(handle, out ulong sequence);
         if (rc != TpmRc.Success) return rc;
-        // TPMS_CONTEXT: sequence, savedHandle, hierarchy (TPM_RH_NULL for sessions), contextBlob.
-        c.Out.WriteUInt64(sequence);
-        c.Out.WriteUInt32(handle);
-        c.Out.WriteUInt32((uint)TpmRh.Null);
-        tpm.WriteContextBlob(ref c.Out, (uint)TpmRh.Null, handle, sequence, state);
+        // A session's context is in the null hierarchy.
+        o.Context = new TpmsContext
+        {
+            Sequence = sequence,
+            SavedHandle = handle,
+            Hierarchy = (uint)TpmRh.Null,
+            ContextBlob = tpm.ContextBlob((uint)TpmRh.Null, handle, sequence, state),
+        };
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ContextSaveOut
+    {
+        public TpmsContext Context;
     }
 
     /// <summary>TPMS_CONTEXT (Part 2, 14.5).</summary>
