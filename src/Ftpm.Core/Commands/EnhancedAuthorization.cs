@@ -21,14 +21,14 @@ internal static partial class EnhancedAuthorization
 
     public static readonly CommandInfo[] Commands =
     [
-        new Command<PolicySignedIn>(TpmCc.PolicySigned, PolicySigned)
+        new Command<PolicySignedIn, PolicyAuthorizationOut>(TpmCc.PolicySigned, PolicySigned)
         {
             // authObject: TPMI_DH_OBJECT, no authorization (the signature is the authorization).
             Handles = [new(HandleKinds.Object), PolicySessionHandle],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new Command<PolicySecretIn>(TpmCc.PolicySecret, PolicySecret)
+        new Command<PolicySecretIn, PolicyAuthorizationOut>(TpmCc.PolicySecret, PolicySecret)
         {
             // authHandle: TPMI_DH_ENTITY, USER role; policySession: TPMI_SH_POLICY.
             Handles =
@@ -184,8 +184,9 @@ internal static partial class EnhancedAuthorization
     /// signature without a hash or of a scheme the key cannot verify; TPM_RC_SIGNATURE (P5) for one that does
     /// not verify; TPM_RC_HANDLE (P5) for an HMAC key with only its public part.
     /// </summary>
-    static TpmRc PolicySigned(Tpm tpm, ref CommandContext c, in PolicySignedIn p)
+    static TpmRc PolicySigned(Tpm tpm, ref CommandContext c, in PolicySignedIn p, out PolicyAuthorizationOut o)
     {
+        o = default;
         var session = SessionOf(tpm, ref c, 1);
         var rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;
@@ -208,7 +209,7 @@ internal static partial class EnhancedAuthorization
             rc = tpm.VerifyPolicySignature(authObject, hashAlg, aHash, in p.Auth);
             if (rc != TpmRc.Success) return rc.AtParameter(PolicySignedIn.Param.Auth);
         }
-        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
+        o = FinishAuthorization(tpm, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
             authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }
@@ -226,30 +227,37 @@ internal static partial class EnhancedAuthorization
     /// (<see cref="ContextUpdate"/>), then the timeout and ticket: a real ticket when expiration is negative
     /// in a real session (expiring at the next TPM Reset when no nonce bound it), else an empty timeout and
     /// the NULL ticket.</summary>
-    static void FinishAuthorization(Tpm tpm, ref CommandContext c, Auth.Session session, TpmCc code, TpmSt tag,
+    static PolicyAuthorizationOut FinishAuthorization(Tpm tpm, Auth.Session session, TpmCc code, TpmSt tag,
         uint entity, uint expiration, ulong authTimeout, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> cpHashA,
         ReadOnlySpan<byte> policyRef)
     {
         var name = tpm.NameOf(entity);
         ContextUpdate(tpm, session, code, name, policyRef, cpHashA, authTimeout);
-        if (unchecked((int)expiration) < 0 && !session.IsTrial)
+        if (unchecked((int)expiration) >= 0 || session.IsTrial)
+            return new PolicyAuthorizationOut { PolicyTicket = new TpmtTkAuth { Tag = tag, Hierarchy = (uint)TpmRh.Null } };
+        uint hierarchy = tpm.HierarchyOf(entity);
+        bool expiresOnReset = nonce.IsEmpty;
+        var timeout = tpm.Scratch(MaxTimeoutSize);
+        BinaryPrimitives.WriteUInt64BigEndian(timeout.Span, expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
+        return new PolicyAuthorizationOut
         {
-            uint hierarchy = tpm.HierarchyOf(entity);
-            bool expiresOnReset = nonce.IsEmpty;
-            var ticket = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name);
-            c.Out.WriteUInt16(8);
-            c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
-            c.Out.WriteUInt16((ushort)tag);
-            c.Out.WriteUInt32(hierarchy);
-            c.Out.WriteSized(ticket);
-        }
-        else
-        {
-            c.Out.WriteUInt16(0);
-            c.Out.WriteUInt16((ushort)tag);
-            c.Out.WriteUInt32((uint)TpmRh.Null);
-            c.Out.WriteUInt16(0);
-        }
+            Timeout = timeout,
+            PolicyTicket = new TpmtTkAuth
+            {
+                Tag = tag,
+                Hierarchy = hierarchy,
+                Digest = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name),
+            },
+        };
+    }
+
+    /// <summary>The response of PolicySigned and PolicySecret: the timeout and ticket PolicyTicket takes.</summary>
+    [TpmParameters]
+    internal partial struct PolicyAuthorizationOut
+    {
+        /// <summary>TPM2B_TIMEOUT: empty, or the UINT64 the ticket expires at.</summary>
+        [Sized(MaxTimeoutSize)] public ReadOnlyMemory<byte> Timeout;
+        public TpmtTkAuth PolicyTicket;
     }
 
     [TpmParameters]
@@ -268,12 +276,13 @@ internal static partial class EnhancedAuthorization
     /// authName) || policyRef). A negative expiration in a real session returns a TPM_ST_AUTH_SECRET ticket
     /// for PolicyTicket. Codes: TPM_RC_NONCE (P1), TPM_RC_SIZE (P2), TPM_RC_CPHASH, TPM_RC_EXPIRED (P4).
     /// </summary>
-    static TpmRc PolicySecret(Tpm tpm, ref CommandContext c, in PolicySecretIn p)
+    static TpmRc PolicySecret(Tpm tpm, ref CommandContext c, in PolicySecretIn p, out PolicyAuthorizationOut o)
     {
+        o = default;
         var session = SessionOf(tpm, ref c, 1);
         var rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;
-        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySecret, TpmSt.AuthSecret, c.Handles[0], p.Expiration,
+        o = FinishAuthorization(tpm, session, TpmCc.PolicySecret, TpmSt.AuthSecret, c.Handles[0], p.Expiration,
             authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }

@@ -16,7 +16,7 @@ internal static partial class HashMac
         new Command<MacStartIn>(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
         new Command<SequenceUpdateIn>(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
         new Command<SequenceCompleteIn, SequenceCompleteOut>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new Command<EventSequenceCompleteIn>(TpmCc.EventSequenceComplete, EventSequenceComplete)
+        new Command<EventSequenceCompleteIn, Pcr.PcrEventOut>(TpmCc.EventSequenceComplete, EventSequenceComplete)
         {
             Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
             DecryptFirstParameter = true,
@@ -201,8 +201,9 @@ internal static partial class HashMac
     /// <summary>TPM2_EventSequenceComplete (Part 3, 17.6): a digest per bank, extended into the PCR
     /// (unless TPM_RH_NULL); the sequence is flushed. Codes: TPM_RC_MODE (H2) for a hash sequence,
     /// TPM_RC_LOCALITY when the PCR cannot be extended from this locality.</summary>
-    static TpmRc EventSequenceComplete(Tpm tpm, ref CommandContext c, in EventSequenceCompleteIn p)
+    static TpmRc EventSequenceComplete(Tpm tpm, ref CommandContext c, in EventSequenceCompleteIn p, out Pcr.PcrEventOut o)
     {
+        o = default;
         var rc = GetSequence(tpm, c.Handles[1], 2, out var sequence);
         if (rc != TpmRc.Success) return rc;
         if (!sequence.IsEvent) return TpmRc.Mode.AtHandle(2);
@@ -212,14 +213,13 @@ internal static partial class HashMac
 
         sequence.Update(p.Buffer.Span);
         var hashes = TpmAlgorithms.Hashes;
-        c.Out.WriteUInt32((uint)hashes.Length);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        o.Digests.Count = (uint)hashes.Length;
         for (int bank = 0; bank < hashes.Length; bank++)
         {
-            int n = sequence.Operations[bank].Finish(digest);
-            c.Out.WriteUInt16((ushort)hashes[bank]);
-            c.Out.WriteBytes(digest[..n]);
-            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr)) tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+            var digest = tpm.Scratch(TpmLimits.MaxDigestSize);
+            digest = digest[..sequence.Operations[bank].Finish(digest.Span)];
+            o.Digests.Digests[bank] = Pcr.Digest(hashes[bank], digest);
+            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr)) tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest.Span);
         }
         if (pcr >= 0) tpm.Pcrs.Changed(pcr);
         tpm.Objects.Remove(c.Handles[1]);

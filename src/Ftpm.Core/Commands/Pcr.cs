@@ -10,7 +10,7 @@ internal static partial class Pcr
     public static readonly CommandInfo[] Commands =
     [
         new Command<PcrExtendIn>(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
-        new Command<PcrEventIn>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<PcrEventIn, PcrEventOut>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
         new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
         new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
         new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
@@ -60,25 +60,36 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Event (Part 3, 22.3): hashes eventData in every implemented bank, extends
     /// the allocated ones, returns all digests (TPML_DIGEST_VALUES). Codes: TPM_RC_SIZE (P1) above
     /// 1024 octets, TPM_RC_LOCALITY.</summary>
-    static TpmRc PcrEvent(Tpm tpm, ref CommandContext c, in PcrEventIn p)
+    static TpmRc PcrEvent(Tpm tpm, ref CommandContext c, in PcrEventIn p, out PcrEventOut o)
     {
+        o = default;
         uint handle = c.Handles[0];
         int pcr = handle == (uint)TpmRh.Null ? -1 : (int)handle;
         if (pcr >= 0 && !LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
 
         var hashes = TpmAlgorithms.Hashes;
-        c.Out.WriteUInt32((uint)hashes.Length);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        o.Digests.Count = (uint)hashes.Length;
         for (int bank = 0; bank < hashes.Length; bank++)
         {
-            int n = tpm.Crypto.Hash(hashes[bank], p.EventData.Span, digest);
-            c.Out.WriteUInt16((ushort)hashes[bank]);
-            c.Out.WriteBytes(digest[..n]);
+            var digest = tpm.Scratch(TpmAlgorithms.DigestSize(hashes[bank]));
+            tpm.Crypto.Hash(hashes[bank], p.EventData.Span, digest.Span);
+            o.Digests.Digests[bank] = Digest(hashes[bank], digest);
             if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr))
-                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest.Span);
         }
         if (pcr >= 0) tpm.Pcrs.Changed(pcr);
         return TpmRc.Success;
+    }
+
+    /// <summary>A TPMT_HA.</summary>
+    internal static TpmtHa Digest(TpmAlgId hashAlg, ReadOnlyMemory<byte> digest) =>
+        new() { HashAlg = hashAlg, Digest = new TpmuHa { Digest = digest } };
+
+    /// <summary>The response of PCR_Event and EventSequenceComplete: a digest in every implemented bank.</summary>
+    [TpmParameters]
+    internal partial struct PcrEventOut
+    {
+        public TpmlDigestValues Digests;
     }
 
     [TpmParameters]
