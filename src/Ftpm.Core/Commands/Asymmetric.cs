@@ -13,7 +13,7 @@ internal static partial class Asymmetric
     public static readonly CommandInfo[] Commands =
     [
         new Command<EcdhZGenIn, EcdhZGenOut>(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new Command<EccParametersIn>(TpmCc.EccParameters, EccParameters),
+        new Command<EccParametersIn, EccParametersOut>(TpmCc.EccParameters, EccParameters),
         new Command<ZGen2PhaseIn, ZGen2PhaseOut>(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new Command<RsaDecryptIn, RsaDecryptOut>(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
         new CommandOut<EcdhKeyGenOut>(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
@@ -202,15 +202,14 @@ internal static partial class Asymmetric
     /// is here; the constants come from the crypto port. p, a, b, gX, gY and n are padded to the curve's
     /// octet size and the cofactor h is minimal, as libtpms writes them. Codes: TPM_RC_CURVE (P1) for a
     /// curve that is not implemented (unmarshaling); TPM_RC_VALUE (P1) for one the port lacks.</summary>
-    static TpmRc EccParameters(Tpm tpm, ref CommandContext c, in EccParametersIn p)
+    static TpmRc EccParameters(Tpm tpm, ref CommandContext c, in EccParametersIn p, out EccParametersOut o)
     {
+        o = default;
         var curve = tpm.Crypto.EccGetCurve(p.CurveId);
         if (curve is null) return TpmRc.Value.AtParameter(EccParametersIn.Param.CurveId);
 
         // Output: TPMS_ALGORITHM_DETAIL_ECC.
         int size = (curve.KeySize + 7) / 8;
-        c.Out.WriteUInt16((ushort)p.CurveId);
-        c.Out.WriteUInt16(curve.KeySize);
         // kdf: KDF1_SP800_56A with the hash of the curve's strength for the NIST curves, NULL for BN.
         var kdfHash = p.CurveId switch
         {
@@ -219,25 +218,41 @@ internal static partial class Asymmetric
             TpmEccCurve.NistP521 => TpmAlgId.Sha512,
             _ => TpmAlgId.Null,
         };
-        if (kdfHash == TpmAlgId.Null)
+        var kdf = kdfHash == TpmAlgId.Null
+            ? new TpmtKdfScheme { Scheme = TpmAlgId.Null }
+            : new TpmtKdfScheme { Scheme = TpmAlgId.Kdf1Sp800_56A, Details = new TpmuKdfScheme { AnyKdf = new TpmsSchemeHash { HashAlg = kdfHash } } };
+        o.Parameters = new TpmsAlgorithmDetailEcc
         {
-            c.Out.WriteUInt16((ushort)TpmAlgId.Null);
-        }
-        else
-        {
-            c.Out.WriteUInt16((ushort)TpmAlgId.Kdf1Sp800_56A);
-            c.Out.WriteUInt16((ushort)kdfHash);
-        }
-        // sign: no scheme is tied to any implemented curve.
-        c.Out.WriteUInt16((ushort)TpmAlgId.Null);
-        foreach (var value in (ReadOnlySpan<byte[]>)[curve.P, curve.A, curve.B, curve.GX, curve.GY, curve.N])
-        {
-            c.Out.WriteUInt16((ushort)size);
-            for (int i = value.Length; i < size; i++) c.Out.WriteUInt8(0);
-            c.Out.WriteBytes(value);
-        }
-        c.Out.WriteSized(curve.H);
+            CurveId = p.CurveId,
+            KeySize = curve.KeySize,
+            Kdf = kdf,
+            // sign: no scheme is tied to any implemented curve.
+            Sign = new TpmtEccScheme { Scheme = TpmAlgId.Null },
+            P = Padded(tpm, curve.P, size),
+            A = Padded(tpm, curve.A, size),
+            B = Padded(tpm, curve.B, size),
+            GX = Padded(tpm, curve.GX, size),
+            GY = Padded(tpm, curve.GY, size),
+            N = Padded(tpm, curve.N, size),
+            H = curve.H,
+        };
         return TpmRc.Success;
+    }
+
+    /// <summary><paramref name="value"/> with leading zeros up to <paramref name="size"/> octets (a copy in
+    /// the scratch area when it is shorter).</summary>
+    static ReadOnlyMemory<byte> Padded(Tpm tpm, byte[] value, int size)
+    {
+        if (value.Length >= size) return value;
+        var padded = tpm.Scratch(size);
+        value.CopyTo(padded.Span[(size - value.Length)..]);
+        return padded;
+    }
+
+    [TpmParameters]
+    internal partial struct EccParametersOut
+    {
+        public TpmsAlgorithmDetailEcc Parameters;
     }
 
     [TpmParameters]
