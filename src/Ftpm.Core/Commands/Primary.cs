@@ -10,7 +10,7 @@ internal static partial class Primary
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.CreatePrimary, CreatePrimary)
+        new Command<CreatePrimaryIn, CreatePrimaryOut>(TpmCc.CreatePrimary, CreatePrimary)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
             ReturnsHandle = true,
@@ -38,13 +38,12 @@ internal static partial class Primary
     /// answered from <see cref="PrimaryKeyCache"/>. Codes: TPM_RC_OBJECT_MEMORY when no slot is free, then
     /// those of <see cref="ObjectSupport.CreateChecks"/> (P1/P2).
     /// </summary>
-    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c)
+    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c, in CreatePrimaryIn p, out CreatePrimaryOut o)
     {
+        o = default;
         // Validation
-        var rc = c.ReadParameters(out CreatePrimaryIn p);
-        if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
-        rc = ObjectSupport.CreateChecks(p.InPublic, p.InSensitive, null, 1, 2);
+        var rc = ObjectSupport.CreateChecks(p.InPublic, p.InSensitive, null, CreatePrimaryIn.Param.InSensitive, CreatePrimaryIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
 
         uint hierarchy = c.Handles[0];
@@ -57,11 +56,22 @@ internal static partial class Primary
 
         // Output
         var hierarchyName = Tpm.HandleName(hierarchy);
-        ObjectSupport.WritePublic(ref c.Out, key);
-        ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, TpmAlgId.Null,
-            hierarchyName, hierarchyName, c.Locality);
-        c.Out.WriteSized(key.Name);
+        o.OutPublic = key.PublicArea;
+        ObjectSupport.CreationOutputs(tpm, key, p.CreationPcr, p.OutsideInfo, TpmAlgId.Null, hierarchyName, hierarchyName,
+            c.Locality, out o.CreationData, out o.CreationHash, out o.CreationTicket);
+        o.Name = key.Name;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct CreatePrimaryOut
+    {
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized] public TpmsCreationData CreationData;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CreationHash;
+        public TpmtTkCreation CreationTicket;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 
     /// <summary>The primary object of <paramref name="hierarchy"/> for a validated template (Part 1, 27.1;
@@ -84,7 +94,7 @@ internal static partial class Primary
             // DRBG_InstantiateSeeded with the data as additional input).
             bool origin = (inPublic.ObjectAttributes & TpmaObject.SensitiveDataOrigin) != 0;
             using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, origin ? inSensitive.Data.Span : []);
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, CreatePrimaryIn.Param.InPublic, out key); // P2 in CreateLoaded too
             if (rc != TpmRc.Success) return rc;
             var shared = key.Asymmetric is null ? null : new SharedAsymmetricKey(key.Asymmetric);
             key.SharedAsymmetric = shared?.Acquire();

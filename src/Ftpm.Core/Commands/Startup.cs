@@ -10,8 +10,8 @@ internal static partial class Startup
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
-        new SelfParsingCommand(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
+        new Command<StartupIn>(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
+        new Command<ShutdownIn>(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
     ];
 
     [TpmParameters]
@@ -23,19 +23,16 @@ internal static partial class Startup
     /// <summary>
     /// TPM2_Startup (Part 3, 9.3). After Shutdown(STATE), Startup(STATE) is a TPM Resume (saved
     /// PCRs come back) and Startup(CLEAR) a TPM Restart; otherwise Startup(CLEAR) is a TPM Reset
-    /// (Part 1, 36.2-36.4). Codes: TPM_RC_INITIALIZE when already started; TPM_RC_LOCALITY from a
-    /// locality other than 0 or 3 (the PC Client startup localities; the reference's TPM2_Startup);
-    /// TPM_RC_VALUE (P1) for Startup(STATE) without a saved state; TPM_RC_LOCALITY for Startup(STATE)
-    /// after an H-CRTM or from another startup locality than the one Shutdown(STATE) saved.
-    /// Startup(CLEAR) at locality 3 starts PCR 0 at 3 in its last octet in every bank (PC Client
-    /// "Startup Locality"; an H-CRTM's 4 takes precedence).
+    /// (Part 1, 36.2-36.4); a second Startup is TPM_RC_INITIALIZE from the dispatcher. Codes:
+    /// TPM_RC_LOCALITY from a locality other than 0 or 3 (the PC Client startup localities; the
+    /// reference's TPM2_Startup); TPM_RC_VALUE (P1) for Startup(STATE) without a saved state;
+    /// TPM_RC_LOCALITY for Startup(STATE) after an H-CRTM or from another startup locality than the one
+    /// Shutdown(STATE) saved. Startup(CLEAR) at locality 3 starts PCR 0 at 3 in its last octet in every
+    /// bank (PC Client "Startup Locality"; an H-CRTM's 4 takes precedence).
     /// </summary>
-    static TpmRc TpmStartup(Tpm tpm, ref CommandContext c)
+    static TpmRc TpmStartup(Tpm tpm, ref CommandContext c, in StartupIn p)
     {
-        // Validation
-        if (tpm.IsStarted) return TpmRc.Initialize;
-        var rc = c.ReadParameters(out StartupIn p);
-        if (rc != TpmRc.Success) return rc;
+        // Validation (a second Startup is refused by the dispatcher)
         if (c.Locality is not (0 or 3)) return TpmRc.Locality;
         // After an H-CRTM the startup locality counts as 0: PCR 0 belongs to the H-CRTM.
         bool locality3 = c.Locality == 3 && !tpm.HcrtmSeen;
@@ -43,7 +40,7 @@ internal static partial class Startup
         bool wasStateSaved = (persistent.OrderlyState & ~PersistentData.StartupLocality3) == (ushort)TpmSu.State
             && tpm.SavedState is not null;
         bool savedLocality3 = wasStateSaved && (persistent.OrderlyState & PersistentData.StartupLocality3) != 0;
-        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(1);
+        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(StartupIn.Param.StartupType);
         if (p.StartupType == TpmSu.State && tpm.HcrtmSeen) return TpmRc.Locality;
         if (p.StartupType == TpmSu.State && locality3 != savedLocality3) return TpmRc.Locality;
 
@@ -93,7 +90,7 @@ internal static partial class Startup
         tpm.StageRecord(NvKeys.SavedState, null);
         tpm.SavedState = null;
         tpm.MarkStarted();
-        return c.NoParameters();
+        return TpmRc.Success;
     }
 
     [TpmParameters]
@@ -107,11 +104,8 @@ internal static partial class Startup
     /// Resume; both kinds write Clock to NV so that it is "safe" at the next startup.
     /// Codes: TPM_RC_VALUE (P1) for a type that is neither CLEAR nor STATE.
     /// </summary>
-    static TpmRc TpmShutdown(Tpm tpm, ref CommandContext c)
+    static TpmRc TpmShutdown(Tpm tpm, ref CommandContext c, in ShutdownIn p)
     {
-        var rc = c.ReadParameters(out ShutdownIn p);
-        if (rc != TpmRc.Success) return rc;
-
         var persistent = tpm.Persistent;
         if (p.ShutdownType == TpmSu.State)
         {

@@ -10,9 +10,9 @@ internal static partial class Testing
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.SelfTest, SelfTest),
-        new SelfParsingCommand(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
-        new SelfParsingCommand(TpmCc.GetTestResult, GetTestResult),
+        new Command<SelfTestIn>(TpmCc.SelfTest, SelfTest),
+        new Command<IncrementalSelfTestIn>(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
+        new Command(TpmCc.GetTestResult, GetTestResult),
     ];
 
     [TpmParameters]
@@ -22,7 +22,7 @@ internal static partial class Testing
     }
 
     /// <summary>TPM2_SelfTest (Part 3, 10.2). Codes: TPM_RC_VALUE (P1) when fullTest is not YES/NO.</summary>
-    static TpmRc SelfTest(Tpm tpm, ref CommandContext c) => c.ReadParameters(out SelfTestIn _);
+    static TpmRc SelfTest(Tpm tpm, ref CommandContext c, in SelfTestIn p) => TpmRc.Success;
 
     [TpmParameters]
     internal partial struct IncrementalSelfTestIn
@@ -34,12 +34,10 @@ internal static partial class Testing
     /// Codes: TPM_RC_SIZE (P1) for a toTest list of more than MAX_ALG_LIST_SIZE (its unmarshal);
     /// TPM_RC_VALUE (P1) for an algorithm this TPM does not implement (the reference's
     /// CryptIncrementalSelfTest).</summary>
-    static TpmRc IncrementalSelfTest(Tpm tpm, ref CommandContext c)
+    static TpmRc IncrementalSelfTest(Tpm tpm, ref CommandContext c, in IncrementalSelfTestIn p)
     {
-        var rc = c.ReadParameters(out IncrementalSelfTestIn p);
-        if (rc != TpmRc.Success) return rc;
         for (int i = 0; i < (int)p.ToTest.Count; i++)
-            if (!ImplementedAlgorithms.IsImplemented(p.ToTest.Algorithms[i])) return TpmRc.Value.AtParameter(1);
+            if (!ImplementedAlgorithms.IsImplemented(p.ToTest.Algorithms[i])) return TpmRc.Value.AtParameter(IncrementalSelfTestIn.Param.ToTest);
         c.Out.WriteUInt32(0);
         return TpmRc.Success;
     }
@@ -48,8 +46,6 @@ internal static partial class Testing
     /// or TPM_RC_FAILURE in failure mode (where this command still runs).</summary>
     static TpmRc GetTestResult(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         c.Out.WriteUInt16(0);
         c.Out.WriteUInt32((uint)(tpm.InFailureMode ? TpmRc.Failure : TpmRc.Success));
         return TpmRc.Success;
