@@ -174,11 +174,11 @@ sealed class SwtpmConnection
                     }
                     break;
                 case SwtpmControlCode.SetLocality:
-                    if (!Receive(request.AsSpan(0, 1))) return Torn(code);
+                    if (!ReceiveLocality(request)) return Torn(code);
                     result = _server.SetLocality(request[0]);
                     break;
                 case SwtpmControlCode.ResetTpmEstablished:
-                    if (!Receive(request.AsSpan(0, 1))) return Torn(code);
+                    if (!ReceiveLocality(request)) return Torn(code);
                     result = _server.ResetEstablished(request[0]);
                     break;
                 case SwtpmControlCode.HashStart:
@@ -309,6 +309,16 @@ sealed class SwtpmConnection
         BinaryPrimitives.WriteUInt32BigEndian(reply, (uint)result);
         Send(reply.AsSpan(0, length));
         SwtpmLog.Control(_server.Logger, _id, code, (uint)result);
+    }
+
+    /// <summary>The u8 locality of SET_LOCALITY and RESET_TPMESTABLISHED. QEMU sends the whole ptm_loc
+    /// union (4 octets: the u8 and the padding up to the u32 result); swtpm reads a request with one
+    /// read and ignores the rest, so the padding that came with the request is read and dropped.</summary>
+    bool ReceiveLocality(byte[] request)
+    {
+        if (!Receive(request.AsSpan(0, 1))) return false;
+        int padding = Math.Min(3, _socket.Available);
+        return padding == 0 || Receive(request.AsSpan(1, padding));
     }
 
     string Torn(SwtpmControlCode code) => Dropped($"closed in the middle of {code}");
