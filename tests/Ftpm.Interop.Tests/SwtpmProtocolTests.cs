@@ -125,6 +125,38 @@ public sealed class SwtpmProtocolTests : IDisposable
         Assert.True(ftpm.WaitForExit(10_000), ftpm.Output);
     }
 
+    /// <summary>swtpm's data channel also takes mssim SEND_COMMAND frames (u32 8, u8 locality, u32 size,
+    /// command) and answers them mssim's way (u32 size, response, u32 0); raw and framed commands mix on
+    /// one connection. Checked against swtpm byte for byte (GetRandom(0) has a fixed answer).</summary>
+    [Fact]
+    public void Data_channel_detects_the_mssim_prefix_as_swtpm_does()
+    {
+        using var swtpm = Swtpm.TryStart();
+        Assert.NotNull(swtpm);
+        using var ftpm = FtpmSwtpm.Tcp(NewStateDir("state"), out int port, "--flags", "not-need-init,startup-clear");
+        byte[] getRandom0 = Convert.FromHexString("80010000000C0000017B0000");
+        byte[] framed = [0, 0, 0, 8, 3, 0, 0, 0, 12, .. getRandom0];
+        foreach (int p in new[] { swtpm.Port, port })
+        {
+            using var client = new TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, p);
+            var stream = client.GetStream();
+            byte[] expected = Convert.FromHexString("80010000000C000000000000");
+            stream.Write(framed);
+            Assert.Equal(Convert.FromHexString("0000000C") .Concat(expected).Concat(new byte[4]).ToArray(), ReadExactly(stream, 4 + 12 + 4));
+            stream.Write(getRandom0);
+            Assert.Equal(expected, ReadExactly(stream, 12));
+        }
+    }
+
+    static byte[] ReadExactly(NetworkStream stream, int count)
+    {
+        var buffer = new byte[count];
+        stream.ReadTimeout = 10_000;
+        stream.ReadExactly(buffer);
+        return buffer;
+    }
+
     [Fact]
     public void State_blobs_move_a_tpm_to_a_fresh_process_and_damaged_blobs_are_refused()
     {

@@ -79,43 +79,48 @@ sealed class SwtpmConnection
     /// </summary>
     string ServeData()
     {
-        var command = new byte[MssimPrefix + TpmLimits.MaxCommandSize];
+        // Bytes are received into `input` as they come (usually a whole command per receive), and frames
+        // are taken from it; the command is executed from there without another copy.
+        var input = new byte[MssimPrefix + TpmLimits.MaxCommandSize];
         var reply = new byte[4 + TpmLimits.MaxResponseSize + 4];
         bool disconnect = _server.Options.DisconnectAfterResponse;
+        int start = 0, end = 0;
         while (true)
         {
-            if (!Receive(command.AsSpan(0, TpmHeader)))
-                return "closed by client";
-            ushort tag = BinaryPrimitives.ReadUInt16BigEndian(command);
+            if (start == end) start = end = 0;
+            if (!Fill(input, ref start, ref end, TpmHeader))
+                return end == start ? "closed by client" : Dropped("closed in the middle of a command");
+            var header = input.AsSpan(start);
+            ushort tag = BinaryPrimitives.ReadUInt16BigEndian(header);
             int locality = -1;
-            int start, size;
-            if (tag is not (0x8001 or 0x8002) && BinaryPrimitives.ReadUInt32BigEndian(command) == SwtpmProtocol.MssimSendCommand)
+            int offset, size;
+            if (tag is not (0x8001 or 0x8002) && BinaryPrimitives.ReadUInt32BigEndian(header) == SwtpmProtocol.MssimSendCommand)
             {
-                locality = command[4];
-                uint declared = BinaryPrimitives.ReadUInt32BigEndian(command.AsSpan(5));
+                locality = header[4];
+                uint declared = BinaryPrimitives.ReadUInt32BigEndian(header[5..]);
                 if (declared < 1 || declared > TpmLimits.MaxCommandSize)
                     return Dropped($"mssim frame declares a command of {declared} bytes");
-                start = MssimPrefix;
+                offset = MssimPrefix;
                 size = (int)declared;
             }
             else
             {
-                uint declared = BinaryPrimitives.ReadUInt32BigEndian(command.AsSpan(2));
-                start = 0;
-                // A size that is not a command's (too short, too long) cannot be framed: the TPM answers
-                // the header it got, and the connection ends.
-                size = declared is >= TpmHeader and <= TpmLimits.MaxCommandSize ? (int)declared : TpmHeader;
-                if (size != declared)
+                uint declared = BinaryPrimitives.ReadUInt32BigEndian(header[2..]);
+                offset = 0;
+                if (declared is < TpmHeader or > TpmLimits.MaxCommandSize)
                 {
-                    int m = _server.Execute(_id, command.AsSpan(0, TpmHeader), reply.AsSpan(4, TpmLimits.MaxResponseSize), -1);
+                    // A size that is not a command's cannot be framed: the TPM answers the header it got,
+                    // and the connection ends.
+                    int m = _server.Execute(_id, input.AsSpan(start, TpmHeader), reply.AsSpan(4, TpmLimits.MaxResponseSize), -1);
                     Send(reply.AsSpan(4, m));
                     return Dropped($"command declares {declared} bytes");
                 }
+                size = (int)declared;
             }
-            int have = TpmHeader - start;
-            if (size > have && !Receive(command.AsSpan(TpmHeader, size - have)))
+            if (!Fill(input, ref start, ref end, offset + size))
                 return Dropped("closed in the middle of a command");
-            int n = _server.Execute(_id, command.AsSpan(start, size), reply.AsSpan(4, TpmLimits.MaxResponseSize), locality);
+            int n = _server.Execute(_id, input.AsSpan(start + offset, size), reply.AsSpan(4, TpmLimits.MaxResponseSize), locality);
+            start += offset + size;
             if (locality >= 0)
             {
                 BinaryPrimitives.WriteUInt32BigEndian(reply, (uint)n);
@@ -128,6 +133,26 @@ sealed class SwtpmConnection
             }
             if (disconnect) return "disconnect after response";
         }
+    }
+
+    /// <summary>Receives until <paramref name="buffer"/>[start..end] holds at least <paramref name="count"/>
+    /// bytes (moving them to the front when the buffer's end is near); false if the peer closed first.</summary>
+    bool Fill(byte[] buffer, ref int start, ref int end, int count)
+    {
+        if (end - start >= count) return true;
+        if (buffer.Length - start < count)
+        {
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+        }
+        while (end - start < count)
+        {
+            int n = _socket.Receive(buffer.AsSpan(end));
+            if (n == 0) return false;
+            end += n;
+        }
+        return true;
     }
 
     // ---- control channel ----
