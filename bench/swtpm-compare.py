@@ -48,8 +48,9 @@ def cpu(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 def measure(proc, conn, command):
-    for _ in range(200):
-        roundtrip(conn, command)  # warm up (JIT, caches)
+    for _ in range(2000):
+        roundtrip(conn, command)  # warm up: .NET's tiered JIT recompiles hot methods in the background
+    time.sleep(0.5)
     c0, t0 = cpu(proc.pid), time.perf_counter()
     for _ in range(N):
         roundtrip(conn, command)
