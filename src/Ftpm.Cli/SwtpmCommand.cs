@@ -30,7 +30,8 @@ static class SwtpmCommand
         return new Command("swtpm", "swtpm-compatible front end: put `ftpm swtpm` where a QEMU or libvirt recipe says `swtpm`") { socket };
     }
 
-    static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellation)
+    /// <summary>Runs `ftpm swtpm socket` with the arguments after "socket".</summary>
+    internal static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
         SwtpmOptions o;
         try
@@ -125,6 +126,7 @@ static class SwtpmCommand
             {
                 if (key is not null) System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
             }
+            SwtpmWarmup.Start(logger);
             if (o.PidFile is { } pidFile)
             {
                 try

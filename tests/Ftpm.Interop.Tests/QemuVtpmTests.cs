@@ -62,6 +62,11 @@ public sealed class QemuVtpmTests : IDisposable
         using var ftpm = new FtpmSwtpm(["--tpm2", "--ctrl", $"type=unixio,path={ctrl}", "--server", $"type=tcp,port={port}",
             "--tpmstate", $"dir={state}", "--log", $"file={PathOf("ftpm.log")},level=2"], readyPath: ctrl);
 
+        // Firmware gives the first TPM commands 750 ms: boot once ftpm has compiled their paths (its warm-up).
+        var warm = DateTime.UtcNow.AddSeconds(60);
+        while (!(File.Exists(PathOf("ftpm.log")) && File.ReadAllText(PathOf("ftpm.log")).Contains("Warm-up done")) && DateTime.UtcNow < warm)
+            Thread.Sleep(100);
+
         var psi = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in new[] { "-accel", "tcg", "-cpu", "max", "-m", "512", "-nographic", "-no-reboot", "-net", "none",
                      "-kernel", kernel!, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1",
