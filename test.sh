@@ -22,6 +22,11 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet restore ftpm.slnx
 dotnet build ftpm.slnx -c Release --no-restore
+# The NativeAOT executable (about 1-2 minutes on 2 cores) and the packages: the ftpm .NET tool and the
+# Ftpm.Engine library. Interop tests start the native binary and install the tool.
+rm -rf artifacts
+dotnet publish src/Ftpm.Cli -c Release -o artifacts/native
+dotnet pack ftpm.slnx -c Release --no-build -o artifacts/packages
 
 log=$(mktemp)
 status=0
