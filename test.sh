@@ -26,7 +26,7 @@ dotnet build ftpm.slnx -c Release --no-restore
 # Ftpm.Engine library. Interop tests start the native binary and install the tool.
 rm -rf artifacts
 dotnet publish src/Ftpm.Cli -c Release -o artifacts/native
-dotnet pack ftpm.slnx -c Release --no-build -o artifacts/packages
+dotnet pack ftpm.slnx -c Release --no-restore -o artifacts/packages
 
 log=$(mktemp)
 status=0

@@ -68,7 +68,8 @@ sealed class MssimConnection
     /// NoDelay, so a reply leaves at once; on Linux also TCP_QUICKACK. tpm2-tss writes the 9-octet SEND_COMMAND
     /// prefix and the command in two writes without TCP_NODELAY: Nagle holds the command until the prefix is
     /// acknowledged, and a delayed ACK takes ~40 ms. Acknowledging at once removes the stall for every such
-    /// client. The kernel leaves quick-ACK mode on its own, so it is re-armed after every receive.
+    /// client. The kernel leaves quick-ACK mode on its own, so it is re-armed after every reply and before
+    /// waiting for the rest of a partly received request.
     /// </summary>
     /// <returns>Whether TCP_QUICKACK is in use.</returns>
     internal static bool ConfigureSocket(Socket socket)
@@ -327,6 +328,10 @@ sealed class MssimConnection
         }
         while (_end < count)
         {
+            // In the middle of a request (a client that writes the prefix and the command separately waits
+            // for the prefix's ACK before sending the rest): acknowledge now. A client that writes a request
+            // at once never gets here, so it costs no extra system call.
+            if (_quickAck && _frameStart != 0) _quickAck = TryQuickAck(_socket);
             int n;
             try
             {
@@ -342,7 +347,6 @@ sealed class MssimConnection
             if (n == 0) return false;
             if (_frameStart == 0) _frameStart = Stopwatch.GetTimestamp();
             _end += n;
-            if (_quickAck) _quickAck = TryQuickAck(_socket);
         }
         return true;
     }
