@@ -65,3 +65,19 @@ public sealed class NativeAndPackagesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 }
+
+/// <summary>docs/COMMANDS.md is what `ftpm commands --markdown` prints from the command table.</summary>
+public sealed class CommandListTests
+{
+    [Fact]
+    public void CommandsDocumentMatchesTheCommandTable()
+    {
+        var r = Client.Run("dotnet", [FtpmServer.CliPath, "commands", "--markdown"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string document = File.ReadAllText(Path.Combine(Artifacts.Root, "docs", "COMMANDS.md"));
+        Assert.True(document == r.Stdout,
+            "docs/COMMANDS.md is out of date: regenerate it with `dotnet run --project src/Ftpm.Cli -- commands --markdown > docs/COMMANDS.md`");
+        Assert.Contains("| 0x00000182 | PcrExtend |", document);
+        Assert.Contains("| 0x0000015D | Sign |", document);
+    }
+}
