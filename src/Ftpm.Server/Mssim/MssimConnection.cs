@@ -31,6 +31,7 @@ sealed class MssimConnection
     readonly Lock _abortLock = new();
     bool _aborted;
     bool _quickAck;
+    bool _splitsWrites; // a request of this client arrived in pieces (tpm2-tss writes prefix and command apart)
     readonly byte[] _in;
     int _start, _end;
     long _frameStart; // timestamp of the current request's first byte; 0 while waiting between requests
@@ -68,8 +69,8 @@ sealed class MssimConnection
     /// NoDelay, so a reply leaves at once; on Linux also TCP_QUICKACK. tpm2-tss writes the 9-octet SEND_COMMAND
     /// prefix and the command in two writes without TCP_NODELAY: Nagle holds the command until the prefix is
     /// acknowledged, and a delayed ACK takes ~40 ms. Acknowledging at once removes the stall for every such
-    /// client. The kernel leaves quick-ACK mode on its own, so it is re-armed after every reply and before
-    /// waiting for the rest of a partly received request.
+    /// client. The kernel leaves quick-ACK mode on its own, so it is re-armed before waiting for the rest of a
+    /// partly received request and, for a client that splits its requests, after every reply.
     /// </summary>
     /// <returns>Whether TCP_QUICKACK is in use.</returns>
     internal static bool ConfigureSocket(Socket socket)
@@ -331,7 +332,11 @@ sealed class MssimConnection
             // In the middle of a request (a client that writes the prefix and the command separately waits
             // for the prefix's ACK before sending the rest): acknowledge now. A client that writes a request
             // at once never gets here, so it costs no extra system call.
-            if (_quickAck && _frameStart != 0) _quickAck = TryQuickAck(_socket);
+            if (_quickAck && _frameStart != 0)
+            {
+                _quickAck = TryQuickAck(_socket);
+                _splitsWrites = true;
+            }
             int n;
             try
             {
@@ -360,9 +365,10 @@ sealed class MssimConnection
             try
             {
                 sent += _socket.Send(_reply, sent, length - sent, SocketFlags.None);
-                // Sending right after a receive puts Linux back to delayed ACKs ("pingpong"); re-arm now,
-                // so the next request's first segment is acknowledged on arrival, before this thread wakes.
-                if (_quickAck) _quickAck = TryQuickAck(_socket);
+                // Sending right after a receive puts Linux back to delayed ACKs ("pingpong"); for a client
+                // seen splitting its requests, re-arm now, so its next prefix is acknowledged on arrival,
+                // before this thread wakes. A client that writes whole requests costs no extra call.
+                if (_quickAck && _splitsWrites) _quickAck = TryQuickAck(_socket);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
             {
