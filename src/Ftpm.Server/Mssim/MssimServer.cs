@@ -219,7 +219,7 @@ public sealed class MssimServer : IAsyncDisposable
                     _connections.TryRemove(id, out _);
                     Interlocked.Decrement(ref _open[(int)port]);
                 }
-            }, maxStackSize: 1 << 20) { IsBackground = true, Name = $"mssim {port} {id}" };
+            }, maxStackSize: 2 << 20) { IsBackground = true, Name = $"mssim {port} {id}" };
             thread.Start();
         }
         catch (Exception e) when (e is SocketException or OutOfMemoryException or ThreadStartException)
