@@ -8,4 +8,5 @@ var root = new RootCommand("ftpm: a TPM 2.0 written in C#");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(SwtpmCommand.Create());
+root.Subcommands.Add(CommandsCommand.Create());
 return await root.Parse(args).InvokeAsync();
