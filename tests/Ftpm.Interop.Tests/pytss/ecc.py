@@ -88,7 +88,7 @@ def primary(template, attributes, curve=None, ecdaa=False):
     return handle, point(out.publicArea.unique.ecc)
 
 
-NULL_TICKET = TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK, hierarchy=ESYS_TR.RH_NULL)
+NULL_TICKET = TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK, hierarchy=TPM2_RH.NULL)  # a TPM handle, not an ESYS_TR: the TPM checks it (TPMI_RH_HIERARCHY)
 
 
 def scheme(alg, count=None):
