@@ -430,40 +430,81 @@ internal static class ObjectSupport
 
     // ---- Protection of the sensitive area (Part 1, 23) ------------------------------------------
 
-    /// <summary>The parent's storage keys for a child named <paramref name="name"/>: symKey =
-    /// KDFa(nameAlg, seedValue, "STORAGE", name, ∅, keyBits) and HMACkey = KDFa(nameAlg, seedValue,
-    /// "INTEGRITY", ∅, ∅, digest bits) (Part 1, 23.4 and 23.5).</summary>
-    static void ProtectionKeys(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, Span<byte> symKey, Span<byte> hmacKey)
+    /// <summary>The keys of an outer wrapper for an object named <paramref name="name"/>: symKey =
+    /// KDFa(hashAlg, seed, "STORAGE", name, ∅, keyBits) and HMACkey = KDFa(hashAlg, seed, "INTEGRITY", ∅,
+    /// ∅, digest bits) (Part 1, 23.4 and 23.5). The seed is a storage parent's seedValue, or for a
+    /// credential or duplication blob the seed shared through <see cref="SecretSharing"/>.</summary>
+    static void ProtectionKeys(Tpm tpm, TpmAlgId hashAlg, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> name, Span<byte> symKey, Span<byte> hmacKey)
     {
-        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "STORAGE"u8, name, [], symKey);
-        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "INTEGRITY"u8, [], [], hmacKey);
+        Kdf.KdfA(tpm.Crypto, hashAlg, seed, "STORAGE"u8, name, [], symKey);
+        Kdf.KdfA(tpm.Crypto, hashAlg, seed, "INTEGRITY"u8, [], [], hmacKey);
     }
 
-    /// <summary>TPM2B_PRIVATE contents for a sensitive area under <paramref name="parent"/>:
-    /// integrity (TPM2B_DIGEST of HMAC(HMACkey, encSensitive || name)) || encSensitive, where
-    /// encSensitive is TPM2B_SENSITIVE encrypted with the parent's cipher in CFB mode with a zero IV
-    /// (Part 1, 23.4-23.5).</summary>
-    public static byte[] Wrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> sensitive)
+    /// <summary>An outer wrapper (the reference's ProduceOuterWrap without an IV): integrity (TPM2B_DIGEST
+    /// of HMAC(HMACkey, encData || name) under <paramref name="hashAlg"/>) || encData, where encData is
+    /// <paramref name="data"/> encrypted with <paramref name="symmetric"/> in CFB mode with a zero IV.</summary>
+    public static byte[] ProduceOuterWrap(Tpm tpm, TpmAlgId hashAlg, in TpmtSymDefObject symmetric, ReadOnlySpan<byte> seed,
+        ReadOnlySpan<byte> name, ReadOnlySpan<byte> data)
     {
-        var sym = parent.ProtectionSymmetric;
-        int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
-        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
+        int digestSize = TpmAlgorithms.DigestSize(hashAlg);
+        Span<byte> symKey = stackalloc byte[symmetric.KeyBits.Sym / 8];
         Span<byte> hmacKey = stackalloc byte[digestSize];
-        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
-
-        var plain = new byte[2 + sensitive.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(plain, (ushort)sensitive.Length);
-        sensitive.CopyTo(plain.AsSpan(2));
-        var result = new byte[2 + digestSize + plain.Length];
+        ProtectionKeys(tpm, hashAlg, seed, name, symKey, hmacKey);
+        var result = new byte[2 + digestSize + data.Length];
         var encrypted = result.AsSpan(2 + digestSize);
         Span<byte> iv = stackalloc byte[16];
         iv.Clear();
-        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, true, symKey, iv, plain, encrypted);
+        tpm.Crypto.Cipher(symmetric.Algorithm, TpmAlgId.Cfb, true, symKey, iv, data, encrypted);
         BinaryPrimitives.WriteUInt16BigEndian(result, (ushort)digestSize);
-        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, result.AsSpan(2, digestSize));
-        CryptographicOperations.ZeroMemory(plain);
+        OuterHmac(tpm, hashAlg, hmacKey, encrypted, name, result.AsSpan(2, digestSize));
         CryptographicOperations.ZeroMemory(symKey);
         CryptographicOperations.ZeroMemory(hmacKey);
+        return result;
+    }
+
+    /// <summary>Removes an outer wrapper (the reference's UnwrapOuter without an IV): the integrity is
+    /// checked in constant time before anything is decrypted. Codes (unnumbered): TPM_RC_INSUFFICIENT or
+    /// TPM_RC_SIZE when the integrity TPM2B_DIGEST does not unmarshal; TPM_RC_INTEGRITY when it is not the
+    /// HMAC this seed and name give.</summary>
+    public static TpmRc UnwrapOuter(Tpm tpm, TpmAlgId hashAlg, in TpmtSymDefObject symmetric, ReadOnlySpan<byte> seed,
+        ReadOnlySpan<byte> name, ReadOnlySpan<byte> blob, out byte[] data)
+    {
+        data = [];
+        if (blob.Length < 2) return TpmRc.Insufficient;
+        int size = BinaryPrimitives.ReadUInt16BigEndian(blob);
+        if (size > TpmLimits.MaxDigestSize) return TpmRc.Size;
+        if (size > blob.Length - 2) return TpmRc.Insufficient;
+        var integrity = blob.Slice(2, size);
+        var encrypted = blob[(2 + size)..];
+        int digestSize = TpmAlgorithms.DigestSize(hashAlg);
+        Span<byte> symKey = stackalloc byte[symmetric.KeyBits.Sym / 8];
+        Span<byte> hmacKey = stackalloc byte[digestSize];
+        ProtectionKeys(tpm, hashAlg, seed, name, symKey, hmacKey);
+        Span<byte> mac = stackalloc byte[digestSize];
+        OuterHmac(tpm, hashAlg, hmacKey, encrypted, name, mac);
+        CryptographicOperations.ZeroMemory(hmacKey);
+        if (!CryptographicOperations.FixedTimeEquals(mac, integrity))
+        {
+            CryptographicOperations.ZeroMemory(symKey);
+            return TpmRc.Integrity;
+        }
+        data = new byte[encrypted.Length];
+        Span<byte> iv = stackalloc byte[16];
+        iv.Clear();
+        tpm.Crypto.Cipher(symmetric.Algorithm, TpmAlgId.Cfb, false, symKey, iv, encrypted, data);
+        CryptographicOperations.ZeroMemory(symKey);
+        return TpmRc.Success;
+    }
+
+    /// <summary>TPM2B_PRIVATE contents for a sensitive area under <paramref name="parent"/>: the outer
+    /// wrapper of TPM2B_SENSITIVE with the parent's nameAlg, cipher and seedValue (Part 1, 23.4-23.5).</summary>
+    public static byte[] Wrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> sensitive)
+    {
+        var plain = new byte[2 + sensitive.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(plain, (ushort)sensitive.Length);
+        sensitive.CopyTo(plain.AsSpan(2));
+        var result = ProduceOuterWrap(tpm, parent.NameAlg, parent.ProtectionSymmetric, parent.SeedValue, name, plain);
+        CryptographicOperations.ZeroMemory(plain);
         return result;
     }
 
@@ -483,27 +524,10 @@ internal static class ObjectSupport
     public static TpmRc Unwrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> priv, out byte[] sensitive)
     {
         sensitive = [];
-        var sym = parent.ProtectionSymmetric;
         int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
         if (priv.Length < 2 + digestSize || BinaryPrimitives.ReadUInt16BigEndian(priv) != digestSize) return TpmRc.Integrity;
-        var integrity = priv.Slice(2, digestSize);
-        var encrypted = priv[(2 + digestSize)..];
-        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
-        Span<byte> hmacKey = stackalloc byte[digestSize];
-        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
-        Span<byte> mac = stackalloc byte[digestSize];
-        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, mac);
-        CryptographicOperations.ZeroMemory(hmacKey);
-        if (!CryptographicOperations.FixedTimeEquals(mac, integrity))
-        {
-            CryptographicOperations.ZeroMemory(symKey);
-            return TpmRc.Integrity;
-        }
-        var plain = new byte[encrypted.Length];
-        Span<byte> iv = stackalloc byte[16];
-        iv.Clear();
-        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, false, symKey, iv, encrypted, plain);
-        CryptographicOperations.ZeroMemory(symKey);
+        var rc = UnwrapOuter(tpm, parent.NameAlg, parent.ProtectionSymmetric, parent.SeedValue, name, priv, out var plain);
+        if (rc != TpmRc.Success) return TpmRc.Integrity;
         if (plain.Length < 2 || BinaryPrimitives.ReadUInt16BigEndian(plain) != plain.Length - 2)
         {
             CryptographicOperations.ZeroMemory(plain);

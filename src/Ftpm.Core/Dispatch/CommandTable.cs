@@ -33,7 +33,10 @@ internal static class CommandTable
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
-        EphemeralEc.Commands);
+        EphemeralEc.Commands,
+        // attestation and key movement: credentials, duplication
+        ObjectCommands.CredentialCommands,
+        Duplication.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {
