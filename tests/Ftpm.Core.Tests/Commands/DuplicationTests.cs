@@ -194,6 +194,24 @@ public sealed class DuplicationTests
         ImportLoadAndSign(second, blob.Public, [], bare[0], [], NullSym);
     }
 
+    /// <summary>TPM_CAP_COMMANDS lists each command with its TPMA_CC (Part 2, 8.9): the command index and
+    /// cHandles (two for ActivateCredential, Duplicate, Rewrap; one for Import, MakeCredential), none of
+    /// nv, extensive, flushed or rHandle; and TPM2_PolicyCommandCode accepts the code.</summary>
+    [Theory]
+    [InlineData(TpmCc.ActivateCredential, 0x04000147u)]
+    [InlineData(TpmCc.Duplicate, 0x0400014Bu)]
+    [InlineData(TpmCc.Rewrap, 0x04000152u)]
+    [InlineData(TpmCc.Import, 0x02000156u)]
+    [InlineData(TpmCc.MakeCredential, 0x02000168u)]
+    public void GetCapability_lists_the_key_movement_commands(TpmCc code, uint attributes)
+    {
+        var r = _t.Run(TpmCc.GetCapability, [], Cmd.Cat(Cmd.U32((uint)TpmCap.Commands), Cmd.U32((uint)code), Cmd.U32(1)));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        Assert.Equal(Cmd.Cat(Cmd.U32((uint)TpmCap.Commands), Cmd.U32(1), Cmd.U32(attributes)), r.Body[1..]);
+        var s = Auth.SessionClient.Start(_t.Host, TpmSe.Policy);
+        Assert.Equal(TpmRc.Success, _t.Run(TpmCc.PolicyCommandCode, [s.Handle], Cmd.U32((uint)code)).Rc);
+    }
+
     Response Rewrap(uint oldParent, uint newParent, byte[] duplicate, byte[] name, byte[] seed) =>
         _t.Host.RunWithPasswords(TpmCc.Rewrap, [oldParent, newParent], [[]], Cmd.Cat(Cmd.Sized(duplicate), Cmd.Sized(name), Cmd.Sized(seed)));
 
