@@ -158,7 +158,8 @@ public sealed class Tpm2ToolsKeyMoveTests : ServerTest
 
     /// <summary>keymove.py: Rewrap between parents, to and from TPM_RH_NULL, and encryptedDuplication
     /// (both wrappers required by Duplicate, Import and Rewrap's removal of the outer one), with the
-    /// reference's codes; the same script passes against swtpm.</summary>
+    /// reference's codes, and PolicyDuplicationSelect limiting a key to one new parent; the same script passes
+    /// against swtpm.</summary>
     [Fact]
     public void Rewrap_and_encrypted_duplication_through_pytss_as_in_swtpm()
     {

@@ -1,6 +1,7 @@
 """TPM2_Duplicate, TPM2_Rewrap and TPM2_Import through tpm2-pytss (tpm2-tools has no rewrap): a duplicable
 ECDSA key (policy: PolicyCommandCode(TPM2_Duplicate)) goes to parent A under an outer wrapper, is rewrapped
-to parent B, to no parent and back, imported under each and signs; an encryptedDuplication key leaves only
+to parent B, to no parent and back, imported under each and signs; a key whose policy is
+PolicyDuplicationSelect(parent A) goes to A only; an encryptedDuplication key leaves only
 under both wrappers. The response codes are the reference's (the same script passes against swtpm).
 Usage: python3 keymove.py TCTI -- prints 'ok' at the end; any failure raises."""
 import hashlib
@@ -107,6 +108,36 @@ import_and_sign(b, pub, bare, no_seed)
 back, seed_back = esys.rewrap(ESYS_TR.RH_NULL, a, bare, name, TPM2B_ENCRYPTED_SECRET(b""))
 import_and_sign(a, pub, back, seed_back)
 esys.flush_context(b)
+
+# --- PolicyDuplicationSelect (includeObject NO): the key may go to parent A only -----------------------
+a_name = bytes(esys.tr_get_name(a))
+select_policy = hashlib.sha256(bytes(32) + (0x188).to_bytes(4, "big") + a_name + b"\x00").digest()
+source = primary("ecc256:aes128cfb")
+attrs = TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.USERWITHAUTH | TPMA_OBJECT.SIGN_ENCRYPT
+template = TPM2B_PUBLIC.parse("ecc256:ecdsa-sha256", objectAttributes=attrs)
+template.publicArea.authPolicy = TPM2B_DIGEST(select_policy)
+priv, sel_pub, _, _, _ = esys.create(source, sensitive(), template)
+sel_key = esys.load(source, priv, sel_pub)
+sel_name = bytes(esys.tr_get_name(sel_key))
+
+
+def select_session(parent_name):
+    s = esys.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY, TPMT_SYM_DEF(algorithm=TPM2_ALG.NULL), TPM2_ALG.SHA256)
+    esys.policy_duplication_select(s, sel_name, parent_name, False)
+    return s
+
+
+# A session selecting another parent has another digest (POLICY_FAIL at session 1); naming parent A but
+# duplicating to TPM_RH_NULL breaks the nameHash (POLICY_FAIL too).
+for parent_name, target in ((b"\x00\x0b" + hashlib.sha256(b"elsewhere").digest(), a), (a_name, ESYS_TR.RH_NULL)):
+    s = select_session(parent_name)
+    expect_rc(TPM2_RC.POLICY_FAIL + 0x900, esys.duplicate, sel_key, target, TPM2B_DATA(b""), NULL_SYM, session1=s)
+    esys.flush_context(s)
+s = select_session(a_name)
+_, sel_dup, sel_seed = esys.duplicate(sel_key, a, TPM2B_DATA(b""), NULL_SYM, session1=s)
+esys.flush_context(sel_key)
+esys.flush_context(source)
+import_and_sign(a, sel_pub, sel_dup, sel_seed)
 
 # --- encryptedDuplication ----------------------------------------------------------------------------------
 source = primary("ecc256:aes128cfb")
