@@ -27,6 +27,41 @@ sealed class EkProvisioner(Tpm tpm, TextWriter log)
     /// tcg-at-tpmVersion, and the extended key usage tcg-kp-EKCertificate.</summary>
     const string TpmManufacturer = "2.23.133.2.1", TpmModel = "2.23.133.2.2", TpmVersion = "2.23.133.2.3", EkCertificateUsage = "2.23.133.8.1";
 
+    /// <summary>The templates named (names or profile names, comma- or space-separated; none: rsa and
+    /// ecc, the low range), or null with a message for a name that is none.</summary>
+    public static List<EkTemplate>? ParseTemplates(IEnumerable<string>? names, TextWriter error)
+    {
+        var given = (names ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (given.Count == 0) given = ["rsa", "ecc"];
+        var templates = new List<EkTemplate>();
+        foreach (var name in given)
+        {
+            if (EkTemplates.Find(name) is not { } template)
+            {
+                error.WriteLine($"ftpm: unknown EK template {name}; known: {string.Join(", ", EkTemplates.All.Select(t => t.Name))}");
+                return null;
+            }
+            if (!templates.Contains(template)) templates.Add(template);
+        }
+        return templates;
+    }
+
+    /// <summary>Provisions <paramref name="templates"/> on a TPM that is powered off (a state folder just
+    /// opened): power on and Startup, each template, orderly Shutdown, power off. Returns the CA
+    /// certificate's path.</summary>
+    public static string ProvisionAll(Tpm tpm, IReadOnlyList<EkTemplate> templates, string caDirectory, TextWriter log)
+    {
+        using var ca = LoadOrCreateCa(caDirectory, log, out var caPath);
+        var provisioner = new EkProvisioner(tpm, log);
+        provisioner.Start();
+        foreach (var template in templates)
+            provisioner.Provision(template, ca, Path.Combine(caDirectory, $"ek-{template.Name}.der"));
+        provisioner.Stop();
+        tpm.PowerOff();
+        log.WriteLine($"EK CA certificate: {caPath}");
+        return caPath;
+    }
+
     /// <summary>Starts the TPM (power on, TPM2_Startup(CLEAR)).</summary>
     public void Start()
     {

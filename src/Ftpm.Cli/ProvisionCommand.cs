@@ -42,17 +42,8 @@ static class ProvisionCommand
     static int Run(ParseResult parse)
     {
         string stateDirectory = parse.GetValue(State)!;
-        var names = parse.GetValue(Ek) is { Length: > 0 } given ? given.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries)) : ["rsa", "ecc"];
-        var templates = new List<EkTemplate>();
-        foreach (var name in names)
-        {
-            if (EkTemplates.Find(name.Trim()) is not { } template)
-            {
-                Console.Error.WriteLine($"ftpm: unknown EK template {name}; known: {string.Join(", ", EkTemplates.All.Select(t => t.Name))}");
-                return 2;
-            }
-            if (!templates.Contains(template)) templates.Add(template);
-        }
+        var templates = EkProvisioner.ParseTemplates(parse.GetValue(Ek), Console.Error);
+        if (templates is null) return 2;
         string caDirectory = parse.GetValue(Ca) ?? Path.Combine(stateDirectory, "ek-ca");
 
         try
@@ -64,13 +55,7 @@ static class ProvisionCommand
             using (nv as IDisposable)
             {
                 var tpm = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = nv, Platform = new SoftwarePlatform() });
-                using var ca = EkProvisioner.LoadOrCreateCa(caDirectory, Console.Out, out var caPath);
-                var provisioner = new EkProvisioner(tpm, Console.Out);
-                provisioner.Start();
-                foreach (var template in templates)
-                    provisioner.Provision(template, ca, Path.Combine(caDirectory, $"ek-{template.Name}.der"));
-                provisioner.Stop();
-                Console.WriteLine($"EK CA certificate: {caPath}");
+                EkProvisioner.ProvisionAll(tpm, templates, caDirectory, Console.Out);
             }
             return 0;
         }

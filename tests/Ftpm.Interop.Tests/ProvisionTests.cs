@@ -1,7 +1,7 @@
 namespace Ftpm.Interop.Tests;
 
 /// <summary>
-/// `ftpm provision` on a state folder, then `ftpm serve` on it: the EK certificates sit at the TCG EK
+/// `ftpm provision` on a state folder, then `ftpm serve` on it (or `ftpm serve --provision-ek`): the EK certificates sit at the TCG EK
 /// Credential Profile's NV indices (write-locked, platform-created), tpm2_nvread and tpm2_getekcertificate
 /// read DER certificates that `openssl verify` accepts against the CA the command wrote, and each
 /// certificate's public key is the EK tpm2_createek makes.
@@ -58,6 +58,19 @@ public sealed class ProvisionTests : IDisposable
         Client.Tpm2Ok(server, "tpm2_getekcertificate", "-o", PathOf("get-rsa.crt"), "-o", PathOf("get-ecc.crt"));
         Assert.Equal(File.ReadAllBytes(PathOf("rsa.der")), File.ReadAllBytes(PathOf("get-rsa.crt")));
         Assert.Equal(File.ReadAllBytes(PathOf("ecc.der")), File.ReadAllBytes(PathOf("get-ecc.crt")));
+    }
+
+    /// <summary>`ftpm serve --provision-ek ecc` provisions before it listens, and clients start the TPM as
+    /// usual (the provisioning powers it off again).</summary>
+    [Fact]
+    public void Serve_provisions_before_it_listens()
+    {
+        using var server = new FtpmServer(_state, ["--provision-ek", "ecc"]);
+        Client.Tpm2Ok(server, "tpm2_startup", "-c");
+        Client.Tpm2Ok(server, "tpm2_nvread", "0x01C0000A", "-C", "o", "-o", PathOf("ecc.der"));
+        Openssl("x509", "-inform", "DER", "-in", PathOf("ecc.der"), "-out", PathOf("ecc.pem"));
+        Openssl("verify", "-CAfile", Path.Combine(_state, "ek-ca", "ca.pem"), PathOf("ecc.pem"));
+        Assert.Contains(server.Log, l => l.Contains("EK CA certificate:"));
     }
 
     [Fact]
