@@ -339,12 +339,15 @@ internal static partial class Duplication
     /// parent given a seed; TPM_RC_SIZE (P1) for a key of another size than the cipher's (or any key with
     /// no cipher); TPM_RC_ATTRIBUTES (P1/P4) for an encryptedDuplication object without its inner/outer
     /// wrapper; the seed's codes (P4, <see cref="SecretSharing.Decrypt"/>); TPM_RC_HASH (P2) for an object
-    /// without a Name; the blob's codes (P3, TPM_RC_INTEGRITY among them); under a fixedTPM parent also the
+    /// without a Name (first, as an unmarshaling failure); the blob's codes (P3, TPM_RC_INTEGRITY among them); under a fixedTPM parent also the
     /// checks of a loaded object (P2 for the public area, P3 for the sensitive area, TPM_RC_BINDING
     /// unnumbered when the secret is not the public key's).</summary>
     static TpmRc Import(Tpm tpm, ref CommandContext c, in ImportIn p, out ImportOut o)
     {
         o = default;
+        // objectPublic is a TPM2B_PUBLIC whose nameAlg may not be NULL: the reference fails its unmarshaling,
+        // before any other check.
+        if (p.ObjectPublic.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(ImportIn.Param.ObjectPublic);
         var attributes = p.ObjectPublic.ObjectAttributes;
         if ((attributes & (TpmaObject.FixedTpm | TpmaObject.FixedParent)) != 0) return TpmRc.Attributes.AtParameter(ImportIn.Param.ObjectPublic);
         var parent = tpm.KeyOf(c.Handles[0]);
@@ -372,7 +375,6 @@ internal static partial class Duplication
         {
             return TpmRc.Attributes.AtParameter(ImportIn.Param.InSymSeed);
         }
-        if (p.ObjectPublic.NameAlg == TpmAlgId.Null) return TpmRc.Hash.AtParameter(ImportIn.Param.ObjectPublic);
 
         var publicArea = TpmKey.Marshal(p.ObjectPublic);
         var name = TpmKey.ComputeName(tpm.Crypto, p.ObjectPublic.NameAlg, publicArea);

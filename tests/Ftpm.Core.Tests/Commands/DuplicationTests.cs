@@ -143,6 +143,11 @@ public sealed class DuplicationTests
         var fixedPublic = (byte[])blob.Public.Clone();
         fixedPublic[9] |= 0x12;
         Assert.Equal((TpmRc)0x2C2, Import(parent, [], fixedPublic, dup, [], NullSym).Rc);
+        // An object without nameAlg: TPM_RC_HASH + P2, before the parent is looked at.
+        var nameless = (byte[])blob.Public.Clone();
+        nameless[4] = 0x00;
+        nameless[5] = 0x10;
+        Assert.Equal((TpmRc)0x2C3, Import(obj, [], nameless, dup, [], NullSym).Rc);
         // A signing key is no parent: TYPE + H1.
         Assert.Equal((TpmRc)0x18A, Import(obj, [], blob.Public, dup, [], NullSym).Rc);
         // Key sizes: SIZE + P1.
