@@ -5,7 +5,8 @@ namespace Ftpm.Interop.Tests;
 /// (createek, createak, makecredential offline and online, activatecredential through a PolicySecret
 /// session on the endorsement hierarchy, import of openssl-made keys, duplicate under
 /// PolicyCommandCode(Duplicate) with and without an inner wrapper), openssl checking what the moved keys
-/// sign, and tpm2-pytss for Rewrap and encryptedDuplication (the same script passes against swtpm).
+/// sign, tpm2-pytss for Rewrap and encryptedDuplication (the same script passes against swtpm), and blobs
+/// exchanged with swtpm in both directions.
 /// Without a resource manager every tool leaves its transient objects loaded, so <see cref="T"/> flushes.
 /// </summary>
 public sealed class Tpm2ToolsKeyMoveTests : ServerTest
@@ -171,5 +172,18 @@ public sealed class Tpm2ToolsKeyMoveTests : ServerTest
         Assert.NotNull(swtpm);   // swtpm is installed on the test machines
         var reference = Python(swtpm!.Tcti);
         Assert.True(reference.ExitCode == 0 && reference.Stdout.Contains("ok"), $"swtpm: {reference}");
+    }
+
+    /// <summary>crossmove.py: blobs exchanged with swtpm (the reference code) in both directions, with RSA and
+    /// ECC storage keys: a key duplicated by one TPM (inner AES and outer wrapper) imports on the other and
+    /// signs what the first verifies; a credential made by one activates on the other.</summary>
+    [Fact]
+    public void Duplicates_and_credentials_move_between_ftpm_and_swtpm()
+    {
+        using var swtpm = Swtpm.TryStart();
+        Assert.NotNull(swtpm);   // swtpm is installed on the test machines
+        var r = Client.Run("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "pytss", "crossmove.py"), _server.Tcti, swtpm!.Tcti],
+            timeoutMs: 300_000);
+        Assert.True(r.ExitCode == 0 && r.Stdout.Contains("ok"), $"{r}\nserver log:\n{string.Join("\n", _server.Log.TakeLast(20))}");
     }
 }
