@@ -130,8 +130,10 @@ internal static partial class Duplication
             CryptographicOperations.ZeroMemory(blob);
             blob = outer;
         }
-        o.EncryptionKeyOut = generatedKey;
-        o.Duplicate = blob;
+        // Without an outer wrapper the blob may be the sensitive area in the clear; it and the inner key
+        // live only in the scratch area, wiped after the response is marshaled.
+        o.EncryptionKeyOut = ObjectSupport.MoveToScratch(tpm, generatedKey);
+        o.Duplicate = ObjectSupport.MoveToScratch(tpm, blob);
         o.OutSymSeed = secret;
         return TpmRc.Success;
     }
@@ -295,7 +297,8 @@ internal static partial class Duplication
 
         if (toNull)
         {
-            o.OutDuplicate = blob;
+            // No outer wrapper: the blob may hold the sensitive area in the clear.
+            o.OutDuplicate = ObjectSupport.MoveToScratch(tpm, blob);
             o.OutSymSeed = ReadOnlyMemory<byte>.Empty;
             return TpmRc.Success;
         }

@@ -117,14 +117,8 @@ internal static partial class ObjectCommands
         var reader = new TpmReader(plain);
         rc = reader.ReadSized(TpmLimits.MaxDigestSize, out var certInfo);
         if (rc == TpmRc.Success && reader.HasData) rc = TpmRc.Size;
-        if (rc != TpmRc.Success)
-        {
-            CryptographicOperations.ZeroMemory(plain);
-            return rc.AtParameter(ActivateCredentialIn.Param.CredentialBlob);
-        }
-        // The plain buffer is the response's now; the dispatcher copies it out (it holds nothing but
-        // the credential the caller is entitled to).
-        o.CertInfo = new Tpm2bDigest { Buffer = certInfo };
-        return TpmRc.Success;
+        if (rc == TpmRc.Success) o.CertInfo = new Tpm2bDigest { Buffer = ObjectSupport.MoveToScratch(tpm, certInfo.ToArray()) };
+        CryptographicOperations.ZeroMemory(plain);
+        return rc == TpmRc.Success ? rc : rc.AtParameter(ActivateCredentialIn.Param.CredentialBlob);
     }
 }
