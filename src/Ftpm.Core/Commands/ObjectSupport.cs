@@ -517,19 +517,22 @@ internal static class ObjectSupport
     // ---- Creation data and ticket (Part 3, 12.1 and 24.1) ----------------------------------------
 
     /// <summary>Writes creationData (TPM2B_CREATION_DATA), creationHash and creationTicket: the PCR
-    /// digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the parent's Names
-    /// and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash) under the
-    /// object's nameAlg (a NULL ticket in the null hierarchy).</summary>
+    /// digest of <paramref name="pcrs"/> under the object's nameAlg (the selection as written keeps only
+    /// allocated PCRs, as the reference's PCRComputeCurrentDigest filters it), the locality, the parent's
+    /// Names and outsideInfo; the ticket is <see cref="CreationTicket"/> of the object's hierarchy, the
+    /// null hierarchy included (its proof changes at TPM Reset, so such a ticket lives as long as the
+    /// object can), as the reference's TicketComputeCreation makes it.</summary>
     public static void WriteCreationOutputs(Tpm tpm, ref TpmWriter w, TpmKey key, in TpmlPcrSelection pcrs,
         ReadOnlySpan<byte> outsideInfo, TpmAlgId parentNameAlg, ReadOnlySpan<byte> parentName,
         ReadOnlySpan<byte> parentQualifiedName, byte locality)
     {
         var nameAlg = key.NameAlg;
+        var selection = FilterPcrs(tpm, pcrs);
         Span<byte> pcrDigest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int pcrDigestSize = PcrDigest(tpm, nameAlg, pcrs, pcrDigest);
+        int pcrDigestSize = PcrDigest(tpm, nameAlg, selection, pcrDigest);
         var creation = new TpmsCreationData
         {
-            PcrSelect = pcrs,
+            PcrSelect = selection,
             PcrDigest = pcrDigest[..pcrDigestSize].ToArray(),
             Locality = locality < 5 ? (byte)(1 << locality) : locality,
             ParentNameAlg = parentNameAlg,
@@ -549,20 +552,42 @@ internal static class ObjectSupport
 
         w.WriteUInt16((ushort)TpmSt.Creation);
         w.WriteUInt32(key.Hierarchy);
-        if (key.Hierarchy == (uint)TpmRh.Null)
-        {
-            w.WriteUInt16(0);
-            return;
-        }
-        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(key.Hierarchy));
+        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
+        int n = CreationTicket(tpm, key.Hierarchy, nameAlg, key.Name, creationHash[..hashSize], ticket);
+        w.WriteSized(ticket[..n]);
+    }
+
+    /// <summary>The digest of a TPMT_TK_CREATION (Part 1, ticket; Part 2, 10.7.3): HMAC(proof of
+    /// <paramref name="hierarchy"/>, TPM_ST_CREATION || Name || creationHash) under the object's nameAlg.
+    /// TPM2_CertifyCreation recomputes it to check a ticket.</summary>
+    public static int CreationTicket(Tpm tpm, uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> name,
+        ReadOnlySpan<byte> creationHash, Span<byte> ticket)
+    {
+        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(hierarchy));
         Span<byte> tag = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Creation);
         op.Update(tag);
-        op.Update(key.Name);
-        op.Update(creationHash[..hashSize]);
-        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = op.Finish(ticket);
-        w.WriteSized(ticket[..n]);
+        op.Update(name);
+        op.Update(creationHash);
+        return op.Finish(ticket);
+    }
+
+    /// <summary>A copy of <paramref name="pcrs"/> that keeps only PCRs allocated in their bank (the
+    /// reference's FilterPcr): what TPM2_Quote and creation data report as selected.</summary>
+    public static TpmlPcrSelection FilterPcrs(Tpm tpm, in TpmlPcrSelection pcrs)
+    {
+        var filtered = pcrs;
+        for (int i = 0; i < (int)pcrs.Count; i++)
+        {
+            var selection = pcrs.PcrSelections[i];
+            int bank = TpmAlgorithms.HashIndex(selection.Hash);
+            var bits = selection.PcrSelect.ToArray();
+            for (int pcr = 0; pcr < bits.Length * 8; pcr++)
+                if (pcr >= TpmLimits.PcrCount || bank < 0 || !tpm.Pcrs.IsAllocated(bank, pcr))
+                    bits[pcr / 8] &= (byte)~(1 << (pcr % 8));
+            filtered.PcrSelections[i] = selection with { PcrSelect = bits };
+        }
+        return filtered;
     }
 
     /// <summary>H_hashAlg of the selected PCRs' values, banks in selection order, PCRs ascending
