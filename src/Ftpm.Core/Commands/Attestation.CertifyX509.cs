@@ -84,7 +84,7 @@ internal static partial class Attestation
         var version = new AsnWriter(AsnEncodingRules.DER);
         using (version.PushSequence(VersionTag)) version.WriteInteger(2);
         var serialNumber = new AsnWriter(AsnEncodingRules.DER);
-        serialNumber.WriteIntegerUnsigned(serial[..serialSize]);
+        serialNumber.WriteIntegerUnsigned(Minimal(serial[..serialSize]));
 
         var tbs = new AsnWriter(AsnEncodingRules.DER);
         using (tbs.PushSequence())
@@ -197,6 +197,15 @@ internal static partial class Attestation
         return badSign || badDecrypt || badFixedTpm || badRestricted ? TpmRc.Value : TpmRc.Success;
     }
 
+    /// <summary>An unsigned big-endian value without its redundant leading zero octets (DER INTEGER is
+    /// minimal; AsnWriter refuses otherwise).</summary>
+    static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> value)
+    {
+        int i = 0;
+        while (i < value.Length - 1 && value[i] == 0) i++;
+        return value[i..];
+    }
+
     /// <summary>A DER BIT STRING of at most 32 bits, its first bit as bit 31 of the result.</summary>
     static uint BitStringValue(byte[] octetString)
     {
@@ -252,8 +261,8 @@ internal static partial class Attestation
                 var rsaKey = new AsnWriter(AsnEncodingRules.DER);
                 using (rsaKey.PushSequence())
                 {
-                    rsaKey.WriteIntegerUnsigned(key.Public.Unique.Rsa.Span);
-                    rsaKey.WriteIntegerUnsigned(e);
+                    rsaKey.WriteIntegerUnsigned(Minimal(key.Public.Unique.Rsa.Span));
+                    rsaKey.WriteIntegerUnsigned(Minimal(e));
                 }
                 using (w.PushSequence())
                 {
