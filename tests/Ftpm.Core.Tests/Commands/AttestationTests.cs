@@ -337,11 +337,15 @@ public sealed class AttestationTests
             [TpmCc.NvCertify] = 0x06000184,
             [TpmCc.CertifyX509] = 0x04000197,
         };
+        var policy = SessionClient.Start(_host, TpmSe.Policy);
         foreach (var (code, attributes) in expected)
         {
             var r = _host.Run(TpmCc.GetCapability, Cmd.Cat(Cmd.U32((uint)TpmCap.Commands), Cmd.U32((uint)code), Cmd.U32(1)));
             Assert.Equal(TpmRc.Success, r.Rc);
             Assert.Equal(attributes, BinaryPrimitives.ReadUInt32BigEndian(r.Body.AsSpan(1 + 4 + 4)));
+            // PolicyCommandCode takes the command (no TPM_RC_POLICY_CC).
+            Assert.Equal(TpmRc.Success, _host.Run(TpmCc.PolicyRestart, handles: [policy.Handle]).Rc);
+            Assert.Equal(TpmRc.Success, _host.Run(TpmCc.PolicyCommandCode, Cmd.U32((uint)code), [policy.Handle]).Rc);
         }
     }
 
