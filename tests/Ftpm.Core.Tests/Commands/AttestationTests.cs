@@ -349,6 +349,53 @@ public sealed class AttestationTests
         }
     }
 
+    /// <summary>ECDAA is anonymous (Part 3, 18.1): no qualifiedSigner, no extraData, no Qualified Name of
+    /// the certified object; the signature is over H(qualifyingData || H(attest)) with the committed r,
+    /// and the commit count is used up.</summary>
+    [Fact]
+    public void Ecdaa_quote_and_certify_are_anonymous()
+    {
+        var key = CreatePrimary(Owner, "0023 000B 00040472 0000 0010 001A 000B 0000 0003 0010 0000 0000");
+        Response Commit() => _host.RunWithPasswords(TpmCc.Commit, [key.Handle], [[]], Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized([]), Cmd.Sized([])));
+        var commit = Commit();
+        Assert.Equal(TpmRc.Success, commit.Rc);
+        var c = commit.SessionParameters();
+        // K and L are empty points (2 + 4 octets each), then E, then the counter.
+        int at = 12;
+        int eSize = BinaryPrimitives.ReadUInt16BigEndian(c.AsSpan(at));
+        var eX = c.AsSpan(at + 4, BinaryPrimitives.ReadUInt16BigEndian(c.AsSpan(at + 2))).ToArray();
+        var eY = c.AsSpan(at + 6 + eX.Length, 32).ToArray();
+        ushort counter = BinaryPrimitives.ReadUInt16BigEndian(c.AsSpan(at + 2 + eSize));
+        var scheme = Cmd.Cat(Cmd.U16(0x001A), Cmd.U16(0x000B), Cmd.U16(counter));
+        var nonce = "verifier nonce"u8.ToArray();
+
+        var r = Quote(key.Handle, nonce, scheme, Cmd.PcrSelection(TpmAlgId.Sha256, 0));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        var (attest, bytes, signature) = ParseAttest(r.SessionParameters());
+        Assert.Empty(attest.QualifiedSigner.ToArray());
+        Assert.Empty(attest.ExtraData.ToArray());
+        Assert.Equal(TpmAlgId.EcDaa, signature.SigAlg);
+        // s·G = E + T·Q with T = H(nonceK || H(qualifyingData || H(attest))).
+        var p256 = Org.BouncyCastle.Asn1.Nist.NistNamedCurves.GetByName("P-256");
+        Org.BouncyCastle.Math.EC.ECPoint Point(byte[] x, byte[] y) =>
+            p256.Curve.CreatePoint(new Org.BouncyCastle.Math.BigInteger(1, x), new Org.BouncyCastle.Math.BigInteger(1, y));
+        var digest = SHA256.HashData(Cmd.Cat(nonce, SHA256.HashData(bytes)));
+        var t = new Org.BouncyCastle.Math.BigInteger(1, SHA256.HashData(Cmd.Cat(signature.Signature.Ecc.SignatureR.ToArray(), digest))).Mod(p256.N);
+        var sv = new Org.BouncyCastle.Math.BigInteger(1, signature.Signature.Ecc.SignatureS.ToArray());
+        var q = Point(key.Public.Unique.Ecc.X.ToArray(), key.Public.Unique.Ecc.Y.ToArray());
+        Assert.Equal(Point(eX, eY).Add(q.Multiply(t)).Normalize(), p256.G.Multiply(sv).Normalize());
+        // The count is used up: TPM_RC_VALUE, unnumbered as for TPM2_Sign.
+        Assert.Equal((TpmRc)0x084, Quote(key.Handle, nonce, scheme, Cmd.PcrSelection(TpmAlgId.Sha256, 0)).Rc);
+
+        counter = BinaryPrimitives.ReadUInt16BigEndian(Commit().SessionParameters().AsSpan(at + 2 + eSize));
+        var certify = _host.RunWithPasswords(TpmCc.Certify, [key.Handle, key.Handle], [[], []],
+            Cmd.Cat(Cmd.Sized(nonce), Cmd.U16(0x001A), Cmd.U16(0x000B), Cmd.U16(counter)));
+        Assert.Equal(TpmRc.Success, certify.Rc);
+        var info = ParseAttest(certify.SessionParameters()).Attest.Attested.Certify;
+        Assert.Equal(key.Name, info.Name.ToArray());
+        Assert.Empty(info.QualifiedName.ToArray());
+    }
+
     // ---- Restricted keys sign only what the TPM produced (CVE-2026-6726 class) --------------------
 
     static readonly byte[] Forged = Cmd.Cat(Cmd.U32(0xFF544347), Cmd.U16(0x8018), new byte[60]);
@@ -425,6 +472,7 @@ public sealed class AttestationTests
         // A restricted HMAC key does not MAC caller data at all (Part 3, 15.5: TPM_RC_ATTRIBUTES + H1).
         var hmacKey = CreatePrimary(Owner, HmacRestricted);
         Assert.Equal((TpmRc)0x182, _host.RunWithPasswords(TpmCc.Hmac, [hmacKey.Handle], [[]], Cmd.Cat(Cmd.Sized(Forged), Cmd.U16(0x000B))).Rc);
+        Assert.Equal((TpmRc)0x182, _host.RunWithPasswords(TpmCc.MacStart, [hmacKey.Handle], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.U16(0x000B))).Rc);
         Assert.Equal((TpmRc)0x3E0, Sign(hmacKey.Handle, digest, hashed.Ticket).Rc);
     }
 
