@@ -223,15 +223,11 @@ internal static partial class Attestation
 
     /// <summary>TPM2_CertifyCreation (Part 3, 18.3): proves that the TPM created the object with the
     /// creation data hashing to creationHash, by checking the creation ticket that Create or CreatePrimary
-    /// returned. Codes: TPM_RC_KEY (H1), TPM_RC_SCHEME (P3); TPM_RC_TAG (P4) for a ticket that is not
-    /// TPM_ST_CREATION; TPM_RC_VALUE (P4) for a hierarchy that is none; TPM_RC_TICKET (P4) for a ticket
-    /// that was not made for this object and creationHash.</summary>
+    /// returned. Codes: TPM_RC_TAG (P4) for a ticket that is not TPM_ST_CREATION and TPM_RC_VALUE (P4) for
+    /// a hierarchy that is none (the unmarshal of TPMT_TK_CREATION); TPM_RC_KEY (H1), TPM_RC_SCHEME (P3);
+    /// TPM_RC_TICKET (P4) for a ticket that was not made for this object and creationHash.</summary>
     static TpmRc CertifyCreation(Tpm tpm, ref CommandContext c, in CertifyCreationIn p)
     {
-        // TPMT_TK_CREATION's own unmarshal rules (Part 2, 10.7.3): the tag, then a TPMI_RH_HIERARCHY+.
-        if (p.CreationTicket.Tag != TpmSt.Creation) return TpmRc.Tag.AtParameter(CertifyCreationIn.Param.CreationTicket);
-        if (TpmCheck.Hierarchy(p.CreationTicket.Hierarchy, allowNull: true) != TpmRc.Success)
-            return TpmRc.Value.AtParameter(CertifyCreationIn.Param.CreationTicket);
         var rc = SelectSigner(tpm, c.Handles[0], p.InScheme, 1, CertifyCreationIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var certified = tpm.KeyOf(c.Handles[1]);

@@ -206,6 +206,12 @@ public sealed class AttestationTests
         var badTag = (byte[])srk.Ticket.Clone();
         badTag[1] = 0x22;
         Assert.Equal((TpmRc)0x4D7, CertifyCreation(srk.CreationHash, badTag).Rc);                    // TAG + P4
+        var badHierarchy = (byte[])srk.Ticket.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(badHierarchy.AsSpan(2), 0x40000002);
+        Assert.Equal((TpmRc)0x4C4, CertifyCreation(srk.CreationHash, badHierarchy).Rc);              // VALUE + P4
+        // A ticket of another hierarchy's proof does not match.
+        BinaryPrimitives.WriteUInt32BigEndian(badHierarchy.AsSpan(2), Endorsement);
+        Assert.Equal((TpmRc)0x4E0, CertifyCreation(srk.CreationHash, badHierarchy).Rc);
         // The ticket of another object: the AK's creation ticket does not certify the SRK.
         Assert.Equal((TpmRc)0x4E0, CertifyCreation(ak.CreationHash, ak.Ticket).Rc);
         Assert.Equal((TpmRc)0x19C, _host.RunWithPasswords(TpmCc.CertifyCreation, [srk.Handle, srk.Handle], [[]],
