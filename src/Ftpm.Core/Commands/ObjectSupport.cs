@@ -516,45 +516,46 @@ internal static class ObjectSupport
 
     // ---- Creation data and ticket (Part 3, 12.1 and 24.1) ----------------------------------------
 
-    /// <summary>Writes creationData (TPM2B_CREATION_DATA), creationHash and creationTicket: the PCR
-    /// digest of <paramref name="pcrs"/> under the object's nameAlg (the selection as written keeps only
-    /// allocated PCRs, as the reference's PCRComputeCurrentDigest filters it), the locality, the parent's
-    /// Names and outsideInfo; the ticket is <see cref="CreationTicket"/> of the object's hierarchy, the
-    /// null hierarchy included (its proof changes at TPM Reset, so such a ticket lives as long as the
-    /// object can), as the reference's TicketComputeCreation makes it.</summary>
-    public static void WriteCreationOutputs(Tpm tpm, ref TpmWriter w, TpmKey key, in TpmlPcrSelection pcrs,
-        ReadOnlySpan<byte> outsideInfo, TpmAlgId parentNameAlg, ReadOnlySpan<byte> parentName,
-        ReadOnlySpan<byte> parentQualifiedName, byte locality)
+    /// <summary>TPMS_CREATION_DATA at most: the PCR selection, its digest, locality, parentNameAlg, the
+    /// parent's Name and Qualified Name, outsideInfo.</summary>
+    const int MaxCreationDataSize = 4 + TpmLimits.HashCount * (2 + 1 + TpmLimits.PcrSelectMax) + (2 + TpmLimits.MaxDigestSize) +
+        1 + 2 + 2 * (2 + TpmLimits.MaxNameSize) + (2 + TpmLimits.MaxDataSize);
+
+    /// <summary>creationData, creationHash and creationTicket of Create, CreatePrimary (Part 3, 12.1 and
+    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg (the selection as
+    /// reported keeps only allocated PCRs, as the reference's PCRComputeCurrentDigest filters it), the
+    /// locality, the parent's Names and outsideInfo; the ticket is <see cref="CreationTicket"/> of the
+    /// object's hierarchy, the null hierarchy included (its proof changes at TPM Reset, so such a ticket
+    /// lives as long as the object can), as the reference's TicketComputeCreation makes it, so that
+    /// TPM2_CertifyCreation works for every object. Digests are in the command's scratch area; the other
+    /// buffers are the callers'.</summary>
+    public static void CreationOutputs(Tpm tpm, TpmKey key, in TpmlPcrSelection pcrs, ReadOnlyMemory<byte> outsideInfo,
+        TpmAlgId parentNameAlg, ReadOnlyMemory<byte> parentName, ReadOnlyMemory<byte> parentQualifiedName, byte locality,
+        out TpmsCreationData creationData, out ReadOnlyMemory<byte> creationHash, out TpmtTkCreation creationTicket)
     {
         var nameAlg = key.NameAlg;
         var selection = FilterPcrs(tpm, pcrs);
-        Span<byte> pcrDigest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int pcrDigestSize = PcrDigest(tpm, nameAlg, selection, pcrDigest);
-        var creation = new TpmsCreationData
+        var pcrDigest = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationData = new TpmsCreationData
         {
             PcrSelect = selection,
-            PcrDigest = pcrDigest[..pcrDigestSize].ToArray(),
+            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, selection, pcrDigest.Span)],
             Locality = locality < 5 ? (byte)(1 << locality) : locality,
             ParentNameAlg = parentNameAlg,
-            ParentName = parentName.ToArray(),
-            ParentQualifiedName = parentQualifiedName.ToArray(),
-            OutsideInfo = outsideInfo.ToArray(),
+            ParentName = parentName,
+            ParentQualifiedName = parentQualifiedName,
+            OutsideInfo = outsideInfo,
         };
-        int at = w.BeginSize16();
-        int start = w.Position;
-        creation.Write(ref w);
-        var creationBytes = w.Written[start..];
-        w.EndSize16(at);
+        // creationHash is over the marshaled TPMS_CREATION_DATA (without its size prefix).
+        Span<byte> marshaled = stackalloc byte[MaxCreationDataSize];
+        var w = new TpmWriter(marshaled);
+        creationData.Write(ref w);
+        var hash = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationHash = hash[..tpm.Crypto.Hash(nameAlg, w.Written, hash.Span)];
 
-        Span<byte> creationHash = stackalloc byte[TpmLimits.MaxDigestSize];
-        int hashSize = tpm.Crypto.Hash(nameAlg, creationBytes, creationHash);
-        w.WriteSized(creationHash[..hashSize]);
-
-        w.WriteUInt16((ushort)TpmSt.Creation);
-        w.WriteUInt32(key.Hierarchy);
-        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = CreationTicket(tpm, key.Hierarchy, nameAlg, key.Name, creationHash[..hashSize], ticket);
-        w.WriteSized(ticket[..n]);
+        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationTicket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = key.Hierarchy };
+        creationTicket.Digest.Buffer = ticket[..CreationTicket(tpm, key.Hierarchy, nameAlg, key.Name, creationHash.Span, ticket.Span)];
     }
 
     /// <summary>The digest of a TPMT_TK_CREATION (Part 1, ticket; Part 2, 10.7.3): HMAC(proof of
@@ -608,7 +609,4 @@ internal static class ObjectSupport
         }
         return op.Finish(digest);
     }
-
-    /// <summary>The TPM2B_PUBLIC of a key: size, then its public area.</summary>
-    public static void WritePublic(ref TpmWriter w, TpmKey key) => w.WriteSized(key.PublicArea);
 }
