@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(tpm2-tools python3-tpm2-pytss libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-dev
-          swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus tpm2-openssl clevis clevis-tpm2)
+          swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus tpm2-openssl clevis clevis-tpm2
+          qemu-system-x86 busybox-static cpio linux-image-amd64 python3 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
