@@ -34,7 +34,8 @@ internal static class CommandTable
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
         EphemeralEc.Commands,
-        // attestation and key movement: credentials, duplication
+        // attestation and key movement: attestation, credentials, duplication
+        Attestation.Commands,
         ObjectCommands.CredentialCommands,
         Duplication.Commands);
 
