@@ -119,8 +119,13 @@ public sealed class DuplicationTests
     [Fact]
     public void Duplicate_codes_with_positions()
     {
-        var (parent, obj, _) = Duplicable();
-        var (_, fixedParent, _) = Duplicable(extraAttributes: 0x10, under: parent);
+        // A fixedParent object that is not fixedTPM exists only under a duplicable parent (Part 1,
+        // 27.2.2; the reference's PublicAttributesValidation refuses it under a fixedTPM one).
+        var parent = _t.CreatePrimary(EccStorage);
+        var middle = _t.Load(parent, _t.Create(parent, "0023 000B 00030460 0000 0006 0080 0043 0010 0003 0010 0000 0000"));
+        var fixedParent = _t.Load(middle, _t.Create(middle, DuplicableSigning(0x10)));
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(middle.Handle));
+        var (_, obj, _) = Duplicable(under: parent);
         Assert.Equal((TpmRc)0x182, Duplicate(fixedParent, Null, [], NullSym).Rc);                  // ATTRIBUTES + H1
         _t.Run(TpmCc.FlushContext, [], Cmd.U32(fixedParent.Handle));
         var signer = _t.Load(parent, _t.Create(parent, EccSigning));

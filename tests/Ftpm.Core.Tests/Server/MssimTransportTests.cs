@@ -32,8 +32,8 @@ public sealed class MssimTransportTests
         await using var server = NewServer(new MssimServerOptions { MaxConnectionsPerPort = 2 });
         using var a = Connect(server.CommandEndPoint);
         using var b = Connect(server.CommandEndPoint);
-        Assert.Equal([1u, 7u, 0u], Handshake(a));
-        Assert.Equal([1u, 7u, 0u], Handshake(b));
+        Assert.Equal([1u, 0x0Du, 0u], Handshake(a));
+        Assert.Equal([1u, 0x0Du, 0u], Handshake(b));
 
         using (var c = Connect(server.CommandEndPoint))
             AssertClosed(c);
@@ -44,7 +44,7 @@ public sealed class MssimTransportTests
         a.Dispose();
         WaitFor(() => server.OpenConnections(MssimPort.Command) == 1);
         using var d = Connect(server.CommandEndPoint);
-        Assert.Equal([1u, 7u, 0u], Handshake(d));
+        Assert.Equal([1u, 0x0Du, 0u], Handshake(d));
         Assert.Equal(10 + 2 + 16, Command(d, GetRandom).Length);
     }
 
