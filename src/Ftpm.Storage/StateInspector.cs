@@ -123,7 +123,7 @@ public static class StateInspector
     }
 
     /// <summary>Parses every record the engine wrote and prints it; <see cref="InvalidDataException"/> when one is malformed.</summary>
-    static void Describe(IReadOnlyDictionary<uint, byte[]> records, TextWriter o)
+    internal static void Describe(IReadOnlyDictionary<uint, byte[]> records, TextWriter o)
     {
         // Hierarchies (PersistentData)
         if (records.TryGetValue(NvKeys.Persistent, out var persistentRecord))
