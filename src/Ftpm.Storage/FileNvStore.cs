@@ -49,7 +49,7 @@ public sealed partial class FileNvStore : INvStore, IDisposable
     public FileNvStore(string directory)
     {
         Directory = Path.GetFullPath(directory);
-        System.IO.Directory.CreateDirectory(Directory);
+        CreatePrivateDirectory(Directory);
         _statePath = Path.Combine(Directory, StateFileName);
         _lock = AcquireLock(Directory);
         try
@@ -63,6 +63,39 @@ public sealed partial class FileNvStore : INvStore, IDisposable
             _lock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Owner-only modes for what ftpm creates (folder 0700, files 0600), whatever the umask:
+    /// the state holds the hierarchy seeds and authorization values.</summary>
+    internal const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    internal const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Creates <paramref name="directory"/> (and missing parents) with mode 0700; an existing folder is left as it is.</summary>
+    internal static void CreatePrivateDirectory(string directory)
+    {
+        try
+        {
+            if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(directory);
+            else if (!System.IO.Directory.Exists(directory))
+            {
+                System.IO.Directory.CreateDirectory(directory, PrivateDirectoryMode);
+                // CreateDirectory applies the umask; the mode must not depend on it.
+                File.SetUnixFileMode(directory, PrivateDirectoryMode);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StorageError.Wrap(e, "cannot create the state folder", directory);
+        }
+    }
+
+    /// <summary>File options that create with mode 0600 on Unix.</summary>
+    internal static FileStreamOptions PrivateFile(FileMode mode, FileAccess access, FileShare share, int bufferSize = 4096)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize };
+        if (!OperatingSystem.IsWindows() && mode is FileMode.Create or FileMode.CreateNew or FileMode.OpenOrCreate)
+            options.UnixCreateMode = PrivateFileMode;
+        return options;
     }
 
     /// <summary>The full path of the state folder.</summary>
@@ -90,7 +123,14 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         }
         ulong counter = _writeCounter + 1;
 
-        WriteDurably(_statePath, Serialize(next, counter));
+        try
+        {
+            WriteDurably(_statePath, Serialize(next, counter));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StorageError.Wrap(e, "cannot write the state file", _statePath);
+        }
 
         // Only a durable commit changes what Load returns.
         _records = next;
@@ -103,13 +143,45 @@ public sealed partial class FileNvStore : INvStore, IDisposable
     internal static void WriteDurably(string path, ReadOnlySpan<byte> content)
     {
         string temp = path + TempSuffix;
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
+        try
         {
-            file.Write(content);
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(temp, PrivateFile(FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1)))
+            {
+                Fault("write", temp, content.Length);
+                file.Write(content);
+                Fault("fsync", temp, 0);
+                file.Flush(flushToDisk: true);
+            }
+            Fault("rename", path, 0);
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // A commit that did not reach its rename leaves the old file; free the space the temporary took.
+            try { File.Delete(temp); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
+        Fault("fsync-dir", path, 0);
         FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>Fault injection for tests: called before every write, fsync and rename of a commit with the
+    /// operation, the file and (for a write) its length. It may throw to fail that step, or return a
+    /// length shorter than the write's to tear it: that many octets are written, then the step fails.</summary>
+    internal static Func<string, string, int, int>? FaultInjector { get; set; }
+
+    static void Fault(string operation, string path, int length)
+    {
+        if (FaultInjector is not { } injector) return;
+        int allowed = injector(operation, path, length);
+        if (allowed < length)
+            throw new TornWriteException(allowed);
+    }
+
+    /// <summary>A write the fault injector tore: only <see cref="Written"/> octets were to reach the file.</summary>
+    internal sealed class TornWriteException(int written) : IOException($"injected torn write after {written} octets")
+    {
+        public int Written { get; } = written;
     }
 
     public void Dispose()
@@ -124,14 +196,47 @@ public sealed partial class FileNvStore : INvStore, IDisposable
     /// <summary>Holds <paramref name="path"/> open exclusively: a second holder gets an <see cref="IOException"/> naming <paramref name="what"/>.</summary>
     internal static FileStream AcquireLockFile(string path, string what)
     {
+        FileStream stream;
         try
         {
             // FileShare.None takes an exclusive advisory lock (flock) on Unix and a sharing lock on Windows.
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = new FileStream(path, PrivateFile(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"{what} is in use by another ftpm (lock file {path} is held)", e);
+            if (StorageError.IsLockConflict(e))
+            {
+                string holder = ReadHolder(path) is int pid ? $"locked by process {pid}" : "locked by another process";
+                throw new IOException($"{what} is in use by another ftpm ({holder}; lock file {path})", e);
+            }
+            throw StorageError.Wrap(e, $"cannot lock {what}", path);
+        }
+        try
+        {
+            // The holder's process id, for the message a second server gets.
+            stream.SetLength(0);
+            stream.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+            stream.Flush();
+        }
+        catch (IOException)
+        {
+            // Informational only (a full disk must not keep the store from opening).
+        }
+        return stream;
+    }
+
+    static int? ReadHolder(string path)
+    {
+        try
+        {
+            using var reader = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete });
+            var buffer = new byte[32];
+            int n = reader.Read(buffer);
+            return int.TryParse(System.Text.Encoding.ASCII.GetString(buffer, 0, n).Trim(), out int pid) && pid > 0 ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
@@ -145,6 +250,10 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         catch (FileNotFoundException)
         {
             return (new Dictionary<uint, byte[]>(), 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StorageError.Wrap(e, "cannot read the state file", path);
         }
         return Parse(bytes, path);
     }

@@ -48,7 +48,7 @@ public static class StateInspector
     /// <summary>Checks the state file, its guard (with the keys given) and every record; prints a summary.</summary>
     public static int Verify(string directory, string? rpmbPath, byte[]? stateKey, TextWriter output, TextWriter error)
     {
-        if (!TryReadFile(directory, error, out var path, out var records, out _)) return 1;
+        if (!TryReadFile(directory, error, out var path, out var records, out ulong writeCounter)) return 1;
         (byte[] Key, ulong Counter, string Path)? rpmb = null;
         if (rpmbPath is not null)
         {
@@ -67,7 +67,7 @@ public static class StateInspector
         ulong commit;
         try
         {
-            (plain, commit) = GuardedNvStore.Verify(records, stateKey, rpmb, $"state file {path}");
+            (plain, commit) = GuardedNvStore.Verify(records, stateKey, rpmb, $"state file {path}", writeCounter);
         }
         catch (StateRefusedException e)
         {

@@ -140,6 +140,20 @@ internal sealed class PersistentData
         return w.Written.ToArray();
     }
 
+    /// <summary>After a failed commit brought this copy back from NV: takes from <paramref name="memory"/> the
+    /// values that may only move one way (Part 1, 19.8 dictionary-attack state: failedTries up and
+    /// lockoutAuth disabled; the highest deleted NV counter; Clock, which never goes back). True when one
+    /// of them differs from NV, so memory must be saved again.</summary>
+    public bool KeepMonotonic(PersistentData memory)
+    {
+        bool newer = false;
+        if (memory.FailedTries > FailedTries) { FailedTries = memory.FailedTries; newer = true; }
+        if (!memory.LockoutAuthEnabled && LockoutAuthEnabled) { LockoutAuthEnabled = false; newer = true; }
+        if (memory.NvMaxCounter > NvMaxCounter) { NvMaxCounter = memory.NvMaxCounter; newer = true; }
+        if (memory.Clock > Clock) { Clock = memory.Clock; newer = true; }
+        return newer;
+    }
+
     public static PersistentData Deserialize(byte[] data)
     {
         var r = new TpmReader(data);
