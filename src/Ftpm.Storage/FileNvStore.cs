@@ -147,7 +147,17 @@ public sealed partial class FileNvStore : INvStore, IDisposable
         {
             using (var file = new FileStream(temp, PrivateFile(FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1)))
             {
-                Fault("write", temp, content.Length);
+                try
+                {
+                    Fault("write", temp, content.Length);
+                }
+                catch (TornWriteException torn)
+                {
+                    // A torn write: part of the content reaches the file, then the write fails.
+                    file.Write(content[..torn.Written]);
+                    file.Flush(flushToDisk: true);
+                    throw;
+                }
                 file.Write(content);
                 Fault("fsync", temp, 0);
                 file.Flush(flushToDisk: true);
@@ -227,17 +237,8 @@ public sealed partial class FileNvStore : INvStore, IDisposable
 
     static int? ReadHolder(string path)
     {
-        try
-        {
-            using var reader = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete });
-            var buffer = new byte[32];
-            int n = reader.Read(buffer);
-            return int.TryParse(System.Text.Encoding.ASCII.GetString(buffer, 0, n).Trim(), out int pid) && pid > 0 ? pid : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
+        string? text = ReadLockedFile(path);
+        return int.TryParse(text?.Trim(), out int pid) && pid > 0 ? pid : null;
     }
 
     static (Dictionary<uint, byte[]>, ulong) ReadStateFile(string path)
