@@ -104,14 +104,14 @@ public static class StateInspector
             error.WriteLine($"ftpm: state folder {Path.GetFullPath(directory)} does not exist");
             return false;
         }
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !File.Exists(Path.Combine(Path.GetFullPath(directory), FileNvStore.JournalFileName)))
         {
             error.WriteLine($"ftpm: state folder {Path.GetFullPath(directory)} holds no state file ({FileNvStore.StateFileName}): a TPM started there would be manufactured anew");
             return false;
         }
         try
         {
-            (var parsed, counter) = FileNvStore.Parse(File.ReadAllBytes(path), path);
+            (var parsed, counter) = FileNvStore.ReadUnlocked(directory);
             records = parsed;
             return true;
         }
