@@ -36,6 +36,10 @@ public sealed partial class Tpm
             LogFailure(e);
             return ErrorResponse(response, TpmRc.Failure);
         }
+        finally
+        {
+            ResetScratch();
+        }
     }
 
     int Dispatch(byte locality, ReadOnlyMemory<byte> command, Span<byte> response)
@@ -67,7 +71,9 @@ public sealed partial class Tpm
             return ErrorResponse(response, TpmRc.Initialize);
         if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
             return ErrorResponse(response, TpmRc.Failure);
-        if (!_started && code != TpmCc.Startup)
+        // Before _TPM_Init's Startup only Startup runs, after it Startup does not (Part 3, 9.3), and
+        // both are decided before the parameters are looked at, as the reference's ExecCommand does.
+        if (_started ? code == TpmCc.Startup : code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
         // New seeds that could not be saved at _TPM_Init must be durable before anything uses them.
