@@ -205,6 +205,9 @@ internal sealed class PersistentData
         {
             Check(r.ReadUInt16(out ushort auditHashAlg));
             p.AuditHashAlg = (TpmAlgId)auditHashAlg;
+            // Every audited command hashes with it: a value no command could have set is damage (found by fuzzing).
+            if (!TpmAlgorithms.IsHash(p.AuditHashAlg))
+                throw new InvalidDataException($"persistent data: audit hash algorithm 0x{auditHashAlg:X4} is not a hash");
             Check(r.ReadUInt64(out p.AuditCounter));
             Check(r.ReadUInt16(out ushort auditCount));
             p.AuditCommands = new List<TpmCc>(auditCount);
