@@ -522,20 +522,24 @@ internal static class ObjectSupport
         1 + 2 + 2 * (2 + TpmLimits.MaxNameSize) + (2 + TpmLimits.MaxDataSize);
 
     /// <summary>creationData, creationHash and creationTicket of Create, CreatePrimary (Part 3, 12.1 and
-    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the
-    /// parent's Names and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash)
-    /// under the object's nameAlg (a NULL ticket in the null hierarchy). Digests are in the command's
-    /// scratch area; the other buffers are the callers'.</summary>
+    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg (the selection as
+    /// reported keeps only allocated PCRs, as the reference's PCRComputeCurrentDigest filters it), the
+    /// locality, the parent's Names and outsideInfo; the ticket is <see cref="CreationTicket"/> of the
+    /// object's hierarchy, the null hierarchy included (its proof changes at TPM Reset, so such a ticket
+    /// lives as long as the object can), as the reference's TicketComputeCreation makes it, so that
+    /// TPM2_CertifyCreation works for every object. Digests are in the command's scratch area; the other
+    /// buffers are the callers'.</summary>
     public static void CreationOutputs(Tpm tpm, TpmKey key, in TpmlPcrSelection pcrs, ReadOnlyMemory<byte> outsideInfo,
         TpmAlgId parentNameAlg, ReadOnlyMemory<byte> parentName, ReadOnlyMemory<byte> parentQualifiedName, byte locality,
         out TpmsCreationData creationData, out ReadOnlyMemory<byte> creationHash, out TpmtTkCreation creationTicket)
     {
         var nameAlg = key.NameAlg;
+        var selection = FilterPcrs(tpm, pcrs);
         var pcrDigest = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationData = new TpmsCreationData
         {
-            PcrSelect = pcrs,
-            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, pcrs, pcrDigest.Span)],
+            PcrSelect = selection,
+            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, selection, pcrDigest.Span)],
             Locality = locality < 5 ? (byte)(1 << locality) : locality,
             ParentNameAlg = parentNameAlg,
             ParentName = parentName,
@@ -549,16 +553,42 @@ internal static class ObjectSupport
         var hash = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationHash = hash[..tpm.Crypto.Hash(nameAlg, w.Written, hash.Span)];
 
+        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationTicket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = key.Hierarchy };
-        if (key.Hierarchy == (uint)TpmRh.Null) return;
-        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(key.Hierarchy));
+        creationTicket.Digest.Buffer = ticket[..CreationTicket(tpm, key.Hierarchy, nameAlg, key.Name, creationHash.Span, ticket.Span)];
+    }
+
+    /// <summary>The digest of a TPMT_TK_CREATION (Part 1, ticket; Part 2, 10.7.3): HMAC(proof of
+    /// <paramref name="hierarchy"/>, TPM_ST_CREATION || Name || creationHash) under the object's nameAlg.
+    /// TPM2_CertifyCreation recomputes it to check a ticket.</summary>
+    public static int CreationTicket(Tpm tpm, uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> name,
+        ReadOnlySpan<byte> creationHash, Span<byte> ticket)
+    {
+        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(hierarchy));
         Span<byte> tag = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Creation);
         op.Update(tag);
-        op.Update(key.Name);
-        op.Update(creationHash.Span);
-        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
-        creationTicket.Digest.Buffer = ticket[..op.Finish(ticket.Span)];
+        op.Update(name);
+        op.Update(creationHash);
+        return op.Finish(ticket);
+    }
+
+    /// <summary>A copy of <paramref name="pcrs"/> that keeps only PCRs allocated in their bank (the
+    /// reference's FilterPcr): what TPM2_Quote and creation data report as selected.</summary>
+    public static TpmlPcrSelection FilterPcrs(Tpm tpm, in TpmlPcrSelection pcrs)
+    {
+        var filtered = pcrs;
+        for (int i = 0; i < (int)pcrs.Count; i++)
+        {
+            var selection = pcrs.PcrSelections[i];
+            int bank = TpmAlgorithms.HashIndex(selection.Hash);
+            var bits = selection.PcrSelect.ToArray();
+            for (int pcr = 0; pcr < bits.Length * 8; pcr++)
+                if (pcr >= TpmLimits.PcrCount || bank < 0 || !tpm.Pcrs.IsAllocated(bank, pcr))
+                    bits[pcr / 8] &= (byte)~(1 << (pcr % 8));
+            filtered.PcrSelections[i] = selection with { PcrSelect = bits };
+        }
+        return filtered;
     }
 
     /// <summary>H_hashAlg of the selected PCRs' values, banks in selection order, PCRs ascending

@@ -33,7 +33,8 @@ internal static class CommandTable
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
-        EphemeralEc.Commands);
+        EphemeralEc.Commands,
+        Attestation.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {
