@@ -100,6 +100,22 @@ static class ServeCommand
             return 2;
         }
         string stateDirectory = parse.GetValue(State) ?? DefaultStateDirectory();
+        // The mssim protocol has no authentication: whoever reaches the platform port can power-cycle the
+        // TPM, stop the server or put the TPM into failure mode, and the command port serves every command.
+        if (!IPAddress.IsLoopback(address))
+            Console.Error.WriteLine($"ftpm: warning: listening on {address}, not loopback: anyone who can reach port {port} can send TPM commands, " +
+                "and anyone who can reach the platform port can power-cycle the TPM, stop the server or put the TPM into failure mode; " +
+                "keep both ports behind a firewall or on a trusted network");
+
+        // Permissions: refuse a state folder or key file others may write, warn about ones they may read.
+        bool encrypted = parse.GetValue(StateKeyFile) is not null || Environment.GetEnvironmentVariable(StateKey.EnvironmentVariable) is { Length: > 0 };
+        bool refused = false;
+        foreach (var finding in StatePermissions.Check(stateDirectory, parse.GetValue(StateKeyFile), encrypted))
+        {
+            Console.Error.WriteLine(finding.Refuse ? $"ftpm: {finding.Message}" : $"ftpm: warning: {finding.Message}");
+            refused |= finding.Refuse;
+        }
+        if (refused) return 1;
 
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(parse.GetValue(Level))

@@ -76,8 +76,16 @@ public sealed partial class Tpm
         if (_started ? code == TpmCc.Startup : code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
-        // Time-based dictionary-attack recovery runs before anything is authorized.
+        // New seeds that could not be saved at _TPM_Init must be durable before anything uses them.
         _pendingNv.Clear();
+        if (_manufacturePending)
+        {
+            StagePersistent();
+            if (!TryCommitNv()) return ErrorResponse(response, TpmRc.NvUnavailable);
+            _manufacturePending = false;
+        }
+
+        // Time-based dictionary-attack recovery runs before anything is authorized.
         _daChanged = false;
         DaSelfHeal();
 
@@ -129,7 +137,7 @@ public sealed partial class Tpm
                 if (_daChanged && _platform.NvAvailable)
                 {
                     StagePersistent();
-                    CommitNv();
+                    TryCommitNv(keepMemory: true);
                 }
                 return ErrorResponse(response, rc);
             }
@@ -168,6 +176,20 @@ public sealed partial class Tpm
         if (info.ReturnsHandle) w.WriteUInt32(context.ResponseHandle);
         if (tag == TpmSt.Sessions) w.WriteUInt32((uint)context.Out.Position);
         var responseParameters = w.Reserve(context.Out.Position);
+        // The NV commit comes before the response sessions: a command whose changes cannot be made
+        // durable fails with TPM_RC_NV_UNAVAILABLE before any session nonce rolls or audit digest
+        // moves, so the client's sessions stay usable and nothing is acknowledged that was not committed.
+        byte[]? auditDigest = audited ? CommandAuditDigest.ToArray() : null;
+        if (audited) CommandAudit(responseParameters);
+        if (!TryCommitNv())
+        {
+            if (auditDigest is not null) CommandAuditDigest = auditDigest;
+            // A Startup whose state could not be saved has not happened (Part 3, 9.3: the TPM stays
+            // waiting for Startup).
+            if (code == TpmCc.Startup) _started = false;
+            WipeEntityAuth(sessions[..sessionCount]);
+            return ErrorResponse(response, TpmRc.NvUnavailable);
+        }
         if (tag == TpmSt.Sessions)
         {
             WriteResponseSessions(ref w, sessions, sessionCount, roles, responseParameters);
@@ -175,9 +197,7 @@ public sealed partial class Tpm
         }
         else if (!info.NoSessions)
             UpdateAuditSessions(sessions, 0, responseParameters);
-        if (audited) CommandAudit(responseParameters);
         BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
-        CommitNv();
         return w.Position;
     }
 
