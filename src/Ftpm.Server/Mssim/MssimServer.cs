@@ -78,7 +78,7 @@ public sealed class MssimServer : IAsyncDisposable
         try
         {
             _commandListener = Bind(_options.Address, _options.CommandPort, _options.ListenBacklog);
-            _platformListener = Bind(_options.Address, _options.EffectivePlatformPort, _options.ListenBacklog);
+            _platformListener = Bind(_options.PlatformAddress ?? _options.Address, _options.EffectivePlatformPort, _options.ListenBacklog);
         }
         catch
         {
