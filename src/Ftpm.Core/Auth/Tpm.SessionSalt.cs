@@ -16,7 +16,7 @@ public sealed partial class Tpm
     /// TPM_RC_VALUE (P2) for an empty encryptedSalt; TPM_RC_HANDLE (H1) for a key with only its public part
     /// loaded; TPM_RC_ATTRIBUTES (H1) for a key without decrypt; TPM_RC_VALUE (P2) when decryption fails.
     /// </summary>
-    internal TpmRc DecryptSessionSalt(uint tpmKey, ReadOnlySpan<byte> nonceCaller, ReadOnlySpan<byte> encryptedSalt, out byte[] salt)
+    internal TpmRc DecryptSessionSalt(uint tpmKey, ReadOnlySpan<byte> encryptedSalt, out byte[] salt)
     {
         salt = [];
         var key = KeyOf(tpmKey);
