@@ -43,29 +43,7 @@ public sealed partial class Tpm
         StageRecord(NvKeys.SavedAuthState, null);
         Sessions.Clear();
         CommandAuditDigest = [];
-        if ((resume || restart) && saved is not null)
-        {
-            var r = new TpmReader(saved);
-            State.PersistentData.Check(Sessions.ReadSaved(ref r));
-            NullProof = State.PersistentData.ReadArray(ref r);
-            State.PersistentData.Check(r.ReadUInt8(out byte enables));
-            byte[] platformAuth = State.PersistentData.ReadArray(ref r);
-            byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
-            State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
-            // (A record from before command audit has no digest: it starts empty.)
-            if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
-            byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
-            if (resume) PcrGroupAuth = pcrGroupAuth;
-            if (resume)
-            {
-                ShEnable = (enables & 1) != 0;
-                EhEnable = (enables & 2) != 0;
-                PhEnableNv = (enables & 4) != 0;
-                PlatformAuth = platformAuth;
-                PlatformPolicy = platformPolicy;
-                PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
-            }
-        }
+        if ((resume || restart) && saved is not null) ReadAuthState(saved, resume);
         PhEnable = true;
         if (!resume)
         {
@@ -80,7 +58,11 @@ public sealed partial class Tpm
     }
 
     /// <summary>The authorization part of TPM2_Shutdown(STATE): what a Resume or Restart brings back.</summary>
-    internal void AuthShutdownState()
+    internal void AuthShutdownState() => StageRecord(NvKeys.SavedAuthState, AuthStateRecord());
+
+    /// <summary>The authorization state a Resume or Restart brings back, as one record (also part of the
+    /// volatile state a host saves, <see cref="SaveVolatileState"/>).</summary>
+    internal byte[] AuthStateRecord()
     {
         var buffer = new byte[SessionTableSavedSize];
         var w = new TpmWriter(buffer);
@@ -92,8 +74,36 @@ public sealed partial class Tpm
         w.WriteUInt16((ushort)PlatformPolicyAlg);
         w.WriteSized(CommandAuditDigest);
         w.WriteSized(PcrGroupAuth);
-        StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
+        var record = w.Written.ToArray();
         CryptographicOperations.ZeroMemory(buffer);
+        return record;
+    }
+
+    /// <summary>Reads what <see cref="AuthStateRecord"/> wrote: the session table, null proof and audit digest
+    /// always; the state-clear data only for a <paramref name="resume"/>.</summary>
+    /// <exception cref="InvalidDataException">The record is malformed.</exception>
+    void ReadAuthState(byte[] saved, bool resume)
+    {
+        var r = new TpmReader(saved);
+        State.PersistentData.Check(Sessions.ReadSaved(ref r));
+        NullProof = State.PersistentData.ReadArray(ref r);
+        State.PersistentData.Check(r.ReadUInt8(out byte enables));
+        byte[] platformAuth = State.PersistentData.ReadArray(ref r);
+        byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
+        State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
+        // (A record from before command audit has no digest: it starts empty.)
+        if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
+        byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
+        if (resume) PcrGroupAuth = pcrGroupAuth;
+        if (resume)
+        {
+            ShEnable = (enables & 1) != 0;
+            EhEnable = (enables & 2) != 0;
+            PhEnableNv = (enables & 4) != 0;
+            PlatformAuth = platformAuth;
+            PlatformPolicy = platformPolicy;
+            PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
+        }
     }
 
     static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;

@@ -33,7 +33,11 @@ internal static class CommandTable
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
-        EphemeralEc.Commands);
+        EphemeralEc.Commands,
+        // attestation and key movement: attestation, credentials, duplication
+        Attestation.Commands,
+        ObjectCommands.CredentialCommands,
+        Duplication.Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

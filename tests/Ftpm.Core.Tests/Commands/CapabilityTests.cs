@@ -146,9 +146,9 @@ public class CapabilityTests
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
         // Commit (0x18B, one handle), PolicyPassword, ZGen_2Phase (0x18D, one handle), EC_Ephemeral
         // (0x18E, none), PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
-        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyCapability (0x19B),
-        // PolicyParameters (0x19C, the last): one handle each.
-        Assert.Equal(Hex("00 00000002 0000000C 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 20));
+        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), CertifyX509 (0x197, two),
+        // PolicyCapability (0x19B), PolicyParameters (0x19C, the last): one handle each.
+        Assert.Equal(Hex("00 00000002 0000000D 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193 04000197 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 20));
         // ECC_Parameters (0x178): no handle.
         Assert.Equal(Hex("01 00000002 00000001 00000178"), Cap(TpmCap.Commands, 0x178, 1));
     }
