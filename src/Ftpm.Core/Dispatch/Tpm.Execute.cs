@@ -130,7 +130,7 @@ public sealed partial class Tpm
         if (audited) _hashes.CpHash(_crypto, _persistent.AuditHashAlg);
         if (sessionCount > 0)
         {
-            var rc = AuthorizeCommand(info, code, sessions, sessionCount, roles, parameters, locality);
+            var rc = AuthorizeCommand(code, sessions, sessionCount, roles, parameters, locality);
             if (rc != TpmRc.Success)
             {
                 // A counted authorization failure is kept even though the command fails (Part 1, 19.8).

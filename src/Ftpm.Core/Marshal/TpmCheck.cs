@@ -2,8 +2,11 @@ namespace Ftpm.Marshal;
 
 /// <summary>
 /// Value checks for the TPMI_ interface types (Part 2, chapter 9), run by generated unmarshal
-/// code through [Check(...)]. Each returns the code Part 2 names for the type.
+/// code through [Check(...)]. Each returns the code Part 2 names for the type. Every check has the one
+/// shape the generator calls, (value, allowNull), whether or not its type has a "+" form.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060:Remove unused parameter",
+    Justification = "allowNull is part of the shape the generated unmarshal code calls every check with")]
 public static class TpmCheck
 {
     /// <summary>TPMI_ALG_HASH: an implemented hash, or TPM_ALG_NULL where "+" allows it; else TPM_RC_HASH.</summary>
