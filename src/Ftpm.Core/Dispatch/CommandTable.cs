@@ -33,7 +33,9 @@ internal static class CommandTable
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
-        EphemeralEc.Commands);
+        EphemeralEc.Commands,
+        // the rest of 1.84, each in the partial file of its chapter's family
+        Asymmetric.EccEncryptionCommands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {
