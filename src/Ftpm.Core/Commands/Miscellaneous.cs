@@ -18,7 +18,8 @@ internal static partial class Miscellaneous
         or TpmCc.ClearControl or TpmCc.ClockRateAdjust or TpmCc.ClockSet or TpmCc.CreateLoaded or TpmCc.CreatePrimary
         or TpmCc.EvictControl or TpmCc.HierarchyChangeAuth or TpmCc.HierarchyControl or TpmCc.NvDefineSpace
         or TpmCc.NvGlobalWriteLock or TpmCc.NvUndefineSpace or TpmCc.NvUndefineSpaceSpecial or TpmCc.PcrAllocate
-        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetCommandCodeAuditStatus or TpmCc.SetPrimaryPolicy;
+        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetCommandCodeAuditStatus or TpmCc.SetPrimaryPolicy
+        or TpmCc.NvDefineSpace2 or TpmCc.ReadOnlyControl;
 
     [TpmParameters]
     internal partial struct PpCommandsIn

@@ -58,15 +58,20 @@ internal static partial class NvStorage
     {
         var rc = c.ReadParameters(out NvDefineSpaceIn p);
         if (rc != TpmRc.Success) return rc;
-        ref var pub = ref p.PublicInfo.NvPublic;
-        uint authHandle = c.Handles[0];
+        return DefineIndex(tpm, c.Handles[0], p.Auth.Span, in p.PublicInfo.NvPublic);
+    }
+
+    /// <summary>The checks and definition shared by NV_DefineSpace and NV_DefineSpace2 (the reference's
+    /// NvDefineSpace in NV_spt.c): authHandle is H1, auth P1 and publicInfo P2 in both.</summary>
+    internal static TpmRc DefineIndex(Tpm tpm, uint authHandle, ReadOnlySpan<byte> authParameter, in TpmsNvPublic pub)
+    {
         var a = pub.Attributes;
         int nameSize = TpmAlgorithms.DigestSize(pub.NameAlg);
 
         // Validation: sizes of the secrets
         if (pub.AuthPolicy.Buffer.Length != 0 && pub.AuthPolicy.Buffer.Length != nameSize)
             return TpmRc.Size.AtParameter(2);
-        var auth = Tpm.TrimTrailingZeros(p.Auth.Span);
+        var auth = Tpm.TrimTrailingZeros(authParameter);
         if (auth.Length > nameSize) return TpmRc.Size.AtParameter(1);
         // platformAuth may be given while phEnableNV is CLEAR (TPM2_HierarchyControl): no platform indices then.
         bool byPlatform = authHandle == (uint)TpmRh.Platform;

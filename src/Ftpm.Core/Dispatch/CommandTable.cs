@@ -35,7 +35,8 @@ internal static class CommandTable
         // ECC issue: Commit and EC_Ephemeral
         EphemeralEc.Commands,
         // the rest of 1.84, each in the partial file of its chapter's family
-        Asymmetric.EccEncryptionCommands);
+        Asymmetric.EccEncryptionCommands,
+        NvStorage.Public2Commands);
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {

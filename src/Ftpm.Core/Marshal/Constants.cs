@@ -599,6 +599,10 @@ public enum TpmHt : byte
     NvIndex = 0x0001,
     HmacSession = 0x0002,
     PolicySession = 0x0003,
+    /// <summary>TPM_HT_EXTERNAL_NV (1.84): an NV index whose data is kept outside the TPM.</summary>
+    ExternalNv = 0x0011,
+    /// <summary>TPM_HT_PERMANENT_NV (1.84): an NV index the TPM defines itself.</summary>
+    PermanentNv = 0x0012,
     Permanent = 0x0040,
     Transient = 0x0080,
     Persistent = 0x0081,
