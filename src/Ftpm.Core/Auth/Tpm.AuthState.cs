@@ -14,6 +14,9 @@ public sealed partial class Tpm
     /// <summary>TPMA_STARTUP_CLEAR phEnable, shEnable, ehEnable and phEnableNV (TPM2_HierarchyControl).</summary>
     internal bool PhEnable = true, ShEnable = true, EhEnable = true, PhEnableNv = true;
 
+    /// <summary>TPMA_STARTUP_CLEAR readOnly (TPM2_ReadOnlyControl, 1.84): state clear data like the enables.</summary>
+    internal bool ReadOnlyMode;
+
     /// <summary>platformPolicy and its hash (TPM2_SetPrimaryPolicy of TPM_RH_PLATFORM): volatile like platformAuth.</summary>
     internal byte[] PlatformPolicy = [];
     internal TpmAlgId PlatformPolicyAlg = TpmAlgId.Null;
@@ -26,6 +29,7 @@ public sealed partial class Tpm
     void AuthInit()
     {
         Sessions.Clear();
+        ReadOnlyMode = false;
         ExclusiveAuditSession = (uint)TpmRh.Unassigned;
         Span<byte> epoch = stackalloc byte[8];
         Random.Generate(epoch);
@@ -61,6 +65,7 @@ public sealed partial class Tpm
                 ShEnable = (enables & 1) != 0;
                 EhEnable = (enables & 2) != 0;
                 PhEnableNv = (enables & 4) != 0;
+                ReadOnlyMode = (enables & 8) != 0;
                 PlatformAuth = platformAuth;
                 PlatformPolicy = platformPolicy;
                 PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
@@ -70,6 +75,7 @@ public sealed partial class Tpm
         if (!resume)
         {
             ShEnable = EhEnable = PhEnableNv = true;
+            ReadOnlyMode = false;
             PlatformAuth = [];
             PlatformPolicy = [];
             PlatformPolicyAlg = TpmAlgId.Null;
@@ -86,7 +92,7 @@ public sealed partial class Tpm
         var w = new TpmWriter(buffer);
         Sessions.WriteSaved(ref w);
         w.WriteSized(NullProof);
-        w.WriteUInt8((byte)((ShEnable ? 1 : 0) | (EhEnable ? 2 : 0) | (PhEnableNv ? 4 : 0)));
+        w.WriteUInt8((byte)((ShEnable ? 1 : 0) | (EhEnable ? 2 : 0) | (PhEnableNv ? 4 : 0) | (ReadOnlyMode ? 8 : 0)));
         w.WriteSized(PlatformAuth);
         w.WriteSized(PlatformPolicy);
         w.WriteUInt16((ushort)PlatformPolicyAlg);

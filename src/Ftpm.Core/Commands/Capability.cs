@@ -312,6 +312,7 @@ internal static partial class Capability
         if (info.Code is TpmCc.HierarchyControl or TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear) flags |= TpmaCc.Extensive;
         if (info.Code is TpmCc.SequenceComplete or TpmCc.EventSequenceComplete) flags |= TpmaCc.Flushed;
         if (info.ReturnsHandle) flags |= TpmaCc.RHandle;
+        if (CommandTable.IsVendor(info.Code)) flags |= TpmaCc.V;
         return ((uint)info.Code & TpmaCcBits.CommandIndexMask)
             | ((uint)info.Handles.Length << TpmaCcBits.CHandlesShift)
             | (uint)flags;
@@ -424,8 +425,9 @@ internal static partial class Capability
             TpmPt.PsRevision => PsRevision,
             TpmPt.PsDayOfYear or TpmPt.PsYear => 0,
             TpmPt.SplitMax => 0,                                       // no ECC commit
-            TpmPt.TotalCommands or TpmPt.LibraryCommands => CommandCount(),
-            TpmPt.VendorCommands => 0,
+            TpmPt.TotalCommands => CommandCount(vendor: null),
+            TpmPt.LibraryCommands => CommandCount(vendor: false),
+            TpmPt.VendorCommands => CommandCount(vendor: true),
             TpmPt.NvBufferMax => MaxNvBufferSize,
             TpmPt.Modes => 0,
             TpmPt.MaxCapBuffer => TpmLimits.MaxCapBuffer,
@@ -460,10 +462,12 @@ internal static partial class Capability
         return known.HasValue;
     }
 
-    static uint CommandCount()
+    /// <summary>The number of implemented commands: all, or only the library's or the vendor's.</summary>
+    static uint CommandCount(bool? vendor)
     {
         uint n = 0;
-        foreach (var _ in CommandTable.All()) n++;
+        foreach (var info in CommandTable.All())
+            if (vendor is not { } v || CommandTable.IsVendor(info.Code) == v) n++;
         return n;
     }
 
@@ -487,6 +491,7 @@ internal static partial class Capability
         if (tpm.ShEnable) flags |= TpmaStartupClear.ShEnable;
         if (tpm.EhEnable) flags |= TpmaStartupClear.EhEnable;
         if (tpm.PhEnableNv) flags |= TpmaStartupClear.PhEnableNv;
+        if (tpm.ReadOnlyMode) flags |= TpmaStartupClear.ReadOnly;
         return flags;
     }
 

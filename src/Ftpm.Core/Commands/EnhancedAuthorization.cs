@@ -272,6 +272,7 @@ internal static partial class EnhancedAuthorization
     {
         var rc = c.ReadParameters(out PolicySecretIn p);
         if (rc != TpmRc.Success) return rc;
+        if (Hierarchy.RefusedInReadOnlyMode(tpm, c.Handles[0])) return TpmRc.ReadOnly;
         var session = SessionOf(tpm, ref c, 1);
         rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;

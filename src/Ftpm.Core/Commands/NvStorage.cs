@@ -189,6 +189,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
@@ -249,6 +250,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Extend) return TpmRc.Attributes.AtHandle(2);
@@ -282,6 +284,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Bits) return TpmRc.Attributes.AtHandle(2);
@@ -306,6 +309,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         rc = WriteAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         if (rc != TpmRc.Success) return rc;
@@ -371,6 +375,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         rc = ReadAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (rc == TpmRc.NvLocked) return TpmRc.Success;

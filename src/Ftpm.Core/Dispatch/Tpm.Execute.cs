@@ -67,6 +67,9 @@ public sealed partial class Tpm
             return ErrorResponse(response, TpmRc.Initialize);
         if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
             return ErrorResponse(response, TpmRc.Failure);
+        // Read-only mode refuses its commands before the TPM is even started (the reference's ExecCommand.c).
+        if (ReadOnlyMode && CommandTable.DisallowedInReadOnlyMode(code))
+            return ErrorResponse(response, TpmRc.ReadOnly);
         if (!_started && code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
