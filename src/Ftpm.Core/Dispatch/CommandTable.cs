@@ -37,7 +37,8 @@ internal static class CommandTable
         // the rest of 1.84, each in the partial file of its chapter's family
         Asymmetric.EccEncryptionCommands,
         NvStorage.Public2Commands,
-        Hierarchy.ReadOnlyCommands);
+        Hierarchy.ReadOnlyCommands,
+        EnhancedAuthorization.TransportSpdmCommands);
 
     /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
     static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;
