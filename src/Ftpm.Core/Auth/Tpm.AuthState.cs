@@ -30,6 +30,7 @@ public sealed partial class Tpm
     {
         Sessions.Clear();
         ReadOnlyMode = false;
+        ActInit();
         ExclusiveAuditSession = (uint)TpmRh.Unassigned;
         Span<byte> epoch = stackalloc byte[8];
         Random.Generate(epoch);
@@ -47,6 +48,7 @@ public sealed partial class Tpm
         StageRecord(NvKeys.SavedAuthState, null);
         Sessions.Clear();
         CommandAuditDigest = [];
+        bool actStarted = false;
         if ((resume || restart) && saved is not null)
         {
             var r = new TpmReader(saved);
@@ -59,6 +61,8 @@ public sealed partial class Tpm
             // (A record from before command audit has no digest: it starts empty.)
             if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
             byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
+            ActStartup(resume, ref r, hasSaved: true);
+            actStarted = true;
             if (resume) PcrGroupAuth = pcrGroupAuth;
             if (resume)
             {
@@ -81,6 +85,11 @@ public sealed partial class Tpm
             PlatformPolicyAlg = TpmAlgId.Null;
             PcrGroupAuth = [];
         }
+        if (!actStarted)
+        {
+            var none = new TpmReader(ReadOnlyMemory<byte>.Empty);
+            ActStartup(resume: false, ref none, hasSaved: false);
+        }
         DaStartup(previousShutdownWasOrderly);
         StagePersistent();
     }
@@ -98,11 +107,12 @@ public sealed partial class Tpm
         w.WriteUInt16((ushort)PlatformPolicyAlg);
         w.WriteSized(CommandAuditDigest);
         w.WriteSized(PcrGroupAuth);
+        ActShutdownState(ref w);
         StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
         CryptographicOperations.ZeroMemory(buffer);
     }
 
-    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
+    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2 + ActSavedSize;
 
     /// <summary>The record Shutdown(STATE) wrote, read at _TPM_Init, consumed by the next Startup.</summary>
     byte[]? _savedAuthState;

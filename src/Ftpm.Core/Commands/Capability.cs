@@ -79,7 +79,7 @@ internal static partial class Capability
             case TpmCap.Properties: WritePcrProperties(ref c.Out, ref list, p.Property); break;
             case TpmCap.EccCurves: WriteEccCurves(ref c.Out, ref list, p.Property); break;
             case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Act: break;  // no ACT is implemented: every ACT handle's list is empty
+            case TpmCap.Act: WriteActs(tpm, ref c.Out, ref list, p.Property); break;
         }
         list.End(ref c.Out);
         c.Out.Written[moreAt] = list.More ? (byte)1 : (byte)0;
@@ -265,6 +265,14 @@ internal static partial class Capability
                     if (!list.TryAdd(MaxCapHandles)) break;
                     w.WriteUInt32(handle);
                 }
+                // The implemented ACTs follow (TPM_RH_ACT_x are above every other permanent handle listed).
+                if (list.More) break;
+                foreach (uint handle in tpm.ActHandles())
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
                 break;
         }
     }
@@ -316,6 +324,26 @@ internal static partial class Capability
         return ((uint)info.Code & TpmaCcBits.CommandIndexMask)
             | ((uint)info.Handles.Length << TpmaCcBits.CHandlesShift)
             | (uint)flags;
+    }
+
+    // ---- TPM_CAP_ACT --------------------------------------------------------------------------
+
+    const uint MaxActData = MaxCapData / 12;            // TPMS_ACT_DATA
+
+    /// <summary>TPMS_ACT_DATA of each implemented ACT from <paramref name="first"/> on (the reference's
+    /// ActGetCapabilityData): its handle, the seconds left and TPMA_ACT signaled. preserveSignaled (a signal
+    /// carried over a _TPM_Init without power loss) is not kept: it is always CLEAR.</summary>
+    static void WriteActs(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (uint handle in tpm.ActHandles())
+        {
+            if (handle < first) continue;
+            if (!list.TryAdd(MaxActData)) break;
+            var (timeout, signaled) = tpm.ActGet(handle);
+            w.WriteUInt32(handle);
+            w.WriteUInt32(timeout);
+            w.WriteUInt32(signaled ? 1u : 0u);
+        }
     }
 
     // ---- TPM_CAP_PCRS -------------------------------------------------------------------------

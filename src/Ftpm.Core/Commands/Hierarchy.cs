@@ -13,8 +13,8 @@ internal static partial class Hierarchy
         new SelfParsingCommand(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)] },
         new SelfParsingCommand(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
         {
-            // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout (ACT handles are not implemented).
-            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],
+            // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout and the ACTs.
+            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout | HandleKinds.Act, AuthRole.User)],
             DecryptFirstParameter = true,
             WritesNv = true,
         },
@@ -115,6 +115,10 @@ internal static partial class Hierarchy
                 // platformPolicy is volatile, like platformAuth.
                 tpm.PlatformPolicy = policy;
                 tpm.PlatformPolicyAlg = p.HashAlg;
+                return TpmRc.Success;
+            default:
+                // An ACT's policy is kept with the ACT (orderly data: cleared by a TPM Reset or Restart).
+                tpm.ActSetPolicy(c.Handles[0], policy, p.HashAlg);
                 return TpmRc.Success;
         }
         tpm.StagePersistent();

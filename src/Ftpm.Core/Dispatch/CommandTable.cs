@@ -38,7 +38,8 @@ internal static class CommandTable
         Asymmetric.EccEncryptionCommands,
         NvStorage.Public2Commands,
         Hierarchy.ReadOnlyCommands,
-        EnhancedAuthorization.TransportSpdmCommands);
+        EnhancedAuthorization.TransportSpdmCommands,
+        ClockTimer.ActCommands);
 
     /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
     static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;

@@ -194,11 +194,12 @@ sealed class MssimConnection
                     await SendAckAsync();
                     break;
                 case MssimCode.ActGetSignaled:
-                    // u32 ACT handle -> u32 signaled (no ACT is ever signaled yet), then the ack.
+                    // u32 ACT handle -> u32 signaled (1 while the ACT's output is asserted), then the ack.
                     if (!await ReceiveAsync(_header.AsMemory(0, 4)))
                         return Dropped("closed in the middle of ACT_GET_SIGNALED");
                     MssimLog.Signal(_server.Logger, _id, MssimCode.ActGetSignaled);
                     Array.Clear(_reply, 0, 8);
+                    if (_server.ActGetSignaled(BinaryPrimitives.ReadUInt32BigEndian(_header))) _reply[3] = 1;
                     await SendAsync(_reply.AsMemory(0, 8));
                     break;
                 case MssimCode.GetCommandResponseSizes:
