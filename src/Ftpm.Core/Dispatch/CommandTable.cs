@@ -39,7 +39,8 @@ internal static class CommandTable
         NvStorage.Public2Commands,
         Hierarchy.ReadOnlyCommands,
         EnhancedAuthorization.TransportSpdmCommands,
-        ClockTimer.ActCommands);
+        ClockTimer.ActCommands,
+        EnhancedAuthorization.AcSendSelectCommands);
 
     /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
     static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;
