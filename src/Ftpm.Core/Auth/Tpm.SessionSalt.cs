@@ -21,11 +21,11 @@ public sealed partial class Tpm
         salt = [];
         var key = KeyOf(tpmKey);
         if (key is null || key.Type is not (TpmAlgId.Rsa or TpmAlgId.Ecc)) return TpmRc.Key.AtHandle(1);
-        if (encryptedSalt.IsEmpty) return TpmRc.Value.AtParameter(2);
+        if (encryptedSalt.IsEmpty) return TpmRc.Value.AtParameter(Commands.SessionCommands.StartAuthSessionIn.Param.EncryptedSalt);
         if (!key.HasSensitive) return TpmRc.Handle.AtHandle(1);
         if (!key.Has(TpmaObject.Decrypt)) return TpmRc.Attributes.AtHandle(1);
         var rc = DecryptSecret(key, "SECRET\0"u8, encryptedSalt, out salt);
-        return rc == TpmRc.Success ? TpmRc.Success : TpmRc.Value.AtParameter(2);
+        return rc == TpmRc.Success ? TpmRc.Success : TpmRc.Value.AtParameter(Commands.SessionCommands.StartAuthSessionIn.Param.EncryptedSalt);
     }
 
     /// <summary>

@@ -12,12 +12,12 @@ internal static partial class Asymmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EccParameters, EccParameters),
-        new SelfParsingCommand(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EcdhZGenIn, EcdhZGenOut>(TpmCc.EcdhZGen, EcdhZGen) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EccParametersIn, EccParametersOut>(TpmCc.EccParameters, EccParameters),
+        new Command<ZGen2PhaseIn, ZGen2PhaseOut>(TpmCc.ZGen2Phase, ZGen2Phase) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<RsaDecryptIn, RsaDecryptOut>(TpmCc.RsaDecrypt, RsaDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new CommandOut<EcdhKeyGenOut>(TpmCc.EcdhKeyGen, EcdhKeyGen) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new Command<RsaEncryptIn, RsaEncryptOut>(TpmCc.RsaEncrypt, RsaEncrypt) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -41,16 +41,16 @@ internal static partial class Asymmetric
     }
 
     /// <summary>The padding to use: the key's scheme if it has one (an explicit one must equal it), else
-    /// the explicit one; NULL for both is raw RSA. TPM_RC_SCHEME (P2) otherwise.</summary>
-    static TpmRc SelectScheme(TpmKey key, in TpmtRsaDecrypt requested, out TpmAlgId scheme, out TpmAlgId hashAlg)
+    /// the explicit one; NULL for both is raw RSA. TPM_RC_SCHEME (for inScheme) otherwise.</summary>
+    static TpmRc SelectScheme(TpmKey key, in TpmtRsaDecrypt requested, int schemeParameter, out TpmAlgId scheme, out TpmAlgId hashAlg)
     {
         var keyScheme = key.Public.Parameters.RsaDetail.Scheme;
         scheme = requested.Scheme;
         hashAlg = scheme == TpmAlgId.Oaep ? requested.Details.AnySig.HashAlg : TpmAlgId.Null;
         if (keyScheme.Scheme == TpmAlgId.Null) return TpmRc.Success;
         var keyHash = keyScheme.Scheme == TpmAlgId.Oaep ? keyScheme.Details.AnySig.HashAlg : TpmAlgId.Null;
-        if (scheme != TpmAlgId.Null && (scheme != keyScheme.Scheme || hashAlg != keyHash)) return TpmRc.Scheme.AtParameter(2);
-        if (keyScheme.Scheme is not (TpmAlgId.RsaEs or TpmAlgId.Oaep)) return TpmRc.Scheme.AtParameter(2);
+        if (scheme != TpmAlgId.Null && (scheme != keyScheme.Scheme || hashAlg != keyHash)) return TpmRc.Scheme.AtParameter(schemeParameter);
+        if (keyScheme.Scheme is not (TpmAlgId.RsaEs or TpmAlgId.Oaep)) return TpmRc.Scheme.AtParameter(schemeParameter);
         scheme = keyScheme.Scheme;
         hashAlg = keyHash;
         return TpmRc.Success;
@@ -63,19 +63,25 @@ internal static partial class Asymmetric
 
     /// <summary>TPM2_RSA_Encrypt (Part 3, 14.2). Codes: those of the key and scheme checks; TPM_RC_VALUE
     /// (P1) for a message too long for the padding (or, raw, not below the modulus).</summary>
-    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc RsaEncrypt(Tpm tpm, ref CommandContext c, in RsaEncryptIn p, out RsaEncryptOut o)
     {
+        o = default;
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out RsaEncryptIn p);
+        rc = SelectScheme(key, p.InScheme, RsaEncryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
-        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
-        if (rc != TpmRc.Success) return rc;
-        Span<byte> output = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
-        int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output);
-        if (n < 0) return TpmRc.Value.AtParameter(1);
-        c.Out.WriteSized(output[..n]);
+        var output = tpm.Scratch(TpmLimits.MaxRsaKeyBytes);
+        int n = tpm.Crypto.RsaEncrypt(key.Asymmetric!, scheme, hashAlg, Label(p.Label.Span), p.Message.Span, output.Span);
+        if (n < 0) return TpmRc.Value.AtParameter(RsaEncryptIn.Param.Message);
+        o.OutData = output[..n];
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct RsaEncryptOut
+    {
+        /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> OutData;
     }
 
     [TpmParameters]
@@ -89,25 +95,28 @@ internal static partial class Asymmetric
     /// <summary>TPM2_RSA_Decrypt (Part 3, 14.3). Padding is checked in constant time by the port. Codes:
     /// those of the key and scheme checks; TPM_RC_SIZE (P1) for a ciphertext that is not modulus-sized;
     /// TPM_RC_VALUE (P1) for one that does not decrypt.</summary>
-    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc RsaDecrypt(Tpm tpm, ref CommandContext c, in RsaDecryptIn p, out RsaDecryptOut o)
     {
+        o = default;
         var rc = GetRsaKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
-        rc = c.ReadParameters(out RsaDecryptIn p);
+        rc = SelectScheme(key, p.InScheme, RsaDecryptIn.Param.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc;
-        rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
-        if (rc != TpmRc.Success) return rc;
-        if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(1);
-        var output = new byte[TpmLimits.MaxRsaKeyBytes];
-        try
-        {
-            int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output);
-            if (n < 0) return TpmRc.Value.AtParameter(1);
-            c.Out.WriteSized(output.AsSpan(0, n));
-            return TpmRc.Success;
-        }
-        finally { CryptographicOperations.ZeroMemory(output); }
+        if (p.CipherText.Length != key.Asymmetric!.KeyBits / 8) return TpmRc.Size.AtParameter(RsaDecryptIn.Param.CipherText);
+        // The message is in the scratch area, which is wiped once the response is marshaled.
+        var output = tpm.Scratch(TpmLimits.MaxRsaKeyBytes);
+        int n = tpm.Crypto.RsaDecrypt(key.Asymmetric, scheme, hashAlg, Label(p.Label.Span), p.CipherText.Span, output.Span);
+        if (n < 0) return TpmRc.Value.AtParameter(RsaDecryptIn.Param.CipherText);
+        o.Message = output[..n];
+        return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct RsaDecryptOut
+    {
+        /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
+        [Sized(TpmLimits.MaxRsaKeyBytes)] public ReadOnlyMemory<byte> Message;
     }
 
     /// <summary>The ECC key behind a handle: TPM_RC_KEY (H1) for another object.</summary>
@@ -118,35 +127,34 @@ internal static partial class Asymmetric
     }
 
     /// <summary>A TPM2B_ECC_POINT: its size, then x and y as TPM2B_ECC_PARAMETERs (empty for "no point").</summary>
-    internal static void WritePoint(ref TpmWriter w, scoped ReadOnlySpan<byte> x, scoped ReadOnlySpan<byte> y)
-    {
-        w.WriteUInt16((ushort)(4 + x.Length + y.Length));
-        w.WriteSized(x);
-        w.WriteSized(y);
-    }
+    internal static Tpm2bEccPoint Point(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => new() { Point = new TpmsEccPoint { X = x, Y = y } };
 
     /// <summary>TPM2_ECDH_KeyGen (Part 3, 14.4): an ephemeral key pair (d_e, Q_e) on the key's curve;
     /// returns zPoint = d_e·Q_key and pubPoint = Q_e. Codes: TPM_RC_KEY (H1) for a key that is not ECC.</summary>
-    static TpmRc EcdhKeyGen(Tpm tpm, ref CommandContext c)
+    static TpmRc EcdhKeyGen(Tpm tpm, ref CommandContext c, out EcdhKeyGenOut o)
     {
+        o = default;
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.NoParameters();
         if (rc != TpmRc.Success) return rc;
         using var ephemeral = tpm.Crypto.EccGenerate(key.Asymmetric!.Curve, new DrbgStream(tpm.Random))!;
         int size = (key.Asymmetric.KeyBits + 7) / 8;
-        Span<byte> zx = stackalloc byte[size];
-        Span<byte> zy = stackalloc byte[size];
+        // The scratch area is wiped after the response is marshaled, so Z leaves no copy behind.
+        var zx = tpm.Scratch(size);
+        var zy = tpm.Scratch(size);
         var q = key.Public.Unique.Ecc;
-        if (!tpm.Crypto.EccMultiply(ephemeral, q.X.Span, q.Y.Span, zx, zy)) return TpmRc.NoResult;
-        Span<byte> ex = stackalloc byte[size];
-        Span<byte> ey = stackalloc byte[size];
-        ephemeral.ExportPublic(ex, ey);
-        WritePoint(ref c.Out, zx, zy);
-        WritePoint(ref c.Out, ex, ey);
-        CryptographicOperations.ZeroMemory(zx);
-        CryptographicOperations.ZeroMemory(zy);
+        if (!tpm.Crypto.EccMultiply(ephemeral, q.X.Span, q.Y.Span, zx.Span, zy.Span)) return TpmRc.NoResult;
+        var ex = tpm.Scratch(size);
+        var ey = tpm.Scratch(size);
+        ephemeral.ExportPublic(ex.Span, ey.Span);
+        o = new EcdhKeyGenOut { ZPoint = Point(zx, zy), PubPoint = Point(ex, ey) };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EcdhKeyGenOut
+    {
+        public Tpm2bEccPoint ZPoint;
+        public Tpm2bEccPoint PubPoint;
     }
 
     [TpmParameters]
@@ -155,27 +163,30 @@ internal static partial class Asymmetric
         public Tpm2bEccPoint InPoint;
     }
 
+    [TpmParameters]
+    internal partial struct EcdhZGenOut
+    {
+        public Tpm2bEccPoint OutPoint;
+    }
+
     /// <summary>TPM2_ECDH_ZGen (Part 3, 14.5): outPoint = d_key·inPoint. Codes: TPM_RC_KEY (H1) for a key
     /// that is not ECC or has no private part; TPM_RC_ATTRIBUTES (H1) for a restricted key or one without
     /// decrypt; TPM_RC_SCHEME (H1) for a key whose scheme is not ECDH or NULL; TPM_RC_ECC_POINT (P1) for a
     /// point not on the curve.</summary>
-    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c)
+    static TpmRc EcdhZGen(Tpm tpm, ref CommandContext c, in EcdhZGenIn p, out EcdhZGenOut o)
     {
+        o = default;
         var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (!key.Has(TpmaObject.Decrypt) || key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (key.Public.Parameters.EccDetail.Scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Ecdh)) return TpmRc.Scheme.AtHandle(1);
-        rc = c.ReadParameters(out EcdhZGenIn p);
-        if (rc != TpmRc.Success) return rc;
         int size = (key.Asymmetric!.KeyBits + 7) / 8;
-        Span<byte> zx = stackalloc byte[size];
-        Span<byte> zy = stackalloc byte[size];
-        if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx, zy))
-            return TpmRc.EccPoint.AtParameter(1);
-        WritePoint(ref c.Out, zx, zy);
-        CryptographicOperations.ZeroMemory(zx);
-        CryptographicOperations.ZeroMemory(zy);
+        var zx = tpm.Scratch(size);
+        var zy = tpm.Scratch(size);
+        if (!tpm.Crypto.EccMultiply(key.Asymmetric, p.InPoint.Point.X.Span, p.InPoint.Point.Y.Span, zx.Span, zy.Span))
+            return TpmRc.EccPoint.AtParameter(EcdhZGenIn.Param.InPoint);
+        o.OutPoint = Point(zx, zy);
         return TpmRc.Success;
     }
 
@@ -191,17 +202,14 @@ internal static partial class Asymmetric
     /// is here; the constants come from the crypto port. p, a, b, gX, gY and n are padded to the curve's
     /// octet size and the cofactor h is minimal, as libtpms writes them. Codes: TPM_RC_CURVE (P1) for a
     /// curve that is not implemented (unmarshaling); TPM_RC_VALUE (P1) for one the port lacks.</summary>
-    static TpmRc EccParameters(Tpm tpm, ref CommandContext c)
+    static TpmRc EccParameters(Tpm tpm, ref CommandContext c, in EccParametersIn p, out EccParametersOut o)
     {
-        var rc = c.ReadParameters(out EccParametersIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         var curve = tpm.Crypto.EccGetCurve(p.CurveId);
-        if (curve is null) return TpmRc.Value.AtParameter(1);
+        if (curve is null) return TpmRc.Value.AtParameter(EccParametersIn.Param.CurveId);
 
         // Output: TPMS_ALGORITHM_DETAIL_ECC.
         int size = (curve.KeySize + 7) / 8;
-        c.Out.WriteUInt16((ushort)p.CurveId);
-        c.Out.WriteUInt16(curve.KeySize);
         // kdf: KDF1_SP800_56A with the hash of the curve's strength for the NIST curves, NULL for BN.
         var kdfHash = p.CurveId switch
         {
@@ -210,25 +218,41 @@ internal static partial class Asymmetric
             TpmEccCurve.NistP521 => TpmAlgId.Sha512,
             _ => TpmAlgId.Null,
         };
-        if (kdfHash == TpmAlgId.Null)
+        var kdf = kdfHash == TpmAlgId.Null
+            ? new TpmtKdfScheme { Scheme = TpmAlgId.Null }
+            : new TpmtKdfScheme { Scheme = TpmAlgId.Kdf1Sp800_56A, Details = new TpmuKdfScheme { AnyKdf = new TpmsSchemeHash { HashAlg = kdfHash } } };
+        o.Parameters = new TpmsAlgorithmDetailEcc
         {
-            c.Out.WriteUInt16((ushort)TpmAlgId.Null);
-        }
-        else
-        {
-            c.Out.WriteUInt16((ushort)TpmAlgId.Kdf1Sp800_56A);
-            c.Out.WriteUInt16((ushort)kdfHash);
-        }
-        // sign: no scheme is tied to any implemented curve.
-        c.Out.WriteUInt16((ushort)TpmAlgId.Null);
-        foreach (var value in (ReadOnlySpan<byte[]>)[curve.P, curve.A, curve.B, curve.GX, curve.GY, curve.N])
-        {
-            c.Out.WriteUInt16((ushort)size);
-            for (int i = value.Length; i < size; i++) c.Out.WriteUInt8(0);
-            c.Out.WriteBytes(value);
-        }
-        c.Out.WriteSized(curve.H);
+            CurveId = p.CurveId,
+            KeySize = curve.KeySize,
+            Kdf = kdf,
+            // sign: no scheme is tied to any implemented curve.
+            Sign = new TpmtEccScheme { Scheme = TpmAlgId.Null },
+            P = Padded(tpm, curve.P, size),
+            A = Padded(tpm, curve.A, size),
+            B = Padded(tpm, curve.B, size),
+            GX = Padded(tpm, curve.GX, size),
+            GY = Padded(tpm, curve.GY, size),
+            N = Padded(tpm, curve.N, size),
+            H = curve.H,
+        };
         return TpmRc.Success;
+    }
+
+    /// <summary><paramref name="value"/> with leading zeros up to <paramref name="size"/> octets (a copy in
+    /// the scratch area when it is shorter).</summary>
+    static ReadOnlyMemory<byte> Padded(Tpm tpm, byte[] value, int size)
+    {
+        if (value.Length >= size) return value;
+        var padded = tpm.Scratch(size);
+        value.CopyTo(padded.Span[(size - value.Length)..]);
+        return padded;
+    }
+
+    [TpmParameters]
+    internal partial struct EccParametersOut
+    {
+        public TpmsAlgorithmDetailEcc Parameters;
     }
 
     [TpmParameters]
@@ -248,49 +272,47 @@ internal static partial class Asymmetric
     /// (P3) for a scheme that is not the key's, or NULL for a key without one, or not implemented
     /// (unmarshaling); TPM_RC_ECC_POINT (P1, P2) for inQsB or inQeB not on the key's curve; TPM_RC_VALUE
     /// (P4) for a counter that is not outstanding (never committed by EC_Ephemeral, already used, or too old).</summary>
-    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c)
+    static TpmRc ZGen2Phase(Tpm tpm, ref CommandContext c, in ZGen2PhaseIn p, out ZGen2PhaseOut o)
     {
-        // Parameters are read first, as the reference unmarshals them before the command's checks.
-        var rc = c.ReadParameters(out ZGen2PhaseIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = GetEccKey(tpm, c.Handles[0], out var key);
+        o = default;
+        var rc = GetEccKey(tpm, c.Handles[0], out var key);
         if (rc != TpmRc.Success) return rc;
         if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (key.Has(TpmaObject.Restricted) || !key.Has(TpmaObject.Decrypt)) return TpmRc.Attributes.AtHandle(1);
         var scheme = key.Public.Parameters.EccDetail.Scheme.Scheme;
         if (scheme == TpmAlgId.Null) scheme = p.InScheme;
-        else if (scheme != p.InScheme) return TpmRc.Scheme.AtParameter(3);
-        if (scheme is not (TpmAlgId.Ecdh or TpmAlgId.EcMqv)) return TpmRc.Scheme.AtParameter(3);
+        else if (scheme != p.InScheme) return TpmRc.Scheme.AtParameter(ZGen2PhaseIn.Param.InScheme);
+        if (scheme is not (TpmAlgId.Ecdh or TpmAlgId.EcMqv)) return TpmRc.Scheme.AtParameter(ZGen2PhaseIn.Param.InScheme);
         var curve = key.Asymmetric!.Curve;
         var qsB = p.InQsB.Point;
         var qeB = p.InQeB.Point;
-        if (!tpm.Crypto.EccIsOnCurve(curve, qsB.X.Span, qsB.Y.Span)) return TpmRc.EccPoint.AtParameter(1);
-        if (!tpm.Crypto.EccIsOnCurve(curve, qeB.X.Span, qeB.Y.Span)) return TpmRc.EccPoint.AtParameter(2);
+        if (!tpm.Crypto.EccIsOnCurve(curve, qsB.X.Span, qsB.Y.Span)) return TpmRc.EccPoint.AtParameter(ZGen2PhaseIn.Param.InQsB);
+        if (!tpm.Crypto.EccIsOnCurve(curve, qeB.X.Span, qeB.Y.Span)) return TpmRc.EccPoint.AtParameter(ZGen2PhaseIn.Param.InQeB);
         using var ephemeral = tpm.CommitKeyOf(p.Counter, curve, []);
-        if (ephemeral is null) return TpmRc.Value.AtParameter(4);
+        if (ephemeral is null) return TpmRc.Value.AtParameter(ZGen2PhaseIn.Param.Counter);
 
         int size = (key.Asymmetric.KeyBits + 7) / 8;
-        Span<byte> z = stackalloc byte[4 * size];
-        var z1x = z[..size];
-        var z1y = z[size..(2 * size)];
-        var z2x = z[(2 * size)..(3 * size)];
-        var z2y = z[(3 * size)..];
+        var z1x = tpm.Scratch(size);
+        var z1y = tpm.Scratch(size);
+        var z2x = tpm.Scratch(size);
+        var z2y = tpm.Scratch(size);
         bool ok = scheme == TpmAlgId.Ecdh
-            ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x, z1y)
-                && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x, z2y)
-            : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x, z1y);
-        if (!ok)
-        {
-            CryptographicOperations.ZeroMemory(z);
-            return TpmRc.NoResult;
-        }
+            ? tpm.Crypto.EccMultiply(key.Asymmetric, qsB.X.Span, qsB.Y.Span, z1x.Span, z1y.Span)
+                && tpm.Crypto.EccMultiply(ephemeral, qeB.X.Span, qeB.Y.Span, z2x.Span, z2y.Span)
+            : tpm.Crypto.EccMqv(key.Asymmetric, ephemeral, qsB.X.Span, qsB.Y.Span, qeB.X.Span, qeB.Y.Span, z1x.Span, z1y.Span);
+        if (!ok) return TpmRc.NoResult;
         tpm.CommitEnd(p.Counter);
 
         // Output
-        WritePoint(ref c.Out, z1x, z1y);
-        if (scheme == TpmAlgId.Ecdh) WritePoint(ref c.Out, z2x, z2y);
-        else WritePoint(ref c.Out, [], []);
-        CryptographicOperations.ZeroMemory(z);
+        o.OutZ1 = Point(z1x, z1y);
+        o.OutZ2 = scheme == TpmAlgId.Ecdh ? Point(z2x, z2y) : Point(default, default);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ZGen2PhaseOut
+    {
+        public Tpm2bEccPoint OutZ1;
+        public Tpm2bEccPoint OutZ2;
     }
 }

@@ -9,7 +9,7 @@ internal static partial class Audit
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.SetCommandCodeAuditStatus, SetCommandCodeAuditStatus)
+        new Command<SetCommandCodeAuditStatusIn>(TpmCc.SetCommandCodeAuditStatus, SetCommandCodeAuditStatus)
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User)],
             WritesNv = true,
@@ -27,13 +27,11 @@ internal static partial class Audit
     /// <summary>TPM2_SetCommandCodeAuditStatus (Part 3, 21.2): either a new audit hash (with both lists empty;
     /// the digest starts over) or commands added to and removed from the audit list. Codes: TPM_RC_HASH (P1);
     /// TPM_RC_SIZE (P2, P3) for more than MAX_CAP_CC codes; TPM_RC_VALUE (P1) for a new hash with a list.</summary>
-    static TpmRc SetCommandCodeAuditStatus(Tpm tpm, ref CommandContext c)
+    static TpmRc SetCommandCodeAuditStatus(Tpm tpm, ref CommandContext c, in SetCommandCodeAuditStatusIn p)
     {
-        var rc = c.ReadParameters(out SetCommandCodeAuditStatusIn p);
-        if (rc != TpmRc.Success) return rc;
         if (p.AuditAlg != TpmAlgId.Null && p.AuditAlg != tpm.Persistent.AuditHashAlg)
         {
-            if (p.SetList.Count != 0 || p.ClearList.Count != 0) return TpmRc.Value.AtParameter(1);
+            if (p.SetList.Count != 0 || p.ClearList.Count != 0) return TpmRc.Value.AtParameter(SetCommandCodeAuditStatusIn.Param.AuditAlg);
             tpm.AuditSetHash(p.AuditAlg);
             tpm.StagePersistent();
             return TpmRc.Success;

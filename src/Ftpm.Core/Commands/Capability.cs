@@ -10,8 +10,8 @@ internal static partial class Capability
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.GetCapability, GetCapability),
-        new SelfParsingCommand(TpmCc.TestParms, TestParms),
+        new Command<GetCapabilityIn>(TpmCc.GetCapability, GetCapability),
+        new Command<TestParmsIn>(TpmCc.TestParms, TestParms),
     ];
 
     // ---- Limits of one response (Part 2, "Implementation Parameters") --------------------------
@@ -44,22 +44,19 @@ internal static partial class Capability
     /// for TPM_CAP_PCRS with a property other than 0, TPM_CAP_AUTH_POLICIES with a property that is
     /// no permanent handle, and TPM_CAP_ACT with a property that is no ACT handle.
     /// </summary>
-    static TpmRc GetCapability(Tpm tpm, ref CommandContext c)
+    static TpmRc GetCapability(Tpm tpm, ref CommandContext c, in GetCapabilityIn p)
     {
-        var rc = c.ReadParameters(out GetCapabilityIn p);
-        if (rc != TpmRc.Success) return rc;
-
         // Validation (the reference's order: the capability, then its property)
         switch (p.Capability)
         {
             case TpmCap.Handles when HandleListOf(p.Property) == HandleList.None:
-                return TpmRc.Handle.AtParameter(2);
+                return TpmRc.Handle.AtParameter(GetCapabilityIn.Param.Property);
             case TpmCap.Pcrs when p.Property != 0:
             case TpmCap.AuthPolicies when p.Property >> 24 != (uint)TpmHt.Permanent:
             case TpmCap.Act when p.Property is < (uint)TpmRh.Act0 or > (uint)TpmRh.ActF:
-                return TpmRc.Value.AtParameter(2);
+                return TpmRc.Value.AtParameter(GetCapabilityIn.Param.Property);
             case TpmCap.VendorProperty or TpmCap.PubKeys or TpmCap.SpdmSessionInfo:
-                return TpmRc.Value.AtParameter(1);
+                return TpmRc.Value.AtParameter(GetCapabilityIn.Param.Capability);
         }
 
         // Output: moreData, then TPMS_CAPABILITY_DATA
@@ -101,14 +98,14 @@ internal static partial class Capability
         switch (capability)
         {
             case TpmCap.Handles when HandleListOf(property) is HandleList.None:
-                return TpmRc.Handle.AtParameter(5);
+                return TpmRc.Handle.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.AuthPolicies when property >> 24 != (uint)TpmHt.Permanent:
-                return TpmRc.Value.AtParameter(5);
+                return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.Algs or TpmCap.Handles or TpmCap.Commands or TpmCap.PpCommands or TpmCap.AuditCommands
                 or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies:
                 break;
             default:
-                return TpmRc.Value.AtParameter(4);
+                return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Capability);
         }
         Span<byte> buffer = stackalloc byte[4 + 2 + 1 + TpmLimits.MaxDigestSize + 64];
         var w = new TpmWriter(buffer);
@@ -622,5 +619,5 @@ internal static partial class Capability
     /// RSA scheme or an RSA key size; TPM_RC_SCHEME (ECC scheme), TPM_RC_CURVE, TPM_RC_KDF,
     /// TPM_RC_SYMMETRIC, TPM_RC_MODE, TPM_RC_HASH; TPM_RC_SIZE for octets left over.
     /// </summary>
-    static TpmRc TestParms(Tpm tpm, ref CommandContext c) => c.ReadParameters(out TestParmsIn _);
+    static TpmRc TestParms(Tpm tpm, ref CommandContext c, in TestParmsIn p) => TpmRc.Success;
 }

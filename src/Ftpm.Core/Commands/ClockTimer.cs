@@ -8,18 +8,22 @@ internal static partial class ClockTimer
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.ReadClock, ReadClock),
-        new SelfParsingCommand(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
+        new CommandOut<ReadClockOut>(TpmCc.ReadClock, ReadClock),
+        new Command<ClockSetIn>(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new Command<ClockRateAdjustIn>(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)] },
     ];
 
     /// <summary>TPM2_ReadClock (Part 3, 29.1): TPMS_TIME_INFO.</summary>
-    static TpmRc ReadClock(Tpm tpm, ref CommandContext c)
+    static TpmRc ReadClock(Tpm tpm, ref CommandContext c, out ReadClockOut o)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
-        c.Write(tpm.TimeInfo);
+        o = new ReadClockOut { CurrentTime = tpm.TimeInfo };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ReadClockOut
+    {
+        public TpmsTimeInfo CurrentTime;
     }
 
     /// <summary>The largest Clock value ClockSet accepts (Part 3, 29.2: the TPM must keep room to count).</summary>
@@ -33,11 +37,9 @@ internal static partial class ClockTimer
 
     /// <summary>TPM2_ClockSet (Part 3, 29.2): Clock may only go forward.
     /// Codes: TPM_RC_VALUE (P1) for a time before the current Clock or above 0xFFFF000000000000.</summary>
-    static TpmRc ClockSet(Tpm tpm, ref CommandContext c)
+    static TpmRc ClockSet(Tpm tpm, ref CommandContext c, in ClockSetIn p)
     {
-        var rc = c.ReadParameters(out ClockSetIn p);
-        if (rc != TpmRc.Success) return rc;
-        if (p.NewTime > ClockMax || p.NewTime < tpm.Clock) return TpmRc.Value.AtParameter(1);
+        if (p.NewTime > ClockMax || p.NewTime < tpm.Clock) return TpmRc.Value.AtParameter(ClockSetIn.Param.NewTime);
         tpm.ClockSetValue(p.NewTime);
         return TpmRc.Success;
     }
@@ -50,12 +52,10 @@ internal static partial class ClockTimer
     }
 
     /// <summary>TPM2_ClockRateAdjust (Part 3, 29.3). Codes: TPM_RC_VALUE (P1) outside -3..3.</summary>
-    static TpmRc ClockRateAdjust(Tpm tpm, ref CommandContext c)
+    static TpmRc ClockRateAdjust(Tpm tpm, ref CommandContext c, in ClockRateAdjustIn p)
     {
-        var rc = c.ReadParameters(out ClockRateAdjustIn p);
-        if (rc != TpmRc.Success) return rc;
         sbyte step = unchecked((sbyte)p.RateAdjust);
-        if (step < -3 || step > 3) return TpmRc.Value.AtParameter(1);
+        if (step < -3 || step > 3) return TpmRc.Value.AtParameter(ClockRateAdjustIn.Param.RateAdjust);
         tpm.ClockAdjustRate(step);
         return TpmRc.Success;
     }

@@ -20,8 +20,9 @@ internal static partial class Context
 
     /// <summary>ContextSave of a transient object. Codes: TPM_RC_TOO_MANY_CONTEXTS when the context
     /// counter is exhausted.</summary>
-    static TpmRc SaveObject(Tpm tpm, ref CommandContext c, uint handle)
+    static TpmRc SaveObject(Tpm tpm, uint handle, out ContextSaveOut o)
     {
+        o = default;
         var obj = tpm.Objects.Get(handle);
         if (obj is null) return TpmRc.Handle.AtHandle(1);
         // One contextCounter numbers the contexts of sessions and objects (Part 1, 30.4).
@@ -54,11 +55,13 @@ internal static partial class Context
             tpm.Random.Generate(state.AsSpan(1));
             tpm.SavedSequences.Put(sequence, state.AsSpan(1), (HashSequence)obj);
         }
-        // TPMS_CONTEXT: sequence, savedHandle, hierarchy, contextBlob.
-        c.Out.WriteUInt64(sequence);
-        c.Out.WriteUInt32(savedHandle);
-        c.Out.WriteUInt32(hierarchy);
-        tpm.WriteContextBlob(ref c.Out, hierarchy, savedHandle, sequence, state);
+        o.Context = new TpmsContext
+        {
+            Sequence = sequence,
+            SavedHandle = savedHandle,
+            Hierarchy = hierarchy,
+            ContextBlob = tpm.ContextBlob(hierarchy, savedHandle, sequence, state),
+        };
         CryptographicOperations.ZeroMemory(state);
         return TpmRc.Success;
     }
@@ -68,17 +71,17 @@ internal static partial class Context
     /// written before the last TPM Reset, or for an stClear object before the last TPM Restart);
     /// TPM_RC_HIERARCHY for an object of a disabled hierarchy; TPM_RC_HANDLE for a sequence context whose saved copy was
     /// dropped; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc LoadObject(Tpm tpm, ref CommandContext c, in ContextLoadIn p)
+    static TpmRc LoadObject(Tpm tpm, ref CommandContext c, in TpmsContext p)
     {
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
         var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
-        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        if (rc != TpmRc.Success) return rc.AtParameter(ContextLoadIn.Param.Context);
         // An object of a disabled hierarchy cannot be loaded (Part 3, 28.3: TPM_RC_HIERARCHY), checked,
         // as the reference does, once the blob has proved to be this TPM's.
         if (!tpm.IsHierarchyEnabled(p.Hierarchy))
         {
             CryptographicOperations.ZeroMemory(state);
-            return TpmRc.Hierarchy.AtParameter(1);
+            return TpmRc.Hierarchy.AtParameter(ContextLoadIn.Param.Context);
         }
         try
         {
@@ -89,7 +92,7 @@ internal static partial class Context
             if (kind == StateSequence && p.SavedHandle == SavedSequence)
             {
                 var copy = tpm.SavedSequences.Get(p.Sequence, state.AsSpan(1));
-                if (copy is null) return TpmRc.Handle.AtParameter(1);
+                if (copy is null) return TpmRc.Handle.AtParameter(ContextLoadIn.Param.Context);
                 obj = copy;
             }
             else if (kind == StateKey && p.SavedHandle != SavedSequence)

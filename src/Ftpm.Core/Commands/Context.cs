@@ -11,15 +11,15 @@ internal static partial class Context
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.ContextSave, ContextSave)
+        new CommandOut<ContextSaveOut>(TpmCc.ContextSave, ContextSave)
         {
             // TPMI_DH_CONTEXT: a transient object or a session; no authorization.
             Handles = [new(HandleKinds.Transient | HandleKinds.HmacSession | HandleKinds.PolicySession)],
             NoSessions = true,
         },
-        new SelfParsingCommand(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
-        new SelfParsingCommand(TpmCc.FlushContext, FlushContext) { NoSessions = true },
-        new SelfParsingCommand(TpmCc.EvictControl, EvictControl)
+        new Command<ContextLoadIn>(TpmCc.ContextLoad, ContextLoad) { ReturnsHandle = true, NoSessions = true },
+        new Command<FlushContextIn>(TpmCc.FlushContext, FlushContext) { NoSessions = true },
+        new Command<EvictControlIn>(TpmCc.EvictControl, EvictControl)
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
             WritesNv = true,
@@ -33,28 +33,37 @@ internal static partial class Context
     /// state goes to the caller in a blob only this TPM can open, until the next TPM Reset).
     /// Codes: TPM_RC_CONTEXT_GAP when the oldest saved session must be loaded and saved again first,
     /// TPM_RC_TOO_MANY_CONTEXTS when the counter is exhausted.</summary>
-    static TpmRc ContextSave(Tpm tpm, ref CommandContext c)
+    static TpmRc ContextSave(Tpm tpm, ref CommandContext c, out ContextSaveOut o)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         uint handle = c.Handles[0];
-        if (Tpm.KindOf(handle) == HandleKinds.Transient) return SaveObject(tpm, ref c, handle);
+        if (Tpm.KindOf(handle) == HandleKinds.Transient) return SaveObject(tpm, handle, out o);
 
         var session = tpm.Sessions.Get(handle)!;
         byte[] state = session.Serialize();
-        rc = tpm.Sessions.Save(handle, out ulong sequence);
+        var rc = tpm.Sessions.Save(handle, out ulong sequence);
         if (rc != TpmRc.Success) return rc;
-        // TPMS_CONTEXT: sequence, savedHandle, hierarchy (TPM_RH_NULL for sessions), contextBlob.
-        c.Out.WriteUInt64(sequence);
-        c.Out.WriteUInt32(handle);
-        c.Out.WriteUInt32((uint)TpmRh.Null);
-        tpm.WriteContextBlob(ref c.Out, (uint)TpmRh.Null, handle, sequence, state);
+        // A session's context is in the null hierarchy.
+        o.Context = new TpmsContext
+        {
+            Sequence = sequence,
+            SavedHandle = handle,
+            Hierarchy = (uint)TpmRh.Null,
+            ContextBlob = tpm.ContextBlob((uint)TpmRh.Null, handle, sequence, state),
+        };
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
         return TpmRc.Success;
     }
 
     [TpmParameters]
-    internal partial struct ContextLoadIn
+    internal partial struct ContextSaveOut
+    {
+        public TpmsContext Context;
+    }
+
+    /// <summary>TPMS_CONTEXT (Part 2, 14.5).</summary>
+    [TpmStruct("TPMS_CONTEXT")]
+    internal partial struct TpmsContext
     {
         public ulong Sequence;
         /// <summary>TPMI_DH_SAVED: a session handle or 0x80000000..0x80000002; checked by the handler.</summary>
@@ -63,26 +72,31 @@ internal static partial class Context
         [Sized(MaxContextSize)] public ReadOnlyMemory<byte> ContextBlob;
     }
 
+    /// <summary>TPMS_CONTEXT is the one parameter: an error anywhere inside it is numbered P1.</summary>
+    [TpmParameters]
+    internal partial struct ContextLoadIn
+    {
+        public TpmsContext Context;
+    }
+
     /// <summary>TPM2_ContextLoad (Part 3, 28.3) of a saved session: it is loaded again under its handle.
     /// Codes (all for the one parameter, context): TPM_RC_VALUE (P1) for a savedHandle that is no
     /// TPMI_DH_SAVED; TPM_RC_SIZE or TPM_RC_INTEGRITY (P1) for a blob this TPM did not write or that was
     /// changed (another TPM Reset, another sequence or handle); TPM_RC_HANDLE (P1) for a context that is not
     /// the session's current one (flushed, or replayed after a later save); TPM_RC_SESSION_MEMORY,
     /// TPM_RC_CONTEXT_GAP when it cannot be loaded now.</summary>
-    static TpmRc ContextLoad(Tpm tpm, ref CommandContext c)
+    static TpmRc ContextLoad(Tpm tpm, ref CommandContext c, in ContextLoadIn parameters)
     {
-        var rc = c.ReadParameters(out ContextLoadIn p);
-        // TPMS_CONTEXT is one parameter: an error anywhere inside it is the first parameter's.
-        if (rc != TpmRc.Success) return rc.Base().AtParameter(1);
+        ref readonly var p = ref parameters.Context;
         var kind = Tpm.KindOf(p.SavedHandle);
         bool isSession = kind is HandleKinds.HmacSession or HandleKinds.PolicySession;
         if (!isSession && p.SavedHandle is not (0x80000000 or 0x80000001 or 0x80000002))
-            return TpmRc.Value.AtParameter(1);
+            return TpmRc.Value.AtParameter(ContextLoadIn.Param.Context);
         if (!isSession) return LoadObject(tpm, ref c, in p);
 
-        rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
-        if (rc != TpmRc.Success) return rc.AtParameter(1);
-        if (!tpm.Sessions.IsCurrentContext(p.SavedHandle, p.Sequence)) return TpmRc.Handle.AtParameter(1);
+        var rc = tpm.OpenContextBlob(p.ContextBlob.Span, p.Hierarchy, p.SavedHandle, p.Sequence, out var state);
+        if (rc != TpmRc.Success) return rc.AtParameter(ContextLoadIn.Param.Context);
+        if (!tpm.Sessions.IsCurrentContext(p.SavedHandle, p.Sequence)) return TpmRc.Handle.AtParameter(ContextLoadIn.Param.Context);
         var session = Auth.Session.Deserialize(state);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
         if (session is null || session.Handle != p.SavedHandle)
@@ -103,25 +117,23 @@ internal static partial class Context
     /// <summary>TPM2_FlushContext (Part 3, 28.4): a transient object, or a loaded or saved session.
     /// Codes: TPM_RC_VALUE (P1) for a handle that is no transient object or session, TPM_RC_HANDLE (P1)
     /// for one that is not loaded (or, for a session, neither loaded nor saved).</summary>
-    static TpmRc FlushContext(Tpm tpm, ref CommandContext c)
+    static TpmRc FlushContext(Tpm tpm, ref CommandContext c, in FlushContextIn p)
     {
-        var rc = c.ReadParameters(out FlushContextIn p);
-        if (rc != TpmRc.Success) return rc;
         uint handle = p.FlushHandle;
         var kind = Tpm.KindOf(handle);
         switch (kind)
         {
             case HandleKinds.Transient:
-                if (tpm.Objects.Get(handle) is null) return TpmRc.Handle.AtParameter(1);
+                if (tpm.Objects.Get(handle) is null) return TpmRc.Handle.AtParameter(FlushContextIn.Param.FlushHandle);
                 tpm.Objects.Remove(handle);
                 return TpmRc.Success;
             case HandleKinds.HmacSession or HandleKinds.PolicySession:
-                if (tpm.Sessions.Get(handle) is null && !tpm.Sessions.IsSaved(handle)) return TpmRc.Handle.AtParameter(1);
+                if (tpm.Sessions.Get(handle) is null && !tpm.Sessions.IsSaved(handle)) return TpmRc.Handle.AtParameter(FlushContextIn.Param.FlushHandle);
                 if (tpm.ExclusiveAuditSession == handle) tpm.ExclusiveAuditSession = (uint)TpmRh.Unassigned;
                 tpm.Sessions.Flush(handle);
                 return TpmRc.Success;
             default:
-                return TpmRc.Value.AtParameter(1);
+                return TpmRc.Value.AtParameter(FlushContextIn.Param.FlushHandle);
         }
     }
 
@@ -141,15 +153,13 @@ internal static partial class Context
     /// TPM_RC_HIERARCHY (H2) for an object of another hierarchy; TPM_RC_NV_DEFINED when the handle is
     /// taken; TPM_RC_NV_SPACE when <see cref="PersistentObjects.Capacity"/> objects exist.
     /// </summary>
-    static TpmRc EvictControl(Tpm tpm, ref CommandContext c)
+    static TpmRc EvictControl(Tpm tpm, ref CommandContext c, in EvictControlIn p)
     {
-        var rc = c.ReadParameters(out EvictControlIn p);
-        if (rc != TpmRc.Success) return rc;
         uint auth = c.Handles[0];
         uint objectHandle = c.Handles[1];
-        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(1);
+        if (Tpm.KindOf(p.PersistentHandle) != HandleKinds.Persistent) return TpmRc.Value.AtParameter(EvictControlIn.Param.PersistentHandle);
         bool ownerRange = p.PersistentHandle < PersistentObjects.PlatformFirst;
-        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(1);
+        if (ownerRange != (auth == (uint)TpmRh.Owner)) return TpmRc.Range.AtParameter(EvictControlIn.Param.PersistentHandle);
 
         var key = tpm.KeyOf(objectHandle);
         if (key is null || !key.HasSensitive || key.Has(TpmaObject.StClear)) return TpmRc.Attributes.AtHandle(2);
@@ -158,7 +168,7 @@ internal static partial class Context
 
         if (Tpm.KindOf(objectHandle) == HandleKinds.Persistent)
         {
-            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(1);
+            if (p.PersistentHandle != objectHandle) return TpmRc.Handle.AtParameter(EvictControlIn.Param.PersistentHandle);
             tpm.Persistents.Remove(tpm, objectHandle);
             return TpmRc.Success;
         }

@@ -8,16 +8,14 @@ internal static partial class DictionaryAttack
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
+        new Command(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
+        new Command<DictionaryAttackParametersIn>(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
     ];
 
     /// <summary>TPM2_DictionaryAttackLockReset (Part 3, 25.2): failedTries back to zero. Needs lockoutAuth
     /// (or the lockout policy), which itself is refused while lockoutAuth is locked out.</summary>
     static TpmRc DictionaryAttackLockReset(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         tpm.DaLockReset();
         return TpmRc.Success;
     }
@@ -34,10 +32,8 @@ internal static partial class DictionaryAttack
 
     /// <summary>TPM2_DictionaryAttackParameters (Part 3, 25.3): maxTries, recoveryTime and lockoutRecovery;
     /// failedTries starts over at zero.</summary>
-    static TpmRc DictionaryAttackParameters(Tpm tpm, ref CommandContext c)
+    static TpmRc DictionaryAttackParameters(Tpm tpm, ref CommandContext c, in DictionaryAttackParametersIn p)
     {
-        var rc = c.ReadParameters(out DictionaryAttackParametersIn p);
-        if (rc != TpmRc.Success) return rc;
         tpm.DaSetParameters(p.NewMaxTries, p.NewRecoveryTime, p.LockoutRecovery);
         return TpmRc.Success;
     }

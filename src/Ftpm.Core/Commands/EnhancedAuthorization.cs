@@ -21,14 +21,14 @@ internal static partial class EnhancedAuthorization
 
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.PolicySigned, PolicySigned)
+        new Command<PolicySignedIn, PolicyAuthorizationOut>(TpmCc.PolicySigned, PolicySigned)
         {
             // authObject: TPMI_DH_OBJECT, no authorization (the signature is the authorization).
             Handles = [new(HandleKinds.Object), PolicySessionHandle],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.PolicySecret, PolicySecret)
+        new Command<PolicySecretIn, PolicyAuthorizationOut>(TpmCc.PolicySecret, PolicySecret)
         {
             // authHandle: TPMI_DH_ENTITY, USER role; policySession: TPMI_SH_POLICY.
             Handles =
@@ -39,7 +39,7 @@ internal static partial class EnhancedAuthorization
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.PolicyNV, PolicyNv)
+        new Command<PolicyNvIn>(TpmCc.PolicyNV, PolicyNv)
         {
             // authHandle: TPMI_RH_NV_AUTH (the index, owner or platform), USER role; nvIndex; policySession.
             Handles =
@@ -50,25 +50,25 @@ internal static partial class EnhancedAuthorization
             ],
             DecryptFirstParameter = true,
         },
-        new SelfParsingCommand(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyLocality, PolicyLocality) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyCounterTimer, PolicyCounterTimer) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyCommandCode, PolicyCommandCode) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyPhysicalPresence, PolicyPhysicalPresence) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyCpHash, PolicyCpHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyNameHash, PolicyNameHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
-        new SelfParsingCommand(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyCapability, PolicyCapability) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
+        new Command<PolicyOrIn>(TpmCc.PolicyOR, PolicyOr) { Handles = [PolicySessionHandle] },
+        new Command<PolicyTicketIn>(TpmCc.PolicyTicket, PolicyTicket) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyPcrIn>(TpmCc.PolicyPCR, PolicyPcr) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyLocalityIn>(TpmCc.PolicyLocality, PolicyLocality) { Handles = [PolicySessionHandle] },
+        new Command<PolicyCounterTimerIn>(TpmCc.PolicyCounterTimer, PolicyCounterTimer) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyCommandCodeIn>(TpmCc.PolicyCommandCode, PolicyCommandCode) { Handles = [PolicySessionHandle] },
+        new Command(TpmCc.PolicyPhysicalPresence, PolicyPhysicalPresence) { Handles = [PolicySessionHandle] },
+        new Command<PolicyCpHashIn>(TpmCc.PolicyCpHash, PolicyCpHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyNameHashIn>(TpmCc.PolicyNameHash, PolicyNameHash) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyAuthorizeIn>(TpmCc.PolicyAuthorize, PolicyAuthorize) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command(TpmCc.PolicyAuthValue, PolicyAuthValue) { Handles = [PolicySessionHandle] },
+        new Command(TpmCc.PolicyPassword, PolicyPassword) { Handles = [PolicySessionHandle] },
+        new CommandOut<PolicyGetDigestOut>(TpmCc.PolicyGetDigest, PolicyGetDigest) { Handles = [PolicySessionHandle], EncryptFirstResponseParameter = true },
+        new Command<PolicyNvWrittenIn>(TpmCc.PolicyNvWritten, PolicyNvWritten) { Handles = [PolicySessionHandle] },
+        new Command<PolicyTemplateIn>(TpmCc.PolicyTemplate, PolicyTemplate) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyParametersIn>(TpmCc.PolicyParameters, PolicyParameters) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyCapabilityIn>(TpmCc.PolicyCapability, PolicyCapability) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command<PolicyDuplicationSelectIn>(TpmCc.PolicyDuplicationSelect, PolicyDuplicationSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
+        new Command(TpmCc.PolicyAuthorizeNV, PolicyAuthorizeNv)
         {
             Handles =
             [
@@ -157,7 +157,9 @@ internal static partial class EnhancedAuthorization
             ulong ms = (ulong)Math.Abs((long)seconds) * 1000;
             authTimeout = nonce.IsEmpty ? ms + tpm.Time % 1000 : session.StartTime + ms;
         }
-        return ParameterChecks(tpm, session, authTimeout, cpHashA, nonce, 1, 2, 4);
+        // The positions are the same in PolicySecret.
+        return ParameterChecks(tpm, session, authTimeout, cpHashA, nonce,
+            PolicySignedIn.Param.NonceTpm, PolicySignedIn.Param.CpHashA, PolicySignedIn.Param.Expiration);
     }
 
     // ---- Commands -----------------------------------------------------------------------------
@@ -182,18 +184,17 @@ internal static partial class EnhancedAuthorization
     /// signature without a hash or of a scheme the key cannot verify; TPM_RC_SIGNATURE (P5) for one that does
     /// not verify; TPM_RC_HANDLE (P5) for an HMAC key with only its public part.
     /// </summary>
-    static TpmRc PolicySigned(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicySigned(Tpm tpm, ref CommandContext c, in PolicySignedIn p, out PolicyAuthorizationOut o)
     {
-        var rc = c.ReadParameters(out PolicySignedIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         var session = SessionOf(tpm, ref c, 1);
-        rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
+        var rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;
         uint authObject = c.Handles[0];
         if (!session.IsTrial)
         {
             var hashAlg = SignatureHash(in p.Auth);
-            if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(5);
+            if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Scheme.AtParameter(PolicySignedIn.Param.Auth);
             var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
             using (var h = tpm.Crypto.HashSetup(hashAlg))
             {
@@ -206,9 +207,9 @@ internal static partial class EnhancedAuthorization
                 h.Finish(aHash);
             }
             rc = tpm.VerifyPolicySignature(authObject, hashAlg, aHash, in p.Auth);
-            if (rc != TpmRc.Success) return rc.AtParameter(5);
+            if (rc != TpmRc.Success) return rc.AtParameter(PolicySignedIn.Param.Auth);
         }
-        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
+        o = FinishAuthorization(tpm, session, TpmCc.PolicySigned, TpmSt.AuthSigned, authObject, p.Expiration,
             authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }
@@ -226,30 +227,37 @@ internal static partial class EnhancedAuthorization
     /// (<see cref="ContextUpdate"/>), then the timeout and ticket: a real ticket when expiration is negative
     /// in a real session (expiring at the next TPM Reset when no nonce bound it), else an empty timeout and
     /// the NULL ticket.</summary>
-    static void FinishAuthorization(Tpm tpm, ref CommandContext c, Auth.Session session, TpmCc code, TpmSt tag,
+    static PolicyAuthorizationOut FinishAuthorization(Tpm tpm, Auth.Session session, TpmCc code, TpmSt tag,
         uint entity, uint expiration, ulong authTimeout, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> cpHashA,
         ReadOnlySpan<byte> policyRef)
     {
         var name = tpm.NameOf(entity);
         ContextUpdate(tpm, session, code, name, policyRef, cpHashA, authTimeout);
-        if (unchecked((int)expiration) < 0 && !session.IsTrial)
+        if (unchecked((int)expiration) >= 0 || session.IsTrial)
+            return new PolicyAuthorizationOut { PolicyTicket = new TpmtTkAuth { Tag = tag, Hierarchy = (uint)TpmRh.Null } };
+        uint hierarchy = tpm.HierarchyOf(entity);
+        bool expiresOnReset = nonce.IsEmpty;
+        var timeout = tpm.Scratch(MaxTimeoutSize);
+        BinaryPrimitives.WriteUInt64BigEndian(timeout.Span, expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
+        return new PolicyAuthorizationOut
         {
-            uint hierarchy = tpm.HierarchyOf(entity);
-            bool expiresOnReset = nonce.IsEmpty;
-            var ticket = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name);
-            c.Out.WriteUInt16(8);
-            c.Out.WriteUInt64(expiresOnReset ? authTimeout | Tpm.ExpirationBit : authTimeout);
-            c.Out.WriteUInt16((ushort)tag);
-            c.Out.WriteUInt32(hierarchy);
-            c.Out.WriteSized(ticket);
-        }
-        else
-        {
-            c.Out.WriteUInt16(0);
-            c.Out.WriteUInt16((ushort)tag);
-            c.Out.WriteUInt32((uint)TpmRh.Null);
-            c.Out.WriteUInt16(0);
-        }
+            Timeout = timeout,
+            PolicyTicket = new TpmtTkAuth
+            {
+                Tag = tag,
+                Hierarchy = hierarchy,
+                Digest = tpm.ComputeAuthTicket(tag, hierarchy, authTimeout, expiresOnReset, cpHashA, policyRef, name),
+            },
+        };
+    }
+
+    /// <summary>The response of PolicySigned and PolicySecret: the timeout and ticket PolicyTicket takes.</summary>
+    [TpmParameters]
+    internal partial struct PolicyAuthorizationOut
+    {
+        /// <summary>TPM2B_TIMEOUT: empty, or the UINT64 the ticket expires at.</summary>
+        [Sized(MaxTimeoutSize)] public ReadOnlyMemory<byte> Timeout;
+        public TpmtTkAuth PolicyTicket;
     }
 
     [TpmParameters]
@@ -268,15 +276,14 @@ internal static partial class EnhancedAuthorization
     /// authName) || policyRef). A negative expiration in a real session returns a TPM_ST_AUTH_SECRET ticket
     /// for PolicyTicket. Codes: TPM_RC_NONCE (P1), TPM_RC_SIZE (P2), TPM_RC_CPHASH, TPM_RC_EXPIRED (P4).
     /// </summary>
-    static TpmRc PolicySecret(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicySecret(Tpm tpm, ref CommandContext c, in PolicySecretIn p, out PolicyAuthorizationOut o)
     {
-        var rc = c.ReadParameters(out PolicySecretIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         if (Hierarchy.RefusedInReadOnlyMode(tpm, c.Handles[0])) return TpmRc.ReadOnly;
         var session = SessionOf(tpm, ref c, 1);
-        rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
+        var rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;
-        FinishAuthorization(tpm, ref c, session, TpmCc.PolicySecret, TpmSt.AuthSecret, c.Handles[0], p.Expiration,
+        o = FinishAuthorization(tpm, session, TpmCc.PolicySecret, TpmSt.AuthSecret, c.Handles[0], p.Expiration,
             authTimeout, p.NonceTpm.Span, p.CpHashA.Span, p.PolicyRef.Span);
         return TpmRc.Success;
     }
@@ -296,21 +303,19 @@ internal static partial class EnhancedAuthorization
     /// TPM_RC_SIZE (P1) for a timeout that is no UINT64; TPM_RC_EXPIRED (P1); TPM_RC_SIZE (P2),
     /// TPM_RC_CPHASH; TPM_RC_TAG (P5) for a ticket of another kind; TPM_RC_TICKET (P5) for a ticket this
     /// TPM did not make for these values.</summary>
-    static TpmRc PolicyTicket(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyTicket(Tpm tpm, ref CommandContext c, in PolicyTicketIn p)
     {
-        var rc = c.ReadParameters(out PolicyTicketIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         if (session.IsTrial) return TpmRc.Attributes.AtHandle(1);
-        if (p.Timeout.Length != 8) return TpmRc.Size.AtParameter(1);
+        if (p.Timeout.Length != 8) return TpmRc.Size.AtParameter(PolicyTicketIn.Param.Timeout);
         ulong timeout = BinaryPrimitives.ReadUInt64BigEndian(p.Timeout.Span);
         bool expiresOnReset = (timeout & Tpm.ExpirationBit) != 0;
         timeout &= ~Tpm.ExpirationBit;
-        rc = ParameterChecks(tpm, session, timeout, p.CpHashA.Span, [], 0, 2, 1);
+        var rc = ParameterChecks(tpm, session, timeout, p.CpHashA.Span, [], 0, PolicyTicketIn.Param.CpHashA, PolicyTicketIn.Param.Timeout);
         if (rc != TpmRc.Success) return rc;
         var expected = tpm.ComputeAuthTicket(p.Ticket.Tag, p.Ticket.Hierarchy, timeout, expiresOnReset,
             p.CpHashA.Span, p.PolicyRef.Span, p.AuthName.Span);
-        if (!CryptographicOperations.FixedTimeEquals(expected, p.Ticket.Digest.Span)) return TpmRc.Ticket.AtParameter(5);
+        if (!CryptographicOperations.FixedTimeEquals(expected, p.Ticket.Digest.Span)) return TpmRc.Ticket.AtParameter(PolicyTicketIn.Param.Ticket);
         var code = p.Ticket.Tag == TpmSt.AuthSigned ? TpmCc.PolicySigned : TpmCc.PolicySecret;
         ContextUpdate(tpm, session, code, p.AuthName.Span, p.PolicyRef.Span, p.CpHashA.Span, timeout);
         return TpmRc.Success;
@@ -325,16 +330,14 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyOR (Part 3, 23.6): when policyDigest is one of the list (any, in a trial session),
     /// policyDigest' = H(0...0 || TPM_CC_PolicyOR || digests). Codes: TPM_RC_SIZE (P1) for fewer than 2 or
     /// more than 8 digests; TPM_RC_VALUE (P1) when policyDigest is none of them.</summary>
-    static TpmRc PolicyOr(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyOr(Tpm tpm, ref CommandContext c, in PolicyOrIn p)
     {
-        var rc = c.ReadParameters(out PolicyOrIn p);
-        if (rc != TpmRc.Success) return rc;
-        if (p.PHashList.Count < 2) return TpmRc.Size.AtParameter(1);
+        if (p.PHashList.Count < 2) return TpmRc.Size.AtParameter(PolicyOrIn.Param.PHashList);
         var session = SessionOf(tpm, ref c, 0);
         bool match = session.IsTrial;
         for (int i = 0; i < (int)p.PHashList.Count && !match; i++)
             match = p.PHashList.Digests[i].Buffer.Span.SequenceEqual(session.PolicyDigest);
-        if (!match) return TpmRc.Value.AtParameter(1);
+        if (!match) return TpmRc.Value.AtParameter(PolicyOrIn.Param.PHashList);
 
         Array.Clear(session.PolicyDigest);
         using var h = tpm.Crypto.HashSetup(session.AuthHash);
@@ -359,10 +362,8 @@ internal static partial class EnhancedAuthorization
     /// given) and may not change before the authorization (TPM_RC_PCR_CHANGED then); a trial session uses
     /// pcrDigest when given. Codes: TPM_RC_VALUE (P1) for a pcrDigest that is not the current one;
     /// TPM_RC_PCR_CHANGED when PCRs changed since an earlier PolicyPCR of the session.</summary>
-    static TpmRc PolicyPcr(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyPcr(Tpm tpm, ref CommandContext c, in PolicyPcrIn p)
     {
-        var rc = c.ReadParameters(out PolicyPcrIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
 
         Span<byte> current = stackalloc byte[TpmLimits.MaxDigestSize];
@@ -371,7 +372,7 @@ internal static partial class EnhancedAuthorization
         {
             for (int s = 0; s < (int)p.Pcrs.Count; s++)
             {
-                ref var sel = ref p.Pcrs.PcrSelections[s];
+                ref readonly var sel = ref p.Pcrs.PcrSelections[s];
                 int bank = TpmAlgorithms.HashIndex(sel.Hash);
                 var bits = sel.PcrSelect.Span;
                 for (int pcr = 0; pcr < TpmLimits.PcrCount && pcr < bits.Length * 8; pcr++)
@@ -385,7 +386,7 @@ internal static partial class EnhancedAuthorization
         if (!session.IsTrial)
         {
             if (session.PcrCounterSet && session.PcrCounter != tpm.Pcrs.UpdateCounter) return TpmRc.PcrChanged;
-            if (!p.PcrDigest.IsEmpty && !p.PcrDigest.Span.SequenceEqual(current)) return TpmRc.Value.AtParameter(1);
+            if (!p.PcrDigest.IsEmpty && !p.PcrDigest.Span.SequenceEqual(current)) return TpmRc.Value.AtParameter(PolicyPcrIn.Param.PcrDigest);
         }
         else if (!p.PcrDigest.IsEmpty)
         {
@@ -417,23 +418,21 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyLocality (Part 3, 23.8): the command must come from one of these localities. Several
     /// PolicyLocality narrow the set. Codes: TPM_RC_RANGE (P1) for no locality, for mixing the two forms, or
     /// for a set that leaves no locality.</summary>
-    static TpmRc PolicyLocality(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyLocality(Tpm tpm, ref CommandContext c, in PolicyLocalityIn p)
     {
-        var rc = c.ReadParameters(out PolicyLocalityIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         byte requested = p.Locality, previous = session.CommandLocality;
-        if (requested == 0) return TpmRc.Range.AtParameter(1);
-        if (previous != 0 && (previous < 32) != (requested < 32)) return TpmRc.Range.AtParameter(1);
+        if (requested == 0) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
+        if (previous != 0 && (previous < 32) != (requested < 32)) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
         byte setting;
         if (requested < 32)
         {
             setting = (byte)((previous == 0 ? 0x1F : previous) & requested);
-            if (setting == 0) return TpmRc.Range.AtParameter(1);
+            if (setting == 0) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
         }
         else
         {
-            if (previous != 0 && previous != requested) return TpmRc.Range.AtParameter(1);
+            if (previous != 0 && previous != requested) return TpmRc.Range.AtParameter(PolicyLocalityIn.Param.Locality);
             setting = requested;
         }
         Extend(tpm, session, TpmCc.PolicyLocality, [requested]);
@@ -492,11 +491,9 @@ internal static partial class EnhancedAuthorization
     /// policyDigest' = H(policyDigest || TPM_CC_PolicyCounterTimer || H(operandB || offset || operation)).
     /// Codes: TPM_RC_VALUE (P2) for an offset past TPMS_TIME_INFO; TPM_RC_RANGE when operandB runs past it;
     /// TPM_RC_VALUE (P3) for an unknown operation; TPM_RC_POLICY when the condition does not hold.</summary>
-    static TpmRc PolicyCounterTimer(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyCounterTimer(Tpm tpm, ref CommandContext c, in PolicyCounterTimerIn p)
     {
-        var rc = c.ReadParameters(out PolicyCounterTimerIn p);
-        if (rc != TpmRc.Success) return rc;
-        if (p.Offset > TimeInfoSize) return TpmRc.Value.AtParameter(2);
+        if (p.Offset > TimeInfoSize) return TpmRc.Value.AtParameter(PolicyCounterTimerIn.Param.Offset);
         if (p.Offset + p.OperandB.Length > TimeInfoSize) return TpmRc.Range;
         var session = SessionOf(tpm, ref c, 0);
         if (!session.IsTrial)
@@ -527,18 +524,16 @@ internal static partial class EnhancedAuthorization
     /// TPM_RC_NV_AUTHORIZATION, TPM_RC_NV_UNINITIALIZED (as NV_Read); TPM_RC_VALUE (P2) for an offset past the
     /// data; TPM_RC_SIZE (P1) for an operandB that runs past it; TPM_RC_VALUE (P3) for an unknown
     /// operation; TPM_RC_POLICY when the condition does not hold.</summary>
-    static TpmRc PolicyNv(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyNv(Tpm tpm, ref CommandContext c, in PolicyNvIn p)
     {
-        var rc = c.ReadParameters(out PolicyNvIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 2);
         var index = tpm.Nv.Get(c.Handles[1])!;
         if (!session.IsTrial)
         {
-            rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
+            var rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
             if (rc != TpmRc.Success) return rc;
-            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
-            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+            if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(PolicyNvIn.Param.Offset);
+            if (index.DataSize - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(PolicyNvIn.Param.OperandB);
             if (!CheckCondition(p.Operation, index.Data.AsSpan(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
         }
         Span<byte> args = stackalloc byte[TpmLimits.MaxDigestSize];
@@ -573,13 +568,11 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyCommandCode (Part 3, 23.11): the policy authorizes only this command.
     /// Codes: TPM_RC_VALUE (P1) when the session already names another; TPM_RC_POLICY_CC (P1) for a command
     /// this TPM does not implement.</summary>
-    static TpmRc PolicyCommandCode(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyCommandCode(Tpm tpm, ref CommandContext c, in PolicyCommandCodeIn p)
     {
-        var rc = c.ReadParameters(out PolicyCommandCodeIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
-        if (session.CommandCode != 0 && session.CommandCode != p.Code) return TpmRc.Value.AtParameter(1);
-        if (CommandTable.Find(p.Code) is null) return TpmRc.PolicyCc.AtParameter(1);
+        if (session.CommandCode != 0 && session.CommandCode != p.Code) return TpmRc.Value.AtParameter(PolicyCommandCodeIn.Param.Code);
+        if (CommandTable.Find(p.Code) is null) return TpmRc.PolicyCc.AtParameter(PolicyCommandCodeIn.Param.Code);
         Span<byte> code = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(code, (uint)p.Code);
         Extend(tpm, session, TpmCc.PolicyCommandCode, code);
@@ -590,8 +583,6 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyPhysicalPresence (Part 3, 23.12): physical presence must be asserted at authorization.</summary>
     static TpmRc PolicyPhysicalPresence(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         Extend(tpm, session, TpmCc.PolicyPhysicalPresence, []);
         session.IsPpRequired = true;
@@ -607,12 +598,10 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyCpHash (Part 3, 23.13): the policy authorizes only the command with this cpHash.
     /// Codes: TPM_RC_SIZE (P1) for a digest of another size; TPM_RC_CPHASH when the session already has a
     /// different cpHash or a nameHash.</summary>
-    static TpmRc PolicyCpHash(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyCpHash(Tpm tpm, ref CommandContext c, in PolicyCpHashIn p)
     {
-        var rc = c.ReadParameters(out PolicyCpHashIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
-        if (p.CpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (p.CpHashA.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(PolicyCpHashIn.Param.CpHashA);
         if (session.HashKind != PolicyHashKind.None
             && (session.HashKind != PolicyHashKind.CpHash || !p.CpHashA.Span.SequenceEqual(session.PolicyHash)))
             return TpmRc.Cphash;
@@ -631,19 +620,17 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyNameHash (Part 3, 23.14): the policy authorizes only commands on these handles
     /// (nameHash = H(Name1 || Name2 ...)). Codes: TPM_RC_SIZE (P1); TPM_RC_CPHASH when the session already has a
     /// cpHash or nameHash.</summary>
-    static TpmRc PolicyNameHash(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyNameHash(Tpm tpm, ref CommandContext c, in PolicyNameHashIn p)
     {
-        var rc = c.ReadParameters(out PolicyNameHashIn p);
-        if (rc != TpmRc.Success) return rc;
-        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyNameHash, PolicyHashKind.NameHash, p.NameHash);
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyNameHash, PolicyHashKind.NameHash, p.NameHash, PolicyNameHashIn.Param.NameHash);
     }
 
     /// <summary>Shared by PolicyNameHash and PolicyParameters: a digest of the session's hash size (else
-    /// TPM_RC_SIZE, P1), only one such restriction per session (else TPM_RC_CPHASH), extended into the
+    /// TPM_RC_SIZE for the parameter), only one such restriction per session (else TPM_RC_CPHASH), extended into the
     /// policy and kept for the check at authorization.</summary>
-    static TpmRc BindCommandHash(Tpm tpm, Session session, TpmCc code, PolicyHashKind kind, ReadOnlyMemory<byte> hash)
+    static TpmRc BindCommandHash(Tpm tpm, Session session, TpmCc code, PolicyHashKind kind, ReadOnlyMemory<byte> hash, int hashParameter)
     {
-        if (hash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (hash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(hashParameter);
         if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
         Extend(tpm, session, code, hash.Span);
         session.HashKind = kind;
@@ -668,22 +655,20 @@ internal static partial class EnhancedAuthorization
     /// without a valid hash; TPM_RC_SIZE (P3) for a digest of the wrong size; TPM_RC_VALUE (P1) when policyDigest is not
     /// approvedPolicy; TPM_RC_VALUE (P4) for a ticket that does not match.
     /// </summary>
-    static TpmRc PolicyAuthorize(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyAuthorize(Tpm tpm, ref CommandContext c, in PolicyAuthorizeIn p)
     {
-        var rc = c.ReadParameters(out PolicyAuthorizeIn p);
-        if (rc != TpmRc.Success) return rc;
         // TPMT_TK_VERIFIED's tag must be TPM_ST_VERIFIED: TPM_RC_TAG at its unmarshal, before any other check.
-        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(4);
+        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
         var session = SessionOf(tpm, ref c, 0);
         var keySign = p.KeySign.Span;
         // A keySign too short to name a hash: libtpms answers TPM_RC_HASH (the reference TPM_RC_SIZE).
-        if (keySign.Length < 2) return TpmRc.Hash.AtParameter(3);
+        if (keySign.Length < 2) return TpmRc.Hash.AtParameter(PolicyAuthorizeIn.Param.KeySign);
         var hashAlg = (TpmAlgId)BinaryPrimitives.ReadUInt16BigEndian(keySign);
-        if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Hash.AtParameter(3);
-        if (TpmAlgorithms.DigestSize(hashAlg) != keySign.Length - 2) return TpmRc.Size.AtParameter(3);
+        if (!TpmAlgorithms.IsHash(hashAlg)) return TpmRc.Hash.AtParameter(PolicyAuthorizeIn.Param.KeySign);
+        if (TpmAlgorithms.DigestSize(hashAlg) != keySign.Length - 2) return TpmRc.Size.AtParameter(PolicyAuthorizeIn.Param.KeySign);
         if (!session.IsTrial)
         {
-            if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(1);
+            if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.ApprovedPolicy);
             var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
             using (var h = tpm.Crypto.HashSetup(hashAlg))
             {
@@ -692,7 +677,7 @@ internal static partial class EnhancedAuthorization
                 h.Finish(aHash);
             }
             var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, hashAlg, aHash, keySign);
-            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(4);
+            if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
         }
         Array.Clear(session.PolicyDigest);
         ContextUpdate(tpm, session, TpmCc.PolicyAuthorize, keySign, p.PolicyRef.Span, [], 0);
@@ -703,8 +688,6 @@ internal static partial class EnhancedAuthorization
     /// authValue. policyDigest' = H(policyDigest || TPM_CC_PolicyAuthValue).</summary>
     static TpmRc PolicyAuthValue(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         Extend(tpm, session, TpmCc.PolicyAuthValue, []);
         session.IsAuthValueNeeded = true;
@@ -716,8 +699,6 @@ internal static partial class EnhancedAuthorization
     /// in the HMAC field. Extends with TPM_CC_PolicyAuthValue, so the digest equals PolicyAuthValue's.</summary>
     static TpmRc PolicyPassword(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         Extend(tpm, session, TpmCc.PolicyAuthValue, []);
         session.IsPasswordNeeded = true;
@@ -726,12 +707,16 @@ internal static partial class EnhancedAuthorization
     }
 
     /// <summary>TPM2_PolicyGetDigest (Part 3, 23.19): the session's current policyDigest.</summary>
-    static TpmRc PolicyGetDigest(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyGetDigest(Tpm tpm, ref CommandContext c, out PolicyGetDigestOut o)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
-        c.Out.WriteSized(SessionOf(tpm, ref c, 0).PolicyDigest);
+        o = new PolicyGetDigestOut { PolicyDigest = SessionOf(tpm, ref c, 0).PolicyDigest };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PolicyGetDigestOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PolicyDigest;
     }
 
     [TpmParameters]
@@ -742,13 +727,11 @@ internal static partial class EnhancedAuthorization
 
     /// <summary>TPM2_PolicyNvWritten (Part 3, 23.20): the authorized NV index must (or must not) have been
     /// written. Codes: TPM_RC_VALUE (P1) for a state that contradicts an earlier PolicyNvWritten.</summary>
-    static TpmRc PolicyNvWritten(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyNvWritten(Tpm tpm, ref CommandContext c, in PolicyNvWrittenIn p)
     {
-        var rc = c.ReadParameters(out PolicyNvWrittenIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         bool written = p.WrittenSet == 1;
-        if (session.CheckNvWritten && session.NvWrittenState != written) return TpmRc.Value.AtParameter(1);
+        if (session.CheckNvWritten && session.NvWrittenState != written) return TpmRc.Value.AtParameter(PolicyNvWrittenIn.Param.WrittenSet);
         session.CheckNvWritten = true;
         session.NvWrittenState = written;
         Extend(tpm, session, TpmCc.PolicyNvWritten, [p.WrittenSet]);
@@ -764,18 +747,16 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyTemplate (Part 3, 23.21): the policy authorizes only Create, CreatePrimary or
     /// CreateLoaded with a public template whose hash is templateHash. Codes: TPM_RC_VALUE (P1) for another
     /// templateHash than the session's; TPM_RC_CPHASH when the session has a cpHash or nameHash; TPM_RC_SIZE (P1).</summary>
-    static TpmRc PolicyTemplate(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyTemplate(Tpm tpm, ref CommandContext c, in PolicyTemplateIn p)
     {
-        var rc = c.ReadParameters(out PolicyTemplateIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         // A different templateHash is TPM_RC_VALUE (P1), as libtpms answers (the reference: TPM_RC_CPHASH).
         if (session.HashKind == PolicyHashKind.TemplateHash)
         {
-            if (!p.TemplateHash.Span.SequenceEqual(session.PolicyHash)) return TpmRc.Value.AtParameter(1);
+            if (!p.TemplateHash.Span.SequenceEqual(session.PolicyHash)) return TpmRc.Value.AtParameter(PolicyTemplateIn.Param.TemplateHash);
         }
         else if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
-        if (p.TemplateHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(1);
+        if (p.TemplateHash.Length != session.PolicyDigest.Length) return TpmRc.Size.AtParameter(PolicyTemplateIn.Param.TemplateHash);
         Extend(tpm, session, TpmCc.PolicyTemplate, p.TemplateHash.Span);
         session.HashKind = PolicyHashKind.TemplateHash;
         session.PolicyHash = p.TemplateHash.ToArray();
@@ -795,10 +776,8 @@ internal static partial class EnhancedAuthorization
     /// H(policyDigest || TPM_CC_PolicyDuplicationSelect || [objectName] || newParentName || includeObject).
     /// Codes: TPM_RC_CPHASH when the session already has a cpHash or nameHash; TPM_RC_COMMAND_CODE when it
     /// already names a command.</summary>
-    static TpmRc PolicyDuplicationSelect(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyDuplicationSelect(Tpm tpm, ref CommandContext c, in PolicyDuplicationSelectIn p)
     {
-        var rc = c.ReadParameters(out PolicyDuplicationSelectIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         if (session.HashKind != PolicyHashKind.None) return TpmRc.Cphash;
         if (session.CommandCode != 0) return TpmRc.CommandCode;
@@ -829,13 +808,11 @@ internal static partial class EnhancedAuthorization
     /// the session's hash; TPM_RC_VALUE when the digests differ.</summary>
     static TpmRc PolicyAuthorizeNv(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 2);
         var index = tpm.Nv.Get(c.Handles[1])!;
         if (!session.IsTrial)
         {
-            rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
+            var rc = NvStorage.ReadAccessChecks(c.Handles[0], index);
             if (rc != TpmRc.Success) return rc;
             var data = index.Data.AsSpan(0, Math.Min((int)index.DataSize, 2 + TpmLimits.MaxDigestSize));
             if (data.Length < 2) return TpmRc.Insufficient;
@@ -858,11 +835,9 @@ internal static partial class EnhancedAuthorization
     /// <summary>TPM2_PolicyParameters (Part 3, 23.x, v1.83): the policy authorizes only commands whose
     /// parameters hash to pHash = H(commandCode || parameters), whatever their handles. Codes: TPM_RC_SIZE
     /// (P1); TPM_RC_CPHASH when the session already has a cpHash, nameHash or templateHash.</summary>
-    static TpmRc PolicyParameters(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyParameters(Tpm tpm, ref CommandContext c, in PolicyParametersIn p)
     {
-        var rc = c.ReadParameters(out PolicyParametersIn p);
-        if (rc != TpmRc.Success) return rc;
-        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyParameters, PolicyHashKind.ParametersHash, p.PHash);
+        return BindCommandHash(tpm, SessionOf(tpm, ref c, 0), TpmCc.PolicyParameters, PolicyHashKind.ParametersHash, p.PHash, PolicyParametersIn.Param.PHash);
     }
 
     [TpmParameters]
@@ -881,15 +856,13 @@ internal static partial class EnhancedAuthorization
     /// TPM_RC_VALUE (P4) for an unsupported capability; TPM_RC_HANDLE or TPM_RC_VALUE (P5) for a property
     /// that is no handle of a list; TPM_RC_VALUE (P2) for an offset past the entry; TPM_RC_SIZE (P1) for an
     /// operandB that runs past it; TPM_RC_POLICY when the condition does not hold.</summary>
-    static TpmRc PolicyCapability(Tpm tpm, ref CommandContext c)
+    static TpmRc PolicyCapability(Tpm tpm, ref CommandContext c, in PolicyCapabilityIn p)
     {
-        var rc = c.ReadParameters(out PolicyCapabilityIn p);
-        if (rc != TpmRc.Success) return rc;
         var session = SessionOf(tpm, ref c, 0);
         if (!session.IsTrial)
         {
             Span<byte> entry = stackalloc byte[2 + 1 + TpmLimits.MaxDigestSize + 64];
-            rc = Capability.GetOne(tpm, p.Capability, p.Property, entry, out int length);
+            var rc = Capability.GetOne(tpm, p.Capability, p.Property, entry, out int length);
             if (rc != TpmRc.Success) return rc;
             if (length == 0)
             {
@@ -897,8 +870,8 @@ internal static partial class EnhancedAuthorization
             }
             else
             {
-                if (p.Offset > length) return TpmRc.Value.AtParameter(2);
-                if (length - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(1);
+                if (p.Offset > length) return TpmRc.Value.AtParameter(PolicyCapabilityIn.Param.Offset);
+                if (length - p.Offset < p.OperandB.Length) return TpmRc.Size.AtParameter(PolicyCapabilityIn.Param.OperandB);
                 if (!CheckCondition(p.Operation, entry.Slice(p.Offset, p.OperandB.Length), p.OperandB.Span)) return TpmRc.Policy;
             }
         }

@@ -12,8 +12,8 @@ internal static partial class EphemeralEc
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
+        new Command<CommitIn, CommitOut>(TpmCc.Commit, Commit) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EcEphemeralIn, EcEphemeralOut>(TpmCc.EcEphemeral, EcEphemeral) { EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -36,16 +36,14 @@ internal static partial class EphemeralEc
     /// TPM_RC_SIZE (P3) when only one of s2 and y2 is given; TPM_RC_ECC_POINT (P2) when P2 is not on the
     /// key's curve, (P1) when P1 is not.
     /// </summary>
-    static TpmRc Commit(Tpm tpm, ref CommandContext c)
+    static TpmRc Commit(Tpm tpm, ref CommandContext c, in CommitIn p, out CommitOut o)
     {
-        // Parameters are read first, as the reference unmarshals them before the command's checks.
-        var rc = c.ReadParameters(out CommitIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.Ecc) return TpmRc.Key.AtHandle(1);
         // Only a key of the anonymous scheme commits (the reference's CryptIsSchemeAnonymous: ECDAA).
         if (key.Public.Parameters.EccDetail.Scheme.Scheme != TpmAlgId.EcDaa) return TpmRc.Scheme.AtHandle(1);
-        if (p.S2.IsEmpty != p.Y2.IsEmpty) return TpmRc.Size.AtParameter(3);
+        if (p.S2.IsEmpty != p.Y2.IsEmpty) return TpmRc.Size.AtParameter(CommitIn.Param.Y2);
 
         var curve = key.Asymmetric!.Curve;
         int size = (key.Asymmetric.KeyBits + 7) / 8;
@@ -56,41 +54,52 @@ internal static partial class EphemeralEc
             Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
             int n = tpm.Crypto.Hash(key.NameAlg, p.S2.Span, digest);
             tpm.Crypto.EccReduceToField(curve, digest[..n], x2);
-            if (!tpm.Crypto.EccIsOnCurve(curve, x2, p.Y2.Span)) return TpmRc.EccPoint.AtParameter(2);
+            if (!tpm.Crypto.EccIsOnCurve(curve, x2, p.Y2.Span)) return TpmRc.EccPoint.AtParameter(CommitIn.Param.S2);
             if (!key.HasSensitive) return TpmRc.Key.AtHandle(1);
         }
         var p1 = p.P1.Point;
         bool hasP1 = !p1.X.IsEmpty || !p1.Y.IsEmpty;
-        if (hasP1 && !tpm.Crypto.EccIsOnCurve(curve, p1.X.Span, p1.Y.Span)) return TpmRc.EccPoint.AtParameter(1);
+        if (hasP1 && !tpm.Crypto.EccIsOnCurve(curve, p1.X.Span, p1.Y.Span)) return TpmRc.EccPoint.AtParameter(CommitIn.Param.P1);
 
         using var r = tpm.CommitKey(curve, key.Name);
         if (r is null) return TpmRc.NoResult;
-        Span<byte> points = stackalloc byte[6 * size];
-        var kx = points[..size];
-        var ky = points[size..(2 * size)];
-        var lx = points[(2 * size)..(3 * size)];
-        var ly = points[(3 * size)..(4 * size)];
-        var ex = points[(4 * size)..(5 * size)];
-        var ey = points[(5 * size)..];
-        if (hasP2 && (!tpm.Crypto.EccMultiply(key.Asymmetric, x2, p.Y2.Span, kx, ky)
-            || !tpm.Crypto.EccMultiply(r, x2, p.Y2.Span, lx, ly))) return TpmRc.NoResult;
+        var kx = tpm.Scratch(size);
+        var ky = tpm.Scratch(size);
+        var lx = tpm.Scratch(size);
+        var ly = tpm.Scratch(size);
+        var ex = tpm.Scratch(size);
+        var ey = tpm.Scratch(size);
+        if (hasP2 && (!tpm.Crypto.EccMultiply(key.Asymmetric, x2, p.Y2.Span, kx.Span, ky.Span)
+            || !tpm.Crypto.EccMultiply(r, x2, p.Y2.Span, lx.Span, ly.Span))) return TpmRc.NoResult;
         if (hasP1)
         {
-            if (!tpm.Crypto.EccMultiply(r, p1.X.Span, p1.Y.Span, ex, ey)) return TpmRc.NoResult;
+            if (!tpm.Crypto.EccMultiply(r, p1.X.Span, p1.Y.Span, ex.Span, ey.Span)) return TpmRc.NoResult;
         }
         else if (!hasP2)
         {
-            r.ExportPublic(ex, ey);
+            r.ExportPublic(ex.Span, ey.Span);
         }
         ushort counter = tpm.CommitAdvance();
 
-        // Output
-        Asymmetric.WritePoint(ref c.Out, hasP2 ? kx : [], hasP2 ? ky : []);
-        Asymmetric.WritePoint(ref c.Out, hasP2 ? lx : [], hasP2 ? ly : []);
+        // Output: K and L only with P2; E with P1, or alone when neither is given.
         bool hasE = hasP1 || !hasP2;
-        Asymmetric.WritePoint(ref c.Out, hasE ? ex : [], hasE ? ey : []);
-        c.Out.WriteUInt16(counter);
+        o = new CommitOut
+        {
+            K = hasP2 ? Asymmetric.Point(kx, ky) : Asymmetric.Point(default, default),
+            L = hasP2 ? Asymmetric.Point(lx, ly) : Asymmetric.Point(default, default),
+            E = hasE ? Asymmetric.Point(ex, ey) : Asymmetric.Point(default, default),
+            Counter = counter,
+        };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct CommitOut
+    {
+        public Tpm2bEccPoint K;
+        public Tpm2bEccPoint L;
+        public Tpm2bEccPoint E;
+        public ushort Counter;
     }
 
     [TpmParameters]
@@ -103,20 +112,22 @@ internal static partial class EphemeralEc
     /// <summary>TPM2_EC_Ephemeral (Part 3, 19.3): the public point Q = r·G of the ephemeral value r of the
     /// next count on the curve (no key: r is bound to no Name), for TPM2_ZGen_2Phase to use. Codes:
     /// TPM_RC_CURVE (P1) for a curve that is not implemented (unmarshaling).</summary>
-    static TpmRc EcEphemeral(Tpm tpm, ref CommandContext c)
+    static TpmRc EcEphemeral(Tpm tpm, ref CommandContext c, in EcEphemeralIn p, out EcEphemeralOut o)
     {
-        var rc = c.ReadParameters(out EcEphemeralIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         using var r = tpm.CommitKey(p.CurveId, []);
         if (r is null) return TpmRc.NoResult;
-        Span<byte> x = stackalloc byte[TpmLimits.MaxEccKeyBytes];
-        Span<byte> y = stackalloc byte[TpmLimits.MaxEccKeyBytes];
-        var (nx, ny) = r.ExportPublic(x, y);
-        ushort counter = tpm.CommitAdvance();
-
-        // Output
-        Asymmetric.WritePoint(ref c.Out, x[..nx], y[..ny]);
-        c.Out.WriteUInt16(counter);
+        var x = tpm.Scratch(TpmLimits.MaxEccKeyBytes);
+        var y = tpm.Scratch(TpmLimits.MaxEccKeyBytes);
+        var (nx, ny) = r.ExportPublic(x.Span, y.Span);
+        o = new EcEphemeralOut { Q = Asymmetric.Point(x[..nx], y[..ny]), Counter = tpm.CommitAdvance() };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct EcEphemeralOut
+    {
+        public Tpm2bEccPoint Q;
+        public ushort Counter;
     }
 }

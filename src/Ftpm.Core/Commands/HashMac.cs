@@ -11,12 +11,12 @@ internal static partial class HashMac
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EventSequenceComplete, EventSequenceComplete)
+        new Command<HashIn, HashOut>(TpmCc.Hash, Hash) { DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<HashSequenceStartIn>(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
+        new Command<MacStartIn>(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
+        new Command<SequenceUpdateIn>(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<SequenceCompleteIn, SequenceCompleteOut>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EventSequenceCompleteIn, Pcr.PcrEventOut>(TpmCc.EventSequenceComplete, EventSequenceComplete)
         {
             Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
             DecryptFirstParameter = true,
@@ -37,35 +37,39 @@ internal static partial class HashMac
     /// <summary>TPM2_Hash (Part 3, 15.4): the digest and, unless the data starts with
     /// TPM_GENERATED_VALUE or the hierarchy is TPM_RH_NULL, a TPMT_TK_HASHCHECK ticket.
     /// Codes: TPM_RC_SIZE (P1) above 1024 octets, TPM_RC_HASH (P2), TPM_RC_VALUE (P3).</summary>
-    static TpmRc Hash(Tpm tpm, ref CommandContext c)
+    static TpmRc Hash(Tpm tpm, ref CommandContext c, in HashIn p, out HashOut o)
     {
-        var rc = c.ReadParameters(out HashIn p);
-        if (rc != TpmRc.Success) return rc;
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hash(p.HashAlg, p.Data.Span, digest);
-        c.Out.WriteSized(digest[..n]);
+        var digest = tpm.Scratch(TpmAlgorithms.DigestSize(p.HashAlg));
+        tpm.Crypto.Hash(p.HashAlg, p.Data.Span, digest.Span);
         bool generated = p.Data.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(p.Data.Span) == TpmGeneratedValue;
-        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, p.HashAlg, digest[..n]);
+        o = new HashOut
+        {
+            OutHash = digest,
+            Validation = HashCheckTicket(tpm, generated ? (uint)TpmRh.Null : p.Hierarchy, p.HashAlg, digest.Span),
+        };
         return TpmRc.Success;
     }
 
-    /// <summary>TPMT_TK_HASHCHECK (Part 1, 10.4.2 ticket): HMAC(proof, TPM_ST_HASHCHECK || digest) under
-    /// the digest's hash; the NULL ticket is {TPM_ST_HASHCHECK, TPM_RH_NULL, empty}.</summary>
-    internal static void WriteHashCheckTicket(Tpm tpm, ref TpmWriter w, uint hierarchy, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
+    [TpmParameters]
+    internal partial struct HashOut
     {
-        w.WriteUInt16((ushort)TpmSt.HashCheck);
-        w.WriteUInt32(hierarchy);
-        if (hierarchy == (uint)TpmRh.Null)
-        {
-            w.WriteUInt16(0);
-            return;
-        }
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OutHash;
+        public TpmtTkHashcheck Validation;
+    }
+
+    /// <summary>TPMT_TK_HASHCHECK (Part 1, 10.4.2 ticket): HMAC(proof, TPM_ST_HASHCHECK || digest) under
+    /// the digest's hash, in the command's scratch area; the NULL ticket is {TPM_ST_HASHCHECK, TPM_RH_NULL, empty}.</summary>
+    internal static TpmtTkHashcheck HashCheckTicket(Tpm tpm, uint hierarchy, TpmAlgId hashAlg, ReadOnlySpan<byte> digest)
+    {
+        var ticket = new TpmtTkHashcheck { Tag = TpmSt.HashCheck, Hierarchy = hierarchy };
+        if (hierarchy == (uint)TpmRh.Null) return ticket;
         Span<byte> data = stackalloc byte[2 + TpmLimits.MaxDigestSize];
         BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.HashCheck);
         digest.CopyTo(data[2..]);
-        Span<byte> hmac = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(hierarchy), data[..(2 + digest.Length)], hmac);
-        w.WriteSized(hmac[..n]);
+        var hmac = tpm.Scratch(TpmAlgorithms.DigestSize(hashAlg));
+        tpm.Crypto.Hmac(hashAlg, tpm.ProofOf(hierarchy), data[..(2 + digest.Length)], hmac.Span);
+        ticket.Digest.Buffer = hmac;
+        return ticket;
     }
 
     [TpmParameters]
@@ -78,10 +82,8 @@ internal static partial class HashMac
     /// <summary>TPM2_HashSequenceStart (Part 3, 17.3): a hash sequence, or with TPM_ALG_NULL an
     /// event sequence over every bank. Codes: TPM_RC_SIZE (P1) for an auth longer than a digest,
     /// TPM_RC_HASH (P2), TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc HashSequenceStart(Tpm tpm, ref CommandContext c)
+    static TpmRc HashSequenceStart(Tpm tpm, ref CommandContext c, in HashSequenceStartIn p)
     {
-        var rc = c.ReadParameters(out HashSequenceStartIn p);
-        if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
         var sequence = new HashSequence
@@ -115,11 +117,9 @@ internal static partial class HashMac
     /// TPM_RC_SIZE (P1) for an auth longer than a digest, TPM_RC_SYMMETRIC (P2) for an inScheme that is
     /// neither a hash nor CMAC, those of <see cref="Symmetric.SelectMac"/>, TPM_RC_OBJECT_MEMORY when no
     /// slot is free. SequenceComplete of a MAC sequence returns the MAC and a NULL ticket.</summary>
-    static TpmRc MacStart(Tpm tpm, ref CommandContext c)
+    static TpmRc MacStart(Tpm tpm, ref CommandContext c, in MacStartIn p)
     {
-        var rc = c.ReadParameters(out MacStartIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = Symmetric.SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
+        var rc = Symmetric.SelectMac(tpm, c.Handles[0], p.InScheme, MacStartIn.Param.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -148,11 +148,9 @@ internal static partial class HashMac
 
     /// <summary>TPM2_SequenceUpdate (Part 3, 17.4). Codes: TPM_RC_MODE (H1) for an object that is
     /// not a sequence, TPM_RC_SIZE (P1) above 1024 octets.</summary>
-    static TpmRc SequenceUpdate(Tpm tpm, ref CommandContext c)
+    static TpmRc SequenceUpdate(Tpm tpm, ref CommandContext c, in SequenceUpdateIn p)
     {
         var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
-        if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out SequenceUpdateIn p);
         if (rc != TpmRc.Success) return rc;
         sequence.Update(p.Buffer.Span);
         return TpmRc.Success;
@@ -168,24 +166,30 @@ internal static partial class HashMac
     /// <summary>TPM2_SequenceComplete (Part 3, 17.5): the digest and a hash-check ticket; the sequence
     /// is flushed. Codes: TPM_RC_MODE (H1) for an event sequence or a non-sequence object,
     /// TPM_RC_VALUE (P2) for a hierarchy that is none.</summary>
-    static TpmRc SequenceComplete(Tpm tpm, ref CommandContext c)
+    static TpmRc SequenceComplete(Tpm tpm, ref CommandContext c, in SequenceCompleteIn p, out SequenceCompleteOut o)
     {
+        o = default;
         var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
         if (rc != TpmRc.Success) return rc;
         if (sequence.IsEvent) return TpmRc.Mode.AtHandle(1);
-        rc = c.ReadParameters(out SequenceCompleteIn p);
-        if (rc != TpmRc.Success) return rc;
 
         sequence.Update(p.Buffer.Span);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = sequence.Operations[0].Finish(digest);
-        c.Out.WriteSized(digest[..n]);
+        var digest = tpm.Scratch(TpmLimits.MaxDigestSize);
+        digest = digest[..sequence.Operations[0].Finish(digest.Span)];
         // An HMAC sequence gets no hash-check ticket (Part 3, 17.5: a NULL ticket).
         bool generated = sequence.IsHmac ||
             sequence.FirstBytesSeen >= 4 && BinaryPrimitives.ReadUInt32BigEndian(sequence.FirstBytes) == TpmGeneratedValue;
-        WriteHashCheckTicket(tpm, ref c.Out, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest[..n]);
+        o.Result = digest;
+        o.Validation = HashCheckTicket(tpm, generated ? (uint)TpmRh.Null : p.Hierarchy, sequence.HashAlg, digest.Span);
         tpm.Objects.Remove(c.Handles[0]);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct SequenceCompleteOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Result;
+        public TpmtTkHashcheck Validation;
     }
 
     [TpmParameters]
@@ -197,27 +201,25 @@ internal static partial class HashMac
     /// <summary>TPM2_EventSequenceComplete (Part 3, 17.6): a digest per bank, extended into the PCR
     /// (unless TPM_RH_NULL); the sequence is flushed. Codes: TPM_RC_MODE (H2) for a hash sequence,
     /// TPM_RC_LOCALITY when the PCR cannot be extended from this locality.</summary>
-    static TpmRc EventSequenceComplete(Tpm tpm, ref CommandContext c)
+    static TpmRc EventSequenceComplete(Tpm tpm, ref CommandContext c, in EventSequenceCompleteIn p, out Pcr.PcrEventOut o)
     {
+        o = default;
         var rc = GetSequence(tpm, c.Handles[1], 2, out var sequence);
         if (rc != TpmRc.Success) return rc;
         if (!sequence.IsEvent) return TpmRc.Mode.AtHandle(2);
-        rc = c.ReadParameters(out EventSequenceCompleteIn p);
-        if (rc != TpmRc.Success) return rc;
         uint handle = c.Handles[0];
         int pcr = handle == (uint)TpmRh.Null ? -1 : (int)handle;
         if (pcr >= 0 && !Pcr.LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
 
         sequence.Update(p.Buffer.Span);
         var hashes = TpmAlgorithms.Hashes;
-        c.Out.WriteUInt32((uint)hashes.Length);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        o.Digests.Count = (uint)hashes.Length;
         for (int bank = 0; bank < hashes.Length; bank++)
         {
-            int n = sequence.Operations[bank].Finish(digest);
-            c.Out.WriteUInt16((ushort)hashes[bank]);
-            c.Out.WriteBytes(digest[..n]);
-            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr)) tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+            var digest = tpm.Scratch(TpmLimits.MaxDigestSize);
+            digest = digest[..sequence.Operations[bank].Finish(digest.Span)];
+            o.Digests.Digests[bank] = Pcr.Digest(hashes[bank], digest);
+            if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr)) tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest.Span);
         }
         if (pcr >= 0) tpm.Pcrs.Changed(pcr);
         tpm.Objects.Remove(c.Handles[1]);

@@ -10,19 +10,19 @@ internal static partial class Hierarchy
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)] },
-        new SelfParsingCommand(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
+        new Command<HierarchyControlIn>(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)] },
+        new Command<SetPrimaryPolicyIn>(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
         {
             // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout and the ACTs.
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout | HandleKinds.Act, AuthRole.User)],
             DecryptFirstParameter = true,
             WritesNv = true,
         },
-        new SelfParsingCommand(TpmCc.ChangePPS, ChangePps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.ChangeEPS, ChangeEps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.Clear, Clear) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.ClearControl, ClearControl) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth)
+        new Command(TpmCc.ChangePPS, ChangePps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command(TpmCc.ChangeEPS, ChangeEps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command(TpmCc.Clear, Clear) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<ClearControlIn>(TpmCc.ClearControl, ClearControl) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<HierarchyChangeAuthIn>(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth)
         {
             // TPMI_RH_HIERARCHY_AUTH: owner, endorsement, platform, lockout.
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],
@@ -43,10 +43,8 @@ internal static partial class Hierarchy
     /// owner and endorsement hierarchies may only disable themselves. Disabling a hierarchy flushes its
     /// transient objects. Codes: TPM_RC_VALUE (P1) for enable, (P2) for state; TPM_RC_AUTH_TYPE when
     /// authHandle may not change that enable.</summary>
-    static TpmRc HierarchyControl(Tpm tpm, ref CommandContext c)
+    static TpmRc HierarchyControl(Tpm tpm, ref CommandContext c, in HierarchyControlIn p)
     {
-        var rc = c.ReadParameters(out HierarchyControlIn p);
-        if (rc != TpmRc.Success) return rc;
         uint auth = c.Handles[0];
         bool select = p.State == 1;
         bool platform = auth == (uint)TpmRh.Platform;
@@ -89,11 +87,9 @@ internal static partial class Hierarchy
     /// <summary>TPM2_SetPrimaryPolicy (Part 3, 24.3): the authPolicy of a hierarchy or of lockout, and the
     /// hash it was computed with (NULL with an empty policy removes it). Codes: TPM_RC_SIZE (P1) for a
     /// policy whose size is not the digest size of hashAlg; TPM_RC_HASH (P2).</summary>
-    static TpmRc SetPrimaryPolicy(Tpm tpm, ref CommandContext c)
+    static TpmRc SetPrimaryPolicy(Tpm tpm, ref CommandContext c, in SetPrimaryPolicyIn p)
     {
-        var rc = c.ReadParameters(out SetPrimaryPolicyIn p);
-        if (rc != TpmRc.Success) return rc;
-        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(1);
+        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(SetPrimaryPolicyIn.Param.AuthPolicy);
 
         var policy = p.AuthPolicy.ToArray();
         var persistent = tpm.Persistent;
@@ -129,8 +125,6 @@ internal static partial class Hierarchy
     /// policy and the PCR group policy are removed and objects of the platform hierarchy are flushed.</summary>
     static TpmRc ChangePps(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var persistent = tpm.Persistent;
         Replace(ref persistent.PlatformSeed, tpm.RandomBytes(persistent.PlatformSeed.Length));
         Replace(ref persistent.PlatformProof, tpm.RandomBytes(persistent.PlatformProof.Length));
@@ -148,8 +142,6 @@ internal static partial class Hierarchy
     /// endorsementPolicy are removed, the endorsement hierarchy is enabled, its objects flushed.</summary>
     static TpmRc ChangeEps(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var persistent = tpm.Persistent;
         Replace(ref persistent.EndorsementSeed, tpm.RandomBytes(persistent.EndorsementSeed.Length));
         Replace(ref persistent.EndorsementProof, tpm.RandomBytes(persistent.EndorsementProof.Length));
@@ -171,8 +163,6 @@ internal static partial class Hierarchy
     /// </summary>
     static TpmRc Clear(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var persistent = tpm.Persistent;
         if (persistent.DisableClear) return TpmRc.Disabled;
 
@@ -208,10 +198,8 @@ internal static partial class Hierarchy
 
     /// <summary>TPM2_ClearControl (Part 3, 24.7): sets or clears disableClear. Only the platform may clear
     /// it: lockout asking for NO gets TPM_RC_AUTH_FAIL (unnumbered, as the reference). Codes: TPM_RC_VALUE (P1).</summary>
-    static TpmRc ClearControl(Tpm tpm, ref CommandContext c)
+    static TpmRc ClearControl(Tpm tpm, ref CommandContext c, in ClearControlIn p)
     {
-        var rc = c.ReadParameters(out ClearControlIn p);
-        if (rc != TpmRc.Success) return rc;
         if (c.Handles[0] == (uint)TpmRh.Lockout && p.Disable == 0) return TpmRc.AuthFail;
         tpm.Persistent.DisableClear = p.Disable == 1;
         tpm.StagePersistent();
@@ -228,10 +216,8 @@ internal static partial class Hierarchy
     /// lockout, trailing zeros removed. The response HMAC already uses the new value. Codes: TPM_RC_SIZE (P1)
     /// above 64 octets (TPM2B_AUTH). The reference also refuses more than its context hash's digest size
     /// (32 with SHA-256); libtpms takes 64, and so does ftpm.</summary>
-    static TpmRc HierarchyChangeAuth(Tpm tpm, ref CommandContext c)
+    static TpmRc HierarchyChangeAuth(Tpm tpm, ref CommandContext c, in HierarchyChangeAuthIn p)
     {
-        var rc = c.ReadParameters(out HierarchyChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var value = Tpm.TrimTrailingZeros(p.NewAuth.Span).ToArray();
         var persistent = tpm.Persistent;
         switch ((TpmRh)c.Handles[0])

@@ -8,8 +8,8 @@ internal static partial class Miscellaneous
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<SetAlgorithmSetIn>(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
     ];
 
     /// <summary>The commands whose platform authorization may be made to need physical presence (the
@@ -32,10 +32,8 @@ internal static partial class Miscellaneous
     /// authorizes them; the command itself always does (PP_REQUIRED). Codes not implemented or without the
     /// PP_COMMAND attribute are ignored. Codes: TPM_RC_PP when physical presence is not asserted (the
     /// authorization flow); TPM_RC_SIZE (P1, P2) for more than MAX_CAP_CC codes.</summary>
-    static TpmRc PpCommands(Tpm tpm, ref CommandContext c)
+    static TpmRc PpCommands(Tpm tpm, ref CommandContext c, in PpCommandsIn p)
     {
-        var rc = c.ReadParameters(out PpCommandsIn p);
-        if (rc != TpmRc.Success) return rc;
         var list = tpm.Persistent.PpCommands;
         for (int i = 0; i < (int)p.SetList.Count; i++)
         {
@@ -60,10 +58,8 @@ internal static partial class Miscellaneous
 
     /// <summary>TPM2_SetAlgorithmSet (Part 3, 26.3): a vendor-defined algorithm set number, kept in NV and
     /// reported as TPM_PT_ALGORITHM_SET; this TPM has one set and changes nothing else.</summary>
-    static TpmRc SetAlgorithmSet(Tpm tpm, ref CommandContext c)
+    static TpmRc SetAlgorithmSet(Tpm tpm, ref CommandContext c, in SetAlgorithmSetIn p)
     {
-        var rc = c.ReadParameters(out SetAlgorithmSetIn p);
-        if (rc != TpmRc.Success) return rc;
         tpm.Persistent.AlgorithmSet = p.AlgorithmSet;
         tpm.StagePersistent();
         return TpmRc.Success;

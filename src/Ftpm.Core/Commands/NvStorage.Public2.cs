@@ -11,7 +11,7 @@ internal static partial class NvStorage
     internal static readonly CommandInfo[] Public2Commands =
     [
         new Command<NvDefineSpace2In>(TpmCc.NvDefineSpace2, NvDefineSpace2) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
-        new Command<NvReadPublic2In, NvReadPublic2Out>(TpmCc.NvReadPublic2, NvReadPublic2) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new CommandOut<NvReadPublic2Out>(TpmCc.NvReadPublic2, NvReadPublic2) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
     ];
 
     [TpmParameters]
@@ -34,10 +34,6 @@ internal static partial class NvStorage
         return DefineIndex(tpm, c.Handles[0], p.Auth.Span, in pub.NvPublic2.NvIndex);
     }
 
-    /// <summary>No parameters: anything in the parameter area is TPM_RC_SIZE.</summary>
-    [TpmParameters]
-    internal partial struct NvReadPublic2In;
-
     [TpmParameters]
     internal partial struct NvReadPublic2Out
     {
@@ -49,7 +45,7 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_ReadPublic2 (Part 3, 31.17): the public area in the TPMT_NV_PUBLIC_2 form (for an
     /// NV index, handle type TPM_HT_NV_INDEX and its TPMS_NV_PUBLIC) and the Name, which is that of
     /// NV_ReadPublic. No authorization; no codes beyond the handle check.</summary>
-    static TpmRc NvReadPublic2(Tpm tpm, ref CommandContext c, in NvReadPublic2In _, out NvReadPublic2Out o)
+    static TpmRc NvReadPublic2(Tpm tpm, ref CommandContext c, out NvReadPublic2Out o)
     {
         var index = tpm.Nv.Get(c.Handles[0])!;
         o = new NvReadPublic2Out

@@ -17,19 +17,19 @@ internal static partial class NvStorage
 
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<NvDefineSpaceIn>(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new Command(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new CommandOut<NvReadPublicOut>(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new Command<NvWriteIn>(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new Command(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command<NvExtendIn>(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<NvSetBitsIn>(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true },
+        new Command<NvReadIn, NvReadOut>(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], EncryptFirstResponseParameter = true },
+        new Command(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], WritesNv = true },
+        new Command<NvChangeAuthIn>(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndex, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
     ];
 
     // ---- NV_DefineSpace ---------------------------------------------------------------------
@@ -54,15 +54,14 @@ internal static partial class NvStorage
     /// PLATFORMCREATE does not match authHandle; TPM_RC_SIZE (P2) for WRITEALL on an index larger
     /// than MAX_NV_BUFFER_SIZE; TPM_RC_NV_DEFINED; TPM_RC_NV_SPACE when NV is full.
     /// </summary>
-    static TpmRc NvDefineSpace(Tpm tpm, ref CommandContext c)
+    static TpmRc NvDefineSpace(Tpm tpm, ref CommandContext c, in NvDefineSpaceIn p)
     {
-        var rc = c.ReadParameters(out NvDefineSpaceIn p);
-        if (rc != TpmRc.Success) return rc;
         return DefineIndex(tpm, c.Handles[0], p.Auth.Span, in p.PublicInfo.NvPublic);
     }
 
     /// <summary>The checks and definition shared by NV_DefineSpace and NV_DefineSpace2 (the reference's
-    /// NvDefineSpace in NV_spt.c): authHandle is H1, auth P1 and publicInfo P2 in both.</summary>
+    /// NvDefineSpace in NV_spt.c): authHandle is H1, auth P1 and publicInfo P2 in both, so NV_DefineSpace's
+    /// positions serve both.</summary>
     internal static TpmRc DefineIndex(Tpm tpm, uint authHandle, ReadOnlySpan<byte> authParameter, in TpmsNvPublic pub)
     {
         var a = pub.Attributes;
@@ -70,9 +69,9 @@ internal static partial class NvStorage
 
         // Validation: sizes of the secrets
         if (pub.AuthPolicy.Buffer.Length != 0 && pub.AuthPolicy.Buffer.Length != nameSize)
-            return TpmRc.Size.AtParameter(2);
+            return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         var auth = Tpm.TrimTrailingZeros(authParameter);
-        if (auth.Length > nameSize) return TpmRc.Size.AtParameter(1);
+        if (auth.Length > nameSize) return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.Auth);
         // platformAuth may be given while phEnableNV is CLEAR (TPM2_HierarchyControl): no platform indices then.
         bool byPlatform = authHandle == (uint)TpmRh.Platform;
         if (byPlatform && !tpm.PhEnableNv) return TpmRc.Hierarchy.AtHandle(1);
@@ -80,41 +79,41 @@ internal static partial class NvStorage
         // Validation: type and size (Part 2, 13.4 TPM_NT)
         var type = a.Type();
         if (type is not (TpmNt.Ordinary or TpmNt.Counter or TpmNt.Bits or TpmNt.Extend or TpmNt.PinFail or TpmNt.PinPass))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         bool sizeOk = type switch
         {
             TpmNt.Ordinary => pub.DataSize <= NvIndices.MaxIndexSize,
             TpmNt.Extend => pub.DataSize == nameSize,
             _ => pub.DataSize == 8,
         };
-        if (!sizeOk) return TpmRc.Size.AtParameter(2);
+        if (!sizeOk) return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
 
         // Validation: attribute rules of Part 2, 13.4 (Table "Definition of TPMA_NV Bits")
         if (type == TpmNt.Counter && a.Has(TpmaNv.ClearStClear))
-            return TpmRc.Attributes.AtParameter(2);          // counters are never cleared
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // counters are never cleared
         if (type == TpmNt.PinFail && !a.Has(TpmaNv.NoDa))
-            return TpmRc.Attributes.AtParameter(2);          // a PIN Fail index counts its own failures
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // a PIN Fail index counts its own failures
         // A PIN index's authValue is unusable until written, so it may not be written with it; nor
         // locked for good (GLOBALLOCK, WRITEDEFINE).
         if (type is TpmNt.PinFail or TpmNt.PinPass
             && (a.Has(TpmaNv.AuthWrite) || a.Has(TpmaNv.GlobalLock) || a.Has(TpmaNv.WriteDefine)))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         // State bits are the TPM's to set.
         if (a.Has(TpmaNv.Written) || a.Has(TpmaNv.WriteLocked) || a.Has(TpmaNv.ReadLocked))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         if ((a & (TpmaNv.OwnerRead | TpmaNv.PpRead | TpmaNv.AuthRead | TpmaNv.PolicyRead)) == 0)
-            return TpmRc.Attributes.AtParameter(2);          // no way to read it
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // no way to read it
         if ((a & (TpmaNv.OwnerWrite | TpmaNv.PpWrite | TpmaNv.AuthWrite | TpmaNv.PolicyWrite)) == 0)
-            return TpmRc.Attributes.AtParameter(2);          // no way to write it
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);          // no way to write it
         if (a.Has(TpmaNv.ClearStClear) && a.Has(TpmaNv.WriteDefine))
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         // The hierarchy that creates an index must be able to delete it.
         if (a.Has(TpmaNv.PlatformCreate) != byPlatform)
             return TpmRc.Attributes.AtHandle(1);
         if (a.Has(TpmaNv.PolicyDelete) && !byPlatform)
-            return TpmRc.Attributes.AtParameter(2);
+            return TpmRc.Attributes.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
         if (pub.DataSize > NvIndices.MaxBufferSize && a.Has(TpmaNv.WriteAll))
-            return TpmRc.Size.AtParameter(2);                // could never be written in one command
+            return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);                // could never be written in one command
         if (tpm.Nv.Get(pub.NvIndex) is not null) return TpmRc.NvDefined;
 
         // State update (TPM_RC_NV_SPACE when it does not fit)
@@ -128,8 +127,6 @@ internal static partial class NvStorage
     /// owner tries to delete a platform-created index.</summary>
     static TpmRc NvUndefineSpace(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
         if (index.Attributes.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.AtHandle(2);
         if (c.Handles[0] == (uint)TpmRh.Owner && index.Attributes.Has(TpmaNv.PlatformCreate))
@@ -143,8 +140,6 @@ internal static partial class NvStorage
     /// platformAuth. Codes: TPM_RC_ATTRIBUTES (H1) when the index lacks POLICY_DELETE.</summary>
     static TpmRc NvUndefineSpaceSpecial(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         if (!index.Attributes.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.AtHandle(1);
         tpm.Nv.Remove(tpm, index);
@@ -155,16 +150,18 @@ internal static partial class NvStorage
 
     /// <summary>TPM2_NV_ReadPublic (Part 3, 31.6): the public area and the Name, which changes with
     /// TPMA_NV_WRITTEN and the lock bits. No authorization; no codes beyond the handle check.</summary>
-    static TpmRc NvReadPublic(Tpm tpm, ref CommandContext c)
+    static TpmRc NvReadPublic(Tpm tpm, ref CommandContext c, out NvReadPublicOut o)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
-        int at = c.Out.BeginSize16();
-        index.Public.Write(ref c.Out);
-        c.Out.EndSize16(at);
-        c.Out.WriteSized(index.Name(tpm.Crypto));
+        o = new NvReadPublicOut { NvPublic = index.Public, NvName = index.Name(tpm.Crypto) };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct NvReadPublicOut
+    {
+        [Sized] public TpmsNvPublic NvPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> NvName;
     }
 
     // ---- NV_Write, NV_Increment, NV_Extend, NV_SetBits --------------------------------------
@@ -182,18 +179,16 @@ internal static partial class NvStorage
     /// TPM_RC_ATTRIBUTES for a counter, bits or extend index; TPM_RC_VALUE (P2) for an offset past
     /// the end; TPM_RC_NV_RANGE when the data runs past the end or, with WRITEALL, is not the whole index.
     /// </summary>
-    static TpmRc NvWrite(Tpm tpm, ref CommandContext c)
+    static TpmRc NvWrite(Tpm tpm, ref CommandContext c, in NvWriteIn p)
     {
-        var rc = c.ReadParameters(out NvWriteIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
         if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
-        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(NvWriteIn.Param.Offset);
         if (p.Data.Length > index.DataSize - p.Offset) return TpmRc.NvRange;
         if (index.Attributes.Has(TpmaNv.WriteAll) && p.Data.Length < index.DataSize) return TpmRc.NvRange;
 
@@ -215,12 +210,10 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvIncrement(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Counter) return TpmRc.Attributes.AtHandle(2);
 
@@ -243,15 +236,13 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_Extend (Part 3, 31.9): data := H_nameAlg(data || input), from zeros when
     /// unwritten. Codes: TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (H2) when the
     /// index is not an extend index.</summary>
-    static TpmRc NvExtend(Tpm tpm, ref CommandContext c)
+    static TpmRc NvExtend(Tpm tpm, ref CommandContext c, in NvExtendIn p)
     {
-        var rc = c.ReadParameters(out NvExtendIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
         if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Extend) return TpmRc.Attributes.AtHandle(2);
 
@@ -277,15 +268,13 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_SetBits (Part 3, 31.10): ORs bits into a bit field (from 0 when unwritten).
     /// Codes: TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (H2) when the index is not
     /// a bit field.</summary>
-    static TpmRc NvSetBits(Tpm tpm, ref CommandContext c)
+    static TpmRc NvSetBits(Tpm tpm, ref CommandContext c, in NvSetBitsIn p)
     {
-        var rc = c.ReadParameters(out NvSetBitsIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
         if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Bits) return TpmRc.Attributes.AtHandle(2);
 
@@ -304,13 +293,11 @@ internal static partial class NvStorage
     /// when neither attribute is set.</summary>
     static TpmRc NvWriteLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
         if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
-        rc = WriteAccessChecks(c.Handles[0], index);
+        var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         if (rc != TpmRc.Success) return rc;
         if (!index.Attributes.Has(TpmaNv.WriteDefine) && !index.Attributes.Has(TpmaNv.WriteStClear))
@@ -326,8 +313,6 @@ internal static partial class NvStorage
     /// next TPM Reset or Restart. No codes beyond authorization.</summary>
     static TpmRc NvGlobalWriteLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         tpm.Nv.GlobalLock(tpm);
         return TpmRc.Success;
     }
@@ -347,22 +332,28 @@ internal static partial class NvStorage
     /// above MAX_NV_BUFFER_SIZE; TPM_RC_VALUE (P2) for an offset past the end; TPM_RC_NV_RANGE when
     /// the range runs past the end.
     /// </summary>
-    static TpmRc NvRead(Tpm tpm, ref CommandContext c)
+    static TpmRc NvRead(Tpm tpm, ref CommandContext c, in NvReadIn p, out NvReadOut o)
     {
-        var rc = c.ReadParameters(out NvReadIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
-        rc = ReadAccessChecks(c.Handles[0], index);
+        var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
-        if (p.Size > NvIndices.MaxBufferSize) return TpmRc.Value.AtParameter(1);
-        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(2);
+        if (p.Size > NvIndices.MaxBufferSize) return TpmRc.Value.AtParameter(NvReadIn.Param.Size);
+        if (p.Offset > index.DataSize) return TpmRc.Value.AtParameter(NvReadIn.Param.Offset);
         if (p.Size > index.DataSize - p.Offset) return TpmRc.NvRange;
 
         // Output
-        c.Out.WriteSized(index.Data.AsSpan(p.Offset, p.Size));
+        o.Data = index.Data.AsMemory(p.Offset, p.Size);
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct NvReadOut
+    {
+        /// <summary>TPM2B_MAX_NV_BUFFER: the index's own data, not copied before it is marshaled.</summary>
+        [Sized(NvIndices.MaxBufferSize)] public ReadOnlyMemory<byte> Data;
     }
 
     /// <summary>TPM2_NV_ReadLock (Part 3, 31.14): sets READLOCKED on a READ_STCLEAR index until the
@@ -370,13 +361,11 @@ internal static partial class NvStorage
     /// TPM_RC_NV_AUTHORIZATION; TPM_RC_ATTRIBUTES (H2) without READ_STCLEAR.</summary>
     static TpmRc NvReadLock(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
         if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
-        rc = ReadAccessChecks(c.Handles[0], index);
+        var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         // TPM_RC_NV_UNINITIALIZED is no error here: an unwritten index may be read-locked.
@@ -399,10 +388,8 @@ internal static partial class NvStorage
     /// <summary>TPM2_NV_ChangeAuth (Part 3, 31.15): a new authValue, authorized by the index's policy
     /// (ADMIN role: the authorization flow answers TPM_RC_AUTH_TYPE to any other session). Codes:
     /// TPM_RC_SIZE (P1) for a newAuth (without trailing zeros) longer than a nameAlg digest.</summary>
-    static TpmRc NvChangeAuth(Tpm tpm, ref CommandContext c)
+    static TpmRc NvChangeAuth(Tpm tpm, ref CommandContext c, in NvChangeAuthIn p)
     {
-        var rc = c.ReadParameters(out NvChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[0])!;
         return ChangeAuth(tpm, index, p.NewAuth.Span);
     }
@@ -411,7 +398,7 @@ internal static partial class NvStorage
     internal static TpmRc ChangeAuth(Tpm tpm, NvIndex index, ReadOnlySpan<byte> newAuth)
     {
         var auth = Tpm.TrimTrailingZeros(newAuth);
-        if (auth.Length > TpmAlgorithms.DigestSize(index.NameAlg)) return TpmRc.Size.AtParameter(1);
+        if (auth.Length > TpmAlgorithms.DigestSize(index.NameAlg)) return TpmRc.Size.AtParameter(NvChangeAuthIn.Param.NewAuth);
         index.Wipe();
         index.AuthValue = auth.ToArray();
         tpm.Nv.Update(tpm, index, dataOnly: false);

@@ -27,8 +27,9 @@ internal static partial class ObjectCommands
     /// (P2) for bytes left after it; those of <see cref="ObjectSupport.ValidatePublic"/> (P2) and
     /// <see cref="ObjectSupport.ValidateSensitiveCreate"/> (P1/P2); TPM_RC_OBJECT_MEMORY when no slot is
     /// free.</summary>
-    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c)
+    static TpmRc CreateLoaded(Tpm tpm, ref CommandContext c, in CreateLoadedIn p, out CreateLoadedOut o)
     {
+        o = default;
         uint parentHandle = c.Handles[0];
         bool primary = (parentHandle >> 24) == 0x40;
         TpmKey? parent = null;
@@ -37,16 +38,14 @@ internal static partial class ObjectCommands
             parent = tpm.KeyOf(parentHandle);
             if (parent is not ({ IsStorageParent: true } or { IsDerivationParent: true })) return TpmRc.Type.AtHandle(1);
         }
-        var rc = c.ReadParameters(out CreateLoadedIn p);
-        if (rc != TpmRc.Success) return rc;
         bool derivation = parent is { IsDerivationParent: true };
-        rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
-        if (rc != TpmRc.Success) return rc.AtParameter(2);
-        if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive);
+        var rc = ReadTemplate(p.InPublic, derivation, out var inPublic, out var derive);
+        if (rc != TpmRc.Success) return rc.AtParameter(CreateLoadedIn.Param.InPublic);
+        if (derivation) return CreateDerived(tpm, ref c, parent!, inPublic, derive, p.InSensitive, out o);
 
-        rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
+        rc = ObjectSupport.ValidatePublic(inPublic, parent, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(inPublic, p.InSensitive, CreateLoadedIn.Param.InSensitive, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -59,14 +58,14 @@ internal static partial class ObjectCommands
         }
         else
         {
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, p.InSensitive, new DrbgStream(tpm.Random), CreateLoadedIn.Param.InPublic, out key);
             if (rc != TpmRc.Success) return rc;
             key.SetParent(tpm.Crypto, parent);
             var sensitive = ObjectSupport.SensitiveArea(key, key.AuthValue);
             outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
         }
-        return AddCreated(tpm, ref c, key, outPrivate);
+        return AddCreated(tpm, ref c, key, outPrivate, out o);
     }
 
     /// <summary>Reads a TPM2B_TEMPLATE's contents: a TPMT_PUBLIC, or under a derivation parent the same
@@ -115,13 +114,14 @@ internal static partial class ObjectCommands
     /// codes of the TPMS_DERIVE in inSensitive.data (unnumbered, as the reference); TPM_RC_OBJECT_MEMORY.
     /// </summary>
     static TpmRc CreateDerived(Tpm tpm, ref CommandContext c, TpmKey parent, in TpmtPublic inPublic, in TpmsDerive derive,
-        in TpmsSensitiveCreate inSensitive)
+        in TpmsSensitiveCreate inSensitive, out CreateLoadedOut o)
     {
+        o = default;
         // Validation
-        if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(1);
-        if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(2);
+        if (inSensitive.UserAuth.Length > TpmAlgorithms.DigestSize(inPublic.NameAlg)) return TpmRc.Size.AtParameter(CreateLoadedIn.Param.InSensitive);
+        if (inPublic.Type == TpmAlgId.Rsa) return TpmRc.Type.AtParameter(CreateLoadedIn.Param.InPublic);
         if ((inPublic.ObjectAttributes & TpmaObject.SensitiveDataOrigin) != 0) return TpmRc.Attributes;
-        var rc = ObjectSupport.ValidatePublic(inPublic, parent, 2);
+        var rc = ObjectSupport.ValidatePublic(inPublic, parent, CreateLoadedIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         var label = derive.Label;
         var context = derive.Context;
@@ -143,21 +143,30 @@ internal static partial class ObjectCommands
         using (var stream = new KdfStream(tpm.Crypto, xor.HashAlg, parent.SensitiveData, label.Span, context.Span, [],
             TpmLimits.MaxDerivationBits))
         {
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, 2, out key, seedAfterSecret: true);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, create, stream, CreateLoadedIn.Param.InPublic, out key, seedAfterSecret: true);
         }
         if (rc != TpmRc.Success) return rc;
         key.SetParent(tpm.Crypto, parent);
-        return AddCreated(tpm, ref c, key, []);
+        return AddCreated(tpm, ref c, key, [], out o);
     }
 
-    /// <summary>Loads a newly made object and writes CreateLoaded's outputs: outPrivate, outPublic, name.</summary>
-    static TpmRc AddCreated(Tpm tpm, ref CommandContext c, TpmKey key, byte[] outPrivate)
+    /// <summary>Loads a newly made object and gives CreateLoaded's outputs: outPrivate, outPublic, name.</summary>
+    static TpmRc AddCreated(Tpm tpm, ref CommandContext c, TpmKey key, byte[] outPrivate, out CreateLoadedOut o)
     {
+        o = default;
         var rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(outPrivate);
-        ObjectSupport.WritePublic(ref c.Out, key);
-        c.Out.WriteSized(key.Name);
+        o = new CreateLoadedOut { OutPrivate = outPrivate, OutPublic = key.PublicArea, Name = key.Name };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct CreateLoadedOut
+    {
+        /// <summary>TPM2B_PRIVATE (empty for a primary or derived object).</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 }

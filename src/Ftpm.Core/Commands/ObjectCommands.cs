@@ -11,40 +11,40 @@ internal static partial class ObjectCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Create, Create)
+        new Command<CreateIn, CreateOut>(TpmCc.Create, Create)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.Load, Load)
+        new Command<LoadIn, LoadOut>(TpmCc.Load, Load)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.LoadExternal, LoadExternal)
+        new Command<LoadExternalIn, LoadOut>(TpmCc.LoadExternal, LoadExternal)
         {
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.CreateLoaded, CreateLoaded)
+        new Command<CreateLoadedIn, CreateLoadedOut>(TpmCc.CreateLoaded, CreateLoaded)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
+        new CommandOut<ReadPublicOut>(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
+        new Command<ObjectChangeAuthIn, ObjectChangeAuthOut>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new CommandOut<UnsealOut>(TpmCc.Unseal, Unseal) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
     ];
 
     /// <summary>The storage key behind a parent handle, or TPM_RC_TYPE for an object that is not one
@@ -68,18 +68,17 @@ internal static partial class ObjectCommands
     /// and its sensitive area protected by the parent (TPM2B_PRIVATE). The secret comes from the DRBG.
     /// Codes: TPM_RC_TYPE (H1) for a parent that is no storage key, and those of
     /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>.</summary>
-    static TpmRc Create(Tpm tpm, ref CommandContext c)
+    static TpmRc Create(Tpm tpm, ref CommandContext c, in CreateIn p, out CreateOut o)
     {
+        o = default;
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out CreateIn p);
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, CreateIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, CreateIn.Param.InSensitive, CreateIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
 
-        rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), 2, out var key);
+        rc = ObjectSupport.GenerateObject(tpm, p.InPublic, p.InSensitive, new DrbgStream(tpm.Random), CreateIn.Param.InPublic, out var key);
         if (rc != TpmRc.Success) return rc;
         try
         {
@@ -88,13 +87,25 @@ internal static partial class ObjectCommands
             var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
             CryptographicOperations.ZeroMemory(sensitive);
 
-            c.Out.WriteSized(outPrivate);
-            ObjectSupport.WritePublic(ref c.Out, key);
-            ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, parent.NameAlg,
-                parent.Name, parent.QualifiedName, c.Locality);
+            o.OutPrivate = outPrivate;
+            o.OutPublic = key.PublicArea;
+            ObjectSupport.CreationOutputs(tpm, key, p.CreationPcr, p.OutsideInfo, parent.NameAlg, parent.Name, parent.QualifiedName,
+                c.Locality, out o.CreationData, out o.CreationHash, out o.CreationTicket);
             return TpmRc.Success;
         }
         finally { key.Dispose(); }
+    }
+
+    [TpmParameters]
+    internal partial struct CreateOut
+    {
+        /// <summary>TPM2B_PRIVATE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized] public TpmsCreationData CreationData;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CreationHash;
+        public TpmtTkCreation CreationTicket;
     }
 
     [TpmParameters]
@@ -110,29 +121,35 @@ internal static partial class ObjectCommands
     /// this parent did not make for this public area (tampered, or another parent's);
     /// TPM_RC_TYPE/SIZE/KEY/BINDING (P2) when the sensitive area does not match the public area;
     /// TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc Load(Tpm tpm, ref CommandContext c)
+    static TpmRc Load(Tpm tpm, ref CommandContext c, in LoadIn p, out LoadOut o)
     {
+        o = default;
         var rc = GetParent(tpm, c.Handles[0], 1, out var parent);
         if (rc != TpmRc.Success) return rc;
-        rc = c.ReadParameters(out LoadIn p);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, 2);
+        rc = ObjectSupport.ValidatePublic(p.InPublic, parent, LoadIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
         var publicArea = TpmKey.Marshal(p.InPublic);
         var name = TpmKey.ComputeName(tpm.Crypto, p.InPublic.NameAlg, publicArea);
         rc = ObjectSupport.Unwrap(tpm, parent, name, p.InPrivate.Span, out var sensitive);
-        if (rc != TpmRc.Success) return rc.AtParameter(1);
+        if (rc != TpmRc.Success) return rc.AtParameter(LoadIn.Param.InPrivate);
         rc = ObjectSupport.LoadKey(tpm, publicArea, sensitive, out var key);
         CryptographicOperations.ZeroMemory(sensitive);
-        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(2);
+        if (rc != TpmRc.Success) return rc == TpmRc.Sensitive ? rc : rc.AtParameter(LoadIn.Param.InPublic);
         key.SetParent(tpm.Crypto, parent);
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(key.Name);
+        o.Name = key.Name;
         return TpmRc.Success;
+    }
+
+    /// <summary>The response of Load and LoadExternal (after the handle).</summary>
+    [TpmParameters]
+    internal partial struct LoadOut
+    {
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 
     [TpmParameters]
@@ -158,26 +175,25 @@ internal static partial class ObjectCommands
     /// curve; TPM_RC_TYPE/SIZE/KEY_SIZE (P1) when the sensitive area does not fit the public area,
     /// TPM_RC_BINDING (unnumbered) when its secret is not the public key's; TPM_RC_SENSITIVE (unnumbered)
     /// when it does not unmarshal; TPM_RC_OBJECT_MEMORY when no slot is free.</summary>
-    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c)
+    static TpmRc LoadExternal(Tpm tpm, ref CommandContext c, in LoadExternalIn p, out LoadOut o)
     {
-        var rc = c.ReadParameters(out LoadExternalIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
-        if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(3);
+        if (!tpm.IsHierarchyEnabled(p.Hierarchy)) return TpmRc.Hierarchy.AtParameter(LoadExternalIn.Param.Hierarchy);
         bool withPrivate = p.InPrivate.Length != 0;
         if (withPrivate)
         {
-            if (p.Hierarchy != (uint)TpmRh.Null) return TpmRc.Hierarchy.AtParameter(3);
+            if (p.Hierarchy != (uint)TpmRh.Null) return TpmRc.Hierarchy.AtParameter(LoadExternalIn.Param.Hierarchy);
             if ((p.InPublic.ObjectAttributes & (TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.Restricted)) != 0)
-                return TpmRc.Attributes.AtParameter(2);
+                return TpmRc.Attributes.AtParameter(LoadExternalIn.Param.InPublic);
         }
         // A public area alone, or an object without a Name (nameAlg TPM_ALG_NULL), gets the scheme checks
         // only (the reference's ObjectLoad); a key with its secret and a Name gets all of them.
         bool noName = p.InPublic.NameAlg == TpmAlgId.Null;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2, schemesOnly: !withPrivate || noName);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, LoadExternalIn.Param.InPublic, schemesOnly: !withPrivate || noName);
         if (rc != TpmRc.Success) return rc;
         rc = ObjectSupport.CheckRsaExponent(p.InPublic);
-        if (rc != TpmRc.Success) return rc.AtParameter(2);
+        if (rc != TpmRc.Success) return rc.AtParameter(LoadExternalIn.Param.InPublic);
 
         var publicArea = TpmKey.Marshal(p.InPublic);
         TpmKey key;
@@ -188,34 +204,40 @@ internal static partial class ObjectCommands
             // (the reference's CryptValidateKeys), the rest the sensitive area's (P1).
             rc = ObjectSupport.LoadKey(tpm, publicArea, p.InPrivate.Span, out key);
             if (rc != TpmRc.Success)
-                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(2) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(1);
+                return rc == TpmRc.Key || rc == TpmRc.EccPoint ? rc.AtParameter(LoadExternalIn.Param.InPublic) : rc == TpmRc.Binding || rc == TpmRc.Sensitive ? rc : rc.AtParameter(LoadExternalIn.Param.InPrivate);
         }
         else
         {
             rc = ObjectSupport.LoadPublicKey(tpm, publicArea, out key);
-            if (rc != TpmRc.Success) return rc.AtParameter(2);
+            if (rc != TpmRc.Success) return rc.AtParameter(LoadExternalIn.Param.InPublic);
         }
         key.Hierarchy = p.Hierarchy;
         key.QualifiedName = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, Tpm.HandleName(p.Hierarchy), key.Name);
 
         rc = tpm.Objects.Add(key, out c.ResponseHandle);
         if (rc != TpmRc.Success) { key.Dispose(); return rc; }
-        c.Out.WriteSized(key.Name);
+        o.Name = key.Name;
         return TpmRc.Success;
     }
 
     /// <summary>TPM2_ReadPublic (Part 3, 12.4): public area, Name and Qualified Name. Codes:
     /// TPM_RC_SEQUENCE for a hash or HMAC sequence, which has no public area.</summary>
-    static TpmRc ReadPublic(Tpm tpm, ref CommandContext c)
+    static TpmRc ReadPublic(Tpm tpm, ref CommandContext c, out ReadPublicOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null) return TpmRc.Sequence;
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
-        ObjectSupport.WritePublic(ref c.Out, key);
-        c.Out.WriteSized(key.Name);
-        c.Out.WriteSized(key.QualifiedName);
+        o = new ReadPublicOut { OutPublic = key.PublicArea, Name = key.Name, QualifiedName = key.QualifiedName };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ReadPublicOut
+    {
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> QualifiedName;
     }
 
     [TpmParameters]
@@ -228,37 +250,49 @@ internal static partial class ObjectCommands
     /// protected by its parent; the loaded object is unchanged. Codes: TPM_RC_TYPE (H1) for a sequence,
     /// TPM_RC_TYPE (H2) when parentHandle is not the object's parent (its Qualified Name does not derive
     /// from the parent's), TPM_RC_SIZE (P1) for a newAuth longer than nameAlg's digest.</summary>
-    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c)
+    static TpmRc ObjectChangeAuth(Tpm tpm, ref CommandContext c, in ObjectChangeAuthIn p, out ObjectChangeAuthOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         var parent = tpm.KeyOf(c.Handles[1]);
         if (parent is null || !parent.IsStorageParent) return TpmRc.Type.AtHandle(2);
         var expected = TpmKey.ComputeQualifiedName(tpm.Crypto, key.NameAlg, parent.QualifiedName, key.Name);
         if (!expected.AsSpan().SequenceEqual(key.QualifiedName)) return TpmRc.Type.AtHandle(2);
-        var rc = c.ReadParameters(out ObjectChangeAuthIn p);
-        if (rc != TpmRc.Success) return rc;
         var newAuth = Tpm.TrimTrailingZeros(p.NewAuth.Span);
-        if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(1);
+        if (newAuth.Length > TpmAlgorithms.DigestSize(key.NameAlg)) return TpmRc.Size.AtParameter(ObjectChangeAuthIn.Param.NewAuth);
 
         var sensitive = ObjectSupport.SensitiveArea(key, newAuth);
         var outPrivate = ObjectSupport.Wrap(tpm, parent, key.Name, sensitive);
         CryptographicOperations.ZeroMemory(sensitive);
-        c.Out.WriteSized(outPrivate);
+        o.OutPrivate = outPrivate;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct ObjectChangeAuthOut
+    {
+        /// <summary>TPM2B_PRIVATE.</summary>
+        [Sized(TpmLimits.MaxPrivateSize)] public ReadOnlyMemory<byte> OutPrivate;
     }
 
     /// <summary>TPM2_Unseal (Part 3, 12.7): the data of a sealed data object. Codes: TPM_RC_TYPE (H1) for
     /// an object that is not KEYEDHASH, TPM_RC_ATTRIBUTES (H1) for a KEYEDHASH key (sign, decrypt or
     /// restricted SET).</summary>
-    static TpmRc Unseal(Tpm tpm, ref CommandContext c)
+    static TpmRc Unseal(Tpm tpm, ref CommandContext c, out UnsealOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.KeyedHash || !key.HasSensitive) return TpmRc.Type.AtHandle(1);
         if ((key.Attributes & (TpmaObject.Sign | TpmaObject.Decrypt | TpmaObject.Restricted)) != 0) return TpmRc.Attributes.AtHandle(1);
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
-        c.Out.WriteSized(key.SensitiveData);
+        o.OutData = key.SensitiveData;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct UnsealOut
+    {
+        /// <summary>TPM2B_SENSITIVE_DATA: the object's own data, not copied before it is marshaled.</summary>
+        [Sized(TpmLimits.MaxSymData)] public ReadOnlyMemory<byte> OutData;
     }
 }

@@ -516,53 +516,49 @@ internal static class ObjectSupport
 
     // ---- Creation data and ticket (Part 3, 12.1 and 24.1) ----------------------------------------
 
-    /// <summary>Writes creationData (TPM2B_CREATION_DATA), creationHash and creationTicket: the PCR
-    /// digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the parent's Names
-    /// and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash) under the
-    /// object's nameAlg (a NULL ticket in the null hierarchy).</summary>
-    public static void WriteCreationOutputs(Tpm tpm, ref TpmWriter w, TpmKey key, in TpmlPcrSelection pcrs,
-        ReadOnlySpan<byte> outsideInfo, TpmAlgId parentNameAlg, ReadOnlySpan<byte> parentName,
-        ReadOnlySpan<byte> parentQualifiedName, byte locality)
+    /// <summary>TPMS_CREATION_DATA at most: the PCR selection, its digest, locality, parentNameAlg, the
+    /// parent's Name and Qualified Name, outsideInfo.</summary>
+    const int MaxCreationDataSize = 4 + TpmLimits.HashCount * (2 + 1 + TpmLimits.PcrSelectMax) + (2 + TpmLimits.MaxDigestSize) +
+        1 + 2 + 2 * (2 + TpmLimits.MaxNameSize) + (2 + TpmLimits.MaxDataSize);
+
+    /// <summary>creationData, creationHash and creationTicket of Create, CreatePrimary (Part 3, 12.1 and
+    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the
+    /// parent's Names and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash)
+    /// under the object's nameAlg (a NULL ticket in the null hierarchy). Digests are in the command's
+    /// scratch area; the other buffers are the callers'.</summary>
+    public static void CreationOutputs(Tpm tpm, TpmKey key, in TpmlPcrSelection pcrs, ReadOnlyMemory<byte> outsideInfo,
+        TpmAlgId parentNameAlg, ReadOnlyMemory<byte> parentName, ReadOnlyMemory<byte> parentQualifiedName, byte locality,
+        out TpmsCreationData creationData, out ReadOnlyMemory<byte> creationHash, out TpmtTkCreation creationTicket)
     {
         var nameAlg = key.NameAlg;
-        Span<byte> pcrDigest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int pcrDigestSize = PcrDigest(tpm, nameAlg, pcrs, pcrDigest);
-        var creation = new TpmsCreationData
+        var pcrDigest = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationData = new TpmsCreationData
         {
             PcrSelect = pcrs,
-            PcrDigest = pcrDigest[..pcrDigestSize].ToArray(),
+            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, pcrs, pcrDigest.Span)],
             Locality = locality < 5 ? (byte)(1 << locality) : locality,
             ParentNameAlg = parentNameAlg,
-            ParentName = parentName.ToArray(),
-            ParentQualifiedName = parentQualifiedName.ToArray(),
-            OutsideInfo = outsideInfo.ToArray(),
+            ParentName = parentName,
+            ParentQualifiedName = parentQualifiedName,
+            OutsideInfo = outsideInfo,
         };
-        int at = w.BeginSize16();
-        int start = w.Position;
-        creation.Write(ref w);
-        var creationBytes = w.Written[start..];
-        w.EndSize16(at);
+        // creationHash is over the marshaled TPMS_CREATION_DATA (without its size prefix).
+        Span<byte> marshaled = stackalloc byte[MaxCreationDataSize];
+        var w = new TpmWriter(marshaled);
+        creationData.Write(ref w);
+        var hash = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationHash = hash[..tpm.Crypto.Hash(nameAlg, w.Written, hash.Span)];
 
-        Span<byte> creationHash = stackalloc byte[TpmLimits.MaxDigestSize];
-        int hashSize = tpm.Crypto.Hash(nameAlg, creationBytes, creationHash);
-        w.WriteSized(creationHash[..hashSize]);
-
-        w.WriteUInt16((ushort)TpmSt.Creation);
-        w.WriteUInt32(key.Hierarchy);
-        if (key.Hierarchy == (uint)TpmRh.Null)
-        {
-            w.WriteUInt16(0);
-            return;
-        }
+        creationTicket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = key.Hierarchy };
+        if (key.Hierarchy == (uint)TpmRh.Null) return;
         using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(key.Hierarchy));
         Span<byte> tag = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Creation);
         op.Update(tag);
         op.Update(key.Name);
-        op.Update(creationHash[..hashSize]);
-        Span<byte> ticket = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = op.Finish(ticket);
-        w.WriteSized(ticket[..n]);
+        op.Update(creationHash.Span);
+        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
+        creationTicket.Digest.Buffer = ticket[..op.Finish(ticket.Span)];
     }
 
     /// <summary>H_hashAlg of the selected PCRs' values, banks in selection order, PCRs ascending
@@ -583,7 +579,4 @@ internal static class ObjectSupport
         }
         return op.Finish(digest);
     }
-
-    /// <summary>The TPM2B_PUBLIC of a key: size, then its public area.</summary>
-    public static void WritePublic(ref TpmWriter w, TpmKey key) => w.WriteSized(key.PublicArea);
 }

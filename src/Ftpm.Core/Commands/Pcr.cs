@@ -9,14 +9,14 @@ internal static partial class Pcr
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
-        new SelfParsingCommand(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
-        new SelfParsingCommand(TpmCc.PcrRead, PcrRead),
-        new SelfParsingCommand(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
-        new SelfParsingCommand(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
+        new Command<PcrExtendIn>(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
+        new Command<PcrEventIn, PcrEventOut>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
+        new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
         // PCR authorization groups (issue 4).
-        new SelfParsingCommand(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
-        new SelfParsingCommand(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<PcrSetAuthPolicyIn>(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<PcrSetAuthValueIn>(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>Shared check of PCR_Extend/PCR_Event/PCR_Reset: the locality must be one the PCR's
@@ -33,10 +33,8 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Extend (Part 3, 22.2): extends each given digest into its bank; digests for
     /// unallocated banks are ignored, TPM_RH_NULL extends nothing. Codes: TPM_RC_HASH (P1) for an
     /// unimplemented hash, TPM_RC_SIZE (P1) for more than HASH_COUNT digests, TPM_RC_LOCALITY.</summary>
-    static TpmRc PcrExtend(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrExtend(Tpm tpm, ref CommandContext c, in PcrExtendIn p)
     {
-        var rc = c.ReadParameters(out PcrExtendIn p);
-        if (rc != TpmRc.Success) return rc;
         uint handle = c.Handles[0];
         if (handle == (uint)TpmRh.Null) return TpmRc.Success;
         int pcr = (int)handle;
@@ -44,7 +42,7 @@ internal static partial class Pcr
 
         for (int i = 0; i < (int)p.Digests.Count; i++)
         {
-            ref var d = ref p.Digests.Digests[i];
+            ref readonly var d = ref p.Digests.Digests[i];
             int bank = TpmAlgorithms.HashIndex(d.HashAlg);
             if (bank >= 0 && tpm.Pcrs.IsAllocated(bank, pcr))
                 tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, d.Digest.Digest.Span);
@@ -62,27 +60,36 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Event (Part 3, 22.3): hashes eventData in every implemented bank, extends
     /// the allocated ones, returns all digests (TPML_DIGEST_VALUES). Codes: TPM_RC_SIZE (P1) above
     /// 1024 octets, TPM_RC_LOCALITY.</summary>
-    static TpmRc PcrEvent(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrEvent(Tpm tpm, ref CommandContext c, in PcrEventIn p, out PcrEventOut o)
     {
-        var rc = c.ReadParameters(out PcrEventIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         uint handle = c.Handles[0];
         int pcr = handle == (uint)TpmRh.Null ? -1 : (int)handle;
         if (pcr >= 0 && !LocalityAllows(PcrBanks.AttributesOf(pcr).ExtendLocalities, c.Locality)) return TpmRc.Locality;
 
         var hashes = TpmAlgorithms.Hashes;
-        c.Out.WriteUInt32((uint)hashes.Length);
-        Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
+        o.Digests.Count = (uint)hashes.Length;
         for (int bank = 0; bank < hashes.Length; bank++)
         {
-            int n = tpm.Crypto.Hash(hashes[bank], p.EventData.Span, digest);
-            c.Out.WriteUInt16((ushort)hashes[bank]);
-            c.Out.WriteBytes(digest[..n]);
+            var digest = tpm.Scratch(TpmAlgorithms.DigestSize(hashes[bank]));
+            tpm.Crypto.Hash(hashes[bank], p.EventData.Span, digest.Span);
+            o.Digests.Digests[bank] = Digest(hashes[bank], digest);
             if (pcr >= 0 && tpm.Pcrs.IsAllocated(bank, pcr))
-                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest[..n]);
+                tpm.Pcrs.Extend(tpm.Crypto, bank, pcr, digest.Span);
         }
         if (pcr >= 0) tpm.Pcrs.Changed(pcr);
         return TpmRc.Success;
+    }
+
+    /// <summary>A TPMT_HA.</summary>
+    internal static TpmtHa Digest(TpmAlgId hashAlg, ReadOnlyMemory<byte> digest) =>
+        new() { HashAlg = hashAlg, Digest = new TpmuHa { Digest = digest } };
+
+    /// <summary>The response of PCR_Event and EventSequenceComplete: a digest in every implemented bank.</summary>
+    [TpmParameters]
+    internal partial struct PcrEventOut
+    {
+        public TpmlDigestValues Digests;
     }
 
     [TpmParameters]
@@ -94,11 +101,9 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Read (Part 3, 22.4): the selected, allocated PCRs in selection order, at most
     /// 8 digests (one TPML_DIGEST); pcrSelectionOut says which were returned, so a caller asks again
     /// for the rest. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
-    static TpmRc PcrRead(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrRead(Tpm tpm, ref CommandContext c, in PcrReadIn p, out PcrReadOut o)
     {
-        var rc = c.ReadParameters(out PcrReadIn p);
-        if (rc != TpmRc.Success) return rc;
-        ref var selection = ref p.PcrSelectionIn;
+        ref readonly var selection = ref p.PcrSelectionIn;
 
         // pcrSelectionOut: the same banks, with only the PCRs whose values are returned.
         int count = (int)selection.Count;
@@ -106,7 +111,7 @@ internal static partial class Pcr
         int digests = 0;
         for (int s = 0; s < count; s++)
         {
-            ref var sel = ref selection.PcrSelections[s];
+            ref readonly var sel = ref selection.PcrSelections[s];
             int bank = TpmAlgorithms.HashIndex(sel.Hash);
             var bits = sel.PcrSelect.Span;
             for (int pcr = 0; pcr < bits.Length * 8 && pcr < TpmLimits.PcrCount; pcr++)
@@ -118,24 +123,32 @@ internal static partial class Pcr
             }
         }
 
-        c.Out.WriteUInt32(tpm.Pcrs.UpdateCounter);
-        c.Out.WriteUInt32((uint)count);
+        o = default;
+        o.PcrUpdateCounter = tpm.Pcrs.UpdateCounter;
+        o.PcrSelectionOut.Count = (uint)count;
+        o.PcrValues.Count = (uint)digests;
+        int d = 0;
         for (int s = 0; s < count; s++)
         {
-            ref var sel = ref selection.PcrSelections[s];
-            c.Out.WriteUInt16((ushort)sel.Hash);
-            c.Out.WriteUInt8((byte)sel.PcrSelect.Length);
-            for (int octet = 0; octet < sel.PcrSelect.Length; octet++)
-                c.Out.WriteUInt8(octet < 4 ? (byte)(returned[s] >> (8 * octet)) : (byte)0);
-        }
-        c.Out.WriteUInt32((uint)digests);
-        for (int s = 0; s < count; s++)
-        {
-            int bank = TpmAlgorithms.HashIndex(selection.PcrSelections[s].Hash);
+            ref readonly var sel = ref selection.PcrSelections[s];
+            var bits = tpm.Scratch(sel.PcrSelect.Length);
+            for (int octet = 0; octet < bits.Length && octet < 4; octet++)
+                bits.Span[octet] = (byte)(returned[s] >> (8 * octet));
+            o.PcrSelectionOut.PcrSelections[s] = new TpmsPcrSelection { Hash = sel.Hash, PcrSelect = bits };
+            // The values are the PCRs' own arrays: nothing is copied before the response is marshaled.
+            int bank = TpmAlgorithms.HashIndex(sel.Hash);
             for (int pcr = 0; pcr < TpmLimits.PcrCount; pcr++)
-                if ((returned[s] & (1u << pcr)) != 0) c.Out.WriteSized(tpm.Pcrs.Value(bank, pcr));
+                if ((returned[s] & (1u << pcr)) != 0) o.PcrValues.Digests[d++].Buffer = tpm.Pcrs.Value(bank, pcr);
         }
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrReadOut
+    {
+        public uint PcrUpdateCounter;
+        public TpmlPcrSelection PcrSelectionOut;
+        public TpmlDigest PcrValues;
     }
 
     [TpmParameters]
@@ -147,19 +160,16 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_Allocate (Part 3, 22.5): the allocation takes effect at the next
     /// Startup(CLEAR). Banks not named keep their current allocation. Answers allocationSuccess,
     /// maxPCR, sizeNeeded and sizeAvailable. Codes: TPM_RC_HASH (P1) for an unimplemented bank.</summary>
-    static TpmRc PcrAllocate(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrAllocate(Tpm tpm, ref CommandContext c, in PcrAllocateIn p, out PcrAllocateOut o)
     {
-        var rc = c.ReadParameters(out PcrAllocateIn p);
-        if (rc != TpmRc.Success) return rc;
-
         var allocation = (uint[])tpm.Persistent.PcrAllocation.Clone();
         for (int s = 0; s < (int)p.PcrAllocation.Count; s++)
         {
-            ref var sel = ref p.PcrAllocation.PcrSelections[s];
+            ref readonly var sel = ref p.PcrAllocation.PcrSelections[s];
             int bank = TpmAlgorithms.HashIndex(sel.Hash);
             uint bits = 0;
             var octets = sel.PcrSelect.Span;
-            for (int o = 0; o < octets.Length; o++) bits |= (uint)octets[o] << (8 * o);
+            for (int i = 0; i < octets.Length; i++) bits |= (uint)octets[i] << (8 * i);
             allocation[bank] = bits & ((1u << TpmLimits.PcrCount) - 1);
         }
 
@@ -173,19 +183,30 @@ internal static partial class Pcr
 
         tpm.Persistent.PcrAllocation = allocation;
         tpm.StagePersistent();
-        c.Out.WriteUInt8(1);                          // allocationSuccess: YES
-        c.Out.WriteUInt32(TpmLimits.PcrCount);        // maxPCR
-        c.Out.WriteUInt32((uint)sizeNeeded);
-        c.Out.WriteUInt32((uint)sizeAvailable);
+        o = new PcrAllocateOut
+        {
+            AllocationSuccess = 1,
+            MaxPcr = TpmLimits.PcrCount,
+            SizeNeeded = (uint)sizeNeeded,
+            SizeAvailable = (uint)sizeAvailable,
+        };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct PcrAllocateOut
+    {
+        /// <summary>TPMI_YES_NO.</summary>
+        public byte AllocationSuccess;
+        public uint MaxPcr;
+        public uint SizeNeeded;
+        public uint SizeAvailable;
     }
 
     /// <summary>TPM2_PCR_Reset (Part 3, 22.8): sets the PCR to zero in every bank. Codes:
     /// TPM_RC_LOCALITY when the PCR cannot be reset from this locality (or at all).</summary>
     static TpmRc PcrReset(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         int pcr = (int)c.Handles[0];
         if (!LocalityAllows(PcrBanks.AttributesOf(pcr).ResetLocalities, c.Locality)) return TpmRc.Locality;
         tpm.Pcrs.Reset(pcr);
@@ -207,12 +228,10 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_SetAuthPolicy (Part 3, 22.6): the policy of the group pcrNum belongs to (platform
     /// authorization). Codes: TPM_RC_SIZE (P1) for a policy that is not a digest of hashAlg; TPM_RC_VALUE
     /// (P3) for a PCR in no policy group.</summary>
-    static TpmRc PcrSetAuthPolicy(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrSetAuthPolicy(Tpm tpm, ref CommandContext c, in PcrSetAuthPolicyIn p)
     {
-        var rc = c.ReadParameters(out PcrSetAuthPolicyIn p);
-        if (rc != TpmRc.Success) return rc;
-        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(1);
-        if (!Tpm.IsPcrInGroup(p.PcrNum)) return TpmRc.Value.AtParameter(3);
+        if (p.AuthPolicy.Length != TpmAlgorithms.DigestSize(p.HashAlg)) return TpmRc.Size.AtParameter(PcrSetAuthPolicyIn.Param.AuthPolicy);
+        if (!Tpm.IsPcrInGroup(p.PcrNum)) return TpmRc.Value.AtParameter(PcrSetAuthPolicyIn.Param.PcrNum);
         tpm.Persistent.PcrPolicy = p.AuthPolicy.ToArray();
         tpm.Persistent.PcrPolicyAlg = p.HashAlg;
         tpm.StagePersistent();
@@ -228,11 +247,9 @@ internal static partial class Pcr
     /// <summary>TPM2_PCR_SetAuthValue (Part 3, 22.7): the authValue of the PCR's group until the next
     /// Startup(CLEAR), trailing zeros removed. Codes: TPM_RC_VALUE (unnumbered, as the reference) for a PCR
     /// in no authValue group.</summary>
-    static TpmRc PcrSetAuthValue(Tpm tpm, ref CommandContext c)
+    static TpmRc PcrSetAuthValue(Tpm tpm, ref CommandContext c, in PcrSetAuthValueIn p)
     {
         if (!Tpm.IsPcrInGroup(c.Handles[0])) return TpmRc.Value;
-        var rc = c.ReadParameters(out PcrSetAuthValueIn p);
-        if (rc != TpmRc.Success) return rc;
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(tpm.PcrGroupAuth);
         tpm.PcrGroupAuth = Tpm.TrimTrailingZeros(p.Auth.Span).ToArray();
         return TpmRc.Success;

@@ -10,7 +10,7 @@ internal static partial class Primary
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.CreatePrimary, CreatePrimary)
+        new Command<CreatePrimaryIn, CreatePrimaryOut>(TpmCc.CreatePrimary, CreatePrimary)
         {
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
             ReturnsHandle = true,
@@ -39,14 +39,13 @@ internal static partial class Primary
     /// <see cref="ObjectSupport.ValidatePublic"/> (P2) and <see cref="ObjectSupport.ValidateSensitiveCreate"/>
     /// (P1/P2), TPM_RC_OBJECT_MEMORY when no slot is free.
     /// </summary>
-    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c)
+    static TpmRc CreatePrimary(Tpm tpm, ref CommandContext c, in CreatePrimaryIn p, out CreatePrimaryOut o)
     {
+        o = default;
         // Validation
-        var rc = c.ReadParameters(out CreatePrimaryIn p);
+        var rc = ObjectSupport.ValidatePublic(p.InPublic, null, CreatePrimaryIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidatePublic(p.InPublic, null, 2);
-        if (rc != TpmRc.Success) return rc;
-        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, 1, 2);
+        rc = ObjectSupport.ValidateSensitiveCreate(p.InPublic, p.InSensitive, CreatePrimaryIn.Param.InSensitive, CreatePrimaryIn.Param.InPublic);
         if (rc != TpmRc.Success) return rc;
         if (!tpm.Objects.HasFreeSlot) return TpmRc.ObjectMemory;
 
@@ -60,11 +59,22 @@ internal static partial class Primary
 
         // Output
         var hierarchyName = Tpm.HandleName(hierarchy);
-        ObjectSupport.WritePublic(ref c.Out, key);
-        ObjectSupport.WriteCreationOutputs(tpm, ref c.Out, key, p.CreationPcr, p.OutsideInfo.Span, TpmAlgId.Null,
-            hierarchyName, hierarchyName, c.Locality);
-        c.Out.WriteSized(key.Name);
+        o.OutPublic = key.PublicArea;
+        ObjectSupport.CreationOutputs(tpm, key, p.CreationPcr, p.OutsideInfo, TpmAlgId.Null, hierarchyName, hierarchyName,
+            c.Locality, out o.CreationData, out o.CreationHash, out o.CreationTicket);
+        o.Name = key.Name;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct CreatePrimaryOut
+    {
+        /// <summary>TPM2B_PUBLIC: the object's public area as it is stored.</summary>
+        [Sized(TpmLimits.MaxPublicSize)] public ReadOnlyMemory<byte> OutPublic;
+        [Sized] public TpmsCreationData CreationData;
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CreationHash;
+        public TpmtTkCreation CreationTicket;
+        [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
     }
 
     /// <summary>The primary object of <paramref name="hierarchy"/> for a validated template (Part 1, 27.1;
@@ -83,7 +93,7 @@ internal static partial class Primary
         if (entry is null)
         {
             using var stream = new KdfStream(crypto, inPublic.NameAlg, seed, Label, templateName, []);
-            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, 2, out key);
+            rc = ObjectSupport.GenerateObject(tpm, inPublic, inSensitive, stream, CreatePrimaryIn.Param.InPublic, out key); // P2 in CreateLoaded too
             if (rc != TpmRc.Success) return rc;
             var shared = key.Asymmetric is null ? null : new SharedAsymmetricKey(key.Asymmetric);
             key.SharedAsymmetric = shared?.Acquire();

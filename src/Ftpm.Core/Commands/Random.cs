@@ -8,8 +8,8 @@ internal static partial class Random
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
+        new Command<GetRandomIn, GetRandomOut>(TpmCc.GetRandom, GetRandom) { EncryptFirstResponseParameter = true },
+        new Command<StirRandomIn>(TpmCc.StirRandom, StirRandom) { DecryptFirstParameter = true, WritesNv = true },
     ];
 
     [TpmParameters]
@@ -20,14 +20,19 @@ internal static partial class Random
 
     /// <summary>TPM2_GetRandom (Part 3, 16.1): at most the size of the largest digest is returned
     /// (the TPM2B_DIGEST of the response), however many bytes were requested.</summary>
-    static TpmRc GetRandom(Tpm tpm, ref CommandContext c)
+    static TpmRc GetRandom(Tpm tpm, ref CommandContext c, in GetRandomIn p, out GetRandomOut o)
     {
-        var rc = c.ReadParameters(out GetRandomIn p);
-        if (rc != TpmRc.Success) return rc;
-        int n = Math.Min((int)p.BytesRequested, TpmLimits.MaxDigestSize);
-        c.Out.WriteUInt16((ushort)n);
-        tpm.Random.Generate(c.Out.Reserve(n));
+        var randomBytes = tpm.Scratch(Math.Min((int)p.BytesRequested, TpmLimits.MaxDigestSize));
+        tpm.Random.Generate(randomBytes.Span);
+        o = new GetRandomOut { RandomBytes = randomBytes };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct GetRandomOut
+    {
+        /// <summary>TPM2B_DIGEST.</summary>
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> RandomBytes;
     }
 
     /// <summary>TPM2B_SENSITIVE_DATA holds at most MAX_SYM_DATA (128) octets.</summary>
@@ -41,10 +46,8 @@ internal static partial class Random
 
     /// <summary>TPM2_StirRandom (Part 3, 16.2): inData is additional input to the DRBG.
     /// Codes: TPM_RC_SIZE (P1) above 128 octets.</summary>
-    static TpmRc StirRandom(Tpm tpm, ref CommandContext c)
+    static TpmRc StirRandom(Tpm tpm, ref CommandContext c, in StirRandomIn p)
     {
-        var rc = c.ReadParameters(out StirRandomIn p);
-        if (rc != TpmRc.Success) return rc;
         tpm.Random.Stir(p.InData.Span);
         return TpmRc.Success;
     }

@@ -11,7 +11,7 @@ internal static partial class SessionCommands
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.StartAuthSession, StartAuthSession)
+        new Command<StartAuthSessionIn, StartAuthSessionOut>(TpmCc.StartAuthSession, StartAuthSession)
         {
             // tpmKey: TPMI_DH_OBJECT+; bind: TPMI_DH_ENTITY+. Neither needs authorization.
             Handles =
@@ -24,7 +24,7 @@ internal static partial class SessionCommands
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
         },
-        new SelfParsingCommand(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
+        new Command(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
     ];
 
     /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted salt.</summary>
@@ -52,16 +52,16 @@ internal static partial class SessionCommands
     /// for a block cipher in another mode than CFB; TPM_RC_SESSION_MEMORY, TPM_RC_SESSION_HANDLES,
     /// TPM_RC_CONTEXT_GAP when no session can be added.
     /// </summary>
-    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c)
+    static TpmRc StartAuthSession(Tpm tpm, ref CommandContext c, in StartAuthSessionIn p, out StartAuthSessionOut o)
     {
-        var rc = c.ReadParameters(out StartAuthSessionIn p);
-        if (rc != TpmRc.Success) return rc;
+        o = default;
         uint tpmKey = c.Handles[0], bind = c.Handles[1];
 
         // Validation
         int digestSize = TpmAlgorithms.DigestSize(p.AuthHash);
-        if (p.NonceCaller.Length < 16 || p.NonceCaller.Length > digestSize) return TpmRc.Size.AtParameter(1);
+        if (p.NonceCaller.Length < 16 || p.NonceCaller.Length > digestSize) return TpmRc.Size.AtParameter(StartAuthSessionIn.Param.NonceCaller);
 
+        TpmRc rc;
         byte[] salt = [];
         if (tpmKey != (uint)TpmRh.Null)
         {
@@ -70,7 +70,7 @@ internal static partial class SessionCommands
         }
         else if (!p.EncryptedSalt.IsEmpty)
         {
-            return TpmRc.Value.AtParameter(2);
+            return TpmRc.Value.AtParameter(StartAuthSessionIn.Param.EncryptedSalt);
         }
         if (Tpm.KindOf(bind) == HandleKinds.Transient && tpm.Objects.Get(bind) is IObjectAuthorization { PublicOnly: true })
             return TpmRc.Handle.AtHandle(2);
@@ -120,16 +120,20 @@ internal static partial class SessionCommands
 
         // Output
         c.ResponseHandle = handle;
-        c.Out.WriteSized(session.NonceTpm);
+        o.NonceTpm = session.NonceTpm;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct StartAuthSessionOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceTpm;
     }
 
     /// <summary>TPM2_PolicyRestart (Part 3, 11.2): the policy session's digest and conditions start over;
     /// the session, its nonces and keys stay.</summary>
     static TpmRc PolicyRestart(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         var session = tpm.Sessions.Get(c.Handles[0])!;
         session.ResetPolicy();
         return TpmRc.Success;

@@ -11,7 +11,7 @@ internal static partial class Signing
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<VerifySignatureIn>(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
+        new Command<VerifySignatureIn, VerifySignatureOut>(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
         new Command<SignIn>(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
@@ -165,8 +165,9 @@ internal static partial class Signing
     /// ticket for a key of the null hierarchy or with nameAlg TPM_ALG_NULL).
     /// Codes: TPM_RC_ATTRIBUTES (H1) for a key that does not sign; TPM_RC_SCHEME (P2) for a signature
     /// of a scheme the key does not use; TPM_RC_SIGNATURE (P2) for a signature that does not verify.</summary>
-    static TpmRc VerifySignature(Tpm tpm, ref CommandContext c, in VerifySignatureIn p)
+    static TpmRc VerifySignature(Tpm tpm, ref CommandContext c, in VerifySignatureIn p, out VerifySignatureOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.Has(TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
         var s = p.Signature;
@@ -227,16 +228,21 @@ internal static partial class Signing
         // Output: TPMT_TK_VERIFIED, made by the helper TPM2_PolicyAuthorize checks it with, so the two
         // cannot diverge. A key of the null hierarchy, or without a Name (nameAlg TPM_ALG_NULL), gets the
         // NULL ticket {TPM_ST_VERIFIED, TPM_RH_NULL, empty} (the reference's TPM2_VerifySignature).
-        c.Out.WriteUInt16((ushort)TpmSt.Verified);
-        if (key.Hierarchy == (uint)TpmRh.Null || key.NameAlg == TpmAlgId.Null)
-        {
-            c.Out.WriteUInt32((uint)TpmRh.Null);
-            c.Out.WriteUInt16(0);
-            return TpmRc.Success;
-        }
-        c.Out.WriteUInt32(key.Hierarchy);
-        c.Out.WriteSized(tpm.ComputeVerifiedTicket(key.Hierarchy, key.NameAlg, digest, key.Name));
+        o.Validation = key.Hierarchy == (uint)TpmRh.Null || key.NameAlg == TpmAlgId.Null
+            ? new TpmtTkVerified { Tag = TpmSt.Verified, Hierarchy = (uint)TpmRh.Null }
+            : new TpmtTkVerified
+            {
+                Tag = TpmSt.Verified,
+                Hierarchy = key.Hierarchy,
+                Digest = new Tpm2bDigest { Buffer = tpm.ComputeVerifiedTicket(key.Hierarchy, key.NameAlg, digest, key.Name) },
+            };
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct VerifySignatureOut
+    {
+        public TpmtTkVerified Validation;
     }
 
     static ReadOnlySpan<byte> StripZeros(ReadOnlySpan<byte> value)

@@ -10,8 +10,8 @@ internal static partial class Startup
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
-        new SelfParsingCommand(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
+        new Command<StartupIn>(TpmCc.Startup, TpmStartup) { WritesNv = true, NoSessions = true },
+        new Command<ShutdownIn>(TpmCc.Shutdown, TpmShutdown) { WritesNv = true },
     ];
 
     [TpmParameters]
@@ -23,18 +23,15 @@ internal static partial class Startup
     /// <summary>
     /// TPM2_Startup (Part 3, 9.3). After Shutdown(STATE), Startup(STATE) is a TPM Resume (saved
     /// PCRs come back) and Startup(CLEAR) a TPM Restart; otherwise Startup(CLEAR) is a TPM Reset
-    /// (Part 1, 36.2-36.4). Codes: TPM_RC_INITIALIZE when already started; TPM_RC_VALUE (P1) for
+    /// (Part 1, 36.2-36.4); a second Startup is TPM_RC_INITIALIZE from the dispatcher. Codes: TPM_RC_VALUE (P1) for
     /// Startup(STATE) without a saved state; TPM_RC_LOCALITY for Startup(STATE) after an H-CRTM.
     /// </summary>
-    static TpmRc TpmStartup(Tpm tpm, ref CommandContext c)
+    static TpmRc TpmStartup(Tpm tpm, ref CommandContext c, in StartupIn p)
     {
-        // Validation
-        if (tpm.IsStarted) return TpmRc.Initialize;
-        var rc = c.ReadParameters(out StartupIn p);
-        if (rc != TpmRc.Success) return rc;
+        // Validation (a second Startup is refused by the dispatcher)
         var persistent = tpm.Persistent;
         bool wasStateSaved = persistent.OrderlyState == (ushort)TpmSu.State && tpm.SavedState is not null;
-        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(1);
+        if (p.StartupType == TpmSu.State && !wasStateSaved) return TpmRc.Value.AtParameter(StartupIn.Param.StartupType);
         if (p.StartupType == TpmSu.State && tpm.HcrtmSeen) return TpmRc.Locality;
 
         // State update
@@ -81,7 +78,7 @@ internal static partial class Startup
         tpm.StageRecord(NvKeys.SavedState, null);
         tpm.SavedState = null;
         tpm.MarkStarted();
-        return c.NoParameters();
+        return TpmRc.Success;
     }
 
     [TpmParameters]
@@ -95,11 +92,8 @@ internal static partial class Startup
     /// Resume; both kinds write Clock to NV so that it is "safe" at the next startup.
     /// Codes: TPM_RC_VALUE (P1) for a type that is neither CLEAR nor STATE.
     /// </summary>
-    static TpmRc TpmShutdown(Tpm tpm, ref CommandContext c)
+    static TpmRc TpmShutdown(Tpm tpm, ref CommandContext c, in ShutdownIn p)
     {
-        var rc = c.ReadParameters(out ShutdownIn p);
-        if (rc != TpmRc.Success) return rc;
-
         var persistent = tpm.Persistent;
         if (p.ShutdownType == TpmSu.State)
         {

@@ -10,9 +10,9 @@ internal static partial class Symmetric
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
-        new SelfParsingCommand(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<MacIn, MacOut>(TpmCc.Mac, Mac) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<EncryptDecryptIn, EncryptDecryptOut>(TpmCc.EncryptDecrypt, EncryptDecrypt) { Handles = [new(HandleKinds.Object, AuthRole.User)], EncryptFirstResponseParameter = true },
+        new Command<EncryptDecrypt2In, EncryptDecryptOut>(TpmCc.EncryptDecrypt2, EncryptDecrypt2) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
     ];
 
     const int BlockSize = 16;
@@ -37,19 +37,15 @@ internal static partial class Symmetric
     }
 
     /// <summary>TPM2_EncryptDecrypt (Part 3, 15.2): parameters decrypt, mode, ivIn, inData.</summary>
-    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c)
+    static TpmRc EncryptDecrypt(Tpm tpm, ref CommandContext c, in EncryptDecryptIn p, out EncryptDecryptOut o)
     {
-        var rc = c.ReadParameters(out EncryptDecryptIn p);
-        if (rc != TpmRc.Success) return rc;
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 2, ivParam: 3, dataParam: 4);
+        return Run(tpm, ref c, out o, p.Decrypt != 0, p.Mode, p.IvIn, p.InData, modeParam: EncryptDecryptIn.Param.Mode, ivParam: EncryptDecryptIn.Param.IvIn, dataParam: EncryptDecryptIn.Param.InData);
     }
 
     /// <summary>TPM2_EncryptDecrypt2 (Part 3, 15.3): the same with inData first, so that it can be encrypted in transit.</summary>
-    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c)
+    static TpmRc EncryptDecrypt2(Tpm tpm, ref CommandContext c, in EncryptDecrypt2In p, out EncryptDecryptOut o)
     {
-        var rc = c.ReadParameters(out EncryptDecrypt2In p);
-        if (rc != TpmRc.Success) return rc;
-        return Run(tpm, ref c, p.Decrypt != 0, p.Mode, p.IvIn.Span, p.InData.Span, modeParam: 3, ivParam: 4, dataParam: 1);
+        return Run(tpm, ref c, out o, p.Decrypt != 0, p.Mode, p.IvIn, p.InData, modeParam: EncryptDecrypt2In.Param.Mode, ivParam: EncryptDecrypt2In.Param.IvIn, dataParam: EncryptDecrypt2In.Param.InData);
     }
 
     /// <summary>The cipher run of both commands: outData then ivOut (the chaining value, so a long message
@@ -58,9 +54,10 @@ internal static partial class Symmetric
     /// encrypt); TPM_RC_MODE (H1) for a CMAC key; TPM_RC_MODE (mode) when the key's mode and the requested one differ or both are NULL;
     /// TPM_RC_SIZE (ivIn) for an IV that is not one block; TPM_RC_SIZE (inData) for CBC or ECB data that
     /// is not whole blocks.</summary>
-    static TpmRc Run(Tpm tpm, ref CommandContext c, bool decrypt, TpmAlgId mode, ReadOnlySpan<byte> ivIn, ReadOnlySpan<byte> data,
-        int modeParam, int ivParam, int dataParam)
+    static TpmRc Run(Tpm tpm, ref CommandContext c, out EncryptDecryptOut o, bool decrypt, TpmAlgId mode, ReadOnlyMemory<byte> ivIn,
+        ReadOnlyMemory<byte> data, int modeParam, int ivParam, int dataParam)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || key.Type != TpmAlgId.SymCipher || !key.HasSensitive) return TpmRc.Key.AtHandle(1);
         if (key.Has(TpmaObject.Restricted) || !key.Has(decrypt ? TpmaObject.Decrypt : TpmaObject.Sign)) return TpmRc.Attributes.AtHandle(1);
@@ -77,26 +74,32 @@ internal static partial class Symmetric
         if (ivIn.Length != BlockSize && !(mode == TpmAlgId.Ecb && ivIn.IsEmpty)) return TpmRc.Size.AtParameter(ivParam);
         if (mode is TpmAlgId.Cbc or TpmAlgId.Ecb && data.Length % BlockSize != 0) return TpmRc.Size.AtParameter(dataParam);
 
-        Span<byte> iv = stackalloc byte[BlockSize];
-        iv.Clear();
-        ivIn.CopyTo(iv);
-        var output = new byte[data.Length];
-        tpm.Crypto.Cipher(sym.Algorithm, mode, !decrypt, key.SensitiveData, iv, data, output);
-        c.Out.WriteSized(output);
-        c.Out.WriteSized(mode == TpmAlgId.Ecb ? ivIn : iv);
+        var iv = tpm.Scratch(BlockSize);
+        ivIn.Span.CopyTo(iv.Span);
+        var output = tpm.Scratch(data.Length);
+        tpm.Crypto.Cipher(sym.Algorithm, mode, !decrypt, key.SensitiveData, iv.Span, data.Span, output.Span);
+        o = new EncryptDecryptOut { OutData = output, IvOut = mode == TpmAlgId.Ecb ? ivIn : iv };
         return TpmRc.Success;
+    }
+
+    /// <summary>The response of EncryptDecrypt and EncryptDecrypt2.</summary>
+    [TpmParameters]
+    internal partial struct EncryptDecryptOut
+    {
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> OutData;
+        [Sized(BlockSize)] public ReadOnlyMemory<byte> IvOut;
     }
 
     /// <summary>
     /// The MAC a key computes for TPM2_MAC and TPM2_MAC_Start (Part 3, 15.6 and 17.2; the reference's
     /// CryptSelectMac): a KEYEDHASH key's HMAC hash or a SYMCIPHER key's CMAC, the key's own unless it
     /// names none, when <paramref name="inScheme"/> chooses. Codes: TPM_RC_TYPE (H1) for an object that
-    /// is neither (or has no sensitive area); TPM_RC_VALUE (P2) for an inScheme other than the key's, or
+    /// is neither (or has no sensitive area); TPM_RC_VALUE (inScheme, P2) for an inScheme other than the key's, or
     /// NULL with a key that names none; TPM_RC_SCHEME (P2) for a MAC of the other kind (CMAC with a
     /// KEYEDHASH key, a hash with a SYMCIPHER key); TPM_RC_ATTRIBUTES (H1) for a restricted key;
     /// TPM_RC_KEY (H1) for a key without sign.
     /// </summary>
-    internal static TpmRc SelectMac(Tpm tpm, uint handle, TpmAlgId inScheme, out TpmKey key, out TpmAlgId macAlg)
+    internal static TpmRc SelectMac(Tpm tpm, uint handle, TpmAlgId inScheme, int schemeParameter, out TpmKey key, out TpmAlgId macAlg)
     {
         key = tpm.KeyOf(handle)!;
         macAlg = TpmAlgId.Null;
@@ -119,16 +122,16 @@ internal static partial class Symmetric
         }
         if (inScheme != TpmAlgId.Null)
         {
-            if (keyMac != TpmAlgId.Null && inScheme != keyMac) return TpmRc.Value.AtParameter(2);
+            if (keyMac != TpmAlgId.Null && inScheme != keyMac) return TpmRc.Value.AtParameter(schemeParameter);
             macAlg = inScheme;
         }
         else
         {
-            if (keyMac == TpmAlgId.Null) return TpmRc.Value.AtParameter(2);
+            if (keyMac == TpmAlgId.Null) return TpmRc.Value.AtParameter(schemeParameter);
             macAlg = keyMac;
         }
         bool fits = key.Type == TpmAlgId.KeyedHash ? TpmAlgorithms.IsHash(macAlg) : macAlg == TpmAlgId.Cmac;
-        if (!fits) return TpmRc.Scheme.AtParameter(2);
+        if (!fits) return TpmRc.Scheme.AtParameter(schemeParameter);
         if (key.Has(TpmaObject.Restricted)) return TpmRc.Attributes.AtHandle(1);
         if (!key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
         return TpmRc.Success;
@@ -153,13 +156,13 @@ internal static partial class Symmetric
     /// of the buffer under a KEYEDHASH signing key, or its AES-CMAC (NIST SP 800-38B) under a SYMCIPHER
     /// signing key. Codes: TPM_RC_SYMMETRIC (P2) for an inScheme that is neither an implemented hash nor
     /// CMAC; those of <see cref="SelectMac"/>.</summary>
-    static TpmRc Mac(Tpm tpm, ref CommandContext c)
+    static TpmRc Mac(Tpm tpm, ref CommandContext c, in MacIn p, out MacOut o)
     {
-        var rc = c.ReadParameters(out MacIn p);
+        o = default;
+        var rc = SelectMac(tpm, c.Handles[0], p.InScheme, MacIn.Param.InScheme, out var key, out var macAlg);
         if (rc != TpmRc.Success) return rc;
-        rc = SelectMac(tpm, c.Handles[0], p.InScheme, out var key, out var macAlg);
-        if (rc != TpmRc.Success) return rc;
-        Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
+        var outMac = tpm.Scratch(TpmLimits.MaxDigestSize);
+        var mac = outMac.Span;
         int n;
         if (key.Type == TpmAlgId.KeyedHash)
         {
@@ -172,7 +175,13 @@ internal static partial class Symmetric
             op.Update(p.Buffer.Span);
             n = op.Finish(mac);
         }
-        c.Out.WriteSized(mac[..n]);
+        o.OutMac = outMac[..n];
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct MacOut
+    {
+        [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> OutMac;
     }
 }

@@ -11,9 +11,9 @@ internal static partial class Testing
 {
     public static readonly CommandInfo[] Commands =
     [
-        new SelfParsingCommand(TpmCc.SelfTest, SelfTest),
-        new SelfParsingCommand(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
-        new SelfParsingCommand(TpmCc.GetTestResult, GetTestResult),
+        new Command<SelfTestIn>(TpmCc.SelfTest, SelfTest),
+        new Command<IncrementalSelfTestIn>(TpmCc.IncrementalSelfTest, IncrementalSelfTest),
+        new Command(TpmCc.GetTestResult, GetTestResult),
     ];
 
     [TpmParameters]
@@ -23,7 +23,7 @@ internal static partial class Testing
     }
 
     /// <summary>TPM2_SelfTest (Part 3, 10.2). Codes: TPM_RC_VALUE (P1) when fullTest is not YES/NO.</summary>
-    static TpmRc SelfTest(Tpm tpm, ref CommandContext c) => c.ReadParameters(out SelfTestIn _);
+    static TpmRc SelfTest(Tpm tpm, ref CommandContext c, in SelfTestIn p) => TpmRc.Success;
 
     [InlineArray(MaxAlgs)]
     internal struct TpmAlgIdArray { TpmAlgId _element; }
@@ -40,10 +40,8 @@ internal static partial class Testing
 
     /// <summary>TPM2_IncrementalSelfTest (Part 3, 10.3): answers an empty toDoList (TPML_ALG).
     /// Codes: TPM_RC_SIZE (P1) for more than 64 algorithms.</summary>
-    static TpmRc IncrementalSelfTest(Tpm tpm, ref CommandContext c)
+    static TpmRc IncrementalSelfTest(Tpm tpm, ref CommandContext c, in IncrementalSelfTestIn p)
     {
-        var rc = c.ReadParameters(out IncrementalSelfTestIn _);
-        if (rc != TpmRc.Success) return rc;
         c.Out.WriteUInt32(0);
         return TpmRc.Success;
     }
@@ -52,8 +50,6 @@ internal static partial class Testing
     /// or TPM_RC_FAILURE in failure mode (where this command still runs).</summary>
     static TpmRc GetTestResult(Tpm tpm, ref CommandContext c)
     {
-        var rc = c.NoParameters();
-        if (rc != TpmRc.Success) return rc;
         c.Out.WriteUInt16(0);
         c.Out.WriteUInt32((uint)(tpm.InFailureMode ? TpmRc.Failure : TpmRc.Success));
         return TpmRc.Success;

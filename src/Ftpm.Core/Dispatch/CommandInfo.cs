@@ -49,6 +49,10 @@ internal delegate TpmRc CommandHandler(Tpm tpm, ref CommandContext context);
 internal delegate TpmRc CommandHandler<TIn>(Tpm tpm, ref CommandContext context, in TIn input)
     where TIn : struct, ITpmMarshal<TIn>;
 
+/// <summary>The body of a command without parameters that fills in a response structure the dispatcher marshals.</summary>
+internal delegate TpmRc OutputHandler<TOut>(Tpm tpm, ref CommandContext context, out TOut output)
+    where TOut : struct, ITpmMarshal<TOut>;
+
 /// <summary>The body of a command that fills in a response structure the dispatcher marshals.</summary>
 internal delegate TpmRc CommandHandler<TIn, TOut>(Tpm tpm, ref CommandContext context, in TIn input, out TOut output)
     where TIn : struct, ITpmMarshal<TIn>
@@ -100,6 +104,21 @@ internal sealed record Command(TpmCc Code, CommandHandler Body) : CommandInfo(Co
     }
 }
 
+/// <summary>A command with no parameters whose response parameters are <typeparamref name="TOut"/>,
+/// marshaled by the dispatcher when the body succeeds.</summary>
+internal sealed record CommandOut<TOut>(TpmCc Code, OutputHandler<TOut> Body) : CommandInfo(Code)
+    where TOut : struct, ITpmMarshal<TOut>
+{
+    public override TpmRc Execute(Tpm tpm, ref CommandContext context)
+    {
+        var rc = context.NoParameters();
+        if (rc != TpmRc.Success) return rc;
+        rc = Body(tpm, ref context, out TOut output);
+        if (rc == TpmRc.Success) output.Write(ref context.Out);
+        return rc;
+    }
+}
+
 /// <summary>A command whose parameters are <typeparamref name="TIn"/>; the body writes its response
 /// parameters itself (structures the generator does not describe, or written in place).</summary>
 internal sealed record Command<TIn>(TpmCc Code, CommandHandler<TIn> Body) : CommandInfo(Code)
@@ -126,10 +145,4 @@ internal sealed record Command<TIn, TOut>(TpmCc Code, CommandHandler<TIn, TOut> 
         if (rc == TpmRc.Success) output.Write(ref context.Out);
         return rc;
     }
-}
-
-/// <summary>A command whose body still reads its own parameters (being moved to <see cref="Command{TIn}"/>).</summary>
-internal sealed record SelfParsingCommand(TpmCc Code, CommandHandler Body) : CommandInfo(Code)
-{
-    public override TpmRc Execute(Tpm tpm, ref CommandContext context) => Body(tpm, ref context);
 }

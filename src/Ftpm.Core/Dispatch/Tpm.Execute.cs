@@ -36,6 +36,10 @@ public sealed partial class Tpm
             LogFailure(e);
             return ErrorResponse(response, TpmRc.Failure);
         }
+        finally
+        {
+            ResetScratch();
+        }
     }
 
     int Dispatch(byte locality, ReadOnlyMemory<byte> command, Span<byte> response)
@@ -70,7 +74,9 @@ public sealed partial class Tpm
         // Read-only mode refuses its commands before the TPM is even started (the reference's ExecCommand.c).
         if (ReadOnlyMode && CommandTable.DisallowedInReadOnlyMode(code))
             return ErrorResponse(response, TpmRc.ReadOnly);
-        if (!_started && code != TpmCc.Startup)
+        // Before _TPM_Init's Startup only Startup runs, after it Startup does not (Part 3, 9.3), and
+        // both are decided before the parameters are looked at, as the reference's ExecCommand does.
+        if (_started ? code == TpmCc.Startup : code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
         // Time-based dictionary-attack recovery runs before anything is authorized.

@@ -18,18 +18,20 @@ public sealed partial class Tpm
     const int ContextIvBytes = 16;
     const int ContextIntegritySize = 2 + 32;
 
-    /// <summary>Builds contextBlob for <paramref name="state"/> and writes it as a TPM2B_CONTEXT_DATA.</summary>
-    internal void WriteContextBlob(ref TpmWriter w, uint hierarchy, uint savedHandle, ulong sequence, ReadOnlySpan<byte> state)
+    /// <summary>Builds the contextBlob (TPM2B_CONTEXT_DATA's buffer) for <paramref name="state"/> in the
+    /// command's scratch area.</summary>
+    internal ReadOnlyMemory<byte> ContextBlob(uint hierarchy, uint savedHandle, ulong sequence, ReadOnlySpan<byte> state)
     {
         int plainLength = 8 + state.Length;
-        var blob = new byte[ContextIntegritySize + plainLength];
-        var encrypted = blob.AsSpan(ContextIntegritySize);
+        var memory = Scratch(ContextIntegritySize + plainLength);
+        var blob = memory.Span;
+        var encrypted = blob[ContextIntegritySize..];
         BinaryPrimitives.WriteUInt64BigEndian(encrypted, sequence);
         state.CopyTo(encrypted[8..]);
         CipherContext(hierarchy, savedHandle, sequence, encrypted, encrypt: true);
         BinaryPrimitives.WriteUInt16BigEndian(blob, 32);
-        ContextIntegrity(hierarchy, savedHandle, sequence, encrypted, blob.AsSpan(2, 32));
-        w.WriteSized(blob);
+        ContextIntegrity(hierarchy, savedHandle, sequence, encrypted, blob.Slice(2, 32));
+        return memory;
     }
 
     /// <summary>Checks and decrypts a contextBlob; returns the state. Codes as the reference's ContextLoad

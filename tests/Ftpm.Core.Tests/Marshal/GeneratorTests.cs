@@ -105,6 +105,59 @@ public class GeneratorTests
         Assert.Contains("if (rc != global::Ftpm.TpmRc.Success) return global::Ftpm.TpmRcExtensions.AtParameter(rc, 2);", text);
     }
 
+    /// <summary>Each parameter's number, named after its field, is generated once from the declaration
+    /// (handlers write <c>P.Param.Digest</c>, never a literal); a structure (not parameters) gets none.</summary>
+    [Fact]
+    public void Snapshot_Parameters_PositionConstants()
+    {
+        var (diagnostics, sources, output) = Run("""
+            using System;
+            using Ftpm.Marshal;
+            namespace Demo;
+            public static partial class Family
+            {
+                [TpmParameters] internal partial struct FooIn
+                {
+                    [Sized(64)] public ReadOnlyMemory<byte> Digest;
+                    public ushort Scheme;
+                    public uint Hierarchy;
+                }
+                [TpmStruct("TPMS_BAR")] internal partial struct Bar { public uint A; }
+            }
+            """);
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var foo = sources.Single(s => s.HintName == "Demo.Family.FooIn.g.cs").SourceText.ToString();
+        Assert.EndsWith("""
+                    /// <summary>The position of each parameter, for TPM_RC_P + n response codes (Part 2, 6.6.3).</summary>
+                    public static class Param
+                    {
+                        public const int Digest = 1;
+                        public const int Scheme = 2;
+                        public const int Hierarchy = 3;
+                    }
+                }
+            }
+
+            """.ReplaceLineEndings("\n"), foo);
+        var bar = sources.Single(s => s.HintName == "Demo.Family.Bar.g.cs").SourceText.ToString();
+        Assert.DoesNotContain("class Param", bar);
+    }
+
+    /// <summary>The constants the handlers use are the numbers the generated reader reports.</summary>
+    [Fact]
+    public void Parameter_constants_match_the_numbers_the_reader_reports()
+    {
+        Assert.Equal(1, Ftpm.Commands.Signing.SignIn.Param.Digest);
+        Assert.Equal(2, Ftpm.Commands.Signing.SignIn.Param.InScheme);
+        Assert.Equal(3, Ftpm.Commands.Signing.SignIn.Param.Validation);
+        // TPM2B_DIGEST of 0xFFFF octets in the third parameter: TPM_RC_SIZE + P3.
+        var bytes = Convert.FromHexString("0000" + "0010" + "8024" + "40000001" + "FFFF");
+        var reader = new Ftpm.Marshal.TpmReader(bytes);
+        var rc = Ftpm.Commands.Signing.SignIn.Read(ref reader, out _);
+        Assert.Equal(TpmRc.Size.AtParameter(Ftpm.Commands.Signing.SignIn.Param.Validation), rc);
+    }
+
     [Theory]
     [InlineData("FTPM001", "[TpmStruct(\"X\")] public struct S { public uint A; }")]
     [InlineData("FTPM001", "public class Outer { [TpmStruct(\"X\")] public partial struct S { public uint A; } }")]

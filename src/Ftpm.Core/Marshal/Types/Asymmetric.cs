@@ -14,3 +14,20 @@ public partial struct Tpm2bEccPoint
 {
     [Sized] public TpmsEccPoint Point;
 }
+
+/// <summary>TPMS_ALGORITHM_DETAIL_ECC (Part 2, 11.2.5.7): the TPM2_ECC_Parameters response.</summary>
+[TpmStruct("TPMS_ALGORITHM_DETAIL_ECC")]
+public partial struct TpmsAlgorithmDetailEcc
+{
+    public TpmEccCurve CurveId;
+    public ushort KeySize;
+    public TpmtKdfScheme Kdf;
+    public TpmtEccScheme Sign;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> P;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> A;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> B;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> GX;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> GY;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> N;
+    [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> H;
+}

@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+
+namespace Ftpm.Tests.Dispatch;
+
+/// <summary>
+/// The order of checks that the dispatcher owns (Part 3, 5; the reference's ExecCommand and
+/// CommandDispatcher): every parameter is unmarshaled before a command looks at its handles' objects
+/// or at TPM state, so a command that is malformed AND names an unsuitable object gets the parameter's
+/// code. Each case pairs a parameter error with an object the command would refuse; the expected codes
+/// are what the reference (libtpms in swtpm) answers for the same bytes.
+/// </summary>
+public sealed class ParseOrderTests
+{
+    readonly TpmTestHost _host = new();
+    const uint Owner = 0x40000001;
+    static readonly byte[] Empty = [];
+
+    // An ECDSA P-256 signing key (no decrypt, not a storage parent, not KEYEDHASH, not RSA).
+    const string EccSigning = "0023 000B 00040072 0000 0010 0018 000B 0003 0010 0000 0000";
+
+    static byte[] H(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
+
+    uint SigningKey()
+    {
+        var r = _host.RunWithPasswords(TpmCc.CreatePrimary, [Owner], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized(H(EccSigning)), Cmd.Sized([]), Cmd.U32(0)));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        return BinaryPrimitives.ReadUInt32BigEndian(r.Body);
+    }
+
+    uint HashSequence()
+    {
+        var r = _host.Run(TpmCc.HashSequenceStart, Cmd.Cat(Cmd.Sized([]), Cmd.U16((ushort)TpmAlgId.Sha256)));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        return BinaryPrimitives.ReadUInt32BigEndian(r.Body);
+    }
+
+    static readonly byte[] Truncated = [0x00];                 // a size field cut short: TPM_RC_INSUFFICIENT
+    static readonly byte[] Oversized = Cmd.U16(0xFFFF);        // a TPM2B size above its maximum: TPM_RC_SIZE
+    static readonly byte[] Trailing = [0x00];                  // a byte after the last parameter: TPM_RC_SIZE
+
+    const uint InsufficientP1 = 0x1DA, SizeP1 = 0x1D5, Size = 0x095;
+
+    [Fact]
+    public void Key_commands_unmarshal_parameters_before_checking_the_key()
+    {
+        uint key = SigningKey();
+        // RSA_Encrypt/RSA_Decrypt of an ECC key: TPM_RC_KEY (H1) once the parameters parsed.
+        Assert.Equal((TpmRc)InsufficientP1, _host.Run(TpmCc.RsaEncrypt, Truncated, [key]).Rc);
+        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.RsaDecrypt, [key], [[]], Truncated).Rc);
+        // ECDH_ZGen with a key that does not decrypt: TPM_RC_ATTRIBUTES (H1) otherwise.
+        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.EcdhZGen, [key], [[]], Truncated).Rc);
+        // Create, Load, CreateLoaded under a parent that is no storage key: TPM_RC_TYPE (H1) otherwise.
+        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.Create, [key], [[]], Truncated).Rc);
+        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.Load, [key], [[]], Truncated).Rc);
+        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.CreateLoaded, [key], [[]], Truncated).Rc);
+        // ObjectChangeAuth with a parentHandle that is not the object's parent: TPM_RC_TYPE (H2) otherwise.
+        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Oversized).Rc);
+        Assert.Equal((TpmRc)0x28A, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Cmd.U16(0)).Rc);
+        // Unseal of a key that is no sealed data object: TPM_RC_TYPE (H1) otherwise.
+        Assert.Equal((TpmRc)Size, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Trailing).Rc);
+        Assert.Equal((TpmRc)0x18A, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Empty).Rc);
+    }
+
+    [Fact]
+    public void Sequence_commands_unmarshal_parameters_before_checking_the_sequence()
+    {
+        uint key = SigningKey();
+        // A key where a sequence is expected: TPM_RC_MODE otherwise.
+        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.SequenceUpdate, [key], [[]], Oversized).Rc);
+        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.SequenceComplete, [key], [[]], Oversized).Rc);
+        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.EventSequenceComplete, [0, key], [[], []], Oversized).Rc);
+
+        // A sequence where a key is expected (no public area, not ECC): TPM_RC_SEQUENCE / TPM_RC_KEY otherwise.
+        uint sequence = HashSequence();
+        Assert.Equal((TpmRc)Size, _host.Run(TpmCc.ReadPublic, Trailing, [sequence]).Rc);
+        Assert.Equal((TpmRc)Size, _host.Run(TpmCc.EcdhKeyGen, Trailing, [sequence]).Rc);
+    }
+
+    [Fact]
+    public void PcrSetAuthValue_unmarshals_auth_before_checking_the_pcr_group()
+    {
+        // PCR 0 is in no authValue group: TPM_RC_VALUE otherwise.
+        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.PcrSetAuthValue, [0], [[]], Oversized).Rc);
+        Assert.Equal(TpmRc.Value, _host.RunWithPasswords(TpmCc.PcrSetAuthValue, [0], [[]], Cmd.Sized([])).Rc);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x00, 0x05 })]       // no TPM_SU
+    [InlineData(new byte[] { 0x00, 0x00, 0x00 })] // Startup(CLEAR) and a trailing byte
+    [InlineData(new byte[] { 0x00, 0x00 })]
+    public void A_second_Startup_is_initialize_whatever_its_parameters(byte[] parameters) =>
+        Assert.Equal(TpmRc.Initialize, _host.Run(TpmCc.Startup, parameters).Rc);
+}
