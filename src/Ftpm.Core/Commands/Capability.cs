@@ -100,9 +100,10 @@ internal static partial class Capability
             case TpmCap.Handles when HandleListOf(property) is HandleList.None:
                 return TpmRc.Handle.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.AuthPolicies when property >> 24 != (uint)TpmHt.Permanent:
+            case TpmCap.Act when property is < (uint)TpmRh.Act0 or > (uint)TpmRh.ActF:
                 return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.Algs or TpmCap.Handles or TpmCap.Commands or TpmCap.PpCommands or TpmCap.AuditCommands
-                or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies:
+                or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies or TpmCap.Act:
                 break;
             default:
                 return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Capability);
@@ -121,6 +122,7 @@ internal static partial class Capability
             case TpmCap.Properties: WritePcrProperties(ref w, ref list, property); break;
             case TpmCap.EccCurves: WriteEccCurves(ref w, ref list, property); break;
             case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref w, ref list, property); break;
+            case TpmCap.Act: WriteActs(tpm, ref w, ref list, property); break;
         }
         if (list.Count == 0) return TpmRc.Success;
         var found = w.Written[4..];
@@ -600,6 +602,18 @@ internal static partial class Capability
                 if (policy.Length != 0 && TpmAlgorithms.DigestSize(hash) == policy.Length) hashAlg = hash;
             w.WriteUInt16((ushort)hashAlg);
             if (hashAlg != TpmAlgId.Null) w.WriteBytes(policy);
+        }
+        // The ACTs follow, each with the policy TPM2_SetPrimaryPolicy gave it (the reference lists every
+        // permanent handle EntityGetAuthPolicy knows: TPM_ALG_NULL and no digest until one is set).
+        if (list.More) return;
+        foreach (uint handle in tpm.ActHandles())
+        {
+            if (handle < first) continue;
+            if (!list.TryAdd(MaxTaggedPolicies)) break;
+            var actPolicy = tpm.ActPolicy(handle, out var actHash);
+            w.WriteUInt32(handle);
+            w.WriteUInt16((ushort)actHash);
+            if (actHash != TpmAlgId.Null) w.WriteBytes(actPolicy);
         }
     }
 

@@ -117,6 +117,8 @@ public sealed class ActTests
         var set = Send(Cmd.Build(TpmSt.Sessions, TpmCc.SetPrimaryPolicy, [ActA], Cmd.PasswordSession("pp"u8.ToArray()),
             Cmd.Cat(Cmd.Sized(policy), Cmd.U16((ushort)TpmAlgId.Sha256))));
         Assert.Equal(TpmRc.Success, set.Rc);
+        Assert.Equal(Cmd.Cat([0], Cmd.U32(9), Cmd.U32(1), Cmd.U32(ActA), Cmd.U16((ushort)TpmAlgId.Sha256), policy),
+            GetCapability(TpmCap.AuthPolicies, ActA, 1).Body);                        // TPMS_TAGGED_POLICY of ACT_A
         Assert.Equal((TpmRc)0x184, Send(Cmd.Build(TpmSt.Sessions, TpmCc.SetPrimaryPolicy, [Act1], Cmd.PasswordSession("pp"u8.ToArray()),
             Cmd.Cat(Cmd.Sized(policy), Cmd.U16((ushort)TpmAlgId.Sha256)))).Rc);
     }

@@ -298,10 +298,12 @@ public class CapabilityTests
     [Fact]
     public void AuthPoliciesOfTheHierarchiesAreEmpty()
     {
-        Assert.Equal(Hex("00 00000009 00000004 40000001 0010 4000000A 0010 4000000B 0010 4000000C 0010"),
+        // ... and the ACTs' (TPM_RH_ACT_0, TPM_RH_ACT_A).
+        Assert.Equal(Hex("00 00000009 00000006 40000001 0010 4000000A 0010 4000000B 0010 4000000C 0010 40000110 0010 4000011A 0010"),
             Cap(TpmCap.AuthPolicies, 0x40000000, 100));
         Assert.Equal(Hex("01 00000009 00000001 4000000A 0010"), Cap(TpmCap.AuthPolicies, 0x40000002, 1));
-        Assert.Equal(Hex("00 00000009 00000001 4000000C 0010"), Cap(TpmCap.AuthPolicies, 0x4000000C, 1));
+        Assert.Equal(Hex("01 00000009 00000001 4000000C 0010"), Cap(TpmCap.AuthPolicies, 0x4000000C, 1));
+        Assert.Equal(Hex("00 00000009 00000001 4000011A 0010"), Cap(TpmCap.AuthPolicies, 0x40000111, 5));
     }
 
     [Fact]
