@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(tpm2-tools python3-tpm2-pytss libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-dev
-          swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus tpm2-openssl clevis clevis-tpm2)
+          swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus tpm2-openssl clevis clevis-tpm2
+          qemu-system-x86 busybox-static cpio linux-image-amd64 python3 openssl
+          clang zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +24,11 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet restore ftpm.slnx
 dotnet build ftpm.slnx -c Release --no-restore
+# The NativeAOT executable (about 1-2 minutes on 2 cores) and the packages: the ftpm .NET tool and the
+# Ftpm.Engine library. Interop tests start the native binary and install the tool.
+rm -rf artifacts
+dotnet publish src/Ftpm.Cli -c Release -o artifacts/native
+dotnet pack ftpm.slnx -c Release --no-restore -o artifacts/packages
 
 log=$(mktemp)
 status=0

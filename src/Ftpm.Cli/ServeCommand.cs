@@ -45,6 +45,18 @@ static class ServeCommand
         Description = $"File holding the 32-octet key (raw or 64 hex digits) that encrypts the state at rest (AES-256-GCM); default: environment variable {StateKey.EnvironmentVariable}",
     };
 
+    static readonly Option<int> MaxConnections = new("--max-connections")
+    {
+        Description = "Connections served at once on each port; more are closed at once",
+        DefaultValueFactory = _ => MssimServerOptions.DefaultMaxConnectionsPerPort,
+    };
+
+    static readonly Option<double> IdleTimeout = new("--idle-timeout")
+    {
+        Description = "Seconds a connection may stall in the middle of a request (or not read its reply) before it is dropped; 0: never",
+        DefaultValueFactory = _ => MssimServerOptions.DefaultIdleTimeout.TotalSeconds,
+    };
+
     static readonly Option<LogLevel> Level = new("--log-level")
     {
         Description = "Trace, Debug, Information, Warning, Error, Critical or None",
@@ -55,7 +67,7 @@ static class ServeCommand
     {
         var command = new Command("serve", "Run a TPM simulator server (mssim protocol: tpm2-tss mssim TCTI, IBM TSS)")
         {
-            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, Level,
+            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, MaxConnections, IdleTimeout, Level,
         };
         command.SetAction(RunAsync);
         return command;
@@ -69,6 +81,17 @@ static class ServeCommand
             return 2;
         }
         int port = parse.GetValue(Port);
+        if (parse.GetValue(MaxConnections) < 1)
+        {
+            Console.Error.WriteLine("ftpm: --max-connections must be at least 1");
+            return 2;
+        }
+        double idleSeconds = parse.GetValue(IdleTimeout);
+        if (!(idleSeconds >= 0 && idleSeconds <= int.MaxValue / 1000))
+        {
+            Console.Error.WriteLine($"ftpm: --idle-timeout {idleSeconds} is not a number of seconds >= 0");
+            return 2;
+        }
         string stateDirectory = parse.GetValue(State) ?? DefaultStateDirectory();
 
         using var loggerFactory = LoggerFactory.Create(builder => builder
@@ -117,7 +140,14 @@ static class ServeCommand
                 Platform = platform,
                 Logger = loggerFactory.CreateLogger("Ftpm.Tpm"),
             });
-            var options = new MssimServerOptions { Address = address, CommandPort = port, PlatformPort = parse.GetValue(PlatformPort) };
+            var options = new MssimServerOptions
+            {
+                Address = address,
+                CommandPort = port,
+                PlatformPort = parse.GetValue(PlatformPort),
+                MaxConnectionsPerPort = parse.GetValue(MaxConnections),
+                IdleTimeout = TimeSpan.FromSeconds(idleSeconds),
+            };
             await using var server = new MssimServer(tpm, platform, options, loggerFactory.CreateLogger("Ftpm.Server.Mssim"));
             try
             {

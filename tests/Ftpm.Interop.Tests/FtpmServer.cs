@@ -14,6 +14,7 @@ public sealed class FtpmServer : IDisposable
     readonly bool _ownsState;
     readonly string[] _extraArgs;
     readonly IReadOnlyDictionary<string, string> _environment;
+    readonly string[] _launcher;
 
     public int Port { get; }
     public string StateDir { get; }
@@ -22,8 +23,12 @@ public sealed class FtpmServer : IDisposable
     /// <param name="stateDir">State folder (default: a new temporary one, removed on Dispose).</param>
     /// <param name="extraArgs">More `ftpm serve` arguments (e.g. --rpmb FILE, --state-key FILE).</param>
     /// <param name="environment">Environment variables for the server (e.g. FTPM_STATE_KEY).</param>
-    public FtpmServer(string? stateDir = null, IEnumerable<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="launcher">The program and arguments before `serve` (default: dotnet ftpm.dll; e.g. the
+    /// native binary, or prlimit in front of it).</param>
+    public FtpmServer(string? stateDir = null, IEnumerable<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? launcher = null)
     {
+        _launcher = launcher?.ToArray() ?? ["dotnet", CliPath];
         _extraArgs = extraArgs?.ToArray() ?? [];
         _environment = environment ?? new Dictionary<string, string>();
         Port = FreePortPair();
@@ -33,17 +38,21 @@ public sealed class FtpmServer : IDisposable
     }
 
     /// <summary>The ftpm CLI next to the test assembly (the project references Ftpm.Cli).</summary>
-    static string CliPath => Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "ftpm.dll");
+
+    /// <summary>The server's process id (for /proc), while it runs.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("not running");
 
     public void Start()
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(_launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { CliPath, "serve", "--port", Port.ToString(), "--state", StateDir }) psi.ArgumentList.Add(a);
+        foreach (var a in _launcher[1..]) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "serve", "--port", Port.ToString(), "--state", StateDir }) psi.ArgumentList.Add(a);
         foreach (var a in _extraArgs) psi.ArgumentList.Add(a);
         foreach (var (k, v) in _environment) psi.Environment[k] = v;
         _process = Process.Start(psi)!;

@@ -48,33 +48,8 @@ public sealed partial class Tpm
         StageRecord(NvKeys.SavedAuthState, null);
         Sessions.Clear();
         CommandAuditDigest = [];
-        bool actStarted = false;
-        if ((resume || restart) && saved is not null)
-        {
-            var r = new TpmReader(saved);
-            State.PersistentData.Check(Sessions.ReadSaved(ref r));
-            NullProof = State.PersistentData.ReadArray(ref r);
-            State.PersistentData.Check(r.ReadUInt8(out byte enables));
-            byte[] platformAuth = State.PersistentData.ReadArray(ref r);
-            byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
-            State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
-            // (A record from before command audit has no digest: it starts empty.)
-            if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
-            byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
-            ActStartup(resume, ref r, hasSaved: true);
-            actStarted = true;
-            if (resume) PcrGroupAuth = pcrGroupAuth;
-            if (resume)
-            {
-                ShEnable = (enables & 1) != 0;
-                EhEnable = (enables & 2) != 0;
-                PhEnableNv = (enables & 4) != 0;
-                ReadOnlyMode = (enables & 8) != 0;
-                PlatformAuth = platformAuth;
-                PlatformPolicy = platformPolicy;
-                PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
-            }
-        }
+        bool actStarted = (resume || restart) && saved is not null;
+        if (actStarted) ReadAuthState(saved!, resume);
         PhEnable = true;
         if (!resume)
         {
@@ -95,7 +70,11 @@ public sealed partial class Tpm
     }
 
     /// <summary>The authorization part of TPM2_Shutdown(STATE): what a Resume or Restart brings back.</summary>
-    internal void AuthShutdownState()
+    internal void AuthShutdownState() => StageRecord(NvKeys.SavedAuthState, AuthStateRecord(shutdown: true));
+
+    /// <summary>The authorization state a Resume or Restart brings back, as one record (also part of the
+    /// volatile state a host saves, <see cref="SaveVolatileState"/>).</summary>
+    internal byte[] AuthStateRecord(bool shutdown = false)
     {
         var buffer = new byte[SessionTableSavedSize];
         var w = new TpmWriter(buffer);
@@ -107,9 +86,39 @@ public sealed partial class Tpm
         w.WriteUInt16((ushort)PlatformPolicyAlg);
         w.WriteSized(CommandAuditDigest);
         w.WriteSized(PcrGroupAuth);
-        ActShutdownState(ref w);
-        StageRecord(NvKeys.SavedAuthState, w.Written.ToArray());
+        ActShutdownState(ref w, halve: shutdown);
+        var record = w.Written.ToArray();
         CryptographicOperations.ZeroMemory(buffer);
+        return record;
+    }
+
+    /// <summary>Reads what <see cref="AuthStateRecord"/> wrote: the session table, null proof and audit digest
+    /// always; the state-clear data only for a <paramref name="resume"/>.</summary>
+    /// <exception cref="InvalidDataException">The record is malformed.</exception>
+    void ReadAuthState(byte[] saved, bool resume)
+    {
+        var r = new TpmReader(saved);
+        State.PersistentData.Check(Sessions.ReadSaved(ref r));
+        NullProof = State.PersistentData.ReadArray(ref r);
+        State.PersistentData.Check(r.ReadUInt8(out byte enables));
+        byte[] platformAuth = State.PersistentData.ReadArray(ref r);
+        byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
+        State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
+        // (A record from before command audit has no digest: it starts empty.)
+        if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
+        byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
+        ActStartup(resume, ref r, hasSaved: true);
+        if (resume) PcrGroupAuth = pcrGroupAuth;
+        if (resume)
+        {
+            ShEnable = (enables & 1) != 0;
+            EhEnable = (enables & 2) != 0;
+            PhEnableNv = (enables & 4) != 0;
+            ReadOnlyMode = (enables & 8) != 0;
+            PlatformAuth = platformAuth;
+            PlatformPolicy = platformPolicy;
+            PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
+        }
     }
 
     static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2 + ActSavedSize;

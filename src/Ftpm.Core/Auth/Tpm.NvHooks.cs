@@ -6,9 +6,8 @@ namespace Ftpm;
 // Authorization facts of NV indices (Part 1, 19.7.4-19.7.5), answered from the index table.
 public sealed partial class Tpm
 {
-    /// <summary>Commands that write an index (the rest that authorize with an index read it).</summary>
-    static bool NvWrites(TpmCc code) =>
-        code is TpmCc.NvWrite or TpmCc.NvIncrement or TpmCc.NvExtend or TpmCc.NvSetBits or TpmCc.NvWriteLock;
+    /// <summary>Commands that write an index (the rest that authorize with an index read it): the command table's fact.</summary>
+    static bool NvWrites(TpmCc code) => CommandTable.Find(code) is { WritesNvIndex: true };
 
     /// <summary>Whether the index's authValue may authorize <paramref name="code"/> (the reference's
     /// IsAuthValueAvailable for NV): TPMA_NV_AUTHWRITE for writing commands, TPMA_NV_AUTHREAD for reading

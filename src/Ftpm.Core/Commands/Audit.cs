@@ -13,6 +13,7 @@ internal static partial class Audit
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User)],
             WritesNv = true,
+            PhysicalPresence = true,
         },
     ];
 

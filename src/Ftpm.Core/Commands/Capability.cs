@@ -68,7 +68,7 @@ internal static partial class Capability
         {
             case TpmCap.Algs: WriteAlgs(ref c.Out, ref list, p.Property); break;
             case TpmCap.Handles: WriteHandles(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property, ppOnly: false); break;
+            case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property); break;
             case TpmCap.PpCommands: WritePpCommands(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref c.Out, ref list, p.Property); break;
             case TpmCap.Pcrs: WritePcrAllocation(tpm, ref c.Out, ref list); break;
@@ -115,7 +115,7 @@ internal static partial class Capability
         {
             case TpmCap.Algs: WriteAlgs(ref w, ref list, property); break;
             case TpmCap.Handles: WriteHandles(tpm, ref w, ref list, property); break;
-            case TpmCap.Commands: WriteCommands(ref w, ref list, property, ppOnly: false); break;
+            case TpmCap.Commands: WriteCommands(ref w, ref list, property); break;
             case TpmCap.PpCommands: WritePpCommands(tpm, ref w, ref list, property); break;
             case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref w, ref list, property); break;
             case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref w, ref list, property); break;
@@ -278,13 +278,13 @@ internal static partial class Capability
 
     // ---- TPM_CAP_COMMANDS, TPM_CAP_PP_COMMANDS ----------------------------------------------
 
-    static void WriteCommands(ref TpmWriter w, ref CapList list, uint first, bool ppOnly)
+    static void WriteCommands(ref TpmWriter w, ref CapList list, uint first)
     {
         foreach (var info in CommandTable.All())
         {
-            if ((uint)info.Code < first || (ppOnly && !info.PhysicalPresence)) continue;
+            if ((uint)info.Code < first) continue;
             if (!list.TryAdd(MaxCapCc)) break;
-            w.WriteUInt32(ppOnly ? (uint)info.Code : CommandAttributes(info));
+            w.WriteUInt32(CommandAttributes(info));
         }
     }
 
@@ -315,9 +315,8 @@ internal static partial class Capability
     {
         var flags = TpmaCc.None;
         if (info.WritesNv) flags |= TpmaCc.Nv;
-        // extensive and flushed are not in the command table yet: the reference's values.
-        if (info.Code is TpmCc.HierarchyControl or TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear) flags |= TpmaCc.Extensive;
-        if (info.Code is TpmCc.SequenceComplete or TpmCc.EventSequenceComplete) flags |= TpmaCc.Flushed;
+        if (info.Extensive) flags |= TpmaCc.Extensive;
+        if (info.Flushed) flags |= TpmaCc.Flushed;
         if (info.ReturnsHandle) flags |= TpmaCc.RHandle;
         if (CommandTable.IsVendor(info.Code)) flags |= TpmaCc.V;
         return ((uint)info.Code & TpmaCcBits.CommandIndexMask)

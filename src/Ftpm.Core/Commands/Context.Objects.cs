@@ -106,7 +106,7 @@ internal static partial class Context
                 rc = sensitive.Length == 0
                     ? ObjectSupport.LoadPublicKey(tpm, publicArea.ToArray(), out key)
                     : ObjectSupport.LoadKey(tpm, publicArea.ToArray(), sensitive.Span, out key);
-                if (rc != TpmRc.Success) throw new InvalidOperationException($"object context does not load: {rc}");
+                if (rc != TpmRc.Success) throw new InvalidOperationException($"object context does not load: {rc.Describe()}");
                 key.Hierarchy = hierarchy;
                 key.QualifiedName = qn.ToArray();
                 key.ParentStClear = p.SavedHandle == SavedStClear;

@@ -23,6 +23,7 @@ internal static partial class Context
         {
             Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
             WritesNv = true,
+            PhysicalPresence = true,
         },
     ];
 

@@ -15,11 +15,12 @@ internal static partial class HashMac
         new Command<HashSequenceStartIn>(TpmCc.HashSequenceStart, HashSequenceStart) { ReturnsHandle = true, DecryptFirstParameter = true },
         new Command<MacStartIn>(TpmCc.MacStart, MacStart) { Handles = [new(HandleKinds.Object, AuthRole.User)], ReturnsHandle = true, DecryptFirstParameter = true },
         new Command<SequenceUpdateIn>(TpmCc.SequenceUpdate, SequenceUpdate) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true },
-        new Command<SequenceCompleteIn, SequenceCompleteOut>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true },
+        new Command<SequenceCompleteIn, SequenceCompleteOut>(TpmCc.SequenceComplete, SequenceComplete) { Handles = [new(HandleKinds.Transient, AuthRole.User)], DecryptFirstParameter = true, EncryptFirstResponseParameter = true, Flushed = true },
         new Command<EventSequenceCompleteIn, Pcr.PcrEventOut>(TpmCc.EventSequenceComplete, EventSequenceComplete)
         {
             Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User), new(HandleKinds.Transient, AuthRole.User)],
             DecryptFirstParameter = true,
+            Flushed = true,
         },
     ];
 

@@ -8,18 +8,9 @@ internal static partial class Miscellaneous
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new Command<SetAlgorithmSetIn>(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
     ];
-
-    /// <summary>The commands whose platform authorization may be made to need physical presence (the
-    /// PP_COMMAND attribute of the reference's command table, Part 3's "Physical Presence" column).</summary>
-    internal static bool IsPpCommand(TpmCc code) => code is TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear
-        or TpmCc.ClearControl or TpmCc.ClockRateAdjust or TpmCc.ClockSet or TpmCc.CreateLoaded or TpmCc.CreatePrimary
-        or TpmCc.EvictControl or TpmCc.HierarchyChangeAuth or TpmCc.HierarchyControl or TpmCc.NvDefineSpace
-        or TpmCc.NvGlobalWriteLock or TpmCc.NvUndefineSpace or TpmCc.NvUndefineSpaceSpecial or TpmCc.PcrAllocate
-        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetCommandCodeAuditStatus or TpmCc.SetPrimaryPolicy
-        or TpmCc.NvDefineSpace2 or TpmCc.ReadOnlyControl;
 
     [TpmParameters]
     internal partial struct PpCommandsIn
@@ -38,7 +29,7 @@ internal static partial class Miscellaneous
         for (int i = 0; i < (int)p.SetList.Count; i++)
         {
             var code = p.SetList.CommandCodes[i];
-            if (CommandTable.Find(code) is not null && IsPpCommand(code) && !list.Contains(code)) list.Add(code);
+            if (CommandTable.Find(code) is { PhysicalPresence: true } && !list.Contains(code)) list.Add(code);
         }
         for (int i = 0; i < (int)p.ClearList.Count; i++)
         {

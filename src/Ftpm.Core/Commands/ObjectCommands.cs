@@ -36,6 +36,7 @@ internal static partial class ObjectCommands
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
+            PhysicalPresence = true,
         },
         new CommandOut<ReadPublicOut>(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
         new Command<ObjectChangeAuthIn, ObjectChangeAuthOut>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)

@@ -16,6 +16,7 @@ internal static partial class Primary
             ReturnsHandle = true,
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
+            PhysicalPresence = true,
         },
     ];
 

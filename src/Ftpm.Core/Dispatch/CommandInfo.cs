@@ -60,9 +60,10 @@ internal delegate TpmRc CommandHandler<TIn, TOut>(Tpm tpm, ref CommandContext co
 
 /// <summary>
 /// A command's facts, stated once (the reference spreads these over CommandAttributeData.h and
-/// per-command tables): its code, handles with auth roles, whether a handle is returned, whether
-/// its first parameter / response parameter may be encrypted, whether it writes NV, and whether it
-/// needs physical presence. The subclass fixes how the parameters are read: the dispatcher
+/// per-command tables), read by the dispatcher, the authorization checks and GetCapability alike: its
+/// code, handles with auth roles, whether a handle is returned, whether its first parameter / response
+/// parameter may be encrypted, whether it writes NV or an NV index, whether it may be made to need
+/// physical presence, and its TPMA_CC extensive and flushed bits. The subclass fixes how the parameters are read: the dispatcher
 /// unmarshals the whole parameter area into the command's <c>XxxIn</c> structure before the body
 /// runs (Part 3, 5: header, handles, sessions, parameters, then the command's own checks), so no
 /// body can look at state before its parameters parsed.
@@ -74,7 +75,21 @@ internal abstract record CommandInfo(TpmCc Code)
     public bool DecryptFirstParameter { get; init; }
     public bool EncryptFirstResponseParameter { get; init; }
     public bool WritesNv { get; init; }
+
+    /// <summary>The platform authorization of this command may be made to need physical presence with
+    /// TPM2_PP_Commands (Part 3's "Physical Presence" column; the reference's PP_COMMAND attribute).</summary>
     public bool PhysicalPresence { get; init; }
+
+    /// <summary>The command writes an NV index it names, so an index's authValue or authPolicy authorizes
+    /// it with TPMA_NV_AUTHWRITE / POLICYWRITE (Part 1, 19.7.4-19.7.5); the other commands that authorize
+    /// with an index read it.</summary>
+    public bool WritesNvIndex { get; init; }
+
+    /// <summary>TPMA_CC extensive: the command may flush many objects (Part 2, 8.9).</summary>
+    public bool Extensive { get; init; }
+
+    /// <summary>TPMA_CC flushed: the command flushes any transient object in its handle area (Part 2, 8.9).</summary>
+    public bool Flushed { get; init; }
 
     /// <summary>The command takes no authorization area at all (Startup, ContextSave, ContextLoad,
     /// FlushContext): TPM_ST_SESSIONS gets TPM_RC_AUTH_CONTEXT.</summary>

@@ -29,6 +29,40 @@ public static class TpmRcExtensions
     /// <summary>Numbers a format-1 code that has no number yet with parameter n (1..15).</summary>
     public static TpmRc AtParameter(this TpmRc rc, int n) => Number(rc, ParameterFlag | ((uint)n << 8), n, 15);
 
+    /// <summary>The code as the spec names it, with its number and value, for logs and test failures:
+    /// "TPM_RC_VALUE at parameter 2 (0x2C4)", "TPM_RC_AUTH_FAIL at session 1 (0x98E)", "TPM_RC_RETRY (0x922)".</summary>
+    public static string Describe(this TpmRc rc)
+    {
+        uint v = (uint)rc;
+        string where = "";
+        var code = rc;
+        if (rc.IsFormat1())
+        {
+            code = rc.Base();
+            int n = (int)((v & NumberMask) >> 8);
+            if ((v & ParameterFlag) != 0) where = " at parameter " + n;
+            else if (n == 0) where = "";
+            else if ((v & SessionFlag) != 0) where = " at session " + (n & 7);
+            else where = " at handle " + n;
+        }
+        return SpecName(code) + where + " (0x" + v.ToString("X3", System.Globalization.CultureInfo.InvariantCulture) + ")";
+    }
+
+    /// <summary>TPM_RC_ and the enum name in upper snake case (AuthFail: TPM_RC_AUTH_FAIL), or "TPM_RC 0x..." for a value with no name.</summary>
+    static string SpecName(TpmRc rc)
+    {
+        if (!Enum.IsDefined(rc)) return "TPM_RC";
+        var name = rc.ToString();
+        var b = new System.Text.StringBuilder("TPM_RC_", 7 + 2 * name.Length);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char ch = name[i];
+            if (i > 0 && (char.IsUpper(ch) || char.IsDigit(ch) && !char.IsDigit(name[i - 1])) && !char.IsUpper(name[i - 1])) b.Append('_');
+            b.Append(char.ToUpperInvariant(ch));
+        }
+        return b.ToString();
+    }
+
     static TpmRc Number(TpmRc rc, uint bits, int n, int max)
     {
         if (n < 1 || n > max) throw new ArgumentOutOfRangeException(nameof(n));

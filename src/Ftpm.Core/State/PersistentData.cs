@@ -231,7 +231,7 @@ internal sealed class PersistentData
 
     internal static void Check(TpmRc rc)
     {
-        if (rc != TpmRc.Success) throw new InvalidDataException($"stored state is truncated or malformed ({rc})");
+        if (rc != TpmRc.Success) throw new InvalidDataException($"stored state is truncated or malformed ({rc.Describe()})");
     }
 }
 

@@ -177,15 +177,15 @@ public sealed partial class Tpm
 
     /// <summary>The ACT part of TPM2_Shutdown(STATE) (the reference's ActShutdown): each count, halved when
     /// ACT_SetTimeout did not set it since Startup (so that saving state early gains no time), the signal
-    /// and the policy.</summary>
-    void ActShutdownState(ref TpmWriter w)
+    /// and the policy. A host's volatile-state save (<paramref name="halve"/> false) keeps the count whole.</summary>
+    void ActShutdownState(ref TpmWriter w, bool halve)
     {
         foreach (var act in _acts)
         {
             if (act is null) continue;
             ActAdvance(act);
             uint remaining = act.Remaining;
-            if (!act.Updated && remaining != uint.MaxValue && remaining > 1) remaining /= 2;
+            if (halve && !act.Updated && remaining != uint.MaxValue && remaining > 1) remaining /= 2;
             w.WriteUInt32(remaining);
             w.WriteUInt8(act.Signaled ? (byte)1 : (byte)0);
             w.WriteUInt16((ushort)act.PolicyAlg);

@@ -52,13 +52,26 @@ public sealed partial class Tpm
     }
 
     /// <summary>The commit part of TPM2_Shutdown(STATE).</summary>
-    internal void CommitShutdownState()
+    internal void CommitShutdownState() => StageRecord(NvKeys.SavedCommitState, CommitStateRecord());
+
+    /// <summary>Nonce, counter and bitmap as one record (Shutdown(STATE), and a host's volatile state).</summary>
+    internal byte[] CommitStateRecord()
     {
         var record = new byte[32 + 8 + 16];
         _commitNonce.CopyTo(record, 0);
         BinaryPrimitives.WriteUInt64BigEndian(record.AsSpan(32), _commitCounter);
         BinaryPrimitives.WriteUInt128BigEndian(record.AsSpan(40), _commitArray);
-        StageRecord(NvKeys.SavedCommitState, record);
+        return record;
+    }
+
+    /// <summary>Brings back what <see cref="CommitStateRecord"/> wrote; false if it is not such a record.</summary>
+    internal bool RestoreCommitState(ReadOnlySpan<byte> record)
+    {
+        if (record.Length != 32 + 8 + 16) return false;
+        _commitNonce = record[..32].ToArray();
+        _commitCounter = BinaryPrimitives.ReadUInt64BigEndian(record[32..]);
+        _commitArray = BinaryPrimitives.ReadUInt128BigEndian(record[40..]);
+        return true;
     }
 
     void CommitInit(NvSnapshot snapshot) =>

@@ -33,8 +33,17 @@ static partial class MssimLog
     [LoggerMessage(9, LogLevel.Information, "Connection {ConnectionId} sent STOP; stopping the server")]
     public static partial void StopRequested(ILogger logger, long connectionId);
 
-    [LoggerMessage(10, LogLevel.Warning, "Accepting a {Port} connection failed")]
-    public static partial void AcceptError(ILogger logger, MssimPort port, Exception exception);
+    [LoggerMessage(10, LogLevel.Warning, "Accepting a {Port} connection failed ({Error}); backing off, further failures are counted until an accept succeeds")]
+    public static partial void AcceptError(ILogger logger, MssimPort port, string error);
+
+    [LoggerMessage(12, LogLevel.Information, "Accepting {Port} connections again after {Failures} failed attempts")]
+    public static partial void AcceptRecovered(ILogger logger, MssimPort port, long failures);
+
+    [LoggerMessage(13, LogLevel.Warning, "Refused a {Port} connection from {RemoteEndPoint}: {Limit} connections are open on that port")]
+    public static partial void ConnectionRefused(ILogger logger, MssimPort port, EndPoint? remoteEndPoint, int limit);
+
+    [LoggerMessage(14, LogLevel.Warning, "{Count} connection log lines were suppressed (rate limit)")]
+    public static partial void Suppressed(ILogger logger, long count);
 
     [LoggerMessage(11, LogLevel.Information, "mssim server stopped")]
     public static partial void Stopped(ILogger logger);

@@ -11,7 +11,10 @@ namespace Ftpm.Server.Mssim;
 /// Serves one <see cref="Tpm"/> over the Microsoft simulator protocol (tpm2-tss "mssim" TCTI, IBM TSS,
 /// TSS.MSR): a command port for TPM commands and a platform port for power, NV, physical presence and
 /// cancel signals. Clients may connect to both ports at once and come and go; all calls into the TPM are
-/// serialized, so commands run one at a time.
+/// serialized, so commands run one at a time. Each listener and each connection has a thread of its own
+/// (blocking calls: no thread-pool hop on a command's path); connections per port are limited
+/// (<see cref="MssimServerOptions.MaxConnectionsPerPort"/>) and one that stalls mid-request is dropped
+/// (<see cref="MssimServerOptions.IdleTimeout"/>).
 /// </summary>
 /// <example>
 /// <code>
@@ -22,6 +25,10 @@ namespace Ftpm.Server.Mssim;
 /// </example>
 public sealed class MssimServer : IAsyncDisposable
 {
+    // Back-off after a failed accept (EMFILE, ENFILE, ENOBUFS ...): the failure lasts until something
+    // closes, so retrying at once only burns CPU; doubling from 10 ms up to 1 s.
+    static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromSeconds(1);
+
     readonly Tpm _tpm;
     readonly SoftwarePlatform _platform;
     readonly MssimServerOptions _options;
@@ -30,7 +37,9 @@ public sealed class MssimServer : IAsyncDisposable
     readonly CancellationTokenSource _stopping = new();
     readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly ConcurrentDictionary<long, MssimConnection> _connections = new();
-    readonly List<Task> _acceptLoops = [];
+    readonly List<Thread> _acceptThreads = [];
+    readonly int[] _open = new int[2]; // connections per MssimPort
+    readonly LogLimiter _connectionLog = new(burst: 40, perSecond: 5);
     Socket? _commandListener;
     Socket? _platformListener;
     long _nextConnectionId;
@@ -39,7 +48,7 @@ public sealed class MssimServer : IAsyncDisposable
 
     /// <param name="tpm">The TPM to serve; the server becomes its only caller.</param>
     /// <param name="platform">The TPM's platform, whose flags the platform port sets.</param>
-    /// <param name="options">Address and ports; defaults to 127.0.0.1:2321 and 2322.</param>
+    /// <param name="options">Address, ports and limits; defaults to 127.0.0.1:2321 and 2322.</param>
     /// <param name="logger">Connection and command log.</param>
     public MssimServer(Tpm tpm, SoftwarePlatform platform, MssimServerOptions? options = null, ILogger? logger = null)
     {
@@ -58,6 +67,8 @@ public sealed class MssimServer : IAsyncDisposable
     /// <summary>Completes when the server has stopped: after <see cref="StopAsync"/> or a client's STOP.</summary>
     public Task Stopped => _stopped.Task;
 
+    internal bool IsStopping => _stopping.IsCancellationRequested;
+
     /// <summary>Binds both listeners and starts accepting connections.</summary>
     /// <exception cref="AddressInUseException">A port is taken.</exception>
     public void Start()
@@ -66,8 +77,8 @@ public sealed class MssimServer : IAsyncDisposable
             throw new InvalidOperationException("the server was already started");
         try
         {
-            _commandListener = Bind(_options.Address, _options.CommandPort);
-            _platformListener = Bind(_options.Address, _options.EffectivePlatformPort);
+            _commandListener = Bind(_options.Address, _options.CommandPort, _options.ListenBacklog);
+            _platformListener = Bind(_options.Address, _options.EffectivePlatformPort, _options.ListenBacklog);
         }
         catch
         {
@@ -81,11 +92,15 @@ public sealed class MssimServer : IAsyncDisposable
         PlatformEndPoint = (IPEndPoint)_platformListener.LocalEndPoint!;
         MssimLog.Listening(_logger, MssimPort.Command, CommandEndPoint);
         MssimLog.Listening(_logger, MssimPort.Platform, PlatformEndPoint);
-        _acceptLoops.Add(AcceptLoopAsync(_commandListener, MssimPort.Command));
-        _acceptLoops.Add(AcceptLoopAsync(_platformListener, MssimPort.Platform));
+        foreach (var (listener, port) in new[] { (_commandListener, MssimPort.Command), (_platformListener, MssimPort.Platform) })
+        {
+            var thread = new Thread(() => AcceptLoop(listener, port)) { IsBackground = true, Name = $"mssim accept {port}" };
+            _acceptThreads.Add(thread);
+            thread.Start();
+        }
     }
 
-    /// <summary>Stops accepting, closes every connection and waits for their tasks. Idempotent.
+    /// <summary>Stops accepting, closes every connection and waits for their threads. Idempotent.
     /// The TPM itself is left as it is (no power signal): stopping is like pulling the cable.</summary>
     public async Task StopAsync()
     {
@@ -96,10 +111,16 @@ public sealed class MssimServer : IAsyncDisposable
             return;
         }
         _stopping.Cancel();
-        _commandListener?.Dispose();
-        _platformListener?.Dispose();
+        // Shutdown wakes a thread blocked in accept(); closing alone does not on Linux.
+        foreach (var listener in new[] { _commandListener, _platformListener })
+        {
+            if (listener is null) continue;
+            try { listener.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+            listener.Dispose();
+        }
         foreach (var connection in _connections.Values) connection.Abort();
-        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        await Task.Run(() => { foreach (var t in _acceptThreads) t.Join(); }).ConfigureAwait(false);
+        foreach (var connection in _connections.Values) connection.Abort(); // admitted while stopping
         await Task.WhenAll(_connections.Values.Select(c => c.Completion)).ConfigureAwait(false);
         MssimLog.Stopped(_logger);
         _stopped.TrySetResult();
@@ -111,7 +132,7 @@ public sealed class MssimServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    static Socket Bind(IPAddress address, int port)
+    static Socket Bind(IPAddress address, int port, int backlog)
     {
         var endPoint = new IPEndPoint(address, port);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -119,7 +140,7 @@ public sealed class MssimServer : IAsyncDisposable
         {
             if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
             socket.Bind(endPoint);
-            socket.Listen(16);
+            socket.Listen(Math.Max(backlog, 1));
             return socket;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
@@ -134,45 +155,107 @@ public sealed class MssimServer : IAsyncDisposable
         }
     }
 
-    async Task AcceptLoopAsync(Socket listener, MssimPort port)
+    void AcceptLoop(Socket listener, MssimPort port)
     {
-        await Task.Yield();
-        while (true)
+        long failures = 0;
+        var backoff = TimeSpan.Zero;
+        while (!_stopping.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                socket = listener.Accept();
             }
-            catch (Exception e) when (_stopping.IsCancellationRequested &&
-                e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (_stopping.IsCancellationRequested && e is SocketException or ObjectDisposedException)
             {
                 return; // StopAsync closed the listener
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 continue; // the client gave up while waiting in the backlog
             }
             catch (SocketException e)
             {
-                MssimLog.AcceptError(_logger, port, e);
+                // Out of descriptors or buffers: one line per burst, then wait for something to close.
+                if (failures++ == 0) MssimLog.AcceptError(_logger, port, $"{e.SocketErrorCode}: {e.Message}");
+                backoff = backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                _stopping.Token.WaitHandle.WaitOne(backoff);
                 continue;
             }
-
-            socket.NoDelay = true;
-            long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new MssimConnection(this, socket, id, port, _stopping.Token);
-            _connections[id] = connection;
-            if (_stopping.IsCancellationRequested) connection.Abort();
-            _ = connection.RunAsync().ContinueWith(
-                static (_, state) =>
-                {
-                    var (server, id) = ((MssimServer, long))state!;
-                    server._connections.TryRemove(id, out MssimConnection? _);
-                },
-                (this, id), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (failures > 0)
+            {
+                MssimLog.AcceptRecovered(_logger, port, failures);
+                failures = 0;
+                backoff = TimeSpan.Zero;
+            }
+            Admit(socket, port);
         }
     }
+
+    void Admit(Socket socket, MssimPort port)
+    {
+        ref int open = ref _open[(int)port];
+        if (Interlocked.Increment(ref open) > _options.MaxConnectionsPerPort)
+        {
+            Interlocked.Decrement(ref open);
+            LogConnection(l => MssimLog.ConnectionRefused(l, port, SafeRemoteEndPoint(socket), _options.MaxConnectionsPerPort));
+            socket.Dispose();
+            return;
+        }
+        long id = Interlocked.Increment(ref _nextConnectionId);
+        MssimConnection connection;
+        try
+        {
+            connection = new MssimConnection(this, socket, id, port, _options.IdleTimeout);
+            _connections[id] = connection;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    connection.Run();
+                }
+                finally
+                {
+                    _connections.TryRemove(id, out _);
+                    Interlocked.Decrement(ref _open[(int)port]);
+                }
+            }, maxStackSize: 2 << 20) { IsBackground = true, Name = $"mssim {port} {id}" };
+            thread.Start();
+        }
+        catch (Exception e) when (e is SocketException or OutOfMemoryException or ThreadStartException)
+        {
+            _connections.TryRemove(id, out _);
+            Interlocked.Decrement(ref open);
+            LogConnection(l => MssimLog.ConnectionError(l, id, e));
+            socket.Dispose();
+            return;
+        }
+        if (_stopping.IsCancellationRequested) connection.Abort();
+    }
+
+    static EndPoint? SafeRemoteEndPoint(Socket socket)
+    {
+        try { return socket.RemoteEndPoint; }
+        catch (SocketException) { return null; }
+        catch (ObjectDisposedException) { return null; }
+    }
+
+    /// <summary>Writes a line about one connection unless the rate limit holds it back (a client can cause
+    /// these lines at will: opening, refusing, dropping); held-back lines are counted in the next one.</summary>
+    internal void LogConnection(Action<ILogger> write)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information) && !_logger.IsEnabled(LogLevel.Warning)) return;
+        if (!_connectionLog.TryTake(out long suppressed)) return;
+        if (suppressed > 0) MssimLog.Suppressed(_logger, suppressed);
+        write(_logger);
+    }
+
+    /// <summary>The sockets of the open connections (tests check their options).</summary>
+    internal IReadOnlyList<Socket> ConnectionSockets(MssimPort port) =>
+        [.. _connections.Values.Where(c => c.Port == port).Select(c => c.Socket)];
+
+    /// <summary>Connections open on <paramref name="port"/>.</summary>
+    internal int OpenConnections(MssimPort port) => Volatile.Read(ref _open[(int)port]);
 
     internal ILogger Logger => _logger;
 

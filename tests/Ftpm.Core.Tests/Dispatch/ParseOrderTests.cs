@@ -41,25 +41,32 @@ public sealed class ParseOrderTests
 
     const uint InsufficientP1 = 0x1DA, SizeP1 = 0x1D5, Size = 0x095;
 
+    /// <summary>Fails with both codes spelled out ("expected TPM_RC_SIZE at parameter 1 (0x1D5), got TPM_RC_MODE at handle 1 (0x189)").</summary>
+    static void AssertRc(uint expected, Response response)
+    {
+        var actual = response.Rc;
+        Assert.True((TpmRc)expected == actual, $"expected {((TpmRc)expected).Describe()}, got {actual.Describe()}");
+    }
+
     [Fact]
     public void Key_commands_unmarshal_parameters_before_checking_the_key()
     {
         uint key = SigningKey();
         // RSA_Encrypt/RSA_Decrypt of an ECC key: TPM_RC_KEY (H1) once the parameters parsed.
-        Assert.Equal((TpmRc)InsufficientP1, _host.Run(TpmCc.RsaEncrypt, Truncated, [key]).Rc);
-        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.RsaDecrypt, [key], [[]], Truncated).Rc);
+        AssertRc(InsufficientP1, _host.Run(TpmCc.RsaEncrypt, Truncated, [key]));
+        AssertRc(InsufficientP1, _host.RunWithPasswords(TpmCc.RsaDecrypt, [key], [[]], Truncated));
         // ECDH_ZGen with a key that does not decrypt: TPM_RC_ATTRIBUTES (H1) otherwise.
-        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.EcdhZGen, [key], [[]], Truncated).Rc);
+        AssertRc(InsufficientP1, _host.RunWithPasswords(TpmCc.EcdhZGen, [key], [[]], Truncated));
         // Create, Load, CreateLoaded under a parent that is no storage key: TPM_RC_TYPE (H1) otherwise.
-        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.Create, [key], [[]], Truncated).Rc);
-        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.Load, [key], [[]], Truncated).Rc);
-        Assert.Equal((TpmRc)InsufficientP1, _host.RunWithPasswords(TpmCc.CreateLoaded, [key], [[]], Truncated).Rc);
+        AssertRc(InsufficientP1, _host.RunWithPasswords(TpmCc.Create, [key], [[]], Truncated));
+        AssertRc(InsufficientP1, _host.RunWithPasswords(TpmCc.Load, [key], [[]], Truncated));
+        AssertRc(InsufficientP1, _host.RunWithPasswords(TpmCc.CreateLoaded, [key], [[]], Truncated));
         // ObjectChangeAuth with a parentHandle that is not the object's parent: TPM_RC_TYPE (H2) otherwise.
-        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Oversized).Rc);
-        Assert.Equal((TpmRc)0x28A, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Cmd.U16(0)).Rc);
+        AssertRc(SizeP1, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Oversized));
+        AssertRc(0x28A, _host.RunWithPasswords(TpmCc.ObjectChangeAuth, [key, key], [[]], Cmd.U16(0)));
         // Unseal of a key that is no sealed data object: TPM_RC_TYPE (H1) otherwise.
-        Assert.Equal((TpmRc)Size, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Trailing).Rc);
-        Assert.Equal((TpmRc)0x18A, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Empty).Rc);
+        AssertRc(Size, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Trailing));
+        AssertRc(0x18A, _host.RunWithPasswords(TpmCc.Unseal, [key], [[]], Empty));
     }
 
     [Fact]
@@ -67,21 +74,21 @@ public sealed class ParseOrderTests
     {
         uint key = SigningKey();
         // A key where a sequence is expected: TPM_RC_MODE otherwise.
-        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.SequenceUpdate, [key], [[]], Oversized).Rc);
-        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.SequenceComplete, [key], [[]], Oversized).Rc);
-        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.EventSequenceComplete, [0, key], [[], []], Oversized).Rc);
+        AssertRc(SizeP1, _host.RunWithPasswords(TpmCc.SequenceUpdate, [key], [[]], Oversized));
+        AssertRc(SizeP1, _host.RunWithPasswords(TpmCc.SequenceComplete, [key], [[]], Oversized));
+        AssertRc(SizeP1, _host.RunWithPasswords(TpmCc.EventSequenceComplete, [0, key], [[], []], Oversized));
 
         // A sequence where a key is expected (no public area, not ECC): TPM_RC_SEQUENCE / TPM_RC_KEY otherwise.
         uint sequence = HashSequence();
-        Assert.Equal((TpmRc)Size, _host.Run(TpmCc.ReadPublic, Trailing, [sequence]).Rc);
-        Assert.Equal((TpmRc)Size, _host.Run(TpmCc.EcdhKeyGen, Trailing, [sequence]).Rc);
+        AssertRc(Size, _host.Run(TpmCc.ReadPublic, Trailing, [sequence]));
+        AssertRc(Size, _host.Run(TpmCc.EcdhKeyGen, Trailing, [sequence]));
     }
 
     [Fact]
     public void PcrSetAuthValue_unmarshals_auth_before_checking_the_pcr_group()
     {
         // PCR 0 is in no authValue group: TPM_RC_VALUE otherwise.
-        Assert.Equal((TpmRc)SizeP1, _host.RunWithPasswords(TpmCc.PcrSetAuthValue, [0], [[]], Oversized).Rc);
+        AssertRc(SizeP1, _host.RunWithPasswords(TpmCc.PcrSetAuthValue, [0], [[]], Oversized));
         Assert.Equal(TpmRc.Value, _host.RunWithPasswords(TpmCc.PcrSetAuthValue, [0], [[]], Cmd.Sized([])).Rc);
     }
 
@@ -91,4 +98,22 @@ public sealed class ParseOrderTests
     [InlineData(new byte[] { 0x00, 0x00 })]
     public void A_second_Startup_is_initialize_whatever_its_parameters(byte[] parameters) =>
         Assert.Equal(TpmRc.Initialize, _host.Run(TpmCc.Startup, parameters).Rc);
+}
+
+/// <summary>Response codes as logs and test failures show them.</summary>
+public sealed class TpmRcDescribeTests
+{
+    [Theory]
+    [InlineData(0x000u, "TPM_RC_SUCCESS (0x000)")]
+    [InlineData(0x2C4u, "TPM_RC_VALUE at parameter 2 (0x2C4)")]
+    [InlineData(0xFD5u, "TPM_RC_SIZE at parameter 15 (0xFD5)")]
+    [InlineData(0x98Eu, "TPM_RC_AUTH_FAIL at session 1 (0x98E)")]
+    [InlineData(0x28Au, "TPM_RC_TYPE at handle 2 (0x28A)")]
+    [InlineData(0x0A7u, "TPM_RC_ECC_POINT (0x0A7)")]
+    [InlineData(0x100u, "TPM_RC_INITIALIZE (0x100)")]
+    [InlineData(0x922u, "TPM_RC_RETRY (0x922)")]
+    [InlineData(0x911u, "TPM_RC_REFERENCE_H1 (0x911)")]
+    [InlineData(0x7Fu, "TPM_RC (0x07F)")]
+    public void Describe_names_the_code_and_its_position(uint value, string expected) =>
+        Assert.Equal(expected, ((TpmRc)value).Describe());
 }
