@@ -231,15 +231,15 @@ internal static class KeyCommands
         return tpm;
     }
 
-    static byte[] H(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
-    static byte[] U16(int v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)v); return b; }
+    internal static byte[] H(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
+    internal static byte[] U16(int v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)v); return b; }
     static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }
-    static byte[] Sized(byte[] v) => [.. U16(v.Length), .. v];
-    static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
+    internal static byte[] Sized(byte[] v) => [.. U16(v.Length), .. v];
+    internal static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
     /// <summary>A command with the given handles; with <paramref name="authorized"/> a password session
     /// (TPM_RS_PW, empty nonce, continueSession, empty password) for the first handle.</summary>
-    static byte[] Build(uint cc, uint[] handles, bool authorized, byte[] parameters)
+    internal static byte[] Build(uint cc, uint[] handles, bool authorized, byte[] parameters)
     {
         var body = new List<byte>();
         foreach (var h in handles) body.AddRange(U32(h));
@@ -251,7 +251,7 @@ internal static class KeyCommands
     static byte[] CreateParameters(string template) =>
         Cat(Sized(Cat(U16(0), U16(0))), Sized(H(template)), U16(0), U32(0));
 
-    public static byte[] CreatePrimary(string template) => Build(0x131, [Owner], true, CreateParameters(template));
+    public static byte[] CreatePrimary(string template, uint hierarchy = Owner) => Build(0x131, [hierarchy], true, CreateParameters(template));
     public static byte[] Create(uint parent, string template) => Build(0x153, [parent], true, CreateParameters(template));
 
     /// <summary>TPM2_Load from a Create response's parameters (outPrivate, outPublic at their start).</summary>

@@ -9,4 +9,5 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(SwtpmCommand.Create());
 root.Subcommands.Add(CommandsCommand.Create());
+root.Subcommands.Add(ProvisionCommand.Create());
 return await root.Parse(args).InvokeAsync();

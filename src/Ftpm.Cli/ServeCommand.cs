@@ -45,6 +45,13 @@ static class ServeCommand
         Description = $"File holding the 32-octet key (raw or 64 hex digits) that encrypts the state at rest (AES-256-GCM); default: environment variable {StateKey.EnvironmentVariable}",
     };
 
+    static readonly Option<string[]> ProvisionEk = new("--provision-ek")
+    {
+        Description = "Before serving, provision EK certificates (as `ftpm provision`) for these templates (default rsa, ecc) where missing; CA in ek-ca in the state folder",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = true,
+    };
+
     static readonly Option<int> MaxConnections = new("--max-connections")
     {
         Description = "Connections served at once on each port; more are closed at once",
@@ -67,7 +74,7 @@ static class ServeCommand
     {
         var command = new Command("serve", "Run a TPM simulator server (mssim protocol: tpm2-tss mssim TCTI, IBM TSS)")
         {
-            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, MaxConnections, IdleTimeout, Level,
+            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, MaxConnections, IdleTimeout, ProvisionEk, Level,
         };
         command.SetAction(RunAsync);
         return command;
@@ -140,6 +147,22 @@ static class ServeCommand
                 Platform = platform,
                 Logger = loggerFactory.CreateLogger("Ftpm.Tpm"),
             });
+            if (parse.GetResult(ProvisionEk) is not null)
+            {
+                // Manufacturing before the first power-on a client sees: the TPM is powered off again after.
+                var templates = EkProvisioner.ParseTemplates(parse.GetValue(ProvisionEk), Console.Error);
+                if (templates is null) return 2;
+                try
+                {
+                    EkProvisioner.ProvisionAll(tpm, templates, Path.Combine(store.Directory, "ek-ca"), Console.Out);
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException
+                    or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+                {
+                    Console.Error.WriteLine($"ftpm: EK provisioning failed: {e.Message}");
+                    return 1;
+                }
+            }
             var options = new MssimServerOptions
             {
                 Address = address,

@@ -214,7 +214,7 @@ static class SwtpmCommand
     {
         string self = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ftpm.dll"));
         psi.ArgumentList.Add("swtpm");
         psi.ArgumentList.Add("socket");
         foreach (var a in args) if (a is not ("-d" or "--daemon")) psi.ArgumentList.Add(a);

@@ -395,8 +395,8 @@ internal static partial class Capability
     const uint Manufacturer = 0x4654504D;        // "FTPM"
     const uint VendorString1 = 0x6674706D;       // "ftpm"
     const uint VendorTpmType = 1;
-    const uint FirmwareVersion1 = 0x00010000;    // 1.0 (major << 16 | minor)
-    const uint FirmwareVersion2 = 0;
+    internal const uint FirmwareVersion1 = 0x00010000;    // 1.0 (major << 16 | minor)
+    internal const uint FirmwareVersion2 = 0;
     const uint MinEvictObjects = 7;              // PC Client: at least 7 persistent objects
     const uint MaxLoadedSessions = Auth.SessionTable.MaxLoaded;
     const uint MaxActiveSessions = Auth.SessionTable.MaxActive;

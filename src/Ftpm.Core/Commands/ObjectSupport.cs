@@ -430,40 +430,92 @@ internal static class ObjectSupport
 
     // ---- Protection of the sensitive area (Part 1, 23) ------------------------------------------
 
-    /// <summary>The parent's storage keys for a child named <paramref name="name"/>: symKey =
-    /// KDFa(nameAlg, seedValue, "STORAGE", name, ∅, keyBits) and HMACkey = KDFa(nameAlg, seedValue,
-    /// "INTEGRITY", ∅, ∅, digest bits) (Part 1, 23.4 and 23.5).</summary>
-    static void ProtectionKeys(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, Span<byte> symKey, Span<byte> hmacKey)
+    /// <summary>The keys of an outer wrapper for an object named <paramref name="name"/>: symKey =
+    /// KDFa(hashAlg, seed, "STORAGE", name, ∅, keyBits) and HMACkey = KDFa(hashAlg, seed, "INTEGRITY", ∅,
+    /// ∅, digest bits) (Part 1, 23.4 and 23.5). The seed is a storage parent's seedValue, or for a
+    /// credential or duplication blob the seed shared through <see cref="SecretSharing"/>.</summary>
+    static void ProtectionKeys(Tpm tpm, TpmAlgId hashAlg, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> name, Span<byte> symKey, Span<byte> hmacKey)
     {
-        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "STORAGE"u8, name, [], symKey);
-        Kdf.KdfA(tpm.Crypto, parent.NameAlg, parent.SeedValue, "INTEGRITY"u8, [], [], hmacKey);
+        Kdf.KdfA(tpm.Crypto, hashAlg, seed, "STORAGE"u8, name, [], symKey);
+        Kdf.KdfA(tpm.Crypto, hashAlg, seed, "INTEGRITY"u8, [], [], hmacKey);
     }
 
-    /// <summary>TPM2B_PRIVATE contents for a sensitive area under <paramref name="parent"/>:
-    /// integrity (TPM2B_DIGEST of HMAC(HMACkey, encSensitive || name)) || encSensitive, where
-    /// encSensitive is TPM2B_SENSITIVE encrypted with the parent's cipher in CFB mode with a zero IV
-    /// (Part 1, 23.4-23.5).</summary>
-    public static byte[] Wrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> sensitive)
+    /// <summary>An outer wrapper (the reference's ProduceOuterWrap without an IV): integrity (TPM2B_DIGEST
+    /// of HMAC(HMACkey, encData || name) under <paramref name="hashAlg"/>) || encData, where encData is
+    /// <paramref name="data"/> encrypted with <paramref name="symmetric"/> in CFB mode with a zero IV.</summary>
+    public static byte[] ProduceOuterWrap(Tpm tpm, TpmAlgId hashAlg, in TpmtSymDefObject symmetric, ReadOnlySpan<byte> seed,
+        ReadOnlySpan<byte> name, ReadOnlySpan<byte> data)
     {
-        var sym = parent.ProtectionSymmetric;
-        int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
-        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
+        int digestSize = TpmAlgorithms.DigestSize(hashAlg);
+        Span<byte> symKey = stackalloc byte[symmetric.KeyBits.Sym / 8];
         Span<byte> hmacKey = stackalloc byte[digestSize];
-        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
-
-        var plain = new byte[2 + sensitive.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(plain, (ushort)sensitive.Length);
-        sensitive.CopyTo(plain.AsSpan(2));
-        var result = new byte[2 + digestSize + plain.Length];
+        ProtectionKeys(tpm, hashAlg, seed, name, symKey, hmacKey);
+        var result = new byte[2 + digestSize + data.Length];
         var encrypted = result.AsSpan(2 + digestSize);
         Span<byte> iv = stackalloc byte[16];
         iv.Clear();
-        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, true, symKey, iv, plain, encrypted);
+        tpm.Crypto.Cipher(symmetric.Algorithm, TpmAlgId.Cfb, true, symKey, iv, data, encrypted);
         BinaryPrimitives.WriteUInt16BigEndian(result, (ushort)digestSize);
-        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, result.AsSpan(2, digestSize));
-        CryptographicOperations.ZeroMemory(plain);
+        OuterHmac(tpm, hashAlg, hmacKey, encrypted, name, result.AsSpan(2, digestSize));
         CryptographicOperations.ZeroMemory(symKey);
         CryptographicOperations.ZeroMemory(hmacKey);
+        return result;
+    }
+
+    /// <summary>Removes an outer wrapper (the reference's UnwrapOuter without an IV): the integrity is
+    /// checked in constant time before anything is decrypted. Codes (unnumbered): TPM_RC_INSUFFICIENT or
+    /// TPM_RC_SIZE when the integrity TPM2B_DIGEST does not unmarshal; TPM_RC_INTEGRITY when it is not the
+    /// HMAC this seed and name give.</summary>
+    public static TpmRc UnwrapOuter(Tpm tpm, TpmAlgId hashAlg, in TpmtSymDefObject symmetric, ReadOnlySpan<byte> seed,
+        ReadOnlySpan<byte> name, ReadOnlySpan<byte> blob, out byte[] data)
+    {
+        data = [];
+        if (blob.Length < 2) return TpmRc.Insufficient;
+        int size = BinaryPrimitives.ReadUInt16BigEndian(blob);
+        if (size > TpmLimits.MaxDigestSize) return TpmRc.Size;
+        if (size > blob.Length - 2) return TpmRc.Insufficient;
+        var integrity = blob.Slice(2, size);
+        var encrypted = blob[(2 + size)..];
+        int digestSize = TpmAlgorithms.DigestSize(hashAlg);
+        Span<byte> symKey = stackalloc byte[symmetric.KeyBits.Sym / 8];
+        Span<byte> hmacKey = stackalloc byte[digestSize];
+        ProtectionKeys(tpm, hashAlg, seed, name, symKey, hmacKey);
+        Span<byte> mac = stackalloc byte[digestSize];
+        OuterHmac(tpm, hashAlg, hmacKey, encrypted, name, mac);
+        CryptographicOperations.ZeroMemory(hmacKey);
+        if (!CryptographicOperations.FixedTimeEquals(mac, integrity))
+        {
+            CryptographicOperations.ZeroMemory(symKey);
+            return TpmRc.Integrity;
+        }
+        data = new byte[encrypted.Length];
+        Span<byte> iv = stackalloc byte[16];
+        iv.Clear();
+        tpm.Crypto.Cipher(symmetric.Algorithm, TpmAlgId.Cfb, false, symKey, iv, encrypted, data);
+        CryptographicOperations.ZeroMemory(symKey);
+        return TpmRc.Success;
+    }
+
+    /// <summary>Moves a secret a command returns (a credential, a duplication blob without an outer wrapper,
+    /// an inner wrapper key) into the command's scratch area, which is wiped once the response is
+    /// marshaled, and wipes <paramref name="value"/>.</summary>
+    public static ReadOnlyMemory<byte> MoveToScratch(Tpm tpm, byte[] value)
+    {
+        var memory = tpm.Scratch(value.Length);
+        value.CopyTo(memory.Span);
+        CryptographicOperations.ZeroMemory(value);
+        return memory;
+    }
+
+    /// <summary>TPM2B_PRIVATE contents for a sensitive area under <paramref name="parent"/>: the outer
+    /// wrapper of TPM2B_SENSITIVE with the parent's nameAlg, cipher and seedValue (Part 1, 23.4-23.5).</summary>
+    public static byte[] Wrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> sensitive)
+    {
+        var plain = new byte[2 + sensitive.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(plain, (ushort)sensitive.Length);
+        sensitive.CopyTo(plain.AsSpan(2));
+        var result = ProduceOuterWrap(tpm, parent.NameAlg, parent.ProtectionSymmetric, parent.SeedValue, name, plain);
+        CryptographicOperations.ZeroMemory(plain);
         return result;
     }
 
@@ -483,27 +535,10 @@ internal static class ObjectSupport
     public static TpmRc Unwrap(Tpm tpm, TpmKey parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> priv, out byte[] sensitive)
     {
         sensitive = [];
-        var sym = parent.ProtectionSymmetric;
         int digestSize = TpmAlgorithms.DigestSize(parent.NameAlg);
         if (priv.Length < 2 + digestSize || BinaryPrimitives.ReadUInt16BigEndian(priv) != digestSize) return TpmRc.Integrity;
-        var integrity = priv.Slice(2, digestSize);
-        var encrypted = priv[(2 + digestSize)..];
-        Span<byte> symKey = stackalloc byte[sym.KeyBits.Sym / 8];
-        Span<byte> hmacKey = stackalloc byte[digestSize];
-        ProtectionKeys(tpm, parent, name, symKey, hmacKey);
-        Span<byte> mac = stackalloc byte[digestSize];
-        OuterHmac(tpm, parent.NameAlg, hmacKey, encrypted, name, mac);
-        CryptographicOperations.ZeroMemory(hmacKey);
-        if (!CryptographicOperations.FixedTimeEquals(mac, integrity))
-        {
-            CryptographicOperations.ZeroMemory(symKey);
-            return TpmRc.Integrity;
-        }
-        var plain = new byte[encrypted.Length];
-        Span<byte> iv = stackalloc byte[16];
-        iv.Clear();
-        tpm.Crypto.Cipher(sym.Algorithm, TpmAlgId.Cfb, false, symKey, iv, encrypted, plain);
-        CryptographicOperations.ZeroMemory(symKey);
+        var rc = UnwrapOuter(tpm, parent.NameAlg, parent.ProtectionSymmetric, parent.SeedValue, name, priv, out var plain);
+        if (rc != TpmRc.Success) return TpmRc.Integrity;
         if (plain.Length < 2 || BinaryPrimitives.ReadUInt16BigEndian(plain) != plain.Length - 2)
         {
             CryptographicOperations.ZeroMemory(plain);
@@ -522,20 +557,24 @@ internal static class ObjectSupport
         1 + 2 + 2 * (2 + TpmLimits.MaxNameSize) + (2 + TpmLimits.MaxDataSize);
 
     /// <summary>creationData, creationHash and creationTicket of Create, CreatePrimary (Part 3, 12.1 and
-    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg, the locality, the
-    /// parent's Names and outsideInfo; the ticket is HMAC(proof, TPM_ST_CREATION || Name || creationHash)
-    /// under the object's nameAlg (a NULL ticket in the null hierarchy). Digests are in the command's
-    /// scratch area; the other buffers are the callers'.</summary>
+    /// 24.1): the PCR digest of <paramref name="pcrs"/> under the object's nameAlg (the selection as
+    /// reported keeps only allocated PCRs, as the reference's PCRComputeCurrentDigest filters it), the
+    /// locality, the parent's Names and outsideInfo; the ticket is <see cref="CreationTicket"/> of the
+    /// object's hierarchy, the null hierarchy included (its proof changes at TPM Reset, so such a ticket
+    /// lives as long as the object can), as the reference's TicketComputeCreation makes it, so that
+    /// TPM2_CertifyCreation works for every object. Digests are in the command's scratch area; the other
+    /// buffers are the callers'.</summary>
     public static void CreationOutputs(Tpm tpm, TpmKey key, in TpmlPcrSelection pcrs, ReadOnlyMemory<byte> outsideInfo,
         TpmAlgId parentNameAlg, ReadOnlyMemory<byte> parentName, ReadOnlyMemory<byte> parentQualifiedName, byte locality,
         out TpmsCreationData creationData, out ReadOnlyMemory<byte> creationHash, out TpmtTkCreation creationTicket)
     {
         var nameAlg = key.NameAlg;
+        var selection = FilterPcrs(tpm, pcrs);
         var pcrDigest = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationData = new TpmsCreationData
         {
-            PcrSelect = pcrs,
-            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, pcrs, pcrDigest.Span)],
+            PcrSelect = selection,
+            PcrDigest = pcrDigest[..PcrDigest(tpm, nameAlg, selection, pcrDigest.Span)],
             Locality = locality < 5 ? (byte)(1 << locality) : locality,
             ParentNameAlg = parentNameAlg,
             ParentName = parentName,
@@ -549,16 +588,42 @@ internal static class ObjectSupport
         var hash = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationHash = hash[..tpm.Crypto.Hash(nameAlg, w.Written, hash.Span)];
 
+        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
         creationTicket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = key.Hierarchy };
-        if (key.Hierarchy == (uint)TpmRh.Null) return;
-        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(key.Hierarchy));
+        creationTicket.Digest.Buffer = ticket[..CreationTicket(tpm, key.Hierarchy, nameAlg, key.Name, creationHash.Span, ticket.Span)];
+    }
+
+    /// <summary>The digest of a TPMT_TK_CREATION (Part 1, ticket; Part 2, 10.7.3): HMAC(proof of
+    /// <paramref name="hierarchy"/>, TPM_ST_CREATION || Name || creationHash) under the object's nameAlg.
+    /// TPM2_CertifyCreation recomputes it to check a ticket.</summary>
+    public static int CreationTicket(Tpm tpm, uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> name,
+        ReadOnlySpan<byte> creationHash, Span<byte> ticket)
+    {
+        using var op = tpm.Crypto.HmacSetup(nameAlg, tpm.ProofOf(hierarchy));
         Span<byte> tag = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Creation);
         op.Update(tag);
-        op.Update(key.Name);
-        op.Update(creationHash.Span);
-        var ticket = tpm.Scratch(TpmLimits.MaxDigestSize);
-        creationTicket.Digest.Buffer = ticket[..op.Finish(ticket.Span)];
+        op.Update(name);
+        op.Update(creationHash);
+        return op.Finish(ticket);
+    }
+
+    /// <summary>A copy of <paramref name="pcrs"/> that keeps only PCRs allocated in their bank (the
+    /// reference's FilterPcr): what TPM2_Quote and creation data report as selected.</summary>
+    public static TpmlPcrSelection FilterPcrs(Tpm tpm, in TpmlPcrSelection pcrs)
+    {
+        var filtered = pcrs;
+        for (int i = 0; i < (int)pcrs.Count; i++)
+        {
+            var selection = pcrs.PcrSelections[i];
+            int bank = TpmAlgorithms.HashIndex(selection.Hash);
+            var bits = selection.PcrSelect.ToArray();
+            for (int pcr = 0; pcr < bits.Length * 8; pcr++)
+                if (pcr >= TpmLimits.PcrCount || bank < 0 || !tpm.Pcrs.IsAllocated(bank, pcr))
+                    bits[pcr / 8] &= (byte)~(1 << (pcr % 8));
+            filtered.PcrSelections[i] = selection with { PcrSelect = bits };
+        }
+        return filtered;
     }
 
     /// <summary>H_hashAlg of the selected PCRs' values, banks in selection order, PCRs ascending

@@ -86,20 +86,22 @@ internal static partial class Signing
         if (digest.Length != TpmAlgorithms.DigestSize(hashAlg)) return TpmRc.Size.AtParameter(SignIn.Param.Digest);
         if (key.Has(TpmaObject.Restricted) && !HashCheckValid(tpm, p.Validation, hashAlg, digest)) return TpmRc.Ticket.AtParameter(SignIn.Param.Validation);
 
-        if (scheme == TpmAlgId.EcDaa) return WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest);
-        return WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
+        rc = scheme == TpmAlgId.EcDaa
+            ? WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest)
+            : WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
+        return rc == TpmRc.Scheme ? rc.AtParameter(SignIn.Param.InScheme) : rc;
     }
 
     /// <summary>The second phase of an ECDAA signature (Part 3, 19.1): the r that TPM2_Commit used for
     /// <paramref name="count"/> signs, and the count is consumed, so a second signature with it fails
-    /// (TPM_RC_VALUE).</summary>
-    static TpmRc WriteEcdaaSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId hashAlg, ushort count, scoped ReadOnlySpan<byte> digest)
+    /// (TPM_RC_VALUE). TPM_RC_SCHEME comes back unnumbered: the caller knows where its scheme is.</summary>
+    internal static TpmRc WriteEcdaaSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId hashAlg, ushort count, scoped ReadOnlySpan<byte> digest)
     {
         using var commit = tpm.CommitKeyOf(count, key.Asymmetric!.Curve, key.Name);
         if (commit is null) return TpmRc.Value;
         Span<byte> signature = stackalloc byte[2 * TpmLimits.MaxEccKeyBytes];
         int length = tpm.Crypto.SignEcdaa(key.Asymmetric, commit, hashAlg, digest, signature);
-        if (length < 0) return TpmRc.Scheme.AtParameter(SignIn.Param.InScheme);
+        if (length < 0) return TpmRc.Scheme;
         tpm.CommitEnd(count);
         w.WriteUInt16((ushort)TpmAlgId.EcDaa);
         w.WriteUInt16((ushort)hashAlg);
@@ -108,8 +110,8 @@ internal static partial class Signing
         return TpmRc.Success;
     }
 
-    /// <summary>Signs <paramref name="digest"/> and writes the TPMT_SIGNATURE (Sign, and the attestation
-    /// commands when they come).</summary>
+    /// <summary>Signs <paramref name="digest"/> and writes the TPMT_SIGNATURE (Sign and the attestation
+    /// commands). TPM_RC_SCHEME comes back unnumbered: the caller knows where its scheme is.</summary>
     internal static TpmRc WriteSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
     {
         w.WriteUInt16((ushort)scheme);
@@ -124,7 +126,7 @@ internal static partial class Signing
         Span<byte> signature = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
         int length = tpm.Crypto.Sign(key.Asymmetric!, scheme, hashAlg, digest, signature);
         // The key cannot carry the scheme (an RSA key too small for PSS with this hash).
-        if (length < 0) return TpmRc.Scheme.AtParameter(SignIn.Param.InScheme);
+        if (length < 0) return TpmRc.Scheme;
         if (key.Type == TpmAlgId.Rsa)
         {
             w.WriteSized(signature[..length]);

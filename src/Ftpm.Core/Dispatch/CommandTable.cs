@@ -34,6 +34,10 @@ internal static class CommandTable
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
         EphemeralEc.Commands,
+        // attestation and key movement: attestation, credentials, duplication
+        Attestation.Commands,
+        ObjectCommands.CredentialCommands,
+        Duplication.Commands,
         // the rest of 1.84, each in the partial file of its chapter's family
         Asymmetric.EccEncryptionCommands,
         NvStorage.Public2Commands,

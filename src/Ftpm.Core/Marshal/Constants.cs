@@ -474,6 +474,7 @@ public enum TpmSt : ushort
     AttestQuote = 0x8018,
     AttestTime = 0x8019,
     AttestCreation = 0x801A,
+    AttestNvDigest = 0x801C,
     Creation = 0x8021,
     Verified = 0x8022,
     AuthSecret = 0x8023,

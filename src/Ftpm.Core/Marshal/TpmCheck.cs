@@ -10,6 +10,9 @@ public static class TpmCheck
     public static TpmRc Hash(TpmAlgId value, bool allowNull) =>
         TpmAlgorithms.IsHash(value) || (allowNull && value == TpmAlgId.Null) ? TpmRc.Success : TpmRc.Hash;
 
+    /// <summary>The tag of a TPMT_TK_CREATION (Part 2, 10.7.3): TPM_ST_CREATION, else TPM_RC_TAG.</summary>
+    public static TpmRc CreationTag(TpmSt value, bool allowNull) => value == TpmSt.Creation ? TpmRc.Success : TpmRc.Tag;
+
     /// <summary>TPMI_YES_NO: 0 or 1, else TPM_RC_VALUE.</summary>
     public static TpmRc YesNo(byte value, bool allowNull) => value <= 1 ? TpmRc.Success : TpmRc.Value;
 

@@ -62,6 +62,13 @@ public static class TpmLimits
     /// <summary>sizeof(_PRIVATE): an integrity digest and an encrypted TPM2B_SENSITIVE of the largest object.</summary>
     public const int MaxPrivateSize = 2 + MaxDigestSize + 2 + 2 + (2 + MaxAuthSize) + (2 + MaxDigestSize) + (2 + MaxRsaKeyBytes / 2 * 5);
 
+    /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted secret (an
+    /// ECC point of P-521 takes 136 octets).</summary>
+    public const int MaxEncryptedSecretSize = MaxRsaKeyBytes;
+
+    /// <summary>sizeof(TPMS_ID_OBJECT): the integrity HMAC and the encrypted TPM2B_DIGEST of a credential.</summary>
+    public const int MaxIdObjectSize = 2 * (2 + MaxDigestSize);
+
     /// <summary>TPM2B_LABEL (Part 2, the TPMS_DERIVE tables): LABEL_MAX_BUFFER, the reference's
     /// MIN(32, MAX(MAX_ECC_KEY_BYTES, MAX_DIGEST_SIZE)).</summary>
     public const int LabelMaxBuffer = 32;

@@ -328,7 +328,7 @@ internal sealed class NvIndices
 
     /// <summary>Orderly data now differs from NV: until the next TPM2_Shutdown a power loss is an
     /// unorderly shutdown (matters only when commands follow a Shutdown without a power cycle).</summary>
-    static void ClearOrderly(Tpm tpm)
+    internal static void ClearOrderly(Tpm tpm)
     {
         if (tpm.Persistent.OrderlyState == PersistentData.NoOrderlyShutdown) return;
         tpm.Persistent.OrderlyState = PersistentData.NoOrderlyShutdown;

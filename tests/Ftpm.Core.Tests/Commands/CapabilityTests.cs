@@ -151,12 +151,12 @@ public class CapabilityTests
         // Commit (0x18B, one handle), PolicyPassword, ZGen_2Phase (0x18D, one handle), EC_Ephemeral
         // (0x18E, none), PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
         // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyCapability (0x19B),
-        // PolicyParameters (0x19C): one handle each. Policy_AC_SendSelect (0x196) and the 1.84 commands:
-        // ACT_SetTimeout, ECC_Encrypt, ECC_Decrypt (one handle each), NV_DefineSpace2 (nv, one handle),
-        // NV_ReadPublic2 (one handle), ReadOnlyControl (nv, one handle), PolicyTransportSPDM (one handle), then
-        // Vendor_TCG_Test (V, no handle), the last.
-        Assert.Equal(Hex("00 00000002 00000015 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
-            + " 02000196 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 20000000"), Cap(TpmCap.Commands, 0x18A, 21));
+        // PolicyParameters (0x19C): one handle each. Policy_AC_SendSelect (0x196), CertifyX509 (0x197, two) and
+        // the 1.84 commands: ACT_SetTimeout, ECC_Encrypt, ECC_Decrypt (one handle each), NV_DefineSpace2 (nv,
+        // one handle), NV_ReadPublic2 (one handle), ReadOnlyControl (nv, one handle), PolicyTransportSPDM (one
+        // handle), then Vendor_TCG_Test (V, no handle), the last.
+        Assert.Equal(Hex("00 00000002 00000016 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
+            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 20000000"), Cap(TpmCap.Commands, 0x18A, 22));
         Assert.Equal(Hex("01 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 1));
         Assert.Equal(Hex("00 00000002 00000001 20000000"), Cap(TpmCap.Commands, 0x1A2, 20));
         // ECC_Parameters (0x178): no handle.

@@ -147,12 +147,13 @@ public partial struct TpmsCreationData
     [Sized(TpmLimits.MaxDataSize)] public ReadOnlyMemory<byte> OutsideInfo;
 }
 
-/// <summary>TPMT_TK_CREATION (Part 2, 10.7.3): proof that the TPM created an object with the creation data.</summary>
+/// <summary>TPMT_TK_CREATION (Part 2, 10.7.3): proof that the TPM created an object with the creation data.
+/// The tag must be TPM_ST_CREATION (TPM_RC_TAG), the hierarchy a TPMI_RH_HIERARCHY+ (TPM_RC_VALUE).</summary>
 [TpmStruct("TPMT_TK_CREATION")]
 public partial struct TpmtTkCreation
 {
-    public TpmSt Tag;
-    public uint Hierarchy;
+    [Check(nameof(TpmCheck.CreationTag))] public TpmSt Tag;
+    [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
     public Tpm2bDigest Digest;
 }
 
