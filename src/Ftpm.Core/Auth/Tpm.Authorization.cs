@@ -265,6 +265,9 @@ public sealed partial class Tpm
                 return !o.PublicOnly && (o.UserWithAuth || (role == AuthRole.Admin && !o.AdminWithPolicy));
             case HandleKinds.NvIndex:
                 return NvAuthValueAvailable(handle, code, role);
+            case HandleKinds.Act:
+                // platformAuth stands for the ACT only while the platform hierarchy is enabled.
+                return PhEnable;
             default:
                 return false;
         }
@@ -276,7 +279,7 @@ public sealed partial class Tpm
     {
         switch (KindOf(handle))
         {
-            case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout:
+            case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout or HandleKinds.Act:
                 return AuthPolicyOf(handle, out _).Length != 0;
             case HandleKinds.Transient or HandleKinds.Persistent:
                 return ObjectAuthorization(handle) is { PublicOnly: false };
@@ -298,6 +301,7 @@ public sealed partial class Tpm
             case HandleKinds.Endorsement: hashAlg = _persistent.EndorsementPolicyAlg; return _persistent.EndorsementPolicy.Span;
             case HandleKinds.Lockout: hashAlg = _persistent.LockoutPolicyAlg; return _persistent.LockoutPolicy.Span;
             case HandleKinds.Platform: hashAlg = PlatformPolicyAlg; return PlatformPolicy;
+            case HandleKinds.Act: return ActPolicy(handle, out hashAlg);
             case HandleKinds.Transient or HandleKinds.Persistent when ObjectAuthorization(handle) is { } o:
                 hashAlg = o.NameAlg; return o.AuthPolicy;
             case HandleKinds.NvIndex:

@@ -178,4 +178,12 @@ public static class TpmCheck
     /// <summary>TPMS_NV_PUBLIC dataSize (Part 2, 13.5): at most MAX_NV_INDEX_SIZE, else TPM_RC_SIZE.</summary>
     public static TpmRc NvDataSize(ushort value, bool allowNull) =>
         value <= State.NvIndices.MaxIndexSize ? TpmRc.Success : TpmRc.Size;
+
+    /// <summary>TPMI_RH_NV_EXP_INDEX (Part 2, 9.9, 1.84): a handle in the external NV range, else TPM_RC_VALUE.</summary>
+    public static TpmRc NvExpIndexHandle(uint value, bool allowNull) =>
+        value >> 24 == (uint)TpmHt.ExternalNv ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMA_NV_EXP (Part 2, 13.4, 1.84): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc NvExpAttributes(TpmaNvExp value, bool allowNull) =>
+        (value & TpmaNvExp.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
 }

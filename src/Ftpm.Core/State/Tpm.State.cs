@@ -231,6 +231,7 @@ public sealed partial class Tpm
             TpmRh.Lockout => HandleKinds.Lockout,
             TpmRh.Null => HandleKinds.Null,
             TpmRh.PlatformNv => HandleKinds.PlatformNv,
+            >= TpmRh.Act0 and <= TpmRh.ActF => HandleKinds.Act,
             _ => HandleKinds.None,
         },
         _ => HandleKinds.None,
@@ -268,6 +269,8 @@ public sealed partial class Tpm
             HandleKinds.Owner => ShEnable ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.Endorsement => EhEnable ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.Platform => PhEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            // An ACT this TPM does not implement fails like an invalid hierarchy (the reference's EntityGetLoadStatus).
+            HandleKinds.Act => IsActImplemented(handle) ? TpmRc.Success : TpmRc.Value,
             _ => TpmRc.Success,
         };
     }
@@ -296,6 +299,8 @@ public sealed partial class Tpm
         HandleKinds.Endorsement => _persistent.EndorsementAuth,
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
+        // An ACT is authorized with platformAuth (Part 1, 37; the reference's EntityGetAuthValue).
+        HandleKinds.Act => PlatformAuth,
         HandleKinds.Pcr => PcrAuthValueOf(handle),
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
         HandleKinds.NvIndex => Nv.AuthValueOf(handle),

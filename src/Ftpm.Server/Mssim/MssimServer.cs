@@ -319,6 +319,12 @@ public sealed class MssimServer : IAsyncDisposable
         }
     }
 
+    /// <summary>ACT_GET_SIGNALED: whether the ACT's signal is asserted (the platform's view of its output).</summary>
+    internal bool ActGetSignaled(uint actHandle)
+    {
+        lock (_tpmLock) return _tpm.ActGetSignaled(actHandle);
+    }
+
     /// <summary>GET_COMMAND_RESPONSE_SIZES: the largest command and response seen since the last query, then reset.</summary>
     internal void TakeCommandResponseSizes(Span<byte> destination)
     {

@@ -75,7 +75,8 @@ public class DispatchTests
     [Theory]
     [InlineData(0x00000123u)] // unassigned
     [InlineData(0x0000011Eu)] // below TPM_CC_FIRST
-    [InlineData(0x20000000u)] // vendor
+    [InlineData(0x20000001u)] // vendor, not Vendor_TCG_Test
+    [InlineData(0x20000123u)] // a library code with the vendor bit
     [InlineData(0x0000012Fu)] // FieldUpgradeStart: not implemented
     public void Unknown_command_code_is_command_code(uint code)
     {
