@@ -19,7 +19,7 @@ namespace Ftpm.Tests.Storage;
 /// </summary>
 public sealed class StorageFaultTests(ITestOutputHelper output) : IDisposable
 {
-    const uint Owner = (uint)TpmRh.Owner, Lockout = (uint)TpmRh.Lockout;
+    const uint Owner = (uint)TpmRh.Owner;
     const uint Counter = 0x01500020, Data = 0x01500021, DaIndex = 0x01500022, Persistent = 0x81000010;
     static readonly TpmRc NvUnavailable = (TpmRc)0x923;
 
