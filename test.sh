@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 packages=(tpm2-tools python3-tpm2-pytss libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-dev
           swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus tpm2-openssl clevis clevis-tpm2
           qemu-system-x86 busybox-static cpio linux-image-amd64 python3 openssl
-          clang zlib1g-dev)
+          clang zlib1g-dev afl++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,6 +35,8 @@ status=0
 for project in tests/Ftpm.Core.Tests tests/Ftpm.Interop.Tests; do
   dotnet test "$project" -c Release --no-build 2>&1 | tee -a "$log" || status=1
 done
+# A bounded coverage-guided fuzzing job (afl-fuzz through SharpFuzz, fuzz/README.md): any crash fails the run.
+fuzz/run.sh "${FTPM_FUZZ_MINUTES:-2}" || status=1
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 rm -f "$log"

@@ -7,7 +7,7 @@ internal static class Commands
 {
     const ushort StNoSessions = 0x8001;
     const ushort StSessions = 0x8002;
-    const uint CcStartup = 0x144, CcHash = 0x17D, CcPcrRead = 0x17E, CcGetRandom = 0x17B;
+    const uint CcHash = 0x17D, CcPcrRead = 0x17E, CcGetRandom = 0x17B;
     const uint CcReadClock = 0x181, CcPcrExtend = 0x182;
     const ushort AlgSha256 = 0x000B;
     const uint RhOwner = 0x40000001, RhNull = 0x40000007, RsPw = 0x40000009;

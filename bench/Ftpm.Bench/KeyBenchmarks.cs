@@ -49,12 +49,14 @@ public class KeyBenchmarks
         _createPrimaryRsa = KeyCommands.CreatePrimary(KeyCommands.RsaStorage);
         FlushPair(_storage, "CreatePrimary(RSA SRK), first derivation", _createPrimaryRsa);
         _create = KeyCommands.Create(srk, KeyCommands.EccSigning);
-        var created = KeyCommands.Parameters(_response, Run(_storage, "Create(ECDSA)", _create), handles: 0);
+        Run(_storage, "Create(ECDSA)", _create);
+        var created = KeyCommands.Parameters(_response, handles: 0);
         _load = KeyCommands.Load(srk, created);
         uint ecdsa = Handle(Run(_storage, "Load(ECDSA)", _load));
         _signEcdsa = KeyCommands.Sign(ecdsa, _digest);
         Run(_storage, "Sign(ECDSA)", _signEcdsa);
-        var createdRsa = KeyCommands.Parameters(_response, Run(_storage, "Create(RSASSA)", KeyCommands.Create(srk, KeyCommands.RsaSigning)), handles: 0);
+        Run(_storage, "Create(RSASSA)", KeyCommands.Create(srk, KeyCommands.RsaSigning));
+        var createdRsa = KeyCommands.Parameters(_response, handles: 0);
         _loadRsa = KeyCommands.Load(srk, createdRsa);
         FlushPair(_storage, "Load(RSASSA)", _loadRsa);
         int n = Run(_storage, "ContextSave", KeyCommands.ContextSave(ecdsa));
@@ -292,7 +294,7 @@ internal static class KeyCommands
     }
 
     /// <summary>The parameters of a TPM_ST_SESSIONS response (after the handles and parameterSize).</summary>
-    public static byte[] Parameters(byte[] response, int length, int handles)
+    public static byte[] Parameters(byte[] response, int handles)
     {
         int at = 10 + 4 * handles;
         int size = (int)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(at));

@@ -35,6 +35,12 @@ static class ServeCommand
         DefaultValueFactory = _ => "127.0.0.1",
     };
 
+    static readonly Option<string?> PlatformAddress = new("--platform-address")
+    {
+        Description = "Address of the platform port (power, NV and failure-mode signals); default: the --address value. " +
+            "Use 127.0.0.1 to serve commands on a network while keeping the platform port local",
+    };
+
     static readonly Option<string?> Rpmb = new("--rpmb")
     {
         Description = "RPMB counter file: a monotonic commit counter kept apart from the state; an older state restored beside it is refused (created if missing)",
@@ -74,7 +80,7 @@ static class ServeCommand
     {
         var command = new Command("serve", "Run a TPM simulator server (mssim protocol: tpm2-tss mssim TCTI, IBM TSS)")
         {
-            Port, PlatformPort, State, Address, Rpmb, StateKeyFile, MaxConnections, IdleTimeout, ProvisionEk, Level,
+            Port, PlatformPort, State, Address, PlatformAddress, Rpmb, StateKeyFile, MaxConnections, IdleTimeout, ProvisionEk, Level,
         };
         command.SetAction(RunAsync);
         return command;
@@ -85,6 +91,12 @@ static class ServeCommand
         if (!IPAddress.TryParse(parse.GetValue(Address), out var address))
         {
             Console.Error.WriteLine($"ftpm: --address {parse.GetValue(Address)} is not an IP address");
+            return 2;
+        }
+        IPAddress? platformAddress = null;
+        if (parse.GetValue(PlatformAddress) is { } platformText && !IPAddress.TryParse(platformText, out platformAddress))
+        {
+            Console.Error.WriteLine($"ftpm: --platform-address {platformText} is not an IP address");
             return 2;
         }
         int port = parse.GetValue(Port);
@@ -100,6 +112,24 @@ static class ServeCommand
             return 2;
         }
         string stateDirectory = parse.GetValue(State) ?? DefaultStateDirectory();
+        // The mssim protocol has no authentication: whoever reaches the platform port can power-cycle the
+        // TPM, stop the server or put the TPM into failure mode, and the command port serves every command.
+        if (!IPAddress.IsLoopback(address))
+            Console.Error.WriteLine($"ftpm: warning: listening on {address}, not loopback: anyone who can reach port {port} can send TPM commands; " +
+                "keep it behind a firewall or on a trusted network");
+        if (!IPAddress.IsLoopback(platformAddress ?? address))
+            Console.Error.WriteLine($"ftpm: warning: the platform port listens on {platformAddress ?? address}, not loopback: anyone who can reach it can " +
+                "power-cycle the TPM, stop the server or put the TPM into failure mode; use --platform-address 127.0.0.1 to keep it local");
+
+        // Permissions: refuse a state folder or key file others may write, warn about ones they may read.
+        bool encrypted = parse.GetValue(StateKeyFile) is not null || Environment.GetEnvironmentVariable(StateKey.EnvironmentVariable) is { Length: > 0 };
+        bool refused = false;
+        foreach (var finding in StatePermissions.Check(stateDirectory, parse.GetValue(StateKeyFile), encrypted))
+        {
+            Console.Error.WriteLine(finding.Refuse ? $"ftpm: {finding.Message}" : $"ftpm: warning: {finding.Message}");
+            refused |= finding.Refuse;
+        }
+        if (refused) return 1;
 
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(parse.GetValue(Level))
@@ -166,6 +196,7 @@ static class ServeCommand
             var options = new MssimServerOptions
             {
                 Address = address,
+                PlatformAddress = platformAddress,
                 CommandPort = port,
                 PlatformPort = parse.GetValue(PlatformPort),
                 MaxConnectionsPerPort = parse.GetValue(MaxConnections),

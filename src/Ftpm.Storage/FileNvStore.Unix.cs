@@ -28,6 +28,25 @@ public sealed partial class FileNvStore
         }
     }
 
+    /// <summary>The first octets of a file another process holds locked. .NET takes a shared flock for any
+    /// FileStream that shares, which the holder's exclusive lock refuses; plain open/read takes none.</summary>
+    static string? ReadLockedFile(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        int fd = open(Encoding.UTF8.GetBytes(path + "\0"), ORdOnly);
+        if (fd < 0) return null;
+        try
+        {
+            var buffer = new byte[32];
+            int n = (int)read(fd, buffer, buffer.Length);
+            return n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : null;
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
 #pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code; these signatures are blittable.
     [DllImport("libc.so.6", SetLastError = true)]
     static extern int open(byte[] path, int flags);
@@ -37,5 +56,8 @@ public sealed partial class FileNvStore
 
     [DllImport("libc.so.6", SetLastError = true)]
     static extern int close(int fd);
+
+    [DllImport("libc.so.6", SetLastError = true)]
+    static extern nint read(int fd, byte[] buffer, nint count);
 #pragma warning restore SYSLIB1054
 }

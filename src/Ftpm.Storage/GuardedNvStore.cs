@@ -77,8 +77,9 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         }
         try
         {
-            var records = inner.Load().Records;
-            (_plain, _counter) = Open(records, _flags, _macKey, _aes, options.Rpmb?.Counter, options.StateName, options.Rpmb?.Path);
+            var snapshot = inner.Load();
+            var records = snapshot.Records;
+            (_plain, _counter) = Open(records, _flags, _macKey, _aes, options.Rpmb?.Counter, options.StateName, options.Rpmb?.Path, snapshot.WriteCounter);
             _stored = new Dictionary<uint, byte[]>(records.Where(r => r.Key != HeaderKey));
             // One commit ahead: a crash came between the backend's commit and the counter's.
             if (options.Rpmb is not null && _counter > options.Rpmb.Counter) options.Rpmb.Advance(_counter);
@@ -182,7 +183,7 @@ public sealed class GuardedNvStore : INvStore, IDisposable
     /// the commit number. Throws <see cref="StateRefusedException"/> with the reason.
     /// </summary>
     static (Dictionary<uint, byte[]>, ulong) Open(IReadOnlyDictionary<uint, byte[]> records, uint flags, byte[] macKey,
-        AesGcm? aes, ulong? rpmbCounter, string name, string? rpmbPath)
+        AesGcm? aes, ulong? rpmbCounter, string name, string? rpmbPath, ulong? storeCounter)
     {
         if (!records.TryGetValue(HeaderKey, out var header))
         {
@@ -219,6 +220,10 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         var expected = Header(storedFlags, counter, macKey, others);
         if (!CryptographicOperations.FixedTimeEquals(expected, header))
             throw new StateRefusedException($"{name} failed its integrity check (MAC): it was modified outside ftpm");
+        // The backend's own write counter is outside the MAC'd records; every commit moves it and the
+        // MAC'd commit number together, so they must agree (else the file was edited and re-summed).
+        if (storeCounter is ulong written && written != counter)
+            throw new StateRefusedException($"{name} failed its integrity check: its write counter ({written}) is not the MAC'd commit number ({counter}); it was modified outside ftpm");
 
         if (rpmbCounter is ulong rpmb)
         {
@@ -300,7 +305,7 @@ public sealed class GuardedNvStore : INvStore, IDisposable
     /// <summary>Verifies stored records without opening a store or touching the RPMB file (`ftpm state
     /// verify`): the plain records and commit number, or <see cref="StateRefusedException"/>.</summary>
     public static (IReadOnlyDictionary<uint, byte[]> Records, ulong Counter) Verify(IReadOnlyDictionary<uint, byte[]> records,
-        byte[]? stateKey, (byte[] Key, ulong Counter, string Path)? rpmb, string name)
+        byte[]? stateKey, (byte[] Key, ulong Counter, string Path)? rpmb, string name, ulong? writeCounter = null)
     {
         if (stateKey is null && rpmb is null)
         {
@@ -312,7 +317,7 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         using var aes = encryptionKey is null ? null : new AesGcm(encryptionKey, TagSize);
         try
         {
-            return Open(records, flags, macKey, aes, rpmb?.Counter, name, rpmb?.Path);
+            return Open(records, flags, macKey, aes, rpmb?.Counter, name, rpmb?.Path, writeCounter);
         }
         finally
         {
@@ -337,7 +342,7 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         using var aes = new AesGcm(encryptionKey!, TagSize);
         try
         {
-            return Open(records, flags, macKey, aes, null, name, null).Item1;
+            return Open(records, flags, macKey, aes, null, name, null, null).Item1;
         }
         finally
         {

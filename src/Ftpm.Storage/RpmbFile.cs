@@ -76,7 +76,14 @@ public sealed class RpmbFile : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (value < Counter) throw new InvalidOperationException($"RPMB counter cannot go back from {Counter} to {value}");
         if (value == Counter) return;
-        FileNvStore.WriteDurably(Path, Serialize(_key, value));
+        try
+        {
+            FileNvStore.WriteDurably(Path, Serialize(_key, value));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StorageError.Wrap(e, "cannot advance the RPMB counter file", Path);
+        }
         Counter = value;
     }
 

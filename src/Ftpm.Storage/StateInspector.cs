@@ -48,7 +48,7 @@ public static class StateInspector
     /// <summary>Checks the state file, its guard (with the keys given) and every record; prints a summary.</summary>
     public static int Verify(string directory, string? rpmbPath, byte[]? stateKey, TextWriter output, TextWriter error)
     {
-        if (!TryReadFile(directory, error, out var path, out var records, out _)) return 1;
+        if (!TryReadFile(directory, error, out var path, out var records, out ulong writeCounter)) return 1;
         (byte[] Key, ulong Counter, string Path)? rpmb = null;
         if (rpmbPath is not null)
         {
@@ -67,7 +67,7 @@ public static class StateInspector
         ulong commit;
         try
         {
-            (plain, commit) = GuardedNvStore.Verify(records, stateKey, rpmb, $"state file {path}");
+            (plain, commit) = GuardedNvStore.Verify(records, stateKey, rpmb, $"state file {path}", writeCounter);
         }
         catch (StateRefusedException e)
         {
@@ -104,14 +104,14 @@ public static class StateInspector
             error.WriteLine($"ftpm: state folder {Path.GetFullPath(directory)} does not exist");
             return false;
         }
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !File.Exists(Path.Combine(Path.GetFullPath(directory), FileNvStore.JournalFileName)))
         {
             error.WriteLine($"ftpm: state folder {Path.GetFullPath(directory)} holds no state file ({FileNvStore.StateFileName}): a TPM started there would be manufactured anew");
             return false;
         }
         try
         {
-            (var parsed, counter) = FileNvStore.Parse(File.ReadAllBytes(path), path);
+            (var parsed, counter) = FileNvStore.ReadUnlocked(directory);
             records = parsed;
             return true;
         }
@@ -123,7 +123,7 @@ public static class StateInspector
     }
 
     /// <summary>Parses every record the engine wrote and prints it; <see cref="InvalidDataException"/> when one is malformed.</summary>
-    static void Describe(IReadOnlyDictionary<uint, byte[]> records, TextWriter o)
+    internal static void Describe(IReadOnlyDictionary<uint, byte[]> records, TextWriter o)
     {
         // Hierarchies (PersistentData)
         if (records.TryGetValue(NvKeys.Persistent, out var persistentRecord))

@@ -134,9 +134,12 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
     {
         Assert.Equal("ok", Fault("write", "0x01500B02", "00112233"));
         _server.Kill();
-        var path = Path.Combine(_server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
+        // After a kill the latest commits are in the journal (a damaged entry with entries after it is
+        // damage, not a torn append); after a clean close, in the snapshot.
+        var journal = Path.Combine(_server.StateDir, Ftpm.Storage.FileNvStore.JournalFileName);
+        var path = File.Exists(journal) && new FileInfo(journal).Length > 0 ? journal : Path.Combine(_server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
         var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x01;
+        bytes[20] ^= 0x01;
         File.WriteAllBytes(path, bytes);
 
         var e = Assert.Throws<InvalidOperationException>(() => _server.Start());
@@ -161,12 +164,14 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
             }
             Assert.Equal("ok", Run("write", "0x01500C01", "01010101"));
             server.Kill();
-            var statePath = Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName);
-            var old = File.ReadAllBytes(statePath);          // a backup taken now ...
+            // The state is the snapshot and its journal.
+            string[] files = [Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName), Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.JournalFileName)];
+            var old = files.Select(f => File.Exists(f) ? File.ReadAllBytes(f) : null).ToArray();   // a backup taken now ...
             server.Start();
             Assert.Equal("ok", Run("write", "0x01500C01", "02020202"));
             server.Kill();
-            File.WriteAllBytes(statePath, old);               // ... restored later, beside the newer counter
+            for (int i = 0; i < files.Length; i++)                                                   // ... restored later, beside the newer counter
+                if (old[i] is { } content) File.WriteAllBytes(files[i], content); else File.Delete(files[i]);
 
             var e = Assert.Throws<InvalidOperationException>(() => server.Start());
             Assert.Contains("older than its RPMB counter", e.Message);
@@ -203,8 +208,11 @@ public sealed class NvFaultTests(ITestOutputHelper output) : IDisposable
             r = Client.Run("/usr/bin/python3", [Script, server.Tcti, "read", "0x01500C02", "14"], Quiet);
             Assert.Equal(data, r.Stdout.Trim());
             server.Kill();
-            var file = File.ReadAllBytes(Path.Combine(server.StateDir, Ftpm.Storage.FileNvStore.StateFileName));
-            Assert.Equal(-1, file.AsSpan().IndexOf("SECRET-NV-DATA"u8));
+            foreach (var name in new[] { Ftpm.Storage.FileNvStore.StateFileName, Ftpm.Storage.FileNvStore.JournalFileName })
+            {
+                var path = Path.Combine(server.StateDir, name);
+                if (File.Exists(path)) Assert.Equal(-1, File.ReadAllBytes(path).AsSpan().IndexOf("SECRET-NV-DATA"u8));
+            }
 
             // The same state without the key is refused, and says what to give.
             using var keyless = new FtpmServer(server.StateDir);

@@ -72,6 +72,11 @@ internal sealed class Session
     public bool CheckNvWritten;
     public bool NvWrittenState;
 
+    /// <summary>TPM2_PolicyTransportSPDM (1.84): the authorized command must come through an SPDM secure
+    /// channel, and (CheckReqKey, CheckTpmKey) with the keys whose Names hash to ScKeyNameHash.</summary>
+    public bool CheckSecureChannel, CheckReqKey, CheckTpmKey;
+    public byte[] ScKeyNameHash = [];
+
     // ---- Audit sessions (Part 1, 19.6.9 audit) ----
     public bool IsAudit;
     public byte[] AuditDigest = [];
@@ -96,6 +101,8 @@ internal sealed class Session
         IsPpRequired = false;
         CheckNvWritten = false;
         NvWrittenState = false;
+        CheckSecureChannel = CheckReqKey = CheckTpmKey = false;
+        ScKeyNameHash = [];
     }
 
     public void Wipe()
@@ -122,7 +129,7 @@ internal sealed class Session
         w.WriteSized(SessionKey);
         w.WriteSized(NonceTpm);
         w.WriteUInt8(Flags(IsBound, IsDaBound, IsLockoutBound, IncludeAuth, IsPasswordNeeded, IsAuthValueNeeded, IsPpRequired, CheckNvWritten));
-        w.WriteUInt8(Flags(NvWrittenState, IsAudit, PcrCounterSet, false, false, false, false, false));
+        w.WriteUInt8(Flags(NvWrittenState, IsAudit, PcrCounterSet, CheckSecureChannel, CheckReqKey, CheckTpmKey, false, false));
         w.WriteSized(BoundName);
         w.WriteSized(BoundAuth);
         w.WriteSized(PolicyDigest);
@@ -135,6 +142,7 @@ internal sealed class Session
         w.WriteUInt64(StartTime);
         w.WriteUInt64(Epoch);
         w.WriteSized(AuditDigest);
+        w.WriteSized(ScKeyNameHash);
         var result = w.Written.ToArray();
         CryptographicOperations.ZeroMemory(buffer);
         return result;
@@ -171,6 +179,7 @@ internal sealed class Session
         ok &= r.ReadUInt64(out s.StartTime) == TpmRc.Success;
         ok &= r.ReadUInt64(out s.Epoch) == TpmRc.Success;
         ok &= ReadArray(ref r, out s.AuditDigest);
+        ok &= ReadArray(ref r, out s.ScKeyNameHash);
         if (!ok || r.HasData) return null;
         s.Type = (TpmSe)type;
         s.AuthHash = (TpmAlgId)hash;
@@ -181,6 +190,7 @@ internal sealed class Session
         s.IncludeAuth = (f1 & 8) != 0; s.IsPasswordNeeded = (f1 & 16) != 0; s.IsAuthValueNeeded = (f1 & 32) != 0;
         s.IsPpRequired = (f1 & 64) != 0; s.CheckNvWritten = (f1 & 128) != 0;
         s.NvWrittenState = (f2 & 1) != 0; s.IsAudit = (f2 & 2) != 0; s.PcrCounterSet = (f2 & 4) != 0;
+        s.CheckSecureChannel = (f2 & 8) != 0; s.CheckReqKey = (f2 & 16) != 0; s.CheckTpmKey = (f2 & 32) != 0;
         if (!TpmAlgorithms.IsHash(s.AuthHash) || s.Type is not (TpmSe.Hmac or TpmSe.Policy or TpmSe.Trial)) return null;
         return s;
     }

@@ -14,6 +14,9 @@ public sealed partial class Tpm
     /// <summary>TPMA_STARTUP_CLEAR phEnable, shEnable, ehEnable and phEnableNV (TPM2_HierarchyControl).</summary>
     internal bool PhEnable = true, ShEnable = true, EhEnable = true, PhEnableNv = true;
 
+    /// <summary>TPMA_STARTUP_CLEAR readOnly (TPM2_ReadOnlyControl, 1.84): state clear data like the enables.</summary>
+    internal bool ReadOnlyMode;
+
     /// <summary>platformPolicy and its hash (TPM2_SetPrimaryPolicy of TPM_RH_PLATFORM): volatile like platformAuth.</summary>
     internal byte[] PlatformPolicy = [];
     internal TpmAlgId PlatformPolicyAlg = TpmAlgId.Null;
@@ -26,6 +29,8 @@ public sealed partial class Tpm
     void AuthInit()
     {
         Sessions.Clear();
+        ReadOnlyMode = false;
+        ActInit();
         ExclusiveAuditSession = (uint)TpmRh.Unassigned;
         NewTimeEpoch();
         _daChanged = false;
@@ -50,37 +55,45 @@ public sealed partial class Tpm
         StageRecord(NvKeys.SavedAuthState, null);
         Sessions.Clear();
         CommandAuditDigest = [];
-        if ((resume || restart) && saved is not null) ReadAuthState(saved, resume);
+        bool actStarted = (resume || restart) && saved is not null;
+        if (actStarted) ReadAuthState(saved!, resume);
         PhEnable = true;
         if (!resume)
         {
             ShEnable = EhEnable = PhEnableNv = true;
+            ReadOnlyMode = false;
             PlatformAuth = [];
             PlatformPolicy = [];
             PlatformPolicyAlg = TpmAlgId.Null;
             PcrGroupAuth = [];
+        }
+        if (!actStarted)
+        {
+            var none = new TpmReader(ReadOnlyMemory<byte>.Empty);
+            ActStartup(resume: false, ref none, hasSaved: false);
         }
         DaStartup(previousShutdownWasOrderly);
         StagePersistent();
     }
 
     /// <summary>The authorization part of TPM2_Shutdown(STATE): what a Resume or Restart brings back.</summary>
-    internal void AuthShutdownState() => StageRecord(NvKeys.SavedAuthState, AuthStateRecord());
+    internal void AuthShutdownState() => StageRecord(NvKeys.SavedAuthState, AuthStateRecord(shutdown: true));
 
     /// <summary>The authorization state a Resume or Restart brings back, as one record (also part of the
     /// volatile state a host saves, <see cref="SaveVolatileState"/>).</summary>
-    internal byte[] AuthStateRecord()
+    internal byte[] AuthStateRecord(bool shutdown = false)
     {
         var buffer = new byte[SessionTableSavedSize];
         var w = new TpmWriter(buffer);
         Sessions.WriteSaved(ref w);
         w.WriteSized(NullProof);
-        w.WriteUInt8((byte)((ShEnable ? 1 : 0) | (EhEnable ? 2 : 0) | (PhEnableNv ? 4 : 0)));
+        w.WriteUInt8((byte)((ShEnable ? 1 : 0) | (EhEnable ? 2 : 0) | (PhEnableNv ? 4 : 0) | (ReadOnlyMode ? 8 : 0)));
         w.WriteSized(PlatformAuth);
         w.WriteSized(PlatformPolicy);
         w.WriteUInt16((ushort)PlatformPolicyAlg);
         w.WriteSized(CommandAuditDigest);
         w.WriteSized(PcrGroupAuth);
+        ActShutdownState(ref w, halve: shutdown);
         var record = w.Written.ToArray();
         CryptographicOperations.ZeroMemory(buffer);
         return record;
@@ -101,19 +114,21 @@ public sealed partial class Tpm
         // (A record from before command audit has no digest: it starts empty.)
         if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
         byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
+        ActStartup(resume, ref r, hasSaved: true);
         if (resume) PcrGroupAuth = pcrGroupAuth;
         if (resume)
         {
             ShEnable = (enables & 1) != 0;
             EhEnable = (enables & 2) != 0;
             PhEnableNv = (enables & 4) != 0;
+            ReadOnlyMode = (enables & 8) != 0;
             PlatformAuth = platformAuth;
             PlatformPolicy = platformPolicy;
             PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
         }
     }
 
-    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2;
+    static int SessionTableSavedSize => Auth.SessionTable.SavedSize + 5 * (2 + TpmLimits.MaxDigestSize) + 2 + 1 + 2 + ActSavedSize;
 
     /// <summary>The record Shutdown(STATE) wrote, read at _TPM_Init, consumed by the next Startup.</summary>
     byte[]? _savedAuthState;

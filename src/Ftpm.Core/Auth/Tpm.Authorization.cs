@@ -33,7 +33,7 @@ public sealed partial class Tpm
 
     /// <summary>Checks every session of a command (the reference's ParseSessionBuffer after the sessions
     /// are read). Failures come back numbered with the session they concern.</summary>
-    TpmRc AuthorizeCommand(CommandInfo info, TpmCc code, Span<AuthCommand> sessions,
+    TpmRc AuthorizeCommand(TpmCc code, Span<AuthCommand> sessions,
         int count, SessionRoles roles, Memory<byte> parameters, byte locality)
     {
         for (int n = 0; n < count; n++)
@@ -61,7 +61,7 @@ public sealed partial class Tpm
             TpmRc rc;
             if (s.Authorizes)
             {
-                rc = CheckAuthSession(info, code, ref s, n, sessions, roles, locality);
+                rc = CheckAuthSession(code, ref s, n, sessions, roles, locality);
             }
             else
             {
@@ -94,7 +94,7 @@ public sealed partial class Tpm
     /// <summary>Checks that one session authorizes its handle (the reference's CheckAuthSession):
     /// TPM_RC_PP, TPM_RC_LOCKOUT, TPM_RC_AUTH_TYPE (a policy session is required), TPM_RC_AUTH_UNAVAILABLE,
     /// the policy checks, then TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH for a wrong password or HMAC.</summary>
-    TpmRc CheckAuthSession(CommandInfo info, TpmCc code, ref AuthCommand s, int index, Span<AuthCommand> sessions,
+    TpmRc CheckAuthSession(TpmCc code, ref AuthCommand s, int index, Span<AuthCommand> sessions,
         SessionRoles roles, byte locality)
     {
         uint handle = s.AssociatedHandle;
@@ -267,6 +267,9 @@ public sealed partial class Tpm
                 return !o.PublicOnly && (o.UserWithAuth || (role == AuthRole.Admin && !o.AdminWithPolicy));
             case HandleKinds.NvIndex:
                 return NvAuthValueAvailable(handle, code, role);
+            case HandleKinds.Act:
+                // platformAuth stands for the ACT only while the platform hierarchy is enabled.
+                return PhEnable;
             default:
                 return false;
         }
@@ -278,7 +281,7 @@ public sealed partial class Tpm
     {
         switch (KindOf(handle))
         {
-            case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout:
+            case HandleKinds.Owner or HandleKinds.Endorsement or HandleKinds.Platform or HandleKinds.Lockout or HandleKinds.Act:
                 return AuthPolicyOf(handle, out _).Length != 0;
             case HandleKinds.Transient or HandleKinds.Persistent:
                 return ObjectAuthorization(handle) is { PublicOnly: false };
@@ -300,6 +303,7 @@ public sealed partial class Tpm
             case HandleKinds.Endorsement: hashAlg = _persistent.EndorsementPolicyAlg; return _persistent.EndorsementPolicy.Span;
             case HandleKinds.Lockout: hashAlg = _persistent.LockoutPolicyAlg; return _persistent.LockoutPolicy.Span;
             case HandleKinds.Platform: hashAlg = PlatformPolicyAlg; return PlatformPolicy;
+            case HandleKinds.Act: return ActPolicy(handle, out hashAlg);
             case HandleKinds.Transient or HandleKinds.Persistent when ObjectAuthorization(handle) is { } o:
                 hashAlg = o.NameAlg; return o.AuthPolicy;
             case HandleKinds.NvIndex:

@@ -23,7 +23,8 @@ public sealed partial class Tpm
     /// attacker who cuts NV off must not get guesses that are never counted.</summary>
     TpmRc CheckLockedOut(bool lockoutAuthCheck)
     {
-        if (!_platform.NvAvailable) return TpmRc.NvUnavailable;
+        // The same while a failed commit left the count unsaved: it is retried with every command.
+        if (!_platform.NvAvailable || _persistentUnsaved) return TpmRc.NvUnavailable;
         if (lockoutAuthCheck) return _persistent.LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
         return _persistent.FailedTries >= _persistent.MaxTries ? TpmRc.Lockout : TpmRc.Success;
     }

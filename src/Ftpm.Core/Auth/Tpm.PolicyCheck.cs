@@ -67,6 +67,10 @@ public sealed partial class Tpm
             if (KindOf(handle) != HandleKinds.NvIndex) return TpmRc.PolicyFail;
             if (NvIsWritten(handle) != session.NvWrittenState) return TpmRc.PolicyFail;
         }
+
+        // PolicyTransportSPDM: the command must have come through an SPDM secure channel. This TPM has no
+        // SPDM transport, so none did: TPM_RC_CHANNEL, as the reference answers without an SPDM session.
+        if (session.CheckSecureChannel) return TpmRc.Channel;
         return TpmRc.Success;
     }
 

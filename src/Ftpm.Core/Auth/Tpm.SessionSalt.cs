@@ -15,7 +15,7 @@ public sealed partial class Tpm
     /// loaded; TPM_RC_ATTRIBUTES (H1) for a key without decrypt; TPM_RC_VALUE (P2) when decryption fails
     /// for any reason (the reference's StartAuthSession folds every CryptSecretDecrypt error into it).
     /// </summary>
-    internal TpmRc DecryptSessionSalt(uint tpmKey, ReadOnlySpan<byte> nonceCaller, ReadOnlySpan<byte> encryptedSalt, out byte[] salt)
+    internal TpmRc DecryptSessionSalt(uint tpmKey, ReadOnlySpan<byte> encryptedSalt, out byte[] salt)
     {
         salt = [];
         var key = KeyOf(tpmKey);

@@ -76,7 +76,7 @@ internal static partial class Capability
             case TpmCap.Properties: WritePcrProperties(ref c.Out, ref list, p.Property); break;
             case TpmCap.EccCurves: WriteEccCurves(ref c.Out, ref list, p.Property); break;
             case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Act: break;  // no ACT is implemented: every ACT handle's list is empty
+            case TpmCap.Act: WriteActs(tpm, ref c.Out, ref list, p.Property); break;
         }
         list.End(ref c.Out);
         c.Out.Written[moreAt] = list.More ? (byte)1 : (byte)0;
@@ -100,9 +100,10 @@ internal static partial class Capability
             case TpmCap.Handles when HandleListOf(property) is HandleList.None:
                 return TpmRc.Handle.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.AuthPolicies when property >> 24 != (uint)TpmHt.Permanent:
+            case TpmCap.Act when property is < (uint)TpmRh.Act0 or > (uint)TpmRh.ActF:
                 return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Property);
             case TpmCap.Algs or TpmCap.Handles or TpmCap.Commands or TpmCap.PpCommands or TpmCap.AuditCommands
-                or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies:
+                or TpmCap.TpmProperties or TpmCap.Properties or TpmCap.EccCurves or TpmCap.AuthPolicies or TpmCap.Act:
                 break;
             default:
                 return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Capability);
@@ -121,6 +122,7 @@ internal static partial class Capability
             case TpmCap.Properties: WritePcrProperties(ref w, ref list, property); break;
             case TpmCap.EccCurves: WriteEccCurves(ref w, ref list, property); break;
             case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref w, ref list, property); break;
+            case TpmCap.Act: WriteActs(tpm, ref w, ref list, property); break;
         }
         if (list.Count == 0) return TpmRc.Success;
         var found = w.Written[4..];
@@ -262,6 +264,14 @@ internal static partial class Capability
                     if (!list.TryAdd(MaxCapHandles)) break;
                     w.WriteUInt32(handle);
                 }
+                // The implemented ACTs follow (TPM_RH_ACT_x are above every other permanent handle listed).
+                if (list.More) break;
+                foreach (uint handle in tpm.ActHandles())
+                {
+                    if (handle < first) continue;
+                    if (!list.TryAdd(MaxCapHandles)) break;
+                    w.WriteUInt32(handle);
+                }
                 break;
         }
     }
@@ -308,9 +318,30 @@ internal static partial class Capability
         if (info.Extensive) flags |= TpmaCc.Extensive;
         if (info.Flushed) flags |= TpmaCc.Flushed;
         if (info.ReturnsHandle) flags |= TpmaCc.RHandle;
+        if (CommandTable.IsVendor(info.Code)) flags |= TpmaCc.V;
         return ((uint)info.Code & TpmaCcBits.CommandIndexMask)
             | ((uint)info.Handles.Length << TpmaCcBits.CHandlesShift)
             | (uint)flags;
+    }
+
+    // ---- TPM_CAP_ACT --------------------------------------------------------------------------
+
+    const uint MaxActData = MaxCapData / 12;            // TPMS_ACT_DATA
+
+    /// <summary>TPMS_ACT_DATA of each implemented ACT from <paramref name="first"/> on (the reference's
+    /// ActGetCapabilityData): its handle, the seconds left and TPMA_ACT signaled. preserveSignaled (a signal
+    /// carried over a _TPM_Init without power loss) is not kept: it is always CLEAR.</summary>
+    static void WriteActs(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    {
+        foreach (uint handle in tpm.ActHandles())
+        {
+            if (handle < first) continue;
+            if (!list.TryAdd(MaxActData)) break;
+            var (timeout, signaled) = tpm.ActGet(handle);
+            w.WriteUInt32(handle);
+            w.WriteUInt32(timeout);
+            w.WriteUInt32(signaled ? 1u : 0u);
+        }
     }
 
     // ---- TPM_CAP_PCRS -------------------------------------------------------------------------
@@ -420,8 +451,9 @@ internal static partial class Capability
             TpmPt.PsRevision => PsRevision,
             TpmPt.PsDayOfYear or TpmPt.PsYear => 0,
             TpmPt.SplitMax => 0,                                       // no ECC commit
-            TpmPt.TotalCommands or TpmPt.LibraryCommands => CommandCount(),
-            TpmPt.VendorCommands => 0,
+            TpmPt.TotalCommands => CommandCount(vendor: null),
+            TpmPt.LibraryCommands => CommandCount(vendor: false),
+            TpmPt.VendorCommands => CommandCount(vendor: true),
             TpmPt.NvBufferMax => MaxNvBufferSize,
             TpmPt.Modes => 0,
             TpmPt.MaxCapBuffer => TpmLimits.MaxCapBuffer,
@@ -456,10 +488,12 @@ internal static partial class Capability
         return known.HasValue;
     }
 
-    static uint CommandCount()
+    /// <summary>The number of implemented commands: all, or only the library's or the vendor's.</summary>
+    static uint CommandCount(bool? vendor)
     {
         uint n = 0;
-        foreach (var _ in CommandTable.All()) n++;
+        foreach (var info in CommandTable.All())
+            if (vendor is not { } v || CommandTable.IsVendor(info.Code) == v) n++;
         return n;
     }
 
@@ -483,6 +517,7 @@ internal static partial class Capability
         if (tpm.ShEnable) flags |= TpmaStartupClear.ShEnable;
         if (tpm.EhEnable) flags |= TpmaStartupClear.EhEnable;
         if (tpm.PhEnableNv) flags |= TpmaStartupClear.PhEnableNv;
+        if (tpm.ReadOnlyMode) flags |= TpmaStartupClear.ReadOnly;
         return flags;
     }
 
@@ -566,6 +601,18 @@ internal static partial class Capability
                 if (policy.Length != 0 && TpmAlgorithms.DigestSize(hash) == policy.Length) hashAlg = hash;
             w.WriteUInt16((ushort)hashAlg);
             if (hashAlg != TpmAlgId.Null) w.WriteBytes(policy);
+        }
+        // The ACTs follow, each with the policy TPM2_SetPrimaryPolicy gave it (the reference lists every
+        // permanent handle EntityGetAuthPolicy knows: TPM_ALG_NULL and no digest until one is set).
+        if (list.More) return;
+        foreach (uint handle in tpm.ActHandles())
+        {
+            if (handle < first) continue;
+            if (!list.TryAdd(MaxTaggedPolicies)) break;
+            var actPolicy = tpm.ActPolicy(handle, out var actHash);
+            w.WriteUInt32(handle);
+            w.WriteUInt16((ushort)actHash);
+            if (actHash != TpmAlgId.Null) w.WriteBytes(actPolicy);
         }
     }
 

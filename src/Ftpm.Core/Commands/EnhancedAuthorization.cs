@@ -279,6 +279,7 @@ internal static partial class EnhancedAuthorization
     static TpmRc PolicySecret(Tpm tpm, ref CommandContext c, in PolicySecretIn p, out PolicyAuthorizationOut o)
     {
         o = default;
+        if (Hierarchy.RefusedInReadOnlyMode(tpm, c.Handles[0])) return TpmRc.ReadOnly;
         var session = SessionOf(tpm, ref c, 1);
         var rc = BeginAuthorization(tpm, session, p.Expiration, p.NonceTpm.Span, p.CpHashA.Span, out ulong authTimeout);
         if (rc != TpmRc.Success) return rc;

@@ -13,8 +13,8 @@ internal static partial class Hierarchy
         new Command<HierarchyControlIn>(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)], PhysicalPresence = true, Extensive = true },
         new Command<SetPrimaryPolicyIn>(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
         {
-            // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout (ACT handles are not implemented).
-            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],
+            // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout and the ACTs.
+            Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout | HandleKinds.Act, AuthRole.User)],
             DecryptFirstParameter = true,
             WritesNv = true,
             PhysicalPresence = true,
@@ -113,6 +113,10 @@ internal static partial class Hierarchy
                 // platformPolicy is volatile, like platformAuth.
                 tpm.PlatformPolicy = policy;
                 tpm.PlatformPolicyAlg = p.HashAlg;
+                return TpmRc.Success;
+            default:
+                // An ACT's policy is kept with the ACT (orderly data: cleared by a TPM Reset or Restart).
+                tpm.ActSetPolicy(c.Handles[0], policy, p.HashAlg);
                 return TpmRc.Success;
         }
         tpm.StagePersistent();

@@ -56,15 +56,21 @@ internal static partial class NvStorage
     /// </summary>
     static TpmRc NvDefineSpace(Tpm tpm, ref CommandContext c, in NvDefineSpaceIn p)
     {
-        ref readonly var pub = ref p.PublicInfo.NvPublic;
-        uint authHandle = c.Handles[0];
+        return DefineIndex(tpm, c.Handles[0], p.Auth.Span, in p.PublicInfo.NvPublic);
+    }
+
+    /// <summary>The checks and definition shared by NV_DefineSpace and NV_DefineSpace2 (the reference's
+    /// NvDefineSpace in NV_spt.c): authHandle is H1, auth P1 and publicInfo P2 in both, so NV_DefineSpace's
+    /// positions serve both.</summary>
+    internal static TpmRc DefineIndex(Tpm tpm, uint authHandle, ReadOnlySpan<byte> authParameter, in TpmsNvPublic pub)
+    {
         var a = pub.Attributes;
         int nameSize = TpmAlgorithms.DigestSize(pub.NameAlg);
 
         // Validation: sizes of the secrets
         if (pub.AuthPolicy.Buffer.Length != 0 && pub.AuthPolicy.Buffer.Length != nameSize)
             return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.PublicInfo);
-        var auth = Tpm.TrimTrailingZeros(p.Auth.Span);
+        var auth = Tpm.TrimTrailingZeros(authParameter);
         if (auth.Length > nameSize) return TpmRc.Size.AtParameter(NvDefineSpaceIn.Param.Auth);
         // platformAuth may be given while phEnableNV is CLEAR (TPM2_HierarchyControl): no platform indices then.
         bool byPlatform = authHandle == (uint)TpmRh.Platform;
@@ -178,6 +184,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
@@ -234,6 +241,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Extend) return TpmRc.Attributes.AtHandle(2);
@@ -265,6 +273,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc != TpmRc.Success) return rc;
         if (index.Type != TpmNt.Bits) return TpmRc.Attributes.AtHandle(2);
@@ -287,6 +296,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         var rc = WriteAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvLocked) return TpmRc.Success;
         if (rc != TpmRc.Success) return rc;
@@ -354,6 +364,7 @@ internal static partial class NvStorage
         var index = tpm.Nv.Get(c.Handles[1])!;
 
         // Validation
+        if (RefusedInReadOnlyMode(tpm, index)) return TpmRc.ReadOnly;
         var rc = ReadAccessChecks(c.Handles[0], index);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (rc == TpmRc.NvLocked) return TpmRc.Success;

@@ -65,7 +65,7 @@ internal static partial class SessionCommands
         byte[] salt = [];
         if (tpmKey != (uint)TpmRh.Null)
         {
-            rc = tpm.DecryptSessionSalt(tpmKey, p.NonceCaller.Span, p.EncryptedSalt.Span, out salt);
+            rc = tpm.DecryptSessionSalt(tpmKey, p.EncryptedSalt.Span, out salt);
             if (rc != TpmRc.Success) return rc;
         }
         else if (!p.EncryptedSalt.IsEmpty)

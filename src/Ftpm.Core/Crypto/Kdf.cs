@@ -75,4 +75,27 @@ public static class Kdf
         CryptographicOperations.ZeroMemory(buffer);
         CryptographicOperations.ZeroMemory(block);
     }
+
+    /// <summary>
+    /// KDF2 of IEEE 1363a (the MGF of Part 1's ECC encryption, TPM2_ECC_Encrypt/ECC_Decrypt):
+    /// T = H(seed || [1]32) || H(seed || [2]32) || ..., cut to the output's length. It is MGF1 with
+    /// the counter starting at 1 instead of 0.
+    /// </summary>
+    public static void Kdf2(ICrypto crypto, TpmAlgId hashAlg, ReadOnlySpan<byte> seed, Span<byte> output)
+    {
+        byte[] buffer = new byte[seed.Length + 4];
+        seed.CopyTo(buffer);
+        Span<byte> block = stackalloc byte[TpmLimits.MaxDigestSize];
+        var result = output;
+        for (uint counter = 1; !result.IsEmpty; counter++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(seed.Length), counter);
+            int n = crypto.Hash(hashAlg, buffer, block);
+            int take = Math.Min(n, result.Length);
+            block[..take].CopyTo(result);
+            result = result[take..];
+        }
+        CryptographicOperations.ZeroMemory(buffer);
+        CryptographicOperations.ZeroMemory(block);
+    }
 }

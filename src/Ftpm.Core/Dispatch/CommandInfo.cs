@@ -29,6 +29,8 @@ internal enum HandleKinds : ushort
     HmacSession = 1 << 9,
     PolicySession = 1 << 10,
     PlatformNv = 1 << 11,
+    /// <summary>TPMI_RH_ACT: TPM_RH_ACT_0..TPM_RH_ACT_F (an unimplemented one answers TPM_RC_VALUE when checked).</summary>
+    Act = 1 << 12,
 
     Object = Transient | Persistent,
     /// <summary>TPMI_RH_HIERARCHY</summary>

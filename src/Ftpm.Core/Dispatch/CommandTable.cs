@@ -37,7 +37,17 @@ internal static class CommandTable
         // attestation and key movement: attestation, credentials, duplication
         Attestation.Commands,
         ObjectCommands.CredentialCommands,
-        Duplication.Commands);
+        Duplication.Commands,
+        // the rest of 1.84, each in the partial file of its chapter's family
+        Asymmetric.EccEncryptionCommands,
+        NvStorage.Public2Commands,
+        Hierarchy.ReadOnlyCommands,
+        EnhancedAuthorization.TransportSpdmCommands,
+        ClockTimer.ActCommands,
+        EnhancedAuthorization.AcSendSelectCommands);
+
+    /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
+    static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;
 
     static CommandInfo?[] Build(params CommandInfo[][] families)
     {
@@ -54,13 +64,37 @@ internal static class CommandTable
 
     public static CommandInfo? Find(TpmCc code)
     {
+        if (((uint)code & (uint)TpmCc.Vend) != 0)
+        {
+            foreach (var info in Vendor) if (info.Code == code) return info;
+            return null;
+        }
         uint index = (uint)code - First;
         return index < ByCode.Length ? ByCode[index] : null;
     }
 
-    /// <summary>The implemented commands in code order (GetCapability(TPM_CAP_COMMANDS)).</summary>
+    /// <summary>The implemented commands in code order (GetCapability(TPM_CAP_COMMANDS)): the library's,
+    /// then the vendor commands, as the reference lists them.</summary>
     public static IEnumerable<CommandInfo> All()
     {
         foreach (var info in ByCode) if (info is not null) yield return info;
+        foreach (var info in Vendor) yield return info;
     }
+
+    /// <summary>The commands read-only mode refuses with TPM_RC_READ_ONLY before anything else is checked
+    /// (Part 3, 24.12 TPM2_ReadOnlyControl; the commands with RO_DISALLOW in the reference's
+    /// CommandAttributeData.h): those that change hierarchies, persistent objects, NV definitions, policies
+    /// and auth values, and that create keys. NV_Write, NV_Extend, NV_SetBits, NV_WriteLock, NV_ReadLock and
+    /// PolicySecret make their own, narrower check.</summary>
+    public static bool DisallowedInReadOnlyMode(TpmCc code) => code is TpmCc.NvUndefineSpaceSpecial or TpmCc.EvictControl
+        or TpmCc.HierarchyControl or TpmCc.NvUndefineSpace or TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear
+        or TpmCc.ClearControl or TpmCc.ClockSet or TpmCc.HierarchyChangeAuth or TpmCc.NvDefineSpace or TpmCc.PcrAllocate
+        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetPrimaryPolicy or TpmCc.FieldUpgradeStart
+        or TpmCc.ClockRateAdjust or TpmCc.CreatePrimary or TpmCc.NvGlobalWriteLock or TpmCc.NvIncrement
+        or TpmCc.DictionaryAttackParameters or TpmCc.NvChangeAuth or TpmCc.SetAlgorithmSet
+        or TpmCc.SetCommandCodeAuditStatus or TpmCc.FieldUpgradeData or TpmCc.ObjectChangeAuth or TpmCc.Create
+        or TpmCc.PcrSetAuthValue or TpmCc.CreateLoaded or TpmCc.NvDefineSpace2 or TpmCc.SetCapability;
+
+    /// <summary>Whether a command is a vendor command (TPMA_CC V).</summary>
+    public static bool IsVendor(TpmCc code) => ((uint)code & (uint)TpmCc.Vend) != 0;
 }

@@ -82,13 +82,24 @@ public sealed partial class Tpm
             return ErrorResponse(response, TpmRc.Initialize);
         if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
             return ErrorResponse(response, TpmRc.Failure);
+        // Read-only mode refuses its commands before the TPM is even started (the reference's ExecCommand.c).
+        if (ReadOnlyMode && CommandTable.DisallowedInReadOnlyMode(code))
+            return ErrorResponse(response, TpmRc.ReadOnly);
         // Before _TPM_Init's Startup only Startup runs, after it Startup does not (Part 3, 9.3), and
         // both are decided before the parameters are looked at, as the reference's ExecCommand does.
         if (_started ? code == TpmCc.Startup : code != TpmCc.Startup)
             return ErrorResponse(response, TpmRc.Initialize);
 
-        // Time-based dictionary-attack recovery runs before anything is authorized.
+        // New seeds that could not be saved at _TPM_Init must be durable before anything uses them.
         _pendingNv.Clear();
+        if (_manufacturePending)
+        {
+            StagePersistent();
+            if (!TryCommitNv()) return ErrorResponse(response, TpmRc.NvUnavailable);
+            _manufacturePending = false;
+        }
+
+        // Time-based dictionary-attack recovery runs before anything is authorized.
         _daChanged = false;
         DaSelfHeal();
 
@@ -139,14 +150,14 @@ public sealed partial class Tpm
         if (audited) _hashes.CpHash(_crypto, _persistent.AuditHashAlg);
         if (sessionCount > 0)
         {
-            var rc = AuthorizeCommand(info, code, sessions, sessionCount, roles, parameters, locality);
+            var rc = AuthorizeCommand(code, sessions, sessionCount, roles, parameters, locality);
             if (rc != TpmRc.Success)
             {
                 // A counted authorization failure is kept even though the command fails (Part 1, 19.8).
                 if (_daChanged && _platform.NvAvailable)
                 {
                     StagePersistent();
-                    CommitNv();
+                    TryCommitNv(keepMemory: true);
                 }
                 return ErrorResponse(response, rc);
             }
@@ -185,6 +196,20 @@ public sealed partial class Tpm
         if (info.ReturnsHandle) w.WriteUInt32(context.ResponseHandle);
         if (tag == TpmSt.Sessions) w.WriteUInt32((uint)context.Out.Position);
         var responseParameters = w.Reserve(context.Out.Position);
+        // The NV commit comes before the response sessions: a command whose changes cannot be made
+        // durable fails with TPM_RC_NV_UNAVAILABLE before any session nonce rolls or audit digest
+        // moves, so the client's sessions stay usable and nothing is acknowledged that was not committed.
+        byte[]? auditDigest = audited ? CommandAuditDigest.ToArray() : null;
+        if (audited) CommandAudit(responseParameters);
+        if (!TryCommitNv())
+        {
+            if (auditDigest is not null) CommandAuditDigest = auditDigest;
+            // A Startup whose state could not be saved has not happened (Part 3, 9.3: the TPM stays
+            // waiting for Startup).
+            if (code == TpmCc.Startup) _started = false;
+            WipeEntityAuth(sessions[..sessionCount]);
+            return ErrorResponse(response, TpmRc.NvUnavailable);
+        }
         if (tag == TpmSt.Sessions)
         {
             WriteResponseSessions(ref w, sessions, sessionCount, roles, responseParameters);
@@ -192,9 +217,7 @@ public sealed partial class Tpm
         }
         else if (!info.NoSessions)
             UpdateAuditSessions(sessions, 0, responseParameters);
-        if (audited) CommandAudit(responseParameters);
         BinaryPrimitives.WriteUInt32BigEndian(response[sizeAt..], (uint)w.Position);
-        CommitNv();
         return w.Position;
     }
 

@@ -41,6 +41,8 @@ public enum TpmRc : uint
     NeedsTest = 0x00000153,
     NoResult = 0x00000154,
     Sensitive = 0x00000155,
+    /// <summary>TPM_RC_READ_ONLY (1.84): the command is refused in read-only mode (TPM2_ReadOnlyControl).</summary>
+    ReadOnly = 0x00000156,
     Asymmetric = 0x00000081,
     Attributes = 0x00000082,
     Hash = 0x00000083,
@@ -74,6 +76,10 @@ public enum TpmRc : uint
     Binding = 0x000000A5,
     Curve = 0x000000A6,
     EccPoint = 0x000000A7,
+    /// <summary>TPM_RC_CHANNEL (1.84): a policy needs a secure channel (SPDM) the command did not come through.</summary>
+    Channel = 0x000000B0,
+    /// <summary>TPM_RC_CHANNEL_KEY (1.84): the secure channel's keys are not those the policy names.</summary>
+    ChannelKey = 0x000000B1,
     ContextGap = 0x00000901,
     ObjectMemory = 0x00000902,
     SessionMemory = 0x00000903,
@@ -386,6 +392,11 @@ public enum TpmCc : uint
     SignSequenceStart = 0x000001AA,
     First = 0x0000011F,
     Last = 0x000001AA,
+
+    /// <summary>CC_VEND (Part 2, 6.5.2): the bit that marks a vendor command (TPMA_CC V).</summary>
+    Vend = 0x20000000,
+    /// <summary>TPM2_Vendor_TCG_Test (CC_VEND + 0): the reference's vendor command, an echo.</summary>
+    VendorTcgTest = 0x20000000,
 }
 
 /// <summary>TPM_ALG_ID (Part 2, 6.3; v185 adds HKDF and the ML-KEM/ML-DSA object types).</summary>
@@ -600,6 +611,10 @@ public enum TpmHt : byte
     NvIndex = 0x0001,
     HmacSession = 0x0002,
     PolicySession = 0x0003,
+    /// <summary>TPM_HT_EXTERNAL_NV (1.84): an NV index whose data is kept outside the TPM.</summary>
+    ExternalNv = 0x0011,
+    /// <summary>TPM_HT_PERMANENT_NV (1.84): an NV index the TPM defines itself.</summary>
+    PermanentNv = 0x0012,
     Permanent = 0x0040,
     Transient = 0x0080,
     Persistent = 0x0081,

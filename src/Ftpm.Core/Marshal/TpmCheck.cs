@@ -2,8 +2,11 @@ namespace Ftpm.Marshal;
 
 /// <summary>
 /// Value checks for the TPMI_ interface types (Part 2, chapter 9), run by generated unmarshal
-/// code through [Check(...)]. Each returns the code Part 2 names for the type.
+/// code through [Check(...)]. Each returns the code Part 2 names for the type. Every check has the one
+/// shape the generator calls, (value, allowNull), whether or not its type has a "+" form.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060:Remove unused parameter",
+    Justification = "allowNull is part of the shape the generated unmarshal code calls every check with")]
 public static class TpmCheck
 {
     /// <summary>TPMI_ALG_HASH: an implemented hash, or TPM_ALG_NULL where "+" allows it; else TPM_RC_HASH.</summary>
@@ -200,4 +203,12 @@ public static class TpmCheck
     /// <summary>TPMS_NV_PUBLIC dataSize (Part 2, 13.5): at most MAX_NV_INDEX_SIZE, else TPM_RC_SIZE.</summary>
     public static TpmRc NvDataSize(ushort value, bool allowNull) =>
         value <= State.NvIndices.MaxIndexSize ? TpmRc.Success : TpmRc.Size;
+
+    /// <summary>TPMI_RH_NV_EXP_INDEX (Part 2, 9.9, 1.84): a handle in the external NV range, else TPM_RC_VALUE.</summary>
+    public static TpmRc NvExpIndexHandle(uint value, bool allowNull) =>
+        value >> 24 == (uint)TpmHt.ExternalNv ? TpmRc.Success : TpmRc.Value;
+
+    /// <summary>TPMA_NV_EXP (Part 2, 13.4, 1.84): no reserved bit set, else TPM_RC_RESERVED_BITS.</summary>
+    public static TpmRc NvExpAttributes(TpmaNvExp value, bool allowNull) =>
+        (value & TpmaNvExp.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
 }

@@ -10,7 +10,6 @@ public static class TpmRcExtensions
     const uint ParameterFlag = 0x040;
     const uint SessionFlag = 0x800;
     const uint NumberMask = 0xF00;
-    const uint Warn = 0x900;
 
     public static bool IsError(this TpmRc rc) => rc != TpmRc.Success;
 

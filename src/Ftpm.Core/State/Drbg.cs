@@ -38,12 +38,18 @@ internal sealed class Drbg
         CryptographicOperations.ZeroMemory(material);
     }
 
-    /// <summary>Deterministic instance for known-answer tests: seed_material given whole.</summary>
-    internal Drbg(ICrypto crypto, IPlatform platform, ReadOnlySpan<byte> entropyNoncePersonalization, bool knownAnswer)
+    Drbg(ICrypto crypto, IPlatform platform)
     {
         _crypto = crypto;
         _platform = platform;
-        Seed(entropyNoncePersonalization);
+    }
+
+    /// <summary>Deterministic instance for known-answer tests: seed_material given whole.</summary>
+    internal static Drbg ForKnownAnswer(ICrypto crypto, IPlatform platform, ReadOnlySpan<byte> entropyNoncePersonalization)
+    {
+        var drbg = new Drbg(crypto, platform);
+        drbg.Seed(entropyNoncePersonalization);
+        return drbg;
     }
 
     /// <summary>V = Hash_df(seed_material); C = Hash_df(0x00 || V); reseed_counter = 1.</summary>

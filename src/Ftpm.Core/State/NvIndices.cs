@@ -248,6 +248,31 @@ internal sealed class NvIndices
         }
     }
 
+    /// <summary>Brings one index back to <paramref name="record"/>, its last committed form (null: it did
+    /// not exist), after a failed commit. An orderly index keeps the data RAM holds for it: that data is
+    /// newer than NV by design and reaches NV at TPM2_Shutdown.</summary>
+    public void Restore(uint handle, byte[]? record)
+    {
+        if (_indices.Remove(handle, out var current))
+        {
+            _used -= CostOf(current.DataSize, current.AuthPolicy.Length);
+            if (current.IsOrderly) _ramUsed -= RamCostOf(current.DataSize);
+        }
+        if (record is not null)
+        {
+            var index = Parse(handle, record);
+            if (current is not null && current.IsOrderly && index.IsOrderly && index.IsWritten && current.Data.Length == index.Data.Length)
+            {
+                current.Data.CopyTo(index.Data, 0);
+                index.Dirty = true;
+            }
+            _indices.Add(handle, index);
+            _used += CostOf(index.DataSize, index.AuthPolicy.Length);
+            if (index.IsOrderly) _ramUsed += RamCostOf(index.DataSize);
+        }
+        current?.Wipe();
+    }
+
     public void Clear()
     {
         foreach (var index in _indices.Values) index.Wipe();

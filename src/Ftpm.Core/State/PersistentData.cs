@@ -143,6 +143,20 @@ internal sealed class PersistentData
         return w.Written.ToArray();
     }
 
+    /// <summary>After a failed commit brought this copy back from NV: takes from <paramref name="memory"/> the
+    /// values that may only move one way (Part 1, 19.8 dictionary-attack state: failedTries up and
+    /// lockoutAuth disabled; the highest deleted NV counter; Clock, which never goes back). True when one
+    /// of them differs from NV, so memory must be saved again.</summary>
+    public bool KeepMonotonic(PersistentData memory)
+    {
+        bool newer = false;
+        if (memory.FailedTries > FailedTries) { FailedTries = memory.FailedTries; newer = true; }
+        if (!memory.LockoutAuthEnabled && LockoutAuthEnabled) { LockoutAuthEnabled = false; newer = true; }
+        if (memory.NvMaxCounter > NvMaxCounter) { NvMaxCounter = memory.NvMaxCounter; newer = true; }
+        if (memory.Clock > Clock) { Clock = memory.Clock; newer = true; }
+        return newer;
+    }
+
     public static PersistentData Deserialize(byte[] data)
     {
         var r = new TpmReader(data);
@@ -194,6 +208,9 @@ internal sealed class PersistentData
         {
             Check(r.ReadUInt16(out ushort auditHashAlg));
             p.AuditHashAlg = (TpmAlgId)auditHashAlg;
+            // Every audited command hashes with it: a value no command could have set is damage (found by fuzzing).
+            if (!TpmAlgorithms.IsHash(p.AuditHashAlg))
+                throw new InvalidDataException($"persistent data: audit hash algorithm 0x{auditHashAlg:X4} is not a hash");
             Check(r.ReadUInt64(out p.AuditCounter));
             Check(r.ReadUInt16(out ushort auditCount));
             p.AuditCommands = new List<TpmCc>(auditCount);

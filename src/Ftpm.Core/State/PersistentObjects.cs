@@ -82,6 +82,16 @@ internal sealed class PersistentObjects
         tpm.StageRecord(handle, null);
     }
 
+    /// <summary>Brings one persistent object back to <paramref name="record"/>, its last committed form
+    /// (null: there was none), after a failed commit.</summary>
+    public void Restore(Tpm tpm, uint handle, byte[]? record)
+    {
+        Sync(tpm, tpm.Store);
+        if (_keys.Remove(handle, out var key)) key.Dispose();
+        if (record is null) _records.Remove(handle);
+        else _records[handle] = record;
+    }
+
     static byte[] Encode(TpmKey key, ReadOnlySpan<byte> sensitive)
     {
         var buffer = new byte[4 + 2 + key.PublicArea.Length + 2 + sensitive.Length + 2 + key.QualifiedName.Length];

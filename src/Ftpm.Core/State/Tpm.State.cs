@@ -4,6 +4,7 @@ using Ftpm.Dispatch;
 using Ftpm.Marshal;
 using Ftpm.Ports;
 using Ftpm.State;
+using Microsoft.Extensions.Logging;
 
 namespace Ftpm;
 
@@ -72,7 +73,8 @@ public sealed partial class Tpm
         {
             _persistent = Manufacture();
             StagePersistent();
-            CommitNv();
+            // Until the new seeds are durable no command may use them (see Dispatch).
+            _manufacturePending = !TryCommitNv();
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
         _savedAuthState = snapshot.Records.TryGetValue(NvKeys.SavedAuthState, out var savedAuth) ? savedAuth : null;
@@ -127,17 +129,95 @@ public sealed partial class Tpm
         _pendingNv.Add(new NvChange(key, data));
     }
 
-    /// <summary>Commits the running command's NV changes atomically. A store that fails puts the TPM
-    /// in failure mode (the exception reaches <see cref="ExecuteCommand"/>).</summary>
-    void CommitNv()
+    /// <summary>
+    /// Commits the running command's NV changes atomically. A store that fails is not an engine bug
+    /// (disk full, read-only, I/O error): the changes the command made to NV-backed memory are undone
+    /// from the store's last commit (<see cref="RestoreFromStore"/>), the error is logged, and the caller
+    /// fails the command with TPM_RC_NV_UNAVAILABLE; the TPM keeps serving, and the next commit after the
+    /// storage recovers succeeds. Returns false when the store failed.
+    /// </summary>
+    /// <param name="keepMemory">Keep memory as the command left it (the dictionary-attack count of a
+    /// failed authorization: undoing it would hand out uncounted guesses); it is written with the next commit.</param>
+    bool TryCommitNv(bool keepMemory = false)
     {
         ClockMaybePersist();
-        if (_pendingNv.Count == 0) return;
+        bool commandChanges = _pendingNv.Count > 0;
+        // Persistent data a failed commit left unsaved rides along with every commit until one succeeds.
+        if (_persistentUnsaved) StagePersistent();
+        if (_pendingNv.Count == 0) return true;
         for (int i = 0; i < _pendingNv.Count; i++)
             if (_pendingNv[i].Key == NvKeys.Persistent)
                 _pendingNv[i] = new NvChange(NvKeys.Persistent, _persistent.Serialize());
-        _store.Commit(_pendingNv);
+        try
+        {
+            _store.Commit(_pendingNv);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError("NV commit failed, the command fails with TPM_RC_NV_UNAVAILABLE and changes nothing: {Reason}", e.Message);
+            if (keepMemory || !commandChanges)
+            {
+                // Only carried data (or data that must stay): nothing of the command to undo.
+                if (_pendingNv.Exists(c => c.Key == NvKeys.Persistent)) _persistentUnsaved = true;
+            }
+            else
+            {
+                RestoreFromStore();
+            }
+            _pendingNv.Clear();
+            // A command that changed nothing itself is not failed by a pending save.
+            return !commandChanges;
+        }
+        _persistentUnsaved = false;
         _pendingNv.Clear();
+        return true;
+    }
+
+    /// <summary>Persistent data in memory is newer than the store's (a commit failed); the dictionary-attack
+    /// check refuses authorizations until it is written (Part 1, 19.8: a failure must be recorded).</summary>
+    bool _persistentUnsaved;
+
+    /// <summary>_TPM_Init manufactured new seeds that the store could not save yet.</summary>
+    bool _manufacturePending;
+
+    internal bool PersistentUnsaved => _persistentUnsaved;
+
+    /// <summary>
+    /// Undoes, record by record, what the running command changed in NV-backed memory: each staged key is
+    /// brought back to the store's last commit. Values that must never go back stay as memory has them
+    /// (dictionary-attack count and lockout, the highest deleted counter value, Clock; orderly indices'
+    /// data, which lives in RAM): they are saved with the next successful commit.
+    /// </summary>
+    void RestoreFromStore()
+    {
+        var records = _store.Load().Records;
+        foreach (var change in _pendingNv)
+        {
+            records.TryGetValue(change.Key, out var stored);
+            switch (change.Key)
+            {
+                case NvKeys.Persistent:
+                    if (stored is null) { _persistentUnsaved = true; break; }
+                    var memory = _persistent;
+                    var restored = PersistentData.Deserialize(stored);
+                    _persistentUnsaved |= restored.KeepMonotonic(memory);
+                    _persistent = restored;
+                    break;
+                case NvKeys.SavedState:
+                    _savedState = stored;
+                    break;
+                case NvKeys.SavedAuthState:
+                    _savedAuthState = stored;
+                    break;
+                case NvKeys.SavedCommitState:
+                    _savedCommitState = stored;
+                    break;
+                default:
+                    if (NvIndices.IsIndexKey(change.Key)) Nv.Restore(change.Key, stored);
+                    else if (change.Key >> 24 == (uint)TpmHt.Persistent) Persistents.Restore(this, change.Key, stored);
+                    break;
+            }
+        }
     }
 
     /// <summary>The kind of a handle value (Part 2, 7.2 TPM_HT and 7.4 TPM_RH).</summary>
@@ -160,6 +240,7 @@ public sealed partial class Tpm
             TpmRh.Lockout => HandleKinds.Lockout,
             TpmRh.Null => HandleKinds.Null,
             TpmRh.PlatformNv => HandleKinds.PlatformNv,
+            >= TpmRh.Act0 and <= TpmRh.ActF => HandleKinds.Act,
             _ => HandleKinds.None,
         },
         _ => HandleKinds.None,
@@ -199,6 +280,8 @@ public sealed partial class Tpm
             HandleKinds.Owner => ShEnable ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.Endorsement => EhEnable ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.Platform => PhEnable ? TpmRc.Success : TpmRc.Hierarchy,
+            // An ACT this TPM does not implement fails like an invalid hierarchy (the reference's EntityGetLoadStatus).
+            HandleKinds.Act => IsActImplemented(handle) ? TpmRc.Success : TpmRc.Value,
             _ => TpmRc.Success,
         };
     }
@@ -227,6 +310,8 @@ public sealed partial class Tpm
         HandleKinds.Endorsement => _persistent.EndorsementAuth,
         HandleKinds.Lockout => _persistent.LockoutAuth,
         HandleKinds.Platform => PlatformAuth,
+        // An ACT is authorized with platformAuth (Part 1, 37; the reference's EntityGetAuthValue).
+        HandleKinds.Act => PlatformAuth,
         HandleKinds.Pcr => PcrAuthValueOf(handle),
         HandleKinds.Transient => Objects.Get(handle)!.AuthValue,
         HandleKinds.NvIndex => Nv.AuthValueOf(handle),

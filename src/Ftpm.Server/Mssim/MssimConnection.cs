@@ -246,11 +246,13 @@ sealed class MssimConnection
                     SendAck();
                     break;
                 case MssimCode.ActGetSignaled:
-                    // u32 ACT handle -> u32 signaled (no ACT is ever signaled yet), then the ack.
+                    // u32 ACT handle -> u32 signaled (1 while the ACT's output is asserted), then the ack.
                     if (!Need(4)) return Dropped("closed in the middle of ACT_GET_SIGNALED");
+                    uint actHandle = BinaryPrimitives.ReadUInt32BigEndian(_in.AsSpan(_start, 4));
                     _start += 4;
                     MssimLog.Signal(_server.Logger, _id, MssimCode.ActGetSignaled);
                     Array.Clear(_reply, 0, 8);
+                    if (_server.ActGetSignaled(actHandle)) _reply[3] = 1;
                     Send(8);
                     break;
                 case MssimCode.GetCommandResponseSizes:

@@ -78,7 +78,7 @@ public sealed class MssimServer : IAsyncDisposable
         try
         {
             _commandListener = Bind(_options.Address, _options.CommandPort, _options.ListenBacklog);
-            _platformListener = Bind(_options.Address, _options.EffectivePlatformPort, _options.ListenBacklog);
+            _platformListener = Bind(_options.PlatformAddress ?? _options.Address, _options.EffectivePlatformPort, _options.ListenBacklog);
         }
         catch
         {
@@ -322,6 +322,12 @@ public sealed class MssimServer : IAsyncDisposable
                 default: break;
             }
         }
+    }
+
+    /// <summary>ACT_GET_SIGNALED: whether the ACT's signal is asserted (the platform's view of its output).</summary>
+    internal bool ActGetSignaled(uint actHandle)
+    {
+        lock (_tpmLock) return _tpm.ActGetSignaled(actHandle);
     }
 
     /// <summary>GET_COMMAND_RESPONSE_SIZES: the largest command and response seen since the last query, then reset.</summary>

@@ -8,6 +8,10 @@ public sealed class MssimServerOptions
     /// <summary>The address both listeners bind; loopback unless asked otherwise (the protocol has no authentication).</summary>
     public IPAddress Address { get; set; } = IPAddress.Loopback;
 
+    /// <summary>The address the platform listener binds; null means <see cref="Address"/>. Lets the command
+    /// port serve a network while the platform port (power, NV, failure-mode signals) stays on loopback.</summary>
+    public IPAddress? PlatformAddress { get; set; }
+
     /// <summary>TPM command port; 0 picks a free port (read it back from <see cref="MssimServer.CommandEndPoint"/>).</summary>
     public int CommandPort { get; set; } = MssimProtocol.DefaultCommandPort;
 

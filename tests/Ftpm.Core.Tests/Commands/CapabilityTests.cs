@@ -55,6 +55,7 @@ public class CapabilityTests
         "001C 00000101" +   // ECSCHNORR: asymmetric, signing
         "001D 00000401" +   // ECMQV: asymmetric, method
         "0020 00000404" +   // KDF1_SP800_56A: hash, method
+        "0021 00000404" +   // KDF2 (ECC_Encrypt): hash, method
         "0022 00000404" +   // KDF1_SP800_108: hash, method
         "0023 00000009" +   // ECC: asymmetric, object
         "0025 00000008" +   // SYMCIPHER: object
@@ -67,7 +68,7 @@ public class CapabilityTests
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 0000001D" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 0000001E" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()
@@ -98,9 +99,12 @@ public class CapabilityTests
     [Fact]
     public void HandlesListsThePermanentHandles()
     {
-        Assert.Equal(Hex("00 00000001 00000007 40000001 40000007 40000009 4000000A 4000000B 4000000C 4000000D"),
+        // ... then the implemented ACTs, TPM_RH_ACT_0 and TPM_RH_ACT_A.
+        Assert.Equal(Hex("00 00000001 00000009 40000001 40000007 40000009 4000000A 4000000B 4000000C 4000000D 40000110 4000011A"),
             Cap(TpmCap.Handles, 0x40000000, 100));
         Assert.Equal(Hex("01 00000001 00000001 4000000A"), Cap(TpmCap.Handles, 0x4000000A, 1));
+        Assert.Equal(Hex("01 00000001 00000001 4000000D"), Cap(TpmCap.Handles, 0x4000000D, 1));
+        Assert.Equal(Hex("00 00000001 00000001 4000011A"), Cap(TpmCap.Handles, 0x40000111, 5));
     }
 
     [Fact]
@@ -146,9 +150,15 @@ public class CapabilityTests
         Assert.Contains("0000017A", Cap(TpmCap.Commands, 0x17A, 1));
         // Commit (0x18B, one handle), PolicyPassword, ZGen_2Phase (0x18D, one handle), EC_Ephemeral
         // (0x18E, none), PolicyNvWritten, PolicyTemplate (one handle each), CreateLoaded (0x191): one handle
-        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), CertifyX509 (0x197, two),
-        // PolicyCapability (0x19B), PolicyParameters (0x19C, the last): one handle each.
-        Assert.Equal(Hex("00 00000002 0000000D 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193 04000197 0200019B 0200019C"), Cap(TpmCap.Commands, 0x18A, 20));
+        // and rHandle, PolicyAuthorizeNV (three), EncryptDecrypt2 (0x193), PolicyCapability (0x19B),
+        // PolicyParameters (0x19C): one handle each. Policy_AC_SendSelect (0x196), CertifyX509 (0x197, two) and
+        // the 1.84 commands: ACT_SetTimeout, ECC_Encrypt, ECC_Decrypt (one handle each), NV_DefineSpace2 (nv,
+        // one handle), NV_ReadPublic2 (one handle), ReadOnlyControl (nv, one handle), PolicyTransportSPDM (one
+        // handle), then Vendor_TCG_Test (V, no handle), the last.
+        Assert.Equal(Hex("00 00000002 00000016 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
+            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 20000000"), Cap(TpmCap.Commands, 0x18A, 22));
+        Assert.Equal(Hex("01 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 1));
+        Assert.Equal(Hex("00 00000002 00000001 20000000"), Cap(TpmCap.Commands, 0x1A2, 20));
         // ECC_Parameters (0x178): no handle.
         Assert.Equal(Hex("01 00000002 00000001 00000178"), Cap(TpmCap.Commands, 0x178, 1));
     }
@@ -160,7 +170,8 @@ public class CapabilityTests
         Assert.Equal("00", all[..2]);
         uint count = Convert.ToUInt32(all.Substring(10, 8), 16);
         Assert.Equal(8 + 8 * (int)count + 10, all.Length);
-        Assert.Equal(Hex($"01 00000006 00000002 00000129 {count:X8} 0000012A {count:X8}"), Cap(TpmCap.TpmProperties, 0x129, 2));
+        // TOTAL_COMMANDS counts Vendor_TCG_Test, LIBRARY_COMMANDS does not.
+        Assert.Equal(Hex($"01 00000006 00000002 00000129 {count:X8} 0000012A {count - 1:X8}"), Cap(TpmCap.TpmProperties, 0x129, 2));
     }
 
     [Fact]
@@ -220,7 +231,7 @@ public class CapabilityTests
     [InlineData(0x11Fu, 8192u)]       // MAX_RESPONSE_SIZE
     [InlineData(0x120u, 64u)]         // MAX_DIGEST
     [InlineData(0x125u, 0x105u)]      // PS_REVISION
-    [InlineData(0x12Bu, 0u)]          // VENDOR_COMMANDS
+    [InlineData(0x12Bu, 1u)]          // VENDOR_COMMANDS: Vendor_TCG_Test
     [InlineData(0x12Eu, 1024u)]       // MAX_CAP_BUFFER
     [InlineData(0x200u, 0x400u)]      // PERMANENT: tpmGeneratedEPS
     [InlineData(0x201u, 0xFu)]        // STARTUP_CLEAR: every hierarchy enabled
@@ -287,10 +298,12 @@ public class CapabilityTests
     [Fact]
     public void AuthPoliciesOfTheHierarchiesAreEmpty()
     {
-        Assert.Equal(Hex("00 00000009 00000004 40000001 0010 4000000A 0010 4000000B 0010 4000000C 0010"),
+        // ... and the ACTs' (TPM_RH_ACT_0, TPM_RH_ACT_A).
+        Assert.Equal(Hex("00 00000009 00000006 40000001 0010 4000000A 0010 4000000B 0010 4000000C 0010 40000110 0010 4000011A 0010"),
             Cap(TpmCap.AuthPolicies, 0x40000000, 100));
         Assert.Equal(Hex("01 00000009 00000001 4000000A 0010"), Cap(TpmCap.AuthPolicies, 0x40000002, 1));
-        Assert.Equal(Hex("00 00000009 00000001 4000000C 0010"), Cap(TpmCap.AuthPolicies, 0x4000000C, 1));
+        Assert.Equal(Hex("01 00000009 00000001 4000000C 0010"), Cap(TpmCap.AuthPolicies, 0x4000000C, 1));
+        Assert.Equal(Hex("00 00000009 00000001 4000011A 0010"), Cap(TpmCap.AuthPolicies, 0x40000111, 5));
     }
 
     [Fact]
@@ -298,9 +311,9 @@ public class CapabilityTests
         Assert.Equal("80010000000A000002C4", Run(_tpm, TpmCc.GetCapability, "00000009 80000000 00000001"));
 
     [Fact]
-    public void ActListIsEmpty()
+    public void ActListsTheImplementedActs()
     {
-        Assert.Equal(Hex("00 0000000A 00000000"), Cap(TpmCap.Act, 0x40000110, 10));
+        Assert.Equal(Hex("00 0000000A 00000002 40000110 00000000 00000000 4000011A 00000000 00000000"), Cap(TpmCap.Act, 0x40000110, 10));
         Assert.Equal("80010000000A000002C4", Run(_tpm, TpmCc.GetCapability, "0000000A 40000001 00000001"));
     }
 

@@ -8,7 +8,7 @@ namespace Ftpm.Tests.Commands;
 /// computed here from the spec's formulas; the well-known ones and the codes were checked against libtpms.</summary>
 public class PolicyTests
 {
-    const uint Owner = 0x40000001, Null = 0x40000007, Lockout = 0x4000000A;
+    const uint Owner = 0x40000001;
     static readonly byte[] Zero32 = new byte[32];
 
     static byte[] H(params byte[][] parts) => SHA256.HashData(Cmd.Cat(parts));

@@ -46,8 +46,7 @@ public class TestParmsTests
     [InlineData("0008 0005 0027", 0x1C3)]                  // HMAC with SHA3-256: TPM_RC_HASH + P1
     [InlineData("0008 0005 0010", 0x1C3)]                  // HMAC needs a hash
     [InlineData("0008 0014 000B", 0x1C4)]                  // RSASSA is no keyed-hash scheme: TPM_RC_VALUE + P1
-    [InlineData("0008 000A 000B 0021", 0x1CC)]             // XOR with KDF2 (not implemented): TPM_RC_KDF + P1
-    [InlineData("0008 000A 000B 0099", 0x1CC)]
+    [InlineData("0008 000A 000B 0099", 0x1CC)]             // XOR with no KDF: TPM_RC_KDF + P1
     [InlineData("0008 0005", 0x1DA)]                       // truncated: TPM_RC_INSUFFICIENT + P1
     [InlineData("", 0x1DA)]
     [InlineData("0008 0005 000B 00", 0x095)]               // octets left over: TPM_RC_SIZE
@@ -137,7 +136,8 @@ public class TestParmsTests
         Assert.Equal(TpmRc.Success, Wire.Read("0018 000B", out TpmtEccScheme _));     // ECDSA
         Assert.Equal(TpmRc.Success, Wire.Read("001A 000B 0001", out TpmtEccScheme _)); // ECDAA
         Assert.Equal(TpmRc.Scheme, Wire.Read("001B 000B", out TpmtEccScheme _));      // SM2: not implemented
-        Assert.Equal(TpmRc.Kdf, Wire.Read("0021 000B", out TpmtKdfScheme _));         // KDF2: not implemented
+        Assert.Equal(TpmRc.Success, Wire.Read("0021 000B", out TpmtKdfScheme _));     // KDF2 (ECC_Encrypt)
+        Assert.Equal(TpmRc.Kdf, Wire.Read("0019 000B", out TpmtKdfScheme _));         // ECDH is no KDF
         Assert.Equal(TpmRc.Success, Wire.Read("0022 000B", out TpmtKdfScheme _));     // KDF1_SP800_108
         Assert.Equal(TpmRc.Success, TpmCheck.EccCurve(TpmEccCurve.NistP256, allowNull: false));
         Assert.Equal(TpmRc.Success, TpmCheck.EccCurve(TpmEccCurve.BnP256, allowNull: false));

@@ -50,6 +50,17 @@ public sealed class MssimServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PlatformAddressKeepsThePlatformPortOnLoopback()
+    {
+        // Commands on every interface, platform signals only from this machine (--platform-address).
+        await using var server = new MssimServer(_tpm, _platform,
+            new MssimServerOptions { Address = IPAddress.Any, PlatformAddress = IPAddress.Loopback, CommandPort = 0 });
+        server.Start();
+        Assert.Equal(IPAddress.Any, server.CommandEndPoint.Address);
+        Assert.Equal(IPAddress.Loopback, server.PlatformEndPoint.Address);
+    }
+
+    [Fact]
     public void PlatformPortDefaultsToCommandPortPlusOne()
     {
         Assert.Equal(2322, new MssimServerOptions().EffectivePlatformPort);

@@ -19,7 +19,7 @@ public class DrbgTests
             "de01c061651bab3cef2fc4ea89a56b6e86e74b2e9fd11ed671c97c813778a06a2c1f41b41e754a5257750c6bde9601da" +
             "9d67d8d9564f4a8538b92516a2dacc496dee257b85393f2a01ad59aa3257f1b6da9566e3706d2d6d4a26e511b0c64d7dc2" +
             "23acb24827178afa43ca8d5a66f983d6929dc61564c4c14fc32d85765a23f7");
-        var drbg = new Drbg(new PlatformCrypto(), new SoftwarePlatform(), [.. entropy, .. nonce, .. personalization], knownAnswer: true);
+        var drbg = Drbg.ForKnownAnswer(new PlatformCrypto(), new SoftwarePlatform(), [.. entropy, .. nonce, .. personalization]);
         drbg.ReseedWith(reseed, []);
         var output = new byte[128];
         drbg.Generate(output);

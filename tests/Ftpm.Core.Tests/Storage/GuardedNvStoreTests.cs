@@ -112,6 +112,23 @@ public sealed class GuardedNvStoreTests : IDisposable
         Assert.Contains("failed its integrity check (MAC): it was modified outside ftpm", Refused(key: false).Message);
     }
 
+    /// <summary>Every field of the file is covered: the write counter (outside the records) is checked
+    /// against the MAC'd commit number, here with the file's SHA-256 recomputed.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_write_counter_changed_with_a_valid_file_checksum_is_refused(bool up)
+    {
+        using (var s = Open(key: true)) { s.Store.Commit([new(1, [1, 2, 3])]); s.Store.Commit([new(2, [4])]); }
+        var (records, counter) = FileNvStore.Parse(System.IO.File.ReadAllBytes(StatePath), StatePath);
+        System.IO.File.WriteAllBytes(StatePath, FileNvStore.Serialize(records, up ? counter + 5 : counter - 1));
+        Assert.Contains("write counter", Refused(key: true).Message);
+        // `ftpm state verify` refuses it too.
+        var error = new StringWriter();
+        Assert.Equal(1, StateInspector.Verify(StateDir, RpmbPath, _key, TextWriter.Null, error));
+        Assert.True(error.ToString().Contains("write counter"), error.ToString());
+    }
+
     [Fact]
     public void Encrypted_records_swapped_between_keys_fail_the_mac()
     {

@@ -74,6 +74,8 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.EcSchnorr, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
         new() { Alg = TpmAlgId.EcMqv, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_56A, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
+        // KDF2: the mask of TPM2_ECC_Encrypt/ECC_Decrypt (Part 1 annex C ECC encryption).
+        new() { Alg = TpmAlgId.Kdf2, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_108, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Ecc, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object },
         new() { Alg = TpmAlgId.SymCipher, AlgProperties = TpmaAlgorithm.Object },

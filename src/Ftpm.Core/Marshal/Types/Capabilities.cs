@@ -84,6 +84,8 @@ public enum TpmaStartupClear : uint
     ShEnable = 1u << 1,
     EhEnable = 1u << 2,
     PhEnableNv = 1u << 3,
+    /// <summary>Read-only mode (TPM2_ReadOnlyControl, 1.84).</summary>
+    ReadOnly = 1u << 4,
     /// <summary>The previous Startup was preceded by a Shutdown of any type.</summary>
     Orderly = 1u << 31,
 }
