@@ -148,7 +148,9 @@ internal static class ObjectSupport
                 }
                 // Part 2, 12.2.3.5/6: only a storage key names the cipher of its children's protection.
                 if ((!restricted || !decrypt) && sym.Algorithm != TpmAlgId.Null) return TpmRc.Symmetric;
-                if (!rsa && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null) return TpmRc.Kdf;
+                // The reference refuses a KDF on any ECC key (SchemeChecks: "for now"); ftpm keeps it for an
+                // unrestricted decryption key, whose KDF TPM2_ECC_Encrypt/ECC_Decrypt use (Part 3, 14.8).
+                if (!rsa && restricted && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null) return TpmRc.Kdf;
                 break;
             }
         }

@@ -135,8 +135,6 @@ public sealed class ConformanceTests
     [InlineData("0023 000B 00040872 0000 0010 0018 000B 0003 0010 0000 0000", 0x2C2)]
     // fixedParent without fixedTPM under a hierarchy (a fixedTPM parent).
     [InlineData("0023 000B 00040070 0000 0010 0018 000B 0003 0010 0000 0000", 0x2C2)]
-    // ECC signing key with a KDF: TPM_RC_KDF.
-    [InlineData("0023 000B 00040072 0000 0010 0018 000B 0003 0020 000B 0000 0000", 0x2CC)]
     // Unrestricted HMAC key without the HMAC scheme: TPM_RC_SCHEME.
     [InlineData("0008 000B 00040072 0000 0010 0000", 0x2D2)]
     // Sealed data the TPM would make (sensitiveDataOrigin SET): TPM_RC_ATTRIBUTES.

@@ -153,7 +153,7 @@ public sealed class EccEncryptionTests
         Assert.Equal((TpmRc)0x2C3, Encrypt(key, [1], H("0021 0099")).Rc);                   // TPM_RC_HASH + P2 (unmarshaling)
         Assert.Equal((TpmRc)0x2CC, Encrypt(key, [1], H("0019 000B")).Rc);                   // TPM_RC_KDF + P2: ECDH is no KDF
         Assert.Equal((TpmRc)0x1D5, Encrypt(key, new byte[1025], Kdf2Sha256).Rc);            // TPM_RC_SIZE + P1: over MAX_DIGEST_BUFFER
-        Assert.Equal((TpmRc)0x18B, Encrypt(0x80FFFFFF, [1], Kdf2Sha256).Rc);                // not loaded
+        Assert.Equal((TpmRc)0x184, Encrypt(0x80FFFFFF, [1], Kdf2Sha256).Rc);                // past MAX_LOADED_OBJECTS: TPM_RC_VALUE + H1 (TPMI_DH_OBJECT)
         // A signing key encrypts too: ECC_Encrypt needs only the public key.
         Flush(kdfKey);
         Assert.Equal(TpmRc.Success, Encrypt(Primary(SigningKey), [1, 2, 3], Kdf2Sha256).Rc);
