@@ -308,7 +308,7 @@ internal static class DifferentialCorpus
                 }
                 case 7:
                 {
-                    uint[] codes = [0x0000011E, 0x00000100, 0x000001A0, 0x20000000, 0x0000FFFF, 0x00000192];
+                    uint[] codes = [0x0000011E, 0x00000100, 0x000001FF, 0x2000FFFF, 0x0000FFFF, 0x00000192];
                     return ("code", Build(tag, codes[r.Next(codes.Length)], s.Handles, s.Auths, parameters));
                 }
                 case 8 or 9 or 10:
