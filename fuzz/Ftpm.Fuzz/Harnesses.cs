@@ -255,9 +255,21 @@ sealed class MssimHarness : IHarness
             _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _server = StartServer();
         }
-        var endPoint = (input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint;
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 1000 };
-        socket.Connect(endPoint);
+        try
+        {
+            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            // A STOP in the previous input: the server answers it, then closes its listeners, so the
+            // next connection may arrive before Stopped completes. Refused while still running is a finding.
+            if (!_server.Stopped.Wait(TimeSpan.FromSeconds(2)))
+                throw new FuzzFinding("the server refused a connection while running");
+            _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _server = StartServer();
+            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
+        }
         try
         {
             socket.Send(input.AsSpan(1));

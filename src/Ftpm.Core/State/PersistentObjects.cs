@@ -46,6 +46,14 @@ internal sealed class PersistentObjects
         return key;
     }
 
+    /// <summary>Decodes every stored object at _TPM_Init, so a malformed record refuses the state when it
+    /// loads (<see cref="InvalidDataException"/>) instead of failing a later command that names it.</summary>
+    public void Validate(Tpm tpm)
+    {
+        Sync(tpm, tpm.Store);
+        foreach (uint handle in _records.Keys.ToArray()) Lookup(tpm, handle);
+    }
+
     public bool Contains(Tpm tpm, uint handle)
     {
         Sync(tpm, tpm.Store);

@@ -78,7 +78,8 @@ public sealed partial class Tpm
         }
         _savedState = snapshot.Records.TryGetValue(NvKeys.SavedState, out var saved) ? saved : null;
         _savedAuthState = snapshot.Records.TryGetValue(NvKeys.SavedAuthState, out var savedAuth) ? savedAuth : null;
-        Nv.Load(snapshot.Records); // NV indices (issue 5)
+        Nv.Load(snapshot.Records);
+        Persistents.Validate(this);
         CommitInit(snapshot);
         ClockInit();
         AuthInit();

@@ -50,6 +50,21 @@ public sealed class StateFuzzRegressionTests(ITestOutputHelper output)
         Assert.False(tpm.InFailureMode, string.Join("\n", log));
     }
 
+    /// <summary>The state harness found a state whose persistent-object record was damaged but whose other
+    /// records loaded: TPM2_ReadPublic of that handle then entered failure mode. Every persistent object is
+    /// now decoded at power-on, so such a state is refused when it loads.</summary>
+    [Fact]
+    public void Damaged_persistent_object_is_refused_at_power_on()
+    {
+        var store = new MemoryNvStore();
+        var tpm = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = store, Platform = new SoftwarePlatform() });
+        tpm.PowerOn(); // manufactures and commits the seeds
+        store.Commit([new NvChange(0x81000001, [0, 0, 0, 1, 0, 3, 0x00, 0x23, 0x00])]);
+        var again = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = store, Platform = new SoftwarePlatform() });
+        var e = Assert.Throws<InvalidDataException>(again.PowerOn);
+        Assert.Contains("81000001", e.Message);
+    }
+
     sealed class ListLogger(List<string> lines) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
