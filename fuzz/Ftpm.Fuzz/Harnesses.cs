@@ -19,6 +19,19 @@ interface IHarness : IDisposable
 /// <summary>An invariant broke.</summary>
 sealed class FuzzFinding(string message) : Exception(message);
 
+/// <summary>Keeps the last exception the engine logged (the cause of a failure mode), so a finding names it.</summary>
+sealed class FailureLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public Exception? Last;
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+        Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (exception is not null) Last = exception;
+    }
+}
+
 static class Harnesses
 {
     public static IHarness Create(string name) => name switch
@@ -181,7 +194,8 @@ sealed class StateHarness : IHarness
             StateInspector.Describe(records, TextWriter.Null);
         }
         catch (InvalidDataException) { }
-        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform() });
+        var failures = new FailureLogger();
+        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform(), Logger = failures });
         try
         {
             tpm.PowerOn();
@@ -192,7 +206,7 @@ sealed class StateHarness : IHarness
         }
         int n = tpm.Execute(0, Harnesses.StartupClear, _response);
         Harnesses.CheckResponse(Harnesses.StartupClear, _response.AsSpan(0, n));
-        if (tpm.InFailureMode) throw new FuzzFinding("a state that loaded starts in failure mode");
+        if (tpm.InFailureMode) throw new FuzzFinding($"a state that loaded starts in failure mode: {failures.Last}");
         // Touch what the records define: the handles in NV and their public areas.
         foreach (uint handle in records.Keys)
         {
@@ -205,7 +219,7 @@ sealed class StateHarness : IHarness
             if (command.Length == 0) continue;
             n = tpm.Execute(0, command, _response);
             Harnesses.CheckResponse(command, _response.AsSpan(0, n));
-            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode reading handle 0x{handle:X8} of a loaded state");
+            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode reading handle 0x{handle:X8} of a loaded state: {failures.Last}");
         }
     }
 
