@@ -7,7 +7,7 @@ namespace Ftpm.Marshal;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060:Remove unused parameter",
     Justification = "allowNull is part of the shape the generated unmarshal code calls every check with")]
-public static class TpmCheck
+internal static class TpmCheck
 {
     /// <summary>TPMI_ALG_HASH: an implemented hash, or TPM_ALG_NULL where "+" allows it; else TPM_RC_HASH.</summary>
     public static TpmRc Hash(TpmAlgId value, bool allowNull) =>

@@ -4,7 +4,7 @@ namespace Ftpm;
 /// Response-code numbering (Part 2, 6.6.3): a format-1 code names the handle (bits 8-10),
 /// session (bit 11 set, bits 8-10) or parameter (bit 6 set, bits 8-11) it is about.
 /// </summary>
-public static class TpmRcExtensions
+internal static class TpmRcExtensions
 {
     const uint Fmt1 = 0x080;
     const uint ParameterFlag = 0x040;

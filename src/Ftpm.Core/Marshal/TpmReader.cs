@@ -8,7 +8,7 @@ namespace Ftpm.Marshal;
 /// size above its maximum is TPM_RC_SIZE (Part 2 marshaling rules). Sized buffers are returned
 /// as slices of the underlying memory, never copied. Always pass by <c>ref</c>.
 /// </summary>
-public ref struct TpmReader
+internal ref struct TpmReader
 {
     readonly ReadOnlyMemory<byte> _memory;
     readonly ReadOnlySpan<byte> _span;

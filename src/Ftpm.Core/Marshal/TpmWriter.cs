@@ -7,7 +7,7 @@ namespace Ftpm.Marshal;
 /// response. Running past the end is a bug in the engine (the buffer is sized by
 /// MAX_RESPONSE_SIZE), so it throws and the dispatcher enters failure mode. Always pass by <c>ref</c>.
 /// </summary>
-public ref struct TpmWriter
+internal ref struct TpmWriter
 {
     readonly Span<byte> _span;
     int _position;

@@ -19,7 +19,8 @@ public class GeneratorTests
     static (ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<GeneratedSourceResult> Sources, Compilation Output) Run(string source)
     {
         var options = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create("Snapshot",
+        // Named as an assembly Ftpm.Core grants its internals to: the marshaling attributes are internal.
+        var compilation = CSharpCompilation.Create("Ftpm.Core.Tests",
             [CSharpSyntaxTree.ParseText(source, options)],
             References, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         GeneratorDriver driver = CSharpGeneratorDriver.Create([new MarshalGenerator().AsSourceGenerator()], parseOptions: options);
@@ -37,7 +38,7 @@ public class GeneratorTests
             using Ftpm.Marshal;
             namespace Demo;
             [TpmStruct("TPMS_DEMO")]
-            public partial struct Demo
+            internal partial struct Demo
             {
                 [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId Alg;
                 public uint Flags;

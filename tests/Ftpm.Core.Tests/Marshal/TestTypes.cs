@@ -6,7 +6,7 @@ namespace Ftpm.Tests.Marshal;
 // Test-only declarations covering generator features the Part 2 types in Ftpm.Core do not use yet.
 
 [TpmStruct("TEST_INNER")]
-public partial struct TestInner
+internal partial struct TestInner
 {
     public ushort A;
     public uint B;
@@ -14,7 +14,7 @@ public partial struct TestInner
 
 /// <summary>A TPM2B holding a structure, between two plain fields.</summary>
 [TpmStruct("TEST_SIZED_OUTER")]
-public partial struct TestSizedOuter
+internal partial struct TestSizedOuter
 {
     public byte Tag;
     [Sized] public TestInner Inner;
@@ -24,7 +24,7 @@ public partial struct TestSizedOuter
 /// <summary>A union with an empty arm, a structure arm, a primitive arm chosen by two selectors, and a fixed buffer.</summary>
 [TpmUnion("TEST_UNION", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TestUnion
+internal partial struct TestUnion
 {
     [Arm(TpmAlgId.Sha256)] public TestInner Inner;
     [Arm(TpmAlgId.Rsa), Arm(TpmAlgId.Ecc)] public uint Number;
@@ -32,7 +32,7 @@ public partial struct TestUnion
 }
 
 [TpmStruct("TEST_SELECTED")]
-public partial struct TestSelected
+internal partial struct TestSelected
 {
     public TpmAlgId Type;
     public byte Between;
@@ -40,7 +40,7 @@ public partial struct TestSelected
 }
 
 [TpmParameters]
-public partial struct TestParameters
+internal partial struct TestParameters
 {
     public uint First;
     [Sized(8)] public ReadOnlyMemory<byte> Second;
@@ -52,7 +52,7 @@ public partial struct TestParameters
 public struct TestHashArray { [Check(nameof(TpmCheck.Hash))] TpmAlgId _element; }
 
 [TpmStruct("TEST_HASH_LIST")]
-public partial struct TestHashList
+internal partial struct TestHashList
 {
     public ushort Count;
     [List(nameof(Count))] public TestHashArray Hashes;
@@ -62,7 +62,7 @@ public static partial class TestOuter
 {
     /// <summary>A marshaled type nested in a class.</summary>
     [TpmStruct("TEST_NESTED")]
-    public partial struct Nested
+    internal partial struct Nested
     {
         public ulong Value;
         [Sized8(4)] public ReadOnlyMemory<byte> Short;

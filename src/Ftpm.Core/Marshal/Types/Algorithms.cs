@@ -16,7 +16,7 @@ public enum TpmaAlgorithm : uint
 
 /// <summary>TPMS_ALG_PROPERTY (Part 2, 10.8.1): one entry of GetCapability(TPM_CAP_ALGS).</summary>
 [TpmStruct("TPMS_ALG_PROPERTY")]
-public partial struct TpmsAlgProperty
+internal partial struct TpmsAlgProperty
 {
     public TpmAlgId Alg;
     public TpmaAlgorithm AlgProperties;
@@ -24,12 +24,12 @@ public partial struct TpmsAlgProperty
 
 /// <summary>Storage for the entries of a TPML_ALG (MAX_ALG_LIST_SIZE).</summary>
 [System.Runtime.CompilerServices.InlineArray(TpmlAlg.MaxCount)]
-public struct TpmAlgIdArray { TpmAlgId _element; }
+internal struct TpmAlgIdArray { TpmAlgId _element; }
 
 /// <summary>TPML_ALG (Part 2, 10.9.3): a list of algorithms, at most MAX_ALG_LIST_SIZE (64); a longer
 /// count fails to unmarshal with TPM_RC_SIZE.</summary>
 [TpmStruct("TPML_ALG")]
-public partial struct TpmlAlg
+internal partial struct TpmlAlg
 {
     public const int MaxCount = 64;
 

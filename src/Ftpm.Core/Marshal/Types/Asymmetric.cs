@@ -2,7 +2,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPMT_RSA_DECRYPT (Part 2, 11.2.4.4). The scheme is a TPMI_ALG_RSA_DECRYPT+ (RSAES, OAEP; TPM_RC_VALUE).</summary>
 [TpmStruct("TPMT_RSA_DECRYPT")]
-public partial struct TpmtRsaDecrypt
+internal partial struct TpmtRsaDecrypt
 {
     [Check(nameof(TpmCheck.RsaDecrypt), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuAsymScheme Details;
@@ -10,14 +10,14 @@ public partial struct TpmtRsaDecrypt
 
 /// <summary>TPM2B_ECC_POINT (Part 2, 11.2.5.3).</summary>
 [TpmStruct("TPM2B_ECC_POINT")]
-public partial struct Tpm2bEccPoint
+internal partial struct Tpm2bEccPoint
 {
     [Sized] public TpmsEccPoint Point;
 }
 
 /// <summary>TPMS_ALGORITHM_DETAIL_ECC (Part 2, 11.2.5.7): the TPM2_ECC_Parameters response.</summary>
 [TpmStruct("TPMS_ALGORITHM_DETAIL_ECC")]
-public partial struct TpmsAlgorithmDetailEcc
+internal partial struct TpmsAlgorithmDetailEcc
 {
     public TpmEccCurve CurveId;
     public ushort KeySize;

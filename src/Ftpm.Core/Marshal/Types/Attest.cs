@@ -7,7 +7,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPMS_CERTIFY_INFO (Part 2, 10.12.3): TPM2_Certify.</summary>
 [TpmStruct("TPMS_CERTIFY_INFO")]
-public partial struct TpmsCertifyInfo
+internal partial struct TpmsCertifyInfo
 {
     /// <summary>TPM2B_NAME.</summary>
     [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> Name;
@@ -17,7 +17,7 @@ public partial struct TpmsCertifyInfo
 
 /// <summary>TPMS_QUOTE_INFO (Part 2, 10.12.4): TPM2_Quote.</summary>
 [TpmStruct("TPMS_QUOTE_INFO")]
-public partial struct TpmsQuoteInfo
+internal partial struct TpmsQuoteInfo
 {
     public TpmlPcrSelection PcrSelect;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PcrDigest;
@@ -25,7 +25,7 @@ public partial struct TpmsQuoteInfo
 
 /// <summary>TPMS_COMMAND_AUDIT_INFO (Part 2, 10.12.5): TPM2_GetCommandAuditDigest.</summary>
 [TpmStruct("TPMS_COMMAND_AUDIT_INFO")]
-public partial struct TpmsCommandAuditInfo
+internal partial struct TpmsCommandAuditInfo
 {
     public ulong AuditCounter;
     public TpmAlgId DigestAlg;
@@ -35,7 +35,7 @@ public partial struct TpmsCommandAuditInfo
 
 /// <summary>TPMS_SESSION_AUDIT_INFO (Part 2, 10.12.6): TPM2_GetSessionAuditDigest.</summary>
 [TpmStruct("TPMS_SESSION_AUDIT_INFO")]
-public partial struct TpmsSessionAuditInfo
+internal partial struct TpmsSessionAuditInfo
 {
     /// <summary>TPMI_YES_NO.</summary>
     [Check(nameof(TpmCheck.YesNo))] public byte ExclusiveSession;
@@ -44,7 +44,7 @@ public partial struct TpmsSessionAuditInfo
 
 /// <summary>TPMS_CREATION_INFO (Part 2, 10.12.7): TPM2_CertifyCreation.</summary>
 [TpmStruct("TPMS_CREATION_INFO")]
-public partial struct TpmsCreationInfo
+internal partial struct TpmsCreationInfo
 {
     [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> ObjectName;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> CreationHash;
@@ -52,7 +52,7 @@ public partial struct TpmsCreationInfo
 
 /// <summary>TPMS_NV_CERTIFY_INFO (Part 2, 10.12.8): TPM2_NV_Certify of a range.</summary>
 [TpmStruct("TPMS_NV_CERTIFY_INFO")]
-public partial struct TpmsNvCertifyInfo
+internal partial struct TpmsNvCertifyInfo
 {
     [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> IndexName;
     public ushort Offset;
@@ -62,7 +62,7 @@ public partial struct TpmsNvCertifyInfo
 
 /// <summary>TPMS_NV_DIGEST_CERTIFY_INFO (Part 2, 10.12.9): TPM2_NV_Certify of the whole index (size and offset 0).</summary>
 [TpmStruct("TPMS_NV_DIGEST_CERTIFY_INFO")]
-public partial struct TpmsNvDigestCertifyInfo
+internal partial struct TpmsNvDigestCertifyInfo
 {
     [Sized(TpmLimits.MaxNameSize)] public ReadOnlyMemory<byte> IndexName;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NvDigest;
@@ -70,7 +70,7 @@ public partial struct TpmsNvDigestCertifyInfo
 
 /// <summary>TPMS_TIME_ATTEST_INFO (Part 2, 10.12.2): TPM2_GetTime.</summary>
 [TpmStruct("TPMS_TIME_ATTEST_INFO")]
-public partial struct TpmsTimeAttestInfo
+internal partial struct TpmsTimeAttestInfo
 {
     public TpmsTimeInfo Time;
     public ulong FirmwareVersion;
@@ -78,7 +78,7 @@ public partial struct TpmsTimeAttestInfo
 
 /// <summary>TPMU_ATTEST (Part 2, 10.12.11), selected by the TPMI_ST_ATTEST type.</summary>
 [TpmUnion("TPMU_ATTEST", typeof(TpmSt))]
-public partial struct TpmuAttest
+internal partial struct TpmuAttest
 {
     [Arm(TpmSt.AttestCertify)] public TpmsCertifyInfo Certify;
     [Arm(TpmSt.AttestCreation)] public TpmsCreationInfo Creation;
@@ -93,7 +93,7 @@ public partial struct TpmuAttest
 /// <summary>TPMS_ATTEST (Part 2, 10.12.12). For a signer outside the endorsement and platform
 /// hierarchies, resetCount, restartCount and firmwareVersion are obfuscated (Part 3, 18.1).</summary>
 [TpmStruct("TPMS_ATTEST")]
-public partial struct TpmsAttest
+internal partial struct TpmsAttest
 {
     /// <summary>TPM_GENERATED_VALUE.</summary>
     public uint Magic;

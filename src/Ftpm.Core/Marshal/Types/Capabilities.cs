@@ -5,7 +5,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPMS_TAGGED_PROPERTY (Part 2, 10.8.2): one TPM_PT and its value.</summary>
 [TpmStruct("TPMS_TAGGED_PROPERTY")]
-public partial struct TpmsTaggedProperty
+internal partial struct TpmsTaggedProperty
 {
     public TpmPt Property;
     public uint Value;
@@ -13,7 +13,7 @@ public partial struct TpmsTaggedProperty
 
 /// <summary>TPMS_TAGGED_PCR_SELECT (Part 2, 10.8.3): a PCR property and the PCRs that have it.</summary>
 [TpmStruct("TPMS_TAGGED_PCR_SELECT")]
-public partial struct TpmsTaggedPcrSelect
+internal partial struct TpmsTaggedPcrSelect
 {
     public TpmPtPcr Tag;
     [Sized8(TpmLimits.PcrSelectMax)] public ReadOnlyMemory<byte> PcrSelect;
@@ -21,7 +21,7 @@ public partial struct TpmsTaggedPcrSelect
 
 /// <summary>TPMS_TAGGED_POLICY (Part 2, 10.8.4): a permanent handle and its authPolicy.</summary>
 [TpmStruct("TPMS_TAGGED_POLICY")]
-public partial struct TpmsTaggedPolicy
+internal partial struct TpmsTaggedPolicy
 {
     public uint Handle;
     public TpmtHa PolicyHash;
@@ -29,7 +29,7 @@ public partial struct TpmsTaggedPolicy
 
 /// <summary>TPMS_ACT_DATA (Part 2, 10.8.5): an authenticated countdown timer.</summary>
 [TpmStruct("TPMS_ACT_DATA")]
-public partial struct TpmsActData
+internal partial struct TpmsActData
 {
     public uint Handle;
     public uint Timeout;
@@ -55,7 +55,7 @@ public enum TpmaCc : uint
 }
 
 /// <summary>The multi-bit fields of <see cref="TpmaCc"/>.</summary>
-public static class TpmaCcBits
+internal static class TpmaCcBits
 {
     public const uint CommandIndexMask = 0x0000FFFF;
     public const int CHandlesShift = 25;

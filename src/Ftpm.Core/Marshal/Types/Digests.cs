@@ -4,7 +4,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPM2B_DIGEST (Part 2, 10.4.2): a digest of at most sizeof(TPMU_HA).</summary>
 [TpmStruct("TPM2B_DIGEST")]
-public partial struct Tpm2bDigest
+internal partial struct Tpm2bDigest
 {
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> Buffer;
 }
@@ -12,7 +12,7 @@ public partial struct Tpm2bDigest
 /// <summary>TPMU_HA (Part 2, 10.3.1): a digest whose length is given by its hash algorithm.</summary>
 [TpmUnion("TPMU_HA", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuHa
+internal partial struct TpmuHa
 {
     [Arm(TpmAlgId.Sha1, FixedSize = 20)]
     [Arm(TpmAlgId.Sha256, FixedSize = 32)]
@@ -24,7 +24,7 @@ public partial struct TpmuHa
 /// <summary>TPMT_HA (Part 2, 10.3.2). Where a command reads one (TPML_DIGEST_VALUES, an HMAC signature)
 /// TPM_ALG_NULL is not allowed (TPM_RC_HASH), as the reference unmarshals it there.</summary>
 [TpmStruct("TPMT_HA")]
-public partial struct TpmtHa
+internal partial struct TpmtHa
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
     [Selector(nameof(HashAlg))] public TpmuHa Digest;
@@ -32,11 +32,11 @@ public partial struct TpmtHa
 
 /// <summary>Storage for the entries of a TPML_DIGEST_VALUES (HASH_COUNT).</summary>
 [InlineArray(TpmLimits.HashCount)]
-public struct TpmtHaArray { TpmtHa _element; }
+internal struct TpmtHaArray { TpmtHa _element; }
 
 /// <summary>TPML_DIGEST_VALUES (Part 2, 10.9.4).</summary>
 [TpmStruct("TPML_DIGEST_VALUES")]
-public partial struct TpmlDigestValues
+internal partial struct TpmlDigestValues
 {
     public uint Count;
     [List(nameof(Count))] public TpmtHaArray Digests;
@@ -44,11 +44,11 @@ public partial struct TpmlDigestValues
 
 /// <summary>Storage for the entries of a TPML_DIGEST (at most 8).</summary>
 [InlineArray(TpmLimits.MaxDigestListCount)]
-public struct Tpm2bDigestArray { Tpm2bDigest _element; }
+internal struct Tpm2bDigestArray { Tpm2bDigest _element; }
 
 /// <summary>TPML_DIGEST (Part 2, 10.9.2).</summary>
 [TpmStruct("TPML_DIGEST")]
-public partial struct TpmlDigest
+internal partial struct TpmlDigest
 {
     public uint Count;
     [List(nameof(Count))] public Tpm2bDigestArray Digests;

@@ -45,7 +45,7 @@ public enum TpmaNv : uint
 }
 
 /// <summary>Helpers over TPMA_NV's TPM_NT field.</summary>
-public static class TpmaNvExtensions
+internal static class TpmaNvExtensions
 {
     const int NtShift = 4;
 
@@ -91,7 +91,7 @@ public static class TpmaNvExtensions
 /// <summary>TPMS_NV_PUBLIC (Part 2, 13.5): the public area of an NV index. Its marshaled form is
 /// what the index's Name hashes (Part 1, 16).</summary>
 [TpmStruct("TPMS_NV_PUBLIC")]
-public partial struct TpmsNvPublic
+internal partial struct TpmsNvPublic
 {
     /// <summary>TPMI_RH_NV_LEGACY_INDEX: a handle in the NV index range, else TPM_RC_VALUE.</summary>
     [Check(nameof(TpmCheck.NvIndexHandle))] public uint NvIndex;
@@ -104,7 +104,7 @@ public partial struct TpmsNvPublic
 
 /// <summary>TPM2B_NV_PUBLIC (Part 2, 13.6): size must be non-zero and match the structure.</summary>
 [TpmStruct("TPM2B_NV_PUBLIC")]
-public partial struct Tpm2bNvPublic
+internal partial struct Tpm2bNvPublic
 {
     [Sized] public TpmsNvPublic NvPublic;
 }

@@ -14,7 +14,7 @@ public enum TpmaNvExp : ulong
 
 /// <summary>TPMS_NV_PUBLIC_EXP_ATTR (Part 2, 13.8, 1.84): the public area of an external NV index, with 64-bit attributes.</summary>
 [TpmStruct("TPMS_NV_PUBLIC_EXP_ATTR")]
-public partial struct TpmsNvPublicExpAttr
+internal partial struct TpmsNvPublicExpAttr
 {
     /// <summary>TPMI_RH_NV_EXP_INDEX.</summary>
     [Check(nameof(TpmCheck.NvExpIndexHandle))] public uint NvIndex;
@@ -26,7 +26,7 @@ public partial struct TpmsNvPublicExpAttr
 
 /// <summary>TPMU_NV_PUBLIC_2 (Part 2, 13.9, 1.84): the public area by the index's handle type.</summary>
 [TpmUnion("TPMU_NV_PUBLIC_2", typeof(TpmHt))]
-public partial struct TpmuNvPublic2
+internal partial struct TpmuNvPublic2
 {
     [Arm(TpmHt.NvIndex)] public TpmsNvPublic NvIndex;
     [Arm(TpmHt.ExternalNv)] public TpmsNvPublicExpAttr ExternalNv;
@@ -35,7 +35,7 @@ public partial struct TpmuNvPublic2
 
 /// <summary>TPMT_NV_PUBLIC_2 (Part 2, 13.10, 1.84).</summary>
 [TpmStruct("TPMT_NV_PUBLIC_2")]
-public partial struct TpmtNvPublic2
+internal partial struct TpmtNvPublic2
 {
     public TpmHt HandleType;
     [Selector(nameof(HandleType))] public TpmuNvPublic2 NvPublic2;
@@ -43,7 +43,7 @@ public partial struct TpmtNvPublic2
 
 /// <summary>TPM2B_NV_PUBLIC_2 (Part 2, 13.11, 1.84): size must be non-zero and match the structure.</summary>
 [TpmStruct("TPM2B_NV_PUBLIC_2")]
-public partial struct Tpm2bNvPublic2
+internal partial struct Tpm2bNvPublic2
 {
     [Sized] public TpmtNvPublic2 NvPublic2;
 }

@@ -28,7 +28,7 @@ public enum TpmaObject : uint
 
 /// <summary>TPMS_ECC_POINT (Part 2, 11.2.5.2).</summary>
 [TpmStruct("TPMS_ECC_POINT")]
-public partial struct TpmsEccPoint
+internal partial struct TpmsEccPoint
 {
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> X;
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> Y;
@@ -37,7 +37,7 @@ public partial struct TpmsEccPoint
 /// <summary>TPMU_PUBLIC_ID (Part 2, 12.2.3.2): the unique identifier of an object: a digest for
 /// KEYEDHASH and SYMCIPHER (TPM2B_DIGEST), the modulus of RSA (TPM2B_PUBLIC_KEY_RSA), the point of ECC.</summary>
 [TpmUnion("TPMU_PUBLIC_ID", typeof(TpmAlgId))]
-public partial struct TpmuPublicId
+internal partial struct TpmuPublicId
 {
     [Arm(TpmAlgId.KeyedHash)]
     [Arm(TpmAlgId.SymCipher)]
@@ -54,7 +54,7 @@ public partial struct TpmuPublicId
 /// <summary>TPMT_PUBLIC (Part 2, 12.2.4). nameAlg is a TPMI_ALG_HASH+ (NULL only for an object with
 /// no Name, which this TPM refuses where it matters with TPM_RC_HASH).</summary>
 [TpmStruct("TPMT_PUBLIC")]
-public partial struct TpmtPublic
+internal partial struct TpmtPublic
 {
     [Check(nameof(TpmCheck.PublicType))] public TpmAlgId Type;
     [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId NameAlg;
@@ -68,7 +68,7 @@ public partial struct TpmtPublic
 /// Objects"). TPM2_CreateLoaded under a derivation parent reads it in place of the template's unique
 /// field (TPMU_PUBLIC_ID's derive arm), and from the sensitive data where the template leaves one empty.</summary>
 [TpmStruct("TPMS_DERIVE")]
-public partial struct TpmsDerive
+internal partial struct TpmsDerive
 {
     /// <summary>TPM2B_LABEL.</summary>
     [Sized(TpmLimits.LabelMaxBuffer)] public ReadOnlyMemory<byte> Label;
@@ -79,7 +79,7 @@ public partial struct TpmsDerive
 /// <summary>A TPM2B_TEMPLATE's TPMT_PUBLIC as TPM2_CreateLoaded reads it under a derivation parent
 /// (Part 3, 12.9): the fields of <see cref="TpmtPublic"/> with a TPMS_DERIVE in place of unique.</summary>
 [TpmStruct("TPMT_PUBLIC (derivation template)")]
-public partial struct TpmtDeriveTemplate
+internal partial struct TpmtDeriveTemplate
 {
     [Check(nameof(TpmCheck.PublicType))] public TpmAlgId Type;
     [Check(nameof(TpmCheck.Hash), AllowNull = true)] public TpmAlgId NameAlg;
@@ -91,7 +91,7 @@ public partial struct TpmtDeriveTemplate
 
 /// <summary>TPM2B_PUBLIC (Part 2, 12.2.5).</summary>
 [TpmStruct("TPM2B_PUBLIC")]
-public partial struct Tpm2bPublic
+internal partial struct Tpm2bPublic
 {
     [Sized] public TpmtPublic PublicArea;
 }
@@ -99,7 +99,7 @@ public partial struct Tpm2bPublic
 /// <summary>TPMS_SENSITIVE_CREATE (Part 2, 11.1.15): the authValue and, for KEYEDHASH and SYMCIPHER
 /// objects, the data or key the caller supplies.</summary>
 [TpmStruct("TPMS_SENSITIVE_CREATE")]
-public partial struct TpmsSensitiveCreate
+internal partial struct TpmsSensitiveCreate
 {
     [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> UserAuth;
     /// <summary>TPM2B_SENSITIVE_DATA.</summary>
@@ -109,7 +109,7 @@ public partial struct TpmsSensitiveCreate
 /// <summary>TPMU_SENSITIVE_COMPOSITE (Part 2, 12.3.2.3): the secret of each object type: one RSA prime,
 /// the ECC private value, the KEYEDHASH bits (HMAC key or sealed data), the symmetric key.</summary>
 [TpmUnion("TPMU_SENSITIVE_COMPOSITE", typeof(TpmAlgId))]
-public partial struct TpmuSensitiveComposite
+internal partial struct TpmuSensitiveComposite
 {
     /// <summary>TPM2B_PRIVATE_KEY_RSA.</summary>
     [Arm(TpmAlgId.Rsa)][Sized(TpmLimits.MaxRsaKeyBytes / 2 * 5)] public ReadOnlyMemory<byte> Rsa;
@@ -123,7 +123,7 @@ public partial struct TpmuSensitiveComposite
 
 /// <summary>TPMT_SENSITIVE (Part 2, 12.3.2.4).</summary>
 [TpmStruct("TPMT_SENSITIVE")]
-public partial struct TpmtSensitive
+internal partial struct TpmtSensitive
 {
     [Check(nameof(TpmCheck.PublicType))] public TpmAlgId SensitiveType;
     [Sized(TpmLimits.MaxAuthSize)] public ReadOnlyMemory<byte> AuthValue;
@@ -135,7 +135,7 @@ public partial struct TpmtSensitive
 
 /// <summary>TPMS_CREATION_DATA (Part 2, 15.1).</summary>
 [TpmStruct("TPMS_CREATION_DATA")]
-public partial struct TpmsCreationData
+internal partial struct TpmsCreationData
 {
     public TpmlPcrSelection PcrSelect;
     [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> PcrDigest;
@@ -150,7 +150,7 @@ public partial struct TpmsCreationData
 /// <summary>TPMT_TK_CREATION (Part 2, 10.7.3): proof that the TPM created an object with the creation data.
 /// The tag must be TPM_ST_CREATION (TPM_RC_TAG), the hierarchy a TPMI_RH_HIERARCHY+ (TPM_RC_VALUE).</summary>
 [TpmStruct("TPMT_TK_CREATION")]
-public partial struct TpmtTkCreation
+internal partial struct TpmtTkCreation
 {
     [Check(nameof(TpmCheck.CreationTicketTag))] public TpmSt Tag;
     [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
@@ -159,7 +159,7 @@ public partial struct TpmtTkCreation
 
 /// <summary>TPMT_TK_VERIFIED (Part 2, 10.7.4): proof that the TPM verified a signature.</summary>
 [TpmStruct("TPMT_TK_VERIFIED")]
-public partial struct TpmtTkVerified
+internal partial struct TpmtTkVerified
 {
     [Check(nameof(TpmCheck.VerifiedTicketTag))] public TpmSt Tag;
     [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;

@@ -15,14 +15,14 @@ namespace Ftpm.Marshal;
 /// <summary>TPMS_SCHEME_HASH (Part 2, 11.1.17): a scheme that takes only a hash. Also TPMS_SCHEME_HMAC
 /// and the TPMS_SIG_SCHEME_, TPMS_ENC_SCHEME_OAEP, TPMS_KEY_SCHEME_ and TPMS_KDF_SCHEME_ types.</summary>
 [TpmStruct("TPMS_SCHEME_HASH")]
-public partial struct TpmsSchemeHash
+internal partial struct TpmsSchemeHash
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
 }
 
 /// <summary>TPMS_SCHEME_ECDAA (Part 2, 11.1.18): also TPMS_SIG_SCHEME_ECDAA.</summary>
 [TpmStruct("TPMS_SCHEME_ECDAA")]
-public partial struct TpmsSchemeEcdaa
+internal partial struct TpmsSchemeEcdaa
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
     /// <summary>The counter value used with TPM2_Commit.</summary>
@@ -31,7 +31,7 @@ public partial struct TpmsSchemeEcdaa
 
 /// <summary>TPMS_SCHEME_XOR (Part 2, 11.1.21): the hash and KDF of XOR obfuscation.</summary>
 [TpmStruct("TPMS_SCHEME_XOR")]
-public partial struct TpmsSchemeXor
+internal partial struct TpmsSchemeXor
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
     [Check(nameof(TpmCheck.Kdf), AllowNull = true)] public TpmAlgId Kdf;
@@ -40,7 +40,7 @@ public partial struct TpmsSchemeXor
 /// <summary>TPMU_SCHEME_KEYEDHASH (Part 2, 11.1.22).</summary>
 [TpmUnion("TPMU_SCHEME_KEYEDHASH", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuSchemeKeyedHash
+internal partial struct TpmuSchemeKeyedHash
 {
     /// <summary>TPMS_SCHEME_HMAC</summary>
     [Arm(TpmAlgId.Hmac)] public TpmsSchemeHash Hmac;
@@ -50,7 +50,7 @@ public partial struct TpmuSchemeKeyedHash
 /// <summary>TPMT_KEYEDHASH_SCHEME (Part 2, 11.1.23). The scheme is a TPMI_ALG_KEYEDHASH_SCHEME+:
 /// HMAC, XOR or NULL, else TPM_RC_VALUE.</summary>
 [TpmStruct("TPMT_KEYEDHASH_SCHEME")]
-public partial struct TpmtKeyedHashScheme
+internal partial struct TpmtKeyedHashScheme
 {
     [Check(nameof(TpmCheck.KeyedHashScheme), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuSchemeKeyedHash Details;
@@ -61,7 +61,7 @@ public partial struct TpmtKeyedHashScheme
 /// (TPMI_AES_KEY_BITS ..., TPM_RC_VALUE) are checked with the enclosing TPMT_SYM_DEF_OBJECT.</summary>
 [TpmUnion("TPMU_SYM_KEY_BITS", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuSymKeyBits
+internal partial struct TpmuSymKeyBits
 {
     [Arm(TpmAlgId.Aes)]
     [Arm(TpmAlgId.Sm4)]
@@ -77,7 +77,7 @@ public partial struct TpmuSymKeyBits
 [TpmUnion("TPMU_SYM_MODE", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Xor)]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuSymMode
+internal partial struct TpmuSymMode
 {
     [Arm(TpmAlgId.Aes)]
     [Arm(TpmAlgId.Sm4)]
@@ -90,7 +90,7 @@ public partial struct TpmuSymMode
 /// ("+") and the key size and mode are checked where the structure is used, with
 /// <see cref="TpmCheck.SymDefObject"/>: the generator has no per-use "+" and no checks on union arms.</summary>
 [TpmStruct("TPMT_SYM_DEF_OBJECT")]
-public partial struct TpmtSymDefObject
+internal partial struct TpmtSymDefObject
 {
     [Check(nameof(TpmCheck.SymObject), AllowNull = true)] public TpmAlgId Algorithm;
     [Selector(nameof(Algorithm))] public TpmuSymKeyBits KeyBits;
@@ -99,7 +99,7 @@ public partial struct TpmtSymDefObject
 
 /// <summary>TPMS_SYMCIPHER_PARMS (Part 2, 11.1.9): a symmetric block cipher object; its algorithm may not be NULL.</summary>
 [TpmStruct("TPMS_SYMCIPHER_PARMS")]
-public partial struct TpmsSymcipherParms
+internal partial struct TpmsSymcipherParms
 {
     [Check(nameof(TpmCheck.SymDefObject))] public TpmtSymDefObject Sym;
 }
@@ -107,7 +107,7 @@ public partial struct TpmsSymcipherParms
 /// <summary>TPMU_KDF_SCHEME (Part 2, 11.2.3.2): every KDF takes only a hash (the spec's <c>anyKdf</c>).</summary>
 [TpmUnion("TPMU_KDF_SCHEME", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuKdfScheme
+internal partial struct TpmuKdfScheme
 {
     [Arm(TpmAlgId.Mgf1)]
     [Arm(TpmAlgId.Kdf1Sp800_56A)]
@@ -118,7 +118,7 @@ public partial struct TpmuKdfScheme
 
 /// <summary>TPMT_KDF_SCHEME (Part 2, 11.2.3.3). The scheme is a TPMI_ALG_KDF+ (TPM_RC_KDF).</summary>
 [TpmStruct("TPMT_KDF_SCHEME")]
-public partial struct TpmtKdfScheme
+internal partial struct TpmtKdfScheme
 {
     [Check(nameof(TpmCheck.Kdf), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuKdfScheme Details;
@@ -130,7 +130,7 @@ public partial struct TpmtKdfScheme
 [TpmUnion("TPMU_ASYM_SCHEME", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.RsaEs)]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuAsymScheme
+internal partial struct TpmuAsymScheme
 {
     [Arm(TpmAlgId.Ecdh)]
     [Arm(TpmAlgId.EcMqv)]
@@ -149,7 +149,7 @@ public partial struct TpmuAsymScheme
 
 /// <summary>TPMT_RSA_SCHEME (Part 2, 11.2.4.2). The scheme is a TPMI_ALG_RSA_SCHEME+ (TPM_RC_VALUE).</summary>
 [TpmStruct("TPMT_RSA_SCHEME")]
-public partial struct TpmtRsaScheme
+internal partial struct TpmtRsaScheme
 {
     [Check(nameof(TpmCheck.RsaScheme), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuAsymScheme Details;
@@ -157,7 +157,7 @@ public partial struct TpmtRsaScheme
 
 /// <summary>TPMT_ECC_SCHEME (Part 2, 11.2.5.6). The scheme is a TPMI_ALG_ECC_SCHEME+ (TPM_RC_SCHEME).</summary>
 [TpmStruct("TPMT_ECC_SCHEME")]
-public partial struct TpmtEccScheme
+internal partial struct TpmtEccScheme
 {
     [Check(nameof(TpmCheck.EccScheme), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuAsymScheme Details;
@@ -165,14 +165,14 @@ public partial struct TpmtEccScheme
 
 /// <summary>TPMS_KEYEDHASH_PARMS (Part 2, 12.2.3.3): HMAC keys and sealed data objects.</summary>
 [TpmStruct("TPMS_KEYEDHASH_PARMS")]
-public partial struct TpmsKeyedHashParms
+internal partial struct TpmsKeyedHashParms
 {
     public TpmtKeyedHashScheme Scheme;
 }
 
 /// <summary>TPMS_RSA_PARMS (Part 2, 12.2.3.5).</summary>
 [TpmStruct("TPMS_RSA_PARMS")]
-public partial struct TpmsRsaParms
+internal partial struct TpmsRsaParms
 {
     /// <summary>TPMT_SYM_DEF_OBJECT+: the symmetric algorithm of a storage key, NULL otherwise.</summary>
     [Check(nameof(TpmCheck.SymDefObject), AllowNull = true)] public TpmtSymDefObject Symmetric;
@@ -185,7 +185,7 @@ public partial struct TpmsRsaParms
 
 /// <summary>TPMS_ECC_PARMS (Part 2, 12.2.3.6).</summary>
 [TpmStruct("TPMS_ECC_PARMS")]
-public partial struct TpmsEccParms
+internal partial struct TpmsEccParms
 {
     /// <summary>TPMT_SYM_DEF_OBJECT+: the symmetric algorithm of a storage key, NULL otherwise.</summary>
     [Check(nameof(TpmCheck.SymDefObject), AllowNull = true)] public TpmtSymDefObject Symmetric;
@@ -198,7 +198,7 @@ public partial struct TpmsEccParms
 /// <summary>TPMU_PUBLIC_PARMS (Part 2, 12.2.3.2): the parameters of each object type. (The spec's
 /// <c>asymDetail</c>, TPMS_ASYM_PARMS, is selected by no type: it is a view of the RSA and ECC arms.)</summary>
 [TpmUnion("TPMU_PUBLIC_PARMS", typeof(TpmAlgId))]
-public partial struct TpmuPublicParms
+internal partial struct TpmuPublicParms
 {
     [Arm(TpmAlgId.KeyedHash)] public TpmsKeyedHashParms KeyedHashDetail;
     [Arm(TpmAlgId.SymCipher)] public TpmsSymcipherParms SymDetail;
@@ -209,7 +209,7 @@ public partial struct TpmuPublicParms
 /// <summary>TPMT_PUBLIC_PARMS (Part 2, 12.2.3.7): an object type and its parameters (TPM2_TestParms).
 /// The type is a TPMI_ALG_PUBLIC: an implemented object type, else TPM_RC_TYPE.</summary>
 [TpmStruct("TPMT_PUBLIC_PARMS")]
-public partial struct TpmtPublicParms
+internal partial struct TpmtPublicParms
 {
     [Check(nameof(TpmCheck.PublicType))] public TpmAlgId Type;
     [Selector(nameof(Type))] public TpmuPublicParms Parameters;

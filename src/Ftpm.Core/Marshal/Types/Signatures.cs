@@ -5,7 +5,7 @@ namespace Ftpm.Marshal;
 /// <summary>TPMU_SIG_SCHEME (Part 2, 11.2.1.4): every signing scheme takes a hash; ECDAA also a count.</summary>
 [TpmUnion("TPMU_SIG_SCHEME", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuSigScheme
+internal partial struct TpmuSigScheme
 {
     [Arm(TpmAlgId.RsaSsa)]
     [Arm(TpmAlgId.RsaPss)]
@@ -20,7 +20,7 @@ public partial struct TpmuSigScheme
 
 /// <summary>TPMT_SIG_SCHEME (Part 2, 11.2.1.5). The scheme is a TPMI_ALG_SIG_SCHEME+ (TPM_RC_SCHEME).</summary>
 [TpmStruct("TPMT_SIG_SCHEME")]
-public partial struct TpmtSigScheme
+internal partial struct TpmtSigScheme
 {
     [Check(nameof(TpmCheck.SigScheme), AllowNull = true)] public TpmAlgId Scheme;
     [Selector(nameof(Scheme))] public TpmuSigScheme Details;
@@ -28,7 +28,7 @@ public partial struct TpmtSigScheme
 
 /// <summary>TPMS_SIGNATURE_RSA (Part 2, 11.3.1): RSASSA and RSAPSS signatures.</summary>
 [TpmStruct("TPMS_SIGNATURE_RSA")]
-public partial struct TpmsSignatureRsa
+internal partial struct TpmsSignatureRsa
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId Hash;
     /// <summary>TPM2B_PUBLIC_KEY_RSA.</summary>
@@ -37,7 +37,7 @@ public partial struct TpmsSignatureRsa
 
 /// <summary>TPMS_SIGNATURE_ECC (Part 2, 11.3.2): ECDSA, ECDAA, SM2 and ECSCHNORR signatures.</summary>
 [TpmStruct("TPMS_SIGNATURE_ECC")]
-public partial struct TpmsSignatureEcc
+internal partial struct TpmsSignatureEcc
 {
     [Check(nameof(TpmCheck.Hash))] public TpmAlgId Hash;
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> SignatureR;
@@ -47,7 +47,7 @@ public partial struct TpmsSignatureEcc
 /// <summary>TPMU_SIGNATURE (Part 2, 11.3.3).</summary>
 [TpmUnion("TPMU_SIGNATURE", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
-public partial struct TpmuSignature
+internal partial struct TpmuSignature
 {
     [Arm(TpmAlgId.RsaSsa)]
     [Arm(TpmAlgId.RsaPss)]
@@ -64,7 +64,7 @@ public partial struct TpmuSignature
 
 /// <summary>TPMT_SIGNATURE (Part 2, 11.3.4). The algorithm is a TPMI_ALG_SIG_SCHEME+ (TPM_RC_SCHEME).</summary>
 [TpmStruct("TPMT_SIGNATURE")]
-public partial struct TpmtSignature
+internal partial struct TpmtSignature
 {
     [Check(nameof(TpmCheck.SigScheme), AllowNull = true)] public TpmAlgId SigAlg;
     [Selector(nameof(SigAlg))] public TpmuSignature Signature;

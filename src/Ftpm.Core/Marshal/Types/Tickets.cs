@@ -2,7 +2,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPMT_TK_HASHCHECK (Part 2, 10.7.6): proof that the TPM hashed data not starting with TPM_GENERATED_VALUE.</summary>
 [TpmStruct("TPMT_TK_HASHCHECK")]
-public partial struct TpmtTkHashcheck
+internal partial struct TpmtTkHashcheck
 {
     /// <summary>TPM_ST_HASHCHECK, else TPM_RC_TAG.</summary>
     [Check(nameof(TpmCheck.HashCheckTag))] public TpmSt Tag;

@@ -2,7 +2,7 @@ namespace Ftpm.Marshal;
 
 /// <summary>TPMS_CLOCK_INFO (Part 2, 10.11.1).</summary>
 [TpmStruct("TPMS_CLOCK_INFO")]
-public partial struct TpmsClockInfo
+internal partial struct TpmsClockInfo
 {
     public ulong Clock;
     public uint ResetCount;
@@ -12,7 +12,7 @@ public partial struct TpmsClockInfo
 
 /// <summary>TPMS_TIME_INFO (Part 2, 10.11.6).</summary>
 [TpmStruct("TPMS_TIME_INFO")]
-public partial struct TpmsTimeInfo
+internal partial struct TpmsTimeInfo
 {
     public ulong Time;
     public TpmsClockInfo ClockInfo;
