@@ -91,9 +91,16 @@ public sealed class MssimTransportTests
         }
         // After request/reply exchanges Linux would be back to delayed ACKs ("pingpong" mode, TCP_QUICKACK
         // reads 0); the server re-arms quick ACKs after every receive, so it still reads 1.
+        // The server re-arms right after its send returns, which may be just after the client has the reply:
+        // wait (bounded) for that call rather than race it.
         var socket = Assert.Single(server.ConnectionSockets(MssimPort.Command));
         var value = new byte[4];
-        Assert.Equal(4, socket.GetRawSocketOption(6, 12, value));
+        for (int tries = 0; tries < 100; tries++)
+        {
+            Assert.Equal(4, socket.GetRawSocketOption(6, 12, value));
+            if (BitConverter.ToInt32(value) == 1) break;
+            Thread.Sleep(20);
+        }
         Assert.Equal(1, BitConverter.ToInt32(value));
         Assert.True(socket.NoDelay);
     }
