@@ -356,10 +356,11 @@ public sealed class StorageFaultTests(ITestOutputHelper output) : IDisposable
     [DllImport("libc")]
     static extern uint umask(uint mask);
 
-    [Fact]
+    [SkippableFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void State_folder_and_files_are_private_whatever_the_umask()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Skip.IfNot(OperatingSystem.IsLinux(), "file modes and umask are POSIX; ftpm's permission checks run on Linux");
         string dir = Path.Combine(_dir, "private", "state");
         uint previous = umask(0);
         try
@@ -379,10 +380,11 @@ public sealed class StorageFaultTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(Path.Combine(_dir, "private", "rpmb.bin.lock")));
     }
 
-    [Fact]
+    [SkippableFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Group_or_world_writable_folder_or_key_is_refused_and_readable_ones_warned_about()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Skip.IfNot(OperatingSystem.IsLinux(), "file modes are POSIX; ftpm's permission checks run on Linux");
         string dir = Path.Combine(_dir, "perm");
         Directory.CreateDirectory(dir);
         string key = Path.Combine(_dir, "key");
