@@ -3,7 +3,8 @@
 # SharpFuzz and runs afl-fuzz on each harness for its share of MINUTES (execute 60 %, state 20 %,
 # mssim 20 %, or all of it for the harnesses named). Prints executions, corpus size, edges, crashes
 # and hangs per harness; exits 1 when afl-fuzz saved a crash (the inputs are copied to fuzz/findings/).
-# Usage: fuzz/run.sh MINUTES [execute|state|mssim ...]      (FUZZ_WORK=DIR keeps the afl-fuzz output)
+# Usage: fuzz/run.sh MINUTES [execute|state|mssim ...]      (FUZZ_WORK=DIR keeps the afl-fuzz output;
+#        FUZZ_EXECS=N also stops each harness after about N executions, for long runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: fuzz/run.sh MINUTES [HARNESS...]}
@@ -42,7 +43,9 @@ for h in "${harnesses[@]}"; do
   # An output folder from an earlier run resumes it.
   [ -f "$out/default/fuzzer_stats" ] && input=-
   echo "fuzzing $h for ${seconds}s (output $out)"
-  afl-fuzz -i "$input" -o "$out" -V "$seconds" -t 10000 -m none -- dotnet "$bin/Ftpm.Fuzz.dll" "$h" >"$work/afl-$h.log" 2>&1 || {
+  bound=(-V "$seconds")
+  [ -n "${FUZZ_EXECS:-}" ] && bound+=(-E "$FUZZ_EXECS")
+  afl-fuzz -i "$input" -o "$out" "${bound[@]}" -t 10000 -m none -- dotnet "$bin/Ftpm.Fuzz.dll" "$h" >"$work/afl-$h.log" 2>&1 || {
     echo "afl-fuzz failed for $h:"; tail -n 30 "$work/afl-$h.log"; status=1; continue; }
   stats="$out/default/fuzzer_stats"
   get() { grep -E "^$1 " "$stats" | sed 's/.*: //'; }
