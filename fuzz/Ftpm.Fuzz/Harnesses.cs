@@ -194,6 +194,28 @@ sealed class StateHarness : IHarness
             StateInspector.Describe(records, TextWriter.Null);
         }
         catch (InvalidDataException) { }
+        // Both kinds of Startup, each on its own power cycle of its own copy: STATE resumes what a
+        // Shutdown(STATE) saved (falling back to CLEAR when it is refused), CLEAR restarts from it or resets.
+        var second = new Harnesses.CopyStore(records);
+        INvStore secondStore = GuardedNvStore.Open(second, new StateGuardOptions { StateName = "fuzz" });
+        if (!StartAndUse(store, records, StartupState)) return;
+        StartAndUse(secondStore, records, Harnesses.StartupClear);
+    }
+
+    /// <summary>FTPM_FUZZ_TRACE=1 (replay): print each command's response code.</summary>
+    static readonly bool Trace = Environment.GetEnvironmentVariable("FTPM_FUZZ_TRACE") == "1";
+
+    static readonly uint[] HandleRanges = [0x01000000, 0x02000000, 0x03000000, 0x40000000, 0x80000000, 0x81000000];
+    static readonly uint[] PropertyGroups = [0x100, 0x200];
+
+    static readonly byte[] StartupState = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 1];
+
+    /// <summary>Powers a TPM on over <paramref name="store"/>, starts it (<paramref name="startup"/>, else
+    /// Startup(CLEAR)) and uses what the records hold: every capability, the public area of every NV index and
+    /// persistent object, and an HMAC session that authorizes the hierarchies and each NV index (its HMAC is
+    /// wrong, but the TPM keys its check with the stored authValue). False when power-on refused the state.</summary>
+    bool StartAndUse(INvStore store, Dictionary<uint, byte[]> records, byte[] startup)
+    {
         var failures = new FailureLogger();
         var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform(), Logger = failures });
         try
@@ -202,12 +224,32 @@ sealed class StateHarness : IHarness
         }
         catch (InvalidDataException)
         {
-            return;
+            return false;
         }
-        int n = tpm.Execute(0, Harnesses.StartupClear, _response);
-        Harnesses.CheckResponse(Harnesses.StartupClear, _response.AsSpan(0, n));
+        int n = tpm.Execute(0, startup, _response);
+        Harnesses.CheckResponse(startup, _response.AsSpan(0, n));
+        if (BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)) != 0 && startup != Harnesses.StartupClear)
+        {
+            n = tpm.Execute(0, Harnesses.StartupClear, _response);
+            Harnesses.CheckResponse(Harnesses.StartupClear, _response.AsSpan(0, n));
+        }
         if (tpm.InFailureMode) throw new FuzzFinding($"a state that loaded starts in failure mode: {failures.Last}");
-        // Touch what the records define: the handles in NV and their public areas.
+        void Run(byte[] command, string what)
+        {
+            int length = tpm.Execute(0, command, _response);
+            if (Trace) Console.WriteLine($"{what}: 0x{BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)):X}");
+            Harnesses.CheckResponse(command, _response.AsSpan(0, length));
+            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode at {what} on a loaded state: {failures.Last}");
+        }
+        // TPM_CAP_ALGS .. TPM_CAP_ACT, from the start of each range.
+        for (uint cap = 0; cap <= 0x0A; cap++)
+            foreach (uint property in cap switch { 1 => HandleRanges, 6 => PropertyGroups, 9 => [0x40000000u], 10 => [0x40000110u], _ => [0u] })
+                Run(GetCapability(cap, property), $"GetCapability 0x{cap:X}");
+        // An unbound, unsalted HMAC session (handle 0x02000000).
+        byte[] start = [0x80, 0x01, 0, 0, 0, 59, 0, 0, 0x01, 0x76, 0x40, 0, 0, 7, 0x40, 0, 0, 7, 0, 32, .. new byte[32], 0, 0, 0, 0, 0x10, 0, 0x0B];
+        Run(start, "StartAuthSession");
+        bool session = BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)) == 0;
+        uint[] authorized = [0x40000001, 0x4000000A, 0x4000000B, 0x4000000C];
         foreach (uint handle in records.Keys)
         {
             byte[] command = (handle >> 24) switch
@@ -217,10 +259,51 @@ sealed class StateHarness : IHarness
                 _ => [],
             };
             if (command.Length == 0) continue;
-            n = tpm.Execute(0, command, _response);
-            Harnesses.CheckResponse(command, _response.AsSpan(0, n));
-            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode reading handle 0x{handle:X8} of a loaded state: {failures.Last}");
+            Run(command, $"reading handle 0x{handle:X8}");
+            if (session && handle >> 24 == 0x01) Run(NvReadWithSession(handle), $"NV_Read of 0x{handle:X8} with an HMAC session");
         }
+        if (session)
+            foreach (uint hierarchy in authorized) Run(ChangeAuthWithSession(hierarchy), $"an HMAC session for 0x{hierarchy:X8}");
+        return true;
+    }
+
+    static byte[] GetCapability(uint capability, uint property)
+    {
+        var c = new byte[22];
+        BinaryPrimitives.WriteUInt16BigEndian(c, 0x8001);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(2), 22);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(6), 0x017A);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(10), capability);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(14), property);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(18), 64);
+        return c;
+    }
+
+    /// <summary>The authorization area of one HMAC session 0x02000000: a nonce, continueSession, a wrong HMAC.</summary>
+    static byte[] SessionArea() => [0x02, 0, 0, 0, 0, 32, .. new byte[32], 0x01, 0, 32, .. new byte[32]];
+
+    /// <summary>TPM2_NV_Read (0x014E) of 8 octets at 0, the index authorizing itself.</summary>
+    static byte[] NvReadWithSession(uint index)
+    {
+        byte[] area = SessionArea();
+        byte[] body = [.. U32(index), .. U32(index), .. U32((uint)area.Length), .. area, 0, 8, 0, 0];
+        return [0x80, 0x02, .. U32((uint)(10 + body.Length)), 0, 0, 0x01, 0x4E, .. body];
+    }
+
+    /// <summary>TPM2_HierarchyChangeAuth (0x0129) to an empty authValue, authorized by <paramref name="hierarchy"/>
+    /// (the wrong HMAC fails the authorization check, which keys it with the hierarchy's stored authValue).</summary>
+    static byte[] ChangeAuthWithSession(uint hierarchy)
+    {
+        byte[] area = SessionArea();
+        byte[] body = [.. U32(hierarchy), .. U32((uint)area.Length), .. area, 0, 0];
+        return [0x80, 0x02, .. U32((uint)(10 + body.Length)), 0, 0, 0x01, 0x29, .. body];
+    }
+
+    static byte[] U32(uint value)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, value);
+        return b;
     }
 
     static byte[] Command(uint code, uint handle)
