@@ -321,67 +321,76 @@ sealed class StateHarness : IHarness
 
 /// <summary>
 /// The mssim framing: an input is what a client writes on one connection (first octet: bit 0 picks the
-/// platform port instead of the command port), then it closes its side. The server must answer or
-/// close within a second and keep accepting connections; a STOP from the input restarts it.
+/// platform port instead of the command port), then it closes its side. Deterministic: each input gets a
+/// TPM just manufactured and started (the same every time), a server that is not listening, and one
+/// connection handler (<see cref="MssimConnection"/>, the code every accepted client runs) over a fresh
+/// loopback socket pair, with no idle timeout; the client drains every reply while it writes. Invariants:
+/// the handler ends once the client has closed (a handler that does not is a hang afl-fuzz reports); no
+/// exception ends it other than the expected socket errors; and commands from the command port never put
+/// the TPM into failure mode.
 /// </summary>
 sealed class MssimHarness : IHarness
 {
-    readonly SoftwarePlatform _platform = new();
-    readonly Tpm _tpm;
-    MssimServer _server;
-    readonly byte[] _buffer = new byte[1 << 16];
+    readonly PlatformCrypto _crypto = new();
+    readonly IReadOnlyDictionary<uint, byte[]> _manufactured;
+    readonly Socket _listener;
+    readonly byte[] _response = new byte[TpmLimits.MaxResponseSize];
+    long _nextId;
 
     public MssimHarness()
     {
-        _tpm = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = new MemoryNvStore(), Platform = _platform });
-        _server = StartServer();
-    }
-
-    MssimServer StartServer()
-    {
-        var server = new MssimServer(_tpm, _platform, new MssimServerOptions { Address = IPAddress.Loopback, CommandPort = 0, PlatformPort = 0 });
-        server.Start();
-        return server;
+        var store = new MemoryNvStore();
+        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform() });
+        tpm.PowerOn();
+        _manufactured = store.Load().Records;
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(4);
     }
 
     public void Run(byte[] input)
     {
         if (input.Length == 0) return;
-        if (_server.Stopped.IsCompleted)
+        var port = (input[0] & 1) != 0 ? MssimPort.Platform : MssimPort.Command;
+        var platform = new SoftwarePlatform();
+        var failures = new FailureLogger();
+        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = new Harnesses.CopyStore(_manufactured), Platform = platform });
+        tpm.PowerOn();
+        tpm.Execute(0, Harnesses.StartupClear, _response);
+        var server = new MssimServer(tpm, platform, new MssimServerOptions { IdleTimeout = TimeSpan.Zero }, failures);
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(_listener.LocalEndPoint!);
+        var accepted = _listener.Accept();
+        var connection = new MssimConnection(server, accepted, ++_nextId, port, TimeSpan.Zero);
+        var handler = new Thread(connection.Run, maxStackSize: 2 << 20) { IsBackground = true };
+        handler.Start();
+        var drain = new Thread(() =>
         {
-            _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _server = StartServer();
-        }
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 1000 };
+            var buffer = new byte[1 << 16];
+            try
+            {
+                while (client.Receive(buffer) > 0) { }
+            }
+            catch (SocketException) { } // the handler may close a connection it finds malformed before reading it all
+        }) { IsBackground = true };
+        drain.Start();
         try
         {
-            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-        {
-            // A STOP in the previous input: the server answers it, then closes its listeners, so the
-            // next connection may arrive before Stopped completes. Refused while still running is a finding.
-            if (!_server.Stopped.Wait(TimeSpan.FromSeconds(2)))
-                throw new FuzzFinding("the server refused a connection while running");
-            _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _server = StartServer();
-            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
-        }
-        try
-        {
-            socket.Send(input.AsSpan(1));
-            socket.Shutdown(SocketShutdown.Send);
-            while (socket.Receive(_buffer) > 0) { }
+            client.Send(input.AsSpan(1));
+            client.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
         {
-            // The server may close a connection it finds malformed before reading all of it.
+            // The handler closed a malformed connection before reading all of it.
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-        {
-            throw new FuzzFinding("the server neither answered nor closed the connection within a second after the client closed its side");
-        }
+        handler.Join();
+        drain.Join();
+        if (failures.Last is { } error)
+            throw new FuzzFinding($"the connection handler failed: {error}");
+        if (port == MssimPort.Command && tpm.InFailureMode)
+            throw new FuzzFinding("commands from the command port put the TPM into failure mode");
     }
 
-    public void Dispose() => _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => _listener.Dispose();
 }
