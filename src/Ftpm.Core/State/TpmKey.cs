@@ -77,7 +77,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>Marshals <paramref name="value"/> into a new array.</summary>
     public static byte[] Marshal(in TpmtPublic value)
     {
-        Span<byte> buffer = stackalloc byte[2048];
+        Span<byte> buffer = stackalloc byte[TpmLimits.MaxPublicSize];
         var w = new TpmWriter(buffer);
         value.Write(ref w);
         return w.Written.ToArray();

@@ -64,11 +64,14 @@ public class CapabilityTests
         "0041 00000202" +   // OFB
         "0042 00000202" +   // CBC
         "0043 00000202" +   // CFB
-        "0044 00000202";    // ECB    // KDF1_SP800_108: hash, method
+        "0044 00000202" +   // ECB
+        "00A0 00000209" +   // MLKEM (v185): asymmetric, object, encrypting
+        "00A1 00000109" +   // MLDSA (v185): asymmetric, object, signing
+        "00A2 00000109";    // HASH_MLDSA (v185): asymmetric, object, signing
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 0000001E" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 00000021" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()
@@ -76,8 +79,10 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000000 00000001 0001 00000009"), Cap(TpmCap.Algs, 0, 1));
         Assert.Equal(Hex("01 00000000 00000002 0005 00000104 0006 00000002"), Cap(TpmCap.Algs, 0x0005, 2));
         Assert.Equal(Hex("01 00000000 00000001 0022 00000404"), Cap(TpmCap.Algs, 0x0022, 1));
-        Assert.Equal(Hex("00 00000000 00000001 0044 00000202"), Cap(TpmCap.Algs, 0x0044, 1));
-        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x0045, 1));
+        Assert.Equal(Hex("01 00000000 00000001 0044 00000202"), Cap(TpmCap.Algs, 0x0044, 1));
+        Assert.Equal(Hex("01 00000000 00000001 00A0 00000209"), Cap(TpmCap.Algs, 0x0045, 1));
+        Assert.Equal(Hex("00 00000000 00000001 00A2 00000109"), Cap(TpmCap.Algs, 0x00A2, 1));
+        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x00A3, 1));
     }
 
     [Fact]
@@ -212,10 +217,11 @@ public class CapabilityTests
     {
         var fixedGroup = Cap(TpmCap.TpmProperties, 0x100, 1000);
         Assert.Equal("00", fixedGroup[..2]);
-        Assert.Equal(46u, Convert.ToUInt32(fixedGroup.Substring(10, 8), 16));   // 0x100..0x12E but 0x115
-        Assert.EndsWith("0000012E00000400", fixedGroup);
-        Assert.Equal(Hex("00 00000006 00000001 0000012E 00000400"), Cap(TpmCap.TpmProperties, 0x12E, 10));
-        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x12F, 10));
+        Assert.Equal(47u, Convert.ToUInt32(fixedGroup.Substring(10, 8), 16));   // 0x100..0x12E but 0x115, and 0x131
+        Assert.EndsWith("000001310000007F", fixedGroup);
+        Assert.Equal(Hex("00 00000006 00000002 0000012E 00000400 00000131 0000007F"), Cap(TpmCap.TpmProperties, 0x12E, 10));
+        Assert.Equal(Hex("00 00000006 00000001 00000131 0000007F"), Cap(TpmCap.TpmProperties, 0x12F, 10));
+        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x132, 10));
     }
 
     [Theory]
@@ -233,13 +239,14 @@ public class CapabilityTests
     [InlineData(0x125u, 0x105u)]      // PS_REVISION
     [InlineData(0x12Bu, 1u)]          // VENDOR_COMMANDS: Vendor_TCG_Test
     [InlineData(0x12Eu, 1024u)]       // MAX_CAP_BUFFER
+    [InlineData(0x131u, 0x7Fu)]       // ML_PARAMETER_SETS (v185): every ML-KEM and ML-DSA set, extMu
     [InlineData(0x200u, 0x400u)]      // PERMANENT: tpmGeneratedEPS
     [InlineData(0x201u, 0xFu)]        // STARTUP_CLEAR: every hierarchy enabled
     [InlineData(0x207u, 3u)]          // HR_TRANSIENT_AVAIL
     [InlineData(0x20Fu, 3u)]          // MAX_AUTH_FAIL
     public void PropertyValues(uint property, uint value)
     {
-        string more = property == 0x12E ? "00" : "01";   // MAX_CAP_BUFFER is the last fixed property
+        string more = property == 0x131 ? "00" : "01";   // ML_PARAMETER_SETS (v185) is the last fixed property
         Assert.Equal(Hex($"{more} 00000006 00000001 {property:X8} {value:X8}"), Cap(TpmCap.TpmProperties, property, 1));
     }
 

@@ -86,6 +86,10 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.Cbc, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Cfb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Ecb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        // ---- v185 post-quantum object types (Part 2 v185, 6.3): ML-KEM (FIPS 203), ML-DSA and HashML-DSA (FIPS 204) ----
+        new() { Alg = TpmAlgId.MlKem, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.MlDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.HashMlDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Signing },
     ];
 
     /// <summary>The implemented algorithms in ascending TPM_ALG_ID order (GetCapability pages through them).</summary>
