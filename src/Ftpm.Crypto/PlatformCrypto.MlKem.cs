@@ -6,15 +6,15 @@ namespace Ftpm.Crypto;
 // ML-KEM (FIPS 203): .NET's MLKem where the platform implements it, else BouncyCastle (MlKemKey).
 public sealed partial class PlatformCrypto
 {
-    public IAsymmetricKey? MlKemFromSeed(ushort parameterSet, ReadOnlySpan<byte> seed)
+    public IAsymmetricKey? MlKemFromSeed(TpmMlKemParms parameterSet, ReadOnlySpan<byte> seed)
     {
-        if (MlKemSet.Of(parameterSet) is not { } set || seed.Length != MlKemSet.SeedSize) return null;
+        if (MlKemSet.Of((ushort)parameterSet) is not { } set || seed.Length != MlKemSet.SeedSize) return null;
         return MlKemKey.FromSeed(set, seed, MlKemKey.UsePlatform);
     }
 
-    public IAsymmetricKey? MlKemImportPublic(ushort parameterSet, ReadOnlySpan<byte> encapsulationKey)
+    public IAsymmetricKey? MlKemImportPublic(TpmMlKemParms parameterSet, ReadOnlySpan<byte> encapsulationKey)
     {
-        if (MlKemSet.Of(parameterSet) is not { } set || !set.IsValidEncapsulationKey(encapsulationKey)) return null;
+        if (MlKemSet.Of((ushort)parameterSet) is not { } set || !set.IsValidEncapsulationKey(encapsulationKey)) return null;
         return MlKemKey.FromPublic(set, encapsulationKey, MlKemKey.UsePlatform);
     }
 

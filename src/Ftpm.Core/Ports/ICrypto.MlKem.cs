@@ -10,11 +10,11 @@ public partial interface ICrypto
 {
     /// <summary>ML-KEM.KeyGen_internal(d, z) (FIPS 203, Algorithm 16) from <paramref name="seed"/> = d || z
     /// (64 octets). Null for a parameter set the backend does not implement or a seed of another size.</summary>
-    IAsymmetricKey? MlKemFromSeed(ushort parameterSet, ReadOnlySpan<byte> seed);
+    IAsymmetricKey? MlKemFromSeed(TpmMlKemParms parameterSet, ReadOnlySpan<byte> seed);
 
     /// <summary>An encapsulation key alone (TPM2_LoadExternal of a public area). Null unless it passes the
     /// encapsulation-key checks of FIPS 203, 7.2 (its length, and every coefficient below q).</summary>
-    IAsymmetricKey? MlKemImportPublic(ushort parameterSet, ReadOnlySpan<byte> encapsulationKey);
+    IAsymmetricKey? MlKemImportPublic(TpmMlKemParms parameterSet, ReadOnlySpan<byte> encapsulationKey);
 
     /// <summary>ML-KEM.Encaps (FIPS 203, Algorithm 20): writes the 32-octet shared secret and the ciphertext,
     /// returns the ciphertext's length. The message m is drawn from <paramref name="random"/> (the TPM's

@@ -21,11 +21,11 @@ public sealed class MlKemKatTests
         return JsonDocument.Parse(stream).RootElement.Clone();
     }
 
-    static ushort SetId(string name) => name switch
+    static TpmMlKemParms SetId(string name) => name switch
     {
-        "ML-KEM-512" => 1,
-        "ML-KEM-768" => 2,
-        "ML-KEM-1024" => 3,
+        "ML-KEM-512" => TpmMlKemParms.MlKem512,
+        "ML-KEM-768" => TpmMlKemParms.MlKem768,
+        "ML-KEM-1024" => TpmMlKemParms.MlKem1024,
         _ => throw new ArgumentException(name),
     };
 
@@ -57,9 +57,9 @@ public sealed class MlKemKatTests
     {
         foreach (var t in Vectors().GetProperty("keyGen").EnumerateArray())
         {
-            var set = MlKemSet.Of(SetId(t.GetProperty("parameterSet").GetString()!))!.Value;
+            var set = MlKemSet.Of((ushort)SetId(t.GetProperty("parameterSet").GetString()!))!.Value;
             var seed = H(t.GetProperty("d").GetString()!).Concat(H(t.GetProperty("z").GetString()!)).ToArray();
-            using var key = platform ? MlKemKey.FromSeed(set, seed, true) : _crypto.MlKemFromSeed(set.Id, seed)!;
+            using var key = platform ? MlKemKey.FromSeed(set, seed, true) : _crypto.MlKemFromSeed((TpmMlKemParms)set.Id, seed)!;
             var ek = new byte[set.EncapsulationKeySize];
             Assert.Equal((set.EncapsulationKeySize, 0), key.ExportPublic(ek, []));
             Assert.Equal(t.GetProperty("ekSha256").GetString(), Convert.ToHexString(SHA256.HashData(ek)));
@@ -86,7 +86,7 @@ public sealed class MlKemKatTests
             var k = new byte[32];
             var c = new byte[1568];
             int n = _crypto.MlKemEncapsulate(key, new FixedStream(H(t.GetProperty("m").GetString()!)), k, c);
-            Assert.Equal(MlKemSet.Of(id)!.Value.CiphertextSize, n);
+            Assert.Equal(MlKemSet.Of((ushort)id)!.Value.CiphertextSize, n);
             Assert.Equal(t.GetProperty("cSha256").GetString(), Convert.ToHexString(SHA256.HashData(c.AsSpan(0, n))));
             Assert.Equal(t.GetProperty("k").GetString(), Convert.ToHexString(k));
         }
@@ -97,7 +97,7 @@ public sealed class MlKemKatTests
     public void Decapsulation_valid_and_implicit_rejection(bool platform)
     {
         var group = Vectors().GetProperty("decapsulation")[0];
-        var set = MlKemSet.Of(SetId(group.GetProperty("parameterSet").GetString()!))!.Value;
+        var set = MlKemSet.Of((ushort)SetId(group.GetProperty("parameterSet").GetString()!))!.Value;
         using var key = MlKemKey.FromExpanded(set, H(group.GetProperty("dk").GetString()!), platform);
         foreach (var t in group.GetProperty("tests").EnumerateArray())
         {
@@ -110,7 +110,7 @@ public sealed class MlKemKatTests
     [Fact]
     public void Encapsulate_then_decapsulate_agree_for_every_set()
     {
-        for (ushort id = 1; id <= 3; id++)
+        for (var id = TpmMlKemParms.MlKem512; id <= TpmMlKemParms.MlKem1024; id++)
         {
             var seed = RandomNumberGenerator.GetBytes(64);
             using var key = _crypto.MlKemFromSeed(id, seed)!;
@@ -132,15 +132,15 @@ public sealed class MlKemKatTests
     [Fact]
     public void Bad_inputs_give_no_key()
     {
-        Assert.Null(_crypto.MlKemFromSeed(4, new byte[64]));
-        Assert.Null(_crypto.MlKemFromSeed(0, new byte[64]));
-        Assert.Null(_crypto.MlKemFromSeed(2, new byte[63]));
-        Assert.Null(_crypto.MlKemImportPublic(2, new byte[1183]));
+        Assert.Null(_crypto.MlKemFromSeed((TpmMlKemParms)4, new byte[64]));
+        Assert.Null(_crypto.MlKemFromSeed(TpmMlKemParms.None, new byte[64]));
+        Assert.Null(_crypto.MlKemFromSeed(TpmMlKemParms.MlKem768, new byte[63]));
+        Assert.Null(_crypto.MlKemImportPublic(TpmMlKemParms.MlKem768, new byte[1183]));
         // A coefficient of q = 3329 (0xD01) is out of range (FIPS 203, 7.2 modulus check).
         var ek = new byte[1184];
         ek[0] = 0x01; ek[1] = 0x0D;
-        Assert.Null(_crypto.MlKemImportPublic(2, ek));
+        Assert.Null(_crypto.MlKemImportPublic(TpmMlKemParms.MlKem768, ek));
         ek[0] = 0x00; ek[1] = 0x0D;
-        Assert.NotNull(_crypto.MlKemImportPublic(2, ek));
+        Assert.NotNull(_crypto.MlKemImportPublic(TpmMlKemParms.MlKem768, ek));
     }
 }
