@@ -183,6 +183,9 @@ public sealed class MlKemMssimTests : ServerTest
         var expected = HMACSHA256.HashData(sessionKey, Cat(rpHash, newNonce, callerNonce, [authResponse[2 + newNonce.Length]]));
         Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(Fields(authResponse[(3 + newNonce.Length)..], 1)[0]));
 
+        // Three object slots: make room.
+        foreach (uint handle in new[] { key.Handle, srk.Handle, session }) Assert.Equal(0u, Rc(tpm.Send(Command(0x165, [], null, U32(handle)))));
+
         // ActivateCredential with an ML-KEM EK: the AK is a child of the EK; the credential is made here.
         var ek = Primary(tpm, MlKemStorage, Endorsement);
         r = tpm.Send(Command(0x153, [ek.Handle], Password(1), CreateParameters(EccSigning)));
