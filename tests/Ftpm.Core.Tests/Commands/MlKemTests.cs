@@ -301,6 +301,27 @@ public sealed class MlKemTests
             Cmd.Cat(Cmd.Sized([]), blob.Public, Cmd.Sized(moved[0]), Cmd.Sized(moved[1][..^1]), nullSym)).Rc);
     }
 
+    [Fact]
+    public void An_ml_kem_key_duplicates_and_imports_with_its_seed()
+    {
+        var parent = _t.CreatePrimary(MlKemStorage);
+        // A duplicable ML-KEM-768 decryption key (sensitiveDataOrigin|userWithAuth|decrypt) under the Duplicate policy.
+        var template = $"00A0 000B 00020060 0020 {Convert.ToHexString(DuplicatePolicy)} 0010 0002 0000";
+        var blob = _t.Create(parent, template);
+        var key = _t.Load(parent, blob);
+        var o = Sized(Encapsulate(key.Handle).Body, 2);
+        uint session = _t.DuplicateSession();
+        var r = _t.RunWithPolicy(TpmCc.Duplicate, [key.Handle, parent.Handle], session, Cmd.Cat(Cmd.Sized([]), Cmd.U16((ushort)TpmAlgId.Null)));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        var d = Sized(r.SessionParameters(), 3);
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(key.Handle));
+        r = _t.RunWithPasswords(TpmCc.Import, [parent.Handle],
+            Cmd.Cat(Cmd.Sized([]), blob.Public, Cmd.Sized(d[1]), Cmd.Sized(d[2]), Cmd.U16((ushort)TpmAlgId.Null)));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        var imported = _t.Load(parent, new Blob(r.SessionParameters(), blob.Public));
+        Assert.Equal(o[0], Sized(Decapsulate(imported.Handle, o[1]).SessionParameters(), 1)[0]);
+    }
+
     void ImportLoadAndSign(Key parent, byte[] objectPublic, byte[] duplicate, byte[] seed)
     {
         var r = _t.RunWithPasswords(TpmCc.Import, [parent.Handle],
