@@ -55,11 +55,15 @@ internal static class MlKemObjects
     }
 
     /// <summary>The key of a loaded object from its seed (Load, Import, context and persistent objects):
-    /// TPM_RC_KEY_SIZE for a seed that is not 64 octets; TPM_RC_BINDING when the seed's encapsulation key is
-    /// not the public area's unique (compared in constant time). Unnumbered.</summary>
+    /// TPM_RC_KEY for a unique that is not the parameter set's encapsulation-key size; TPM_RC_KEY_SIZE for a
+    /// seed that is not 64 octets; TPM_RC_BINDING when the seed's encapsulation key is not the public area's
+    /// unique (compared in constant time). Unnumbered. Only d enters the encapsulation key: z (the
+    /// implicit-rejection secret) cannot be checked against the public area, and is protected by the integrity
+    /// of the private area it comes from.</summary>
     public static TpmRc Complete(ICrypto crypto, in TpmtPublic p, ReadOnlySpan<byte> seed, out IAsymmetricKey? key)
     {
         key = null;
+        if (p.Unique.MlKem.Length != MlParameterSets.PublicKeySize(p.Parameters.MlKemDetail.ParameterSet)) return TpmRc.Key;
         if (seed.Length != SeedSize) return TpmRc.KeySize;
         var k = crypto.MlKemFromSeed(p.Parameters.MlKemDetail.ParameterSet, seed);
         if (k is null) return TpmRc.Binding;

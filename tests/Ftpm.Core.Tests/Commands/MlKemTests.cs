@@ -185,6 +185,33 @@ public sealed class MlKemTests
     }
 
     [Fact]
+    public void LoadExternal_of_a_seed_gives_the_key_bouncycastle_makes_from_it()
+    {
+        // d || z and the encapsulation key BouncyCastle derives from them (FIPS 203 ML-KEM.KeyGen_internal).
+        var seed = RandomNumberGenerator.GetBytes(64);
+        var ek = MLKemPrivateKeyParameters.FromSeed(MLKemParameters.ml_kem_768, seed).GetPublicKeyEncoded();
+        byte[] Public(byte[] unique) => Cmd.Sized(Cmd.Cat(H("00A0 000B 00020040 0000 0010 0002"), Cmd.Sized(unique)));
+        byte[] Sensitive(byte[] d) => Cmd.Sized(Cmd.Cat(Cmd.U16(0x00A0), Cmd.U16(0), Cmd.U16(0), Cmd.Sized(d)));
+        Response Load(byte[] d, byte[] unique) => _t.Run(TpmCc.LoadExternal, [], Cmd.Cat(Sensitive(d), Public(unique), Cmd.U32(Null)));
+
+        var r = Load(seed, ek);
+        Assert.Equal(TpmRc.Success, r.Rc);
+        uint handle = BinaryPrimitives.ReadUInt32BigEndian(r.Body);
+        var (k, c) = BcEncapsulate(ek);
+        Assert.Equal(k, Sized(Decapsulate(handle, c).SessionParameters(), 1)[0]);
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(handle));
+
+        // Another d for that public key: TPM_RC_BINDING (unnumbered); a seed of 63 octets: KEY_SIZE + P1;
+        // a public key of the wrong size for ML-KEM-768: KEY + P2. (z, the implicit-rejection secret, does not
+        // enter the public key, so no check can bind it: the private area's integrity protects it.)
+        var other = (byte[])seed.Clone();
+        other[0] ^= 1;
+        Assert.Equal(TpmRc.Binding, Load(other, ek).Rc);
+        Assert.Equal((TpmRc)0x1C7, Load(seed[..63], ek).Rc);
+        Assert.Equal((TpmRc)0x2DC, Load(seed, ek[..800]).Rc);
+    }
+
+    [Fact]
     public void An_ml_kem_salted_hmac_session_authorizes_a_command()
     {
         var tpmKey = _t.CreatePrimary(MlKemStorage);
