@@ -185,6 +185,40 @@ public sealed class MlKemTests
     }
 
     [Fact]
+    public void A_derived_ml_kem_key_is_the_same_for_the_same_label_and_context()
+    {
+        // A derivation parent (KEYEDHASH, restricted|decrypt, XOR with KDF1_SP800_108) under an ECC SRK; the
+        // children come from KDFa over its secret (Part 1, "Derived Objects"; TPM2_CreateLoaded).
+        Response CreateLoaded(uint parent, byte[] template) => _t.Host.RunWithPasswords(TpmCc.CreateLoaded, [parent], [[]],
+            Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized(template)));
+        uint srk = BinaryPrimitives.ReadUInt32BigEndian(CreateLoaded(Owner, H(EccStorage)).Body);
+        var parentResponse = CreateLoaded(srk, H("0008 000B 00030072 0000 000A 000B 0022 0000"));
+        Assert.Equal(TpmRc.Success, parentResponse.Rc);
+        uint parent = BinaryPrimitives.ReadUInt32BigEndian(parentResponse.Body);
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(srk));
+        // An ML-KEM-768 decryption child (fixedTPM|fixedParent|userWithAuth|decrypt), unique = TPMS_DERIVE.
+        byte[] Template(string label) => Cmd.Cat(H("00A0 000B 00020052 0000 0010 0002"), Cmd.Sized("label"u8.ToArray()),
+            Cmd.Sized(System.Text.Encoding.ASCII.GetBytes(label)));
+        byte[] PublicOf(Response r)
+        {
+            Assert.Equal(TpmRc.Success, r.Rc);
+            var p = r.SessionParameters(handles: 1);
+            int privateSize = BinaryPrimitives.ReadUInt16BigEndian(p);
+            return p.AsSpan(2 + privateSize, 2 + BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(2 + privateSize))).ToArray();
+        }
+        var first = CreateLoaded(parent, Template("a"));
+        var firstPublic = PublicOf(first);
+        uint child = BinaryPrimitives.ReadUInt32BigEndian(first.Body);
+        var o = Sized(Encapsulate(child).Body, 2);
+        Assert.Equal(o[0], Sized(Decapsulate(child, o[1]).SessionParameters(), 1)[0]);
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(child));
+        var again = CreateLoaded(parent, Template("a"));
+        Assert.Equal(Convert.ToHexString(firstPublic), Convert.ToHexString(PublicOf(again)));
+        _t.Run(TpmCc.FlushContext, [], Cmd.U32(BinaryPrimitives.ReadUInt32BigEndian(again.Body)));
+        Assert.NotEqual(Convert.ToHexString(firstPublic), Convert.ToHexString(PublicOf(CreateLoaded(parent, Template("b")))));
+    }
+
+    [Fact]
     public void LoadExternal_of_a_seed_gives_the_key_bouncycastle_makes_from_it()
     {
         // d || z and the encapsulation key BouncyCastle derives from them (FIPS 203 ML-KEM.KeyGen_internal).
