@@ -24,11 +24,13 @@ internal static partial class Signing
         new Command<VerifySequenceCompleteIn, VerifySequenceCompleteOut>(TpmCc.VerifySequenceComplete, VerifySequenceComplete)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.Object)],
+            Flushed = true,
         },
         new Command<SignSequenceCompleteIn>(TpmCc.SignSequenceComplete, SignSequenceComplete)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
+            Flushed = true,
         },
         new Command<VerifyDigestSignatureIn, VerifySequenceCompleteOut>(TpmCc.VerifyDigestSignature, VerifyDigestSignature)
         {
