@@ -359,6 +359,42 @@ public sealed class MlDsaTests
         Assert.Equal(TpmRc.Value.AtParameter(1), r.Rc);
     }
 
+    [Fact]
+    public void PolicyAuthorizeTakesTheV185Tickets()
+    {
+        var key = CreatePrimary(Owner, MlDsa65ExtMu);
+        var approved = new byte[32];                   // a fresh SHA-256 policy session's policyDigest
+        var policyRef = "policy v2"u8.ToArray();
+        var toBeSigned = Cmd.Cat(approved, policyRef);
+        var signature = SignMessage(key.Handle, toBeSigned, []).Signature.MlDsa.ToArray();
+        uint sequence = VerifySequenceStart(key.Handle, []);
+        Update(sequence, toBeSigned);
+        var v = _host.RunWithPasswords(TpmCc.VerifySequenceComplete, [sequence, key.Handle], [[]], SignatureBytes(TpmAlgId.MlDsa, signature));
+        Assert.Equal(TpmRc.Success, v.Rc);
+        var messageTicket = v.SessionParameters();
+
+        byte[] Authorize(byte[] reference, byte[] ticket)
+        {
+            var session = Auth.SessionClient.Start(_host, TpmSe.Policy);
+            return Cmd.U32((uint)_host.Run(TpmCc.PolicyAuthorize,
+                Cmd.Cat(Cmd.Sized(approved), Cmd.Sized(reference), Cmd.Sized(key.Name), ticket), [session.Handle]).Rc);
+        }
+        Assert.Equal(Cmd.U32(0), Authorize(policyRef, messageTicket));
+        Assert.Equal(Cmd.U32((uint)TpmRc.Value.AtParameter(4)), Authorize("policy v3"u8.ToArray(), messageTicket));
+        Assert.Equal(TpmRc.Success, _host.Run(TpmCc.FlushContext, Cmd.U32(key.Handle)).Rc);
+
+        // A TPM_ST_DIGEST_VERIFIED ticket of an ECDSA key over SHA-256(approvedPolicy || policyRef).
+        var ecdsa = CreatePrimary(Owner, EcdsaKey);
+        var digest = SHA256.HashData(toBeSigned);
+        var r = _host.RunWithPasswords(TpmCc.SignDigest, [ecdsa.Handle], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.Sized(digest), NullHashCheck));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        v = _host.Run(TpmCc.VerifyDigestSignature, Cmd.Cat(Cmd.Sized([]), Cmd.Sized(digest), r.SessionParameters()), [ecdsa.Handle]);
+        Assert.Equal(TpmRc.Success, v.Rc);
+        var session = Auth.SessionClient.Start(_host, TpmSe.Policy);
+        Assert.Equal(TpmRc.Success, _host.Run(TpmCc.PolicyAuthorize,
+            Cmd.Cat(Cmd.Sized(approved), Cmd.Sized(policyRef), Cmd.Sized(ecdsa.Name), v.Body), [session.Handle]).Rc);
+    }
+
     // ---- Response codes ---------------------------------------------------------------------------
 
     [Fact]
