@@ -395,6 +395,40 @@ public sealed class MlDsaTests
             Cmd.Cat(Cmd.Sized(approved), Cmd.Sized(policyRef), Cmd.Sized(ecdsa.Name), v.Body), [session.Handle]).Rc);
     }
 
+    /// <summary>An ML-DSA key duplicated with both wrappers (a TPM-made inner key, an outer wrapper to an RSA
+    /// parent) imports, loads and signs there; its public key is unchanged.</summary>
+    [Fact]
+    public void DuplicatedKeyImportsUnderAnotherParent()
+    {
+        var t = new KeyMoveTestHost();
+        var parent = t.CreatePrimary(KeyMoveTestHost.EccStorage);
+        var template = $"00A1 000B 00040060 0020 {Convert.ToHexString(KeyMoveTestHost.DuplicatePolicy)} 0002 00 0000";
+        var blob = t.Create(parent, template);
+        var key = t.Load(parent, blob);
+        var newParent = t.CreatePrimary(KeyMoveTestHost.RsaStorage);
+        var aes = Cmd.Cat(Cmd.U16((ushort)TpmAlgId.Aes), Cmd.U16(128), Cmd.U16((ushort)TpmAlgId.Cfb));
+        uint session = t.DuplicateSession();
+        var r = t.RunWithPolicy(TpmCc.Duplicate, [key.Handle, newParent.Handle], session, Cmd.Cat(Cmd.Sized([]), aes));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        var o = KeyMoveTestHost.Sized(r.SessionParameters(), 3);
+        // Three object slots: make room for the imported key and its sign sequence.
+        t.Run(TpmCc.FlushContext, [], Cmd.U32(key.Handle));
+        t.Run(TpmCc.FlushContext, [], Cmd.U32(parent.Handle));
+        var imported = t.RunWithPasswords(TpmCc.Import, [newParent.Handle], Cmd.Cat(Cmd.Sized(o[0]), blob.Public, Cmd.Sized(o[1]), Cmd.Sized(o[2]), aes));
+        Assert.Equal(TpmRc.Success, imported.Rc);
+        var loaded = t.Load(newParent, new KeyMoveTestHost.Blob(imported.SessionParameters(), blob.Public));
+
+        var pubReader = new TpmReader(blob.Public);
+        Assert.Equal(TpmRc.Success, Tpm2bPublic.Read(ref pubReader, out var pub));
+        var message = "moved"u8.ToArray();
+        var start = t.Host.Run(TpmCc.SignSequenceStart, Cmd.Cat(Cmd.Sized([]), Cmd.Sized([])), [loaded.Handle]);
+        Assert.Equal(TpmRc.Success, start.Rc);
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(start.Body);
+        var done = t.Host.RunWithPasswords(TpmCc.SignSequenceComplete, [sequence, loaded.Handle], [[], []], Cmd.Sized(message));
+        Assert.Equal(TpmRc.Success, done.Rc);
+        Assert.True(BouncyVerify(pub.PublicArea, message, [], ParseSignature(done.SessionParameters()).Signature.MlDsa.Span));
+    }
+
     // ---- Response codes ---------------------------------------------------------------------------
 
     [Fact]
