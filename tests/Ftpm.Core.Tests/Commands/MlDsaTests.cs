@@ -138,6 +138,13 @@ public sealed class MlDsaTests
         Assert.Equal(TpmRc.Success, _host.Run(TpmCc.FlushContext, Cmd.U32(first.Handle)).Rc);
         var second = CreatePrimary(Owner, MlDsa65);
         Assert.Equal(first.Public.Unique.MlDsa.ToArray(), second.Public.Unique.MlDsa.ToArray());
+        // Not only the primary-key cache: another TPM instance over the same state derives it again.
+        var restarted = new TpmTestHost(_host.Store);
+        var r = restarted.RunWithPasswords(TpmCc.CreatePrimary, [Owner], [[]], CreateParams(MlDsa65));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        var reader = new TpmReader(r.SessionParameters(handles: 1));
+        Assert.Equal(TpmRc.Success, Tpm2bPublic.Read(ref reader, out var again));
+        Assert.Equal(first.Public.Unique.MlDsa.ToArray(), again.PublicArea.Unique.MlDsa.ToArray());
         // Another hierarchy, another seed, another key.
         var endorsement = CreatePrimary(Endorsement, MlDsa65);
         Assert.NotEqual(first.Public.Unique.MlDsa.ToArray(), endorsement.Public.Unique.MlDsa.ToArray());
