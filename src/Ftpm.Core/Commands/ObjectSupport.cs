@@ -124,6 +124,13 @@ internal static class ObjectSupport
                 if (rc != TpmRc.Success) return rc;
                 break;
             }
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.SchemeChecks(p, out var kemSymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
+                symmetric = kemSymmetric;
+                break;
+            }
             default:
             {
                 bool rsa = p.Type == TpmAlgId.Rsa;
@@ -331,6 +338,15 @@ internal static class ObjectSupport
                 p.Unique = new TpmuPublicId { MlDsa = pk.AsMemory(0, n) };
                 break;
             }
+            case TpmAlgId.MlKem:
+            {
+                if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                asymmetric = MlKemObjects.Generate(crypto, p, stream, out var ek);
+                if (asymmetric is null) return TpmRc.Parms.AtParameter(publicParam);
+                if (storage && seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                p.Unique = new TpmuPublicId { MlKem = ek };
+                break;
+            }
             case TpmAlgId.KeyedHash:
             case TpmAlgId.SymCipher:
             {
@@ -415,6 +431,7 @@ internal static class ObjectSupport
                 TpmAlgId.Ecc => new TpmuSensitiveComposite { Ecc = secret },
                 TpmAlgId.KeyedHash => new TpmuSensitiveComposite { Bits = secret },
                 TpmAlgId.MlDsa or TpmAlgId.HashMlDsa => new TpmuSensitiveComposite { MlDsa = secret },
+                TpmAlgId.MlKem => new TpmuSensitiveComposite { MlKem = secret },
                 _ => new TpmuSensitiveComposite { Sym = secret },
             },
         };
@@ -483,6 +500,9 @@ internal static class ObjectSupport
                 if (key.Asymmetric is null) rc = TpmRc.Key;
                 break;
             }
+            case TpmAlgId.MlKem:
+                rc = MlKemObjects.LoadPublic(tpm.Crypto, p, out key.Asymmetric);
+                break;
             default:
                 // KEYEDHASH and SYMCIPHER: unique is a digest of nameAlg (empty without one).
                 if (p.Unique.Digest.Length != TpmAlgorithms.DigestSize(p.NameAlg)) rc = TpmRc.Key;
@@ -542,6 +562,12 @@ internal static class ObjectSupport
                 if (s.Sensitive.MlDsa.Length != MlParameterSets.MlDsaPrivateSeedSize) return TpmRc.KeySize;
                 key.Asymmetric = tpm.Crypto.MlDsaImport(set, p.Unique.MlDsa.Span, s.Sensitive.MlDsa.Span);
                 if (key.Asymmetric is null) return TpmRc.Binding;
+                break;
+            }
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.Complete(tpm.Crypto, p, s.Sensitive.MlKem.Span, out key.Asymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
                 break;
             }
             case TpmAlgId.KeyedHash:

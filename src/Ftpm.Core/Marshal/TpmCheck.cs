@@ -69,7 +69,7 @@ internal static class TpmCheck
 
     /// <summary>TPMI_ALG_KDF (Part 2, 9.32): an implemented key derivation function (+ NULL), else TPM_RC_KDF.</summary>
     public static TpmRc Kdf(TpmAlgId value, bool allowNull) =>
-        OneOf(value, [TpmAlgId.Mgf1, TpmAlgId.Kdf1Sp800_56A, TpmAlgId.Kdf2, TpmAlgId.Kdf1Sp800_108], TpmRc.Kdf, allowNull);
+        OneOf(value, [TpmAlgId.Mgf1, TpmAlgId.Kdf1Sp800_56A, TpmAlgId.Kdf2, TpmAlgId.Kdf1Sp800_108, TpmAlgId.Hkdf], TpmRc.Kdf, allowNull);
 
     /// <summary>TPMI_ALG_RSA_SCHEME (Part 2, 11.2.4.1): an implemented RSA scheme (+ NULL), else TPM_RC_VALUE.</summary>
     public static TpmRc RsaScheme(TpmAlgId value, bool allowNull) =>

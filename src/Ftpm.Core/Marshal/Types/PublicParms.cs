@@ -113,6 +113,7 @@ internal partial struct TpmuKdfScheme
     [Arm(TpmAlgId.Kdf1Sp800_56A)]
     [Arm(TpmAlgId.Kdf2)]
     [Arm(TpmAlgId.Kdf1Sp800_108)]
+    [Arm(TpmAlgId.Hkdf)] // v185 (Table 187): TPMS_KDF_SCHEME_HKDF
     public TpmsSchemeHash AnyKdf;
 }
 
