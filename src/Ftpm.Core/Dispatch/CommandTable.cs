@@ -16,6 +16,7 @@ internal static class CommandTable
         Commands.Random.Commands,
         Pcr.Commands,
         HashMac.Commands,
+        HashMac.SignatureSequenceCommands,
         ClockTimer.Commands,
         Context.Commands,
         Capability.Commands,
@@ -30,6 +31,7 @@ internal static class CommandTable
         Primary.Commands,
         ObjectCommands.Commands,
         Signing.Commands,
+        Signing.MessageCommands,
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral

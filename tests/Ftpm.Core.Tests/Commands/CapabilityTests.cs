@@ -160,13 +160,15 @@ public class CapabilityTests
         // PolicyParameters (0x19C): one handle each. Policy_AC_SendSelect (0x196), CertifyX509 (0x197, two) and
         // the 1.84 commands: ACT_SetTimeout, ECC_Encrypt, ECC_Decrypt (one handle each), NV_DefineSpace2 (nv,
         // one handle), NV_ReadPublic2 (one handle), ReadOnlyControl (nv, one handle), PolicyTransportSPDM (one
-        // handle), the v185 Encapsulate and Decapsulate (one handle each), then Vendor_TCG_Test (V, no handle),
-        // the last.
-        Assert.Equal(Hex("00 00000002 00000018 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
-            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 020001A7 020001A8 20000000"),
-            Cap(TpmCap.Commands, 0x18A, 24));
+        // handle), then the v185 commands and Vendor_TCG_Test (V, no handle), the last.
+        Assert.Equal(Hex("01 00000002 00000016 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
+            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 050001A3"), Cap(TpmCap.Commands, 0x18A, 22));
         Assert.Equal(Hex("01 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 1));
-        Assert.Equal(Hex("00 00000002 00000003 020001A7 020001A8 20000000"), Cap(TpmCap.Commands, 0x1A2, 20));
+        // v185: VerifySequenceComplete and SignSequenceComplete (flushed, two handles), VerifyDigestSignature,
+        // SignDigest, Encapsulate and Decapsulate (one handle each), VerifySequenceStart and SignSequenceStart
+        // (one handle, rHandle).
+        Assert.Equal(Hex("00 00000002 00000009 050001A3 050001A4 020001A5 020001A6 020001A7 020001A8 120001A9 120001AA 20000000"),
+            Cap(TpmCap.Commands, 0x1A2, 20));
         // ECC_Parameters (0x178): no handle.
         Assert.Equal(Hex("01 00000002 00000001 00000178"), Cap(TpmCap.Commands, 0x178, 1));
     }
