@@ -64,7 +64,7 @@ internal static partial class Attestation
         },
         new Command<NvCertifyIn>(TpmCc.NvCertify, NvCertify)
         {
-            Handles = [new(Signer, AuthRole.User), new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)],
+            Handles = [new(Signer, AuthRole.User), new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
     ];
@@ -155,7 +155,7 @@ internal static partial class Attestation
         w.EndSize16(at);
         if (signer.Key is null)
         {
-            w.WriteUInt16((ushort)TpmAlgId.Null);
+            new TpmtSignature { SigAlg = TpmAlgId.Null }.Write(ref w);
             return TpmRc.Success;
         }
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
@@ -173,10 +173,9 @@ internal static partial class Attestation
     /// <summary>Writes the TPMT_SIGNATURE of <paramref name="digest"/> and leaves the TPM unorderly.</summary>
     static TpmRc Sign(Tpm tpm, ref TpmWriter w, in SignerInfo signer, scoped ReadOnlySpan<byte> digest, int schemeParameter)
     {
-        var rc = signer.Scheme == TpmAlgId.EcDaa
-            ? Signing.WriteEcdaaSignature(tpm, ref w, signer.Key!, signer.HashAlg, signer.EcdaaCount, digest)
-            : Signing.WriteSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest);
+        var rc = Signing.ProduceSignature(tpm, signer.Key!, signer.Scheme, signer.HashAlg, signer.EcdaaCount, digest, out var signature);
         if (rc != TpmRc.Success) return rc == TpmRc.Scheme ? rc.AtParameter(schemeParameter) : rc;
+        signature.Write(ref w);
         NvIndices.ClearOrderly(tpm);
         return TpmRc.Success;
     }

@@ -95,6 +95,15 @@ internal static class CommandTable
         or TpmCc.SetCommandCodeAuditStatus or TpmCc.FieldUpgradeData or TpmCc.ObjectChangeAuth or TpmCc.Create
         or TpmCc.PcrSetAuthValue or TpmCc.CreateLoaded or TpmCc.NvDefineSpace2 or TpmCc.SetCapability;
 
+    /// <summary>The commands whose platform authorization needs physical presence on a new TPM: those that
+    /// always need it (the reference's PhysicalPresencePreInstall_Init), in code order.</summary>
+    public static List<TpmCc> PhysicalPresenceDefaults()
+    {
+        var list = new List<TpmCc>();
+        foreach (var info in All()) if (info.PhysicalPresenceRequired) list.Add(info.Code);
+        return list;
+    }
+
     /// <summary>Whether a command is a vendor command (TPMA_CC V).</summary>
     public static bool IsVendor(TpmCc code) => ((uint)code & (uint)TpmCc.Vend) != 0;
 }

@@ -7,6 +7,28 @@ public class DispatchTests
 {
     static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
 
+    /// <summary>Every command family's table is complete when the dispatcher first reads it. Static field
+    /// initializers of a partial class's files run in an order the compiler picks, so a table that used a
+    /// static field of another partial file could see it still at its default: a null body, or a
+    /// HandleSpec whose kinds are None (every handle would then fail with TPM_RC_VALUE).</summary>
+    [Fact]
+    public void Every_command_entry_is_complete()
+    {
+        var all = Ftpm.Dispatch.CommandTable.All().ToArray();
+        Assert.True(all.Length > 100);
+        foreach (var info in all)
+        {
+            Assert.NotNull(info);
+            Assert.Same(info, Ftpm.Dispatch.CommandTable.Find(info.Code));
+            var body = info.GetType().GetProperty("Body")!.GetValue(info);
+            Assert.True(body is Delegate, $"{info.Code}: no body");
+            Assert.NotNull(info.Handles);
+            Assert.True(info.Handles.Length <= 3, $"{info.Code}: {info.Handles.Length} handles");
+            foreach (var h in info.Handles)
+                Assert.True(h.Kinds != Ftpm.Dispatch.HandleKinds.None, $"{info.Code}: a handle that accepts nothing");
+        }
+    }
+
     [Fact]
     public void Commands_before_startup_get_initialize()
     {
