@@ -154,7 +154,7 @@ public sealed partial class Tpm
             if (rc != TpmRc.Success)
             {
                 // A counted authorization failure is kept even though the command fails (Part 1, 19.8).
-                if (_daChanged && _platform.NvAvailable)
+                if (_daChanged && NvStatus() == TpmRc.Success)
                 {
                     StagePersistent();
                     TryCommitNv(keepMemory: true);
@@ -163,8 +163,8 @@ public sealed partial class Tpm
             }
         }
 
-        if (info.WritesNv && !_platform.NvAvailable)
-            return ErrorResponse(response, TpmRc.NvUnavailable);
+        if (info.WritesNv && NvStatus() is var nvStatus and not TpmRc.Success)
+            return ErrorResponse(response, nvStatus);
 
         // Run the command with the response laid out after the header, the returned handle
         // and (with sessions) parameterSize.
