@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using static Ftpm.Tests.Commands.CapabilityTestHelpers;
 
@@ -49,5 +50,40 @@ public sealed class ResponseBytesTests
         var mismatches = actual.Zip(Capabilities).Where(p => p.First.Sha != p.Second.Sha256)
             .Select(p => $"(\"{p.First.Request}\", \"{p.First.Sha}\"),").ToArray();
         Assert.True(mismatches.Length == 0, string.Join("\n", mismatches));
+    }
+
+    /// <summary>TPM2_Sign's TPMT_SIGNATURE: an HMAC signature is exactly sigAlg || hashAlg || HMAC(key,
+    /// digest); an ECDSA one is sigAlg || hash || TPM2B r || TPM2B s, each of the curve's size; GetTestResult
+    /// and IncrementalSelfTest as the hand-written code wrote them.</summary>
+    [Fact]
+    public void Sign_and_test_responses_have_the_wire_layout()
+    {
+        var host = new TpmTestHost();
+        var key = "an HMAC key of 32 octets, known."u8.ToArray();
+        var created = host.RunWithPasswords(TpmCc.CreatePrimary, [0x40000001], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized(key))),
+            Cmd.Sized(Convert.FromHexString("0008000B000404520000" + "0005000B" + "0000")), Cmd.Sized([]), Cmd.U32(0)));
+        Assert.Equal(TpmRc.Success, created.Rc);
+        uint handle = BinaryPrimitives.ReadUInt32BigEndian(created.Body);
+        var digest = SHA256.HashData("message"u8);
+        var nullTicket = Cmd.Cat(Cmd.U16(0x8024), Cmd.U32(0x40000007), Cmd.Sized([]));
+        var signed = host.RunWithPasswords(TpmCc.Sign, [handle], [[]], Cmd.Cat(Cmd.Sized(digest), Cmd.U16(0x0010), nullTicket));
+        Assert.Equal(TpmRc.Success, signed.Rc);
+        Assert.Equal(Cmd.Cat(Cmd.U16(0x0005), Cmd.U16(0x000B), HMACSHA256.HashData(key, digest)), signed.SessionParameters());
+
+        created = host.RunWithPasswords(TpmCc.CreatePrimary, [0x40000001], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))),
+            Cmd.Sized(Convert.FromHexString("0023000B00040472000000100018000B000300100000" + "0000")), Cmd.Sized([]), Cmd.U32(0)));
+        Assert.Equal(TpmRc.Success, created.Rc);
+        handle = BinaryPrimitives.ReadUInt32BigEndian(created.Body);
+        signed = host.RunWithPasswords(TpmCc.Sign, [handle], [[]], Cmd.Cat(Cmd.Sized(digest), Cmd.U16(0x0010), nullTicket));
+        Assert.Equal(TpmRc.Success, signed.Rc);
+        var ecdsa = signed.SessionParameters();
+        Assert.Equal(2 + 2 + 2 + 32 + 2 + 32, ecdsa.Length);
+        Assert.Equal(Convert.FromHexString("0018000B0020"), ecdsa[..6]);
+        Assert.Equal(Cmd.U16(32), ecdsa[38..40]);
+
+        Assert.Equal("80010000001000000000" + "0000" + "00000000", Convert.ToHexString(host.Run(TpmCc.GetTestResult).Bytes));
+        Assert.Equal("80010000000E00000000" + "00000000", Convert.ToHexString(host.Run(TpmCc.IncrementalSelfTest, Cmd.Cat(Cmd.U32(1), Cmd.U16(0x000B))).Bytes));
     }
 }
