@@ -23,7 +23,7 @@ public class MiscellaneousTests
     [Fact]
     public void The_default_list_comes_from_the_command_table()
     {
-        var required = Ftpm.Dispatch.CommandTable.All().Where(i => i.PhysicalPresenceRequired).ToArray();
+        var required = Ftpm.Dispatch.CommandTable.All().ToArray().Where(i => i.PhysicalPresenceRequired).ToArray();
         Assert.Equal([TpmCc.PpCommands], required.Select(i => i.Code));
         Assert.All(required, i => Assert.True(i.PhysicalPresence));
         Assert.Equal(required.Select(i => i.Code), new TpmTestHost().Tpm.Persistent.PpCommands);

@@ -86,4 +86,45 @@ public sealed class ResponseBytesTests
         Assert.Equal("80010000001000000000" + "0000" + "00000000", Convert.ToHexString(host.Run(TpmCc.GetTestResult).Bytes));
         Assert.Equal("80010000000E00000000" + "00000000", Convert.ToHexString(host.Run(TpmCc.IncrementalSelfTest, Cmd.Cat(Cmd.U32(1), Cmd.U16(0x000B))).Bytes));
     }
+
+    /// <summary>Filling an XxxOut costs no allocation: the structures live on the stack and their octets in
+    /// the TPM's scratch area, so GetCapability, GetTestResult, IncrementalSelfTest and an HMAC or ECDSA Sign
+    /// allocate nothing once warm (the response buffer is the caller's).</summary>
+    [Fact]
+    public void Responses_from_XxxOut_allocate_nothing()
+    {
+        var host = new TpmTestHost();
+        var hmacKey = host.RunWithPasswords(TpmCc.CreatePrimary, [0x40000001], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized(new byte[32]))),
+            Cmd.Sized(Convert.FromHexString("0008000B000404520000" + "0005000B" + "0000")), Cmd.Sized([]), Cmd.U32(0)));
+        var ecdsaKey = host.RunWithPasswords(TpmCc.CreatePrimary, [0x40000001], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))),
+            Cmd.Sized(Convert.FromHexString("0023000B00040472000000100018000B000300100000" + "0000")), Cmd.Sized([]), Cmd.U32(0)));
+        var nullTicket = Cmd.Cat(Cmd.U16(0x8024), Cmd.U32(0x40000007), Cmd.Sized([]));
+        byte[] Sign(Response key) => Cmd.Build(TpmSt.Sessions, TpmCc.Sign, [BinaryPrimitives.ReadUInt32BigEndian(key.Body)],
+            Cmd.PasswordSession([]), Cmd.Cat(Cmd.Sized(new byte[32]), Cmd.U16(0x0010), nullTicket));
+        var commands = new (string Name, byte[] Bytes)[]
+        {
+            ("GetCapability(TPM_PROPERTIES)", Command(TpmCc.GetCapability, "00000006 00000100 00000100")),
+            ("GetCapability(ALGS)", Command(TpmCc.GetCapability, "00000000 00000000 00000100")),
+            ("GetCapability(PCRS)", Command(TpmCc.GetCapability, "00000005 00000000 00000100")),
+            ("GetCapability(AUTH_POLICIES)", Command(TpmCc.GetCapability, "00000009 40000000 00000100")),
+            ("GetTestResult", Command(TpmCc.GetTestResult, "")),
+            ("IncrementalSelfTest", Command(TpmCc.IncrementalSelfTest, "00000001 000B")),
+            ("Sign(HMAC)", Sign(hmacKey)),
+            ("Sign(ECDSA)", Sign(ecdsaKey)),
+        };
+        var response = new byte[TpmLimits.MaxResponseSize];
+        var allocating = new List<string>();
+        foreach (var (name, bytes) in commands)
+        {
+            for (int i = 0; i < 3; i++) host.Tpm.Execute(0, bytes, response);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int n = host.Tpm.Execute(0, bytes, response);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal("00000000", Convert.ToHexString(response, 6, 4));
+            if (allocated != 0) allocating.Add($"{name}: {allocated} bytes allocated ({n}-octet response)");
+        }
+        Assert.True(allocating.Count == 0, string.Join("; ", allocating));
+    }
 }
