@@ -117,6 +117,13 @@ internal static class ObjectSupport
                 }
                 break;
             }
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.SchemeChecks(p, out var kemSymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
+                symmetric = kemSymmetric;
+                break;
+            }
             default:
             {
                 bool rsa = p.Type == TpmAlgId.Rsa;
@@ -292,6 +299,15 @@ internal static class ObjectSupport
                     : new TpmuPublicId { Ecc = new TpmsEccPoint { X = first.AsMemory(0, n1), Y = second.AsMemory(0, n2) } };
                 break;
             }
+            case TpmAlgId.MlKem:
+            {
+                if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                asymmetric = MlKemObjects.Generate(crypto, p, stream, out var ek);
+                if (asymmetric is null) return TpmRc.Parms.AtParameter(publicParam);
+                if (storage && seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                p.Unique = new TpmuPublicId { MlKem = ek };
+                break;
+            }
             case TpmAlgId.KeyedHash:
             case TpmAlgId.SymCipher:
             {
@@ -375,6 +391,7 @@ internal static class ObjectSupport
                 TpmAlgId.Rsa => new TpmuSensitiveComposite { Rsa = secret },
                 TpmAlgId.Ecc => new TpmuSensitiveComposite { Ecc = secret },
                 TpmAlgId.KeyedHash => new TpmuSensitiveComposite { Bits = secret },
+                TpmAlgId.MlKem => new TpmuSensitiveComposite { MlKem = secret },
                 _ => new TpmuSensitiveComposite { Sym = secret },
             },
         };
@@ -434,6 +451,9 @@ internal static class ObjectSupport
                 if (key.Asymmetric is null) rc = TpmRc.EccPoint;
                 break;
             }
+            case TpmAlgId.MlKem:
+                rc = MlKemObjects.LoadPublic(tpm.Crypto, p, out key.Asymmetric);
+                break;
             default:
                 // KEYEDHASH and SYMCIPHER: unique is a digest of nameAlg (empty without one).
                 if (p.Unique.Digest.Length != TpmAlgorithms.DigestSize(p.NameAlg)) rc = TpmRc.Key;
@@ -484,6 +504,12 @@ internal static class ObjectSupport
                 key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, s.Sensitive.Ecc.Span);
                 if (key.Asymmetric is null) return TpmRc.Binding;
                 break;
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.Complete(tpm.Crypto, p, s.Sensitive.MlKem.Span, out key.Asymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
+                break;
+            }
             case TpmAlgId.KeyedHash:
             case TpmAlgId.SymCipher:
             {

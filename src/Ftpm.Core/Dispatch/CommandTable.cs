@@ -44,7 +44,9 @@ internal static class CommandTable
         Hierarchy.ReadOnlyCommands,
         EnhancedAuthorization.TransportSpdmCommands,
         ClockTimer.ActCommands,
-        EnhancedAuthorization.AcSendSelectCommands);
+        EnhancedAuthorization.AcSendSelectCommands,
+        // v185: Encapsulate and Decapsulate (ML-KEM, ECC DHKEM)
+        Asymmetric.KemCommands);
 
     /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
     static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;
