@@ -155,10 +155,12 @@ internal static class ObjectSupport
                 }
                 // Part 2, 12.2.3.5/6: only a storage key names the cipher of its children's protection.
                 if ((!restricted || !decrypt) && sym.Algorithm != TpmAlgId.Null) return TpmRc.Symmetric;
-                // An ECC key carries no KDF of its own, whatever its attributes: the reference's SchemeChecks
+                // An ECC key carries no KDF of its own, whatever its attributes: the 1.84 reference's SchemeChecks
                 // refuses any (TPM_RC_KDF), as libtpms does, so TPM2_ECC_Encrypt/ECC_Decrypt always take the
-                // KDF from their inScheme (Part 3, 14.8/14.9: the key's is then TPM_ALG_NULL).
-                if (!rsa && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null) return TpmRc.Kdf;
+                // KDF from their inScheme (Part 3, 14.8/14.9: the key's is then TPM_ALG_NULL). v185 adds one:
+                // HKDF marks a DHKEM key (Part 1 v185, 44.4) for TPM2_Encapsulate/Decapsulate.
+                var kdf = p.Parameters.EccDetail.Kdf.Scheme;
+                if (!rsa && kdf != TpmAlgId.Null && kdf != TpmAlgId.Hkdf) return TpmRc.Kdf;
                 break;
             }
         }
