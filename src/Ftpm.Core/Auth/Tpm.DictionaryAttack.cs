@@ -17,14 +17,20 @@ public sealed partial class Tpm
     /// <summary>Whether the running command changed DA state that must be committed even if it fails.</summary>
     bool _daChanged;
 
+    /// <summary>Whether NV can be written now, as the platform reports it (the reference's NvCheckState):
+    /// TPM_RC_NV_UNAVAILABLE when it cannot, TPM_RC_NV_RATE when it is rate-limiting writes.</summary>
+    TpmRc NvStatus() => !_platform.NvAvailable ? TpmRc.NvUnavailable
+        : _platform.NvRateLimited ? TpmRc.NvRate : TpmRc.Success;
+
     /// <summary>Part 1, 19.8.x: TPM_RC_LOCKOUT when lockoutAuth is disabled (for TPM_RH_LOCKOUT) or
     /// failedTries has reached maxTries (for other protected entities). Before that,
-    /// TPM_RC_NV_UNAVAILABLE while NV cannot be written: a failure could not be recorded, and an
+    /// TPM_RC_NV_UNAVAILABLE (or TPM_RC_NV_RATE) while NV cannot be written: a failure could not be recorded, and an
     /// attacker who cuts NV off must not get guesses that are never counted.</summary>
     TpmRc CheckLockedOut(bool lockoutAuthCheck)
     {
         // The same while a failed commit left the count unsaved: it is retried with every command.
-        if (!_platform.NvAvailable || _persistentUnsaved) return TpmRc.NvUnavailable;
+        if (NvStatus() is var nv and not TpmRc.Success) return nv;
+        if (_persistentUnsaved) return TpmRc.NvUnavailable;
         if (lockoutAuthCheck) return _persistent.LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
         return _persistent.FailedTries >= _persistent.MaxTries ? TpmRc.Lockout : TpmRc.Success;
     }

@@ -45,8 +45,9 @@ internal static partial class Attestation
     /// TCG TPMA_OBJECT extension differs from the key's attributes; TPM_RC_SCHEME (H2) when the TPM
     /// must supply the signature algorithm and has none for the scheme (ECDAA, RSAPSS, an unknown hash).
     /// </summary>
-    static TpmRc CertifyX509(Tpm tpm, ref CommandContext c, in CertifyX509In p)
+    static TpmRc CertifyX509(Tpm tpm, ref CommandContext c, in CertifyX509In p, out CertifyX509Out o)
     {
+        o = default;
         if (!p.Reserved.IsEmpty) return TpmRc.Size.AtParameter(CertifyX509In.Param.Reserved);
         var rc = SelectSigner(tpm, c.Handles[1], p.InScheme, 2, CertifyX509In.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
@@ -113,9 +114,20 @@ internal static partial class Attestation
 
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
         int n = tpm.Crypto.Hash(signer.HashAlg, tbs.Encode(), digest);
-        c.Out.WriteSized(addedBytes);
-        c.Out.WriteSized(digest[..n]);
-        return Sign(tpm, ref c.Out, signer, digest[..n], CertifyX509In.Param.InScheme);
+        o.AddedToCertificate = addedBytes;
+        var tbsDigest = tpm.Scratch(n);
+        digest[..n].CopyTo(tbsDigest.Span);
+        o.TbsDigest = new Tpm2bDigest { Buffer = tbsDigest };
+        return Sign(tpm, signer, digest[..n], CertifyX509In.Param.InScheme, out o.Signature);
+    }
+
+    [TpmParameters]
+    internal partial struct CertifyX509Out
+    {
+        /// <summary>TPM2B_MAX_BUFFER.</summary>
+        [Sized(TpmLimits.MaxDigestBuffer)] public ReadOnlyMemory<byte> AddedToCertificate;
+        public Tpm2bDigest TbsDigest;
+        public TpmtSignature Signature;
     }
 
     /// <summary>The elements of the partial certificate: up to four SEQUENCEs and the one [3] extensions.

@@ -26,45 +26,45 @@ internal static partial class Attestation
 
     public static readonly CommandInfo[] Commands =
     [
-        new Command<CertifyIn>(TpmCc.Certify, Certify)
+        new Command<CertifyIn, AttestationOut>(TpmCc.Certify, Certify)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(Signer, AuthRole.User)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
-        new Command<CertifyCreationIn>(TpmCc.CertifyCreation, CertifyCreation)
+        new Command<CertifyCreationIn, AttestationOut>(TpmCc.CertifyCreation, CertifyCreation)
         {
             Handles = [new(Signer, AuthRole.User), new(HandleKinds.Object)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
-        new Command<QuoteIn>(TpmCc.Quote, Quote)
+        new Command<QuoteIn, AttestationOut>(TpmCc.Quote, Quote)
         {
             Handles = [new(Signer, AuthRole.User)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
-        new Command<GetSessionAuditDigestIn>(TpmCc.GetSessionAuditDigest, GetSessionAuditDigest)
+        new Command<GetSessionAuditDigestIn, AttestationOut>(TpmCc.GetSessionAuditDigest, GetSessionAuditDigest)
         {
             Handles = [new(HandleKinds.Endorsement, AuthRole.User), new(Signer, AuthRole.User), new(HandleKinds.HmacSession)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
         // TPMA_CC nv: resetting the audit digest may count the audit counter in NV (the reference's table).
-        new Command<GetCommandAuditDigestIn>(TpmCc.GetCommandAuditDigest, GetCommandAuditDigest)
+        new Command<GetCommandAuditDigestIn, AttestationOut>(TpmCc.GetCommandAuditDigest, GetCommandAuditDigest)
         {
             Handles = [new(HandleKinds.Endorsement, AuthRole.User), new(Signer, AuthRole.User)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true, WritesNv = true,
         },
-        new Command<GetTimeIn>(TpmCc.GetTime, GetTime)
+        new Command<GetTimeIn, AttestationOut>(TpmCc.GetTime, GetTime)
         {
             Handles = [new(HandleKinds.Endorsement, AuthRole.User), new(Signer, AuthRole.User)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
-        new Command<CertifyX509In>(TpmCc.CertifyX509, CertifyX509)
+        new Command<CertifyX509In, CertifyX509Out>(TpmCc.CertifyX509, CertifyX509)
         {
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(Signer, AuthRole.User)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
-        new Command<NvCertifyIn>(TpmCc.NvCertify, NvCertify)
+        new Command<NvCertifyIn, AttestationOut>(TpmCc.NvCertify, NvCertify)
         {
-            Handles = [new(Signer, AuthRole.User), new(NvAuth, AuthRole.User), new(HandleKinds.NvIndex)],
+            Handles = [new(Signer, AuthRole.User), new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)],
             DecryptFirstParameter = true, EncryptFirstResponseParameter = true,
         },
     ];
@@ -141,21 +141,25 @@ internal static partial class Attestation
     /// <summary>TPM_PT_FIRMWARE_VERSION_1 || TPM_PT_FIRMWARE_VERSION_2.</summary>
     static ulong FirmwareVersion => ((ulong)Capability.FirmwareVersion1 << 32) | Capability.FirmwareVersion2;
 
-    /// <summary>Writes TPM2B_ATTEST and its TPMT_SIGNATURE (the reference's SignAttestInfo): the signature
+    /// <summary>TPM2B_ATTEST and its TPMT_SIGNATURE (the reference's SignAttestInfo): the signature
     /// is over H_hashAlg(attestationData), or for an anonymous scheme with qualifyingData over
     /// H_hashAlg(qualifyingData || H_hashAlg(attestationData)). TPM_RH_NULL gives the TPM_ALG_NULL
     /// signature. A signed structure reveals Clock, so the TPM is no longer orderly (an unorderly power
     /// loss must then move Clock on). Codes: TPM_RC_SCHEME (parameter <paramref name="schemeParameter"/>)
     /// when the key cannot carry the scheme; TPM_RC_VALUE for an ECDAA count that is not outstanding.</summary>
-    static TpmRc SignAndWrite(Tpm tpm, ref TpmWriter w, in TpmsAttest attest, in SignerInfo signer, ReadOnlySpan<byte> qualifyingData, int schemeParameter)
+    static TpmRc SignAttestation(Tpm tpm, in TpmsAttest attest, in SignerInfo signer, ReadOnlySpan<byte> qualifyingData, int schemeParameter, out AttestationOut o)
     {
-        int at = w.BeginSize16();
-        int start = w.Position;
+        o = default;
+        // The TPMS_ATTEST is marshaled here, not by the dispatcher: the signature is over its octets.
+        Span<byte> buffer = stackalloc byte[TpmLimits.MaxResponseSize];
+        var w = new TpmWriter(buffer);
         attest.Write(ref w);
-        w.EndSize16(at);
+        var octets = tpm.Scratch(w.Position);
+        w.Written.CopyTo(octets.Span);
+        o.AttestationData = octets;
         if (signer.Key is null)
         {
-            w.WriteUInt16((ushort)TpmAlgId.Null);
+            o.Signature = new TpmtSignature { SigAlg = TpmAlgId.Null };
             return TpmRc.Success;
         }
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
@@ -165,12 +169,12 @@ internal static partial class Attestation
             // Pure ML-DSA signs the message itself (Part 3 v185, 20.1, Table 115): μ of the marshaled
             // TPMS_ATTEST with an empty context. HashML-DSA signs its pre-hash, computed below.
             using var mu = MlDsaMessage.BeginPure(tpm.Crypto, signer.Key.Asymmetric!, []);
-            mu.Update(w.Written[start..]);
+            mu.Update(octets.Span);
             n = mu.Finish(digest);
         }
         else
         {
-            n = tpm.Crypto.Hash(signer.HashAlg, w.Written[start..], digest);
+            n = tpm.Crypto.Hash(signer.HashAlg, octets.Span, digest);
         }
         if (signer.Anonymous && !qualifyingData.IsEmpty)
         {
@@ -179,18 +183,26 @@ internal static partial class Attestation
             op.Update(digest[..n]);
             n = op.Finish(digest);
         }
-        return Sign(tpm, ref w, signer, digest[..n], schemeParameter);
+        return Sign(tpm, signer, digest[..n], schemeParameter, out o.Signature);
     }
 
-    /// <summary>Writes the TPMT_SIGNATURE of <paramref name="digest"/> and leaves the TPM unorderly.</summary>
-    static TpmRc Sign(Tpm tpm, ref TpmWriter w, in SignerInfo signer, scoped ReadOnlySpan<byte> digest, int schemeParameter)
+    /// <summary>The response of Certify, CertifyCreation, Quote, GetSessionAuditDigest, GetCommandAuditDigest,
+    /// GetTime and NV_Certify (Part 3, 18): the TPM2B_ATTEST (certifyInfo, quoted, auditInfo, timeInfo ...)
+    /// and its TPMT_SIGNATURE.</summary>
+    [TpmParameters]
+    internal partial struct AttestationOut
     {
-        var rc = signer.Scheme switch
-        {
-            TpmAlgId.EcDaa => Signing.WriteEcdaaSignature(tpm, ref w, signer.Key!, signer.HashAlg, signer.EcdaaCount, digest),
-            TpmAlgId.MlDsa or TpmAlgId.HashMlDsa => Signing.WriteMessageSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest, []),
-            _ => Signing.WriteSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest),
-        };
+        /// <summary>TPM2B_ATTEST: a marshaled TPMS_ATTEST.</summary>
+        [Sized] public ReadOnlyMemory<byte> AttestationData;
+        public TpmtSignature Signature;
+    }
+
+    /// <summary>The TPMT_SIGNATURE of <paramref name="digest"/>; leaves the TPM unorderly.</summary>
+    static TpmRc Sign(Tpm tpm, in SignerInfo signer, scoped ReadOnlySpan<byte> digest, int schemeParameter, out TpmtSignature signature)
+    {
+        var rc = signer.Scheme is TpmAlgId.MlDsa or TpmAlgId.HashMlDsa
+            ? Signing.ProduceMessageSignature(tpm, signer.Key!, signer.Scheme, signer.HashAlg, digest, [], out signature)
+            : Signing.ProduceSignature(tpm, signer.Key!, signer.Scheme, signer.HashAlg, signer.EcdaaCount, digest, out signature);
         if (rc != TpmRc.Success) return rc == TpmRc.Scheme ? rc.AtParameter(schemeParameter) : rc;
         NvIndices.ClearOrderly(tpm);
         return TpmRc.Success;
@@ -208,8 +220,9 @@ internal static partial class Attestation
 
     /// <summary>TPM2_Certify (Part 3, 18.2): the certified object's Name and Qualified Name (empty for an
     /// anonymous scheme) in a TPMS_CERTIFY_INFO. Codes: TPM_RC_KEY (H2), TPM_RC_SCHEME (P2).</summary>
-    static TpmRc Certify(Tpm tpm, ref CommandContext c, in CertifyIn p)
+    static TpmRc Certify(Tpm tpm, ref CommandContext c, in CertifyIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[1], p.InScheme, 2, CertifyIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var certified = tpm.KeyOf(c.Handles[0]);
@@ -222,7 +235,7 @@ internal static partial class Attestation
             Name = name,
             QualifiedName = signer.Anonymous ? ReadOnlyMemory<byte>.Empty : qualifiedName,
         };
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, CertifyIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, CertifyIn.Param.InScheme, out o);
     }
 
     // ---- TPM2_CertifyCreation (18.3) ---------------------------------------------------------------
@@ -241,8 +254,9 @@ internal static partial class Attestation
     /// returned. Codes: TPM_RC_TAG (P4) for a ticket that is not TPM_ST_CREATION and TPM_RC_VALUE (P4) for
     /// a hierarchy that is none (the unmarshal of TPMT_TK_CREATION); TPM_RC_KEY (H1), TPM_RC_SCHEME (P3);
     /// TPM_RC_TICKET (P4) for a ticket that was not made for this object and creationHash.</summary>
-    static TpmRc CertifyCreation(Tpm tpm, ref CommandContext c, in CertifyCreationIn p)
+    static TpmRc CertifyCreation(Tpm tpm, ref CommandContext c, in CertifyCreationIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[0], p.InScheme, 1, CertifyCreationIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var certified = tpm.KeyOf(c.Handles[1]);
@@ -251,7 +265,7 @@ internal static partial class Attestation
 
         var attest = Fill(tpm, signer, TpmSt.AttestCreation, p.QualifyingData);
         attest.Attested.Creation = new TpmsCreationInfo { ObjectName = certified.Name, CreationHash = p.CreationHash.Buffer };
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, CertifyCreationIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, CertifyCreationIn.Param.InScheme, out o);
     }
 
     static bool TicketMatches(Tpm tpm, in TpmtTkCreation ticket, TpmKey certified, ReadOnlySpan<byte> creationHash)
@@ -276,8 +290,9 @@ internal static partial class Attestation
     /// PCRs under the scheme's hash. Codes: TPM_RC_KEY (H1), TPM_RC_SCHEME (P2) also for TPM_RH_NULL, which
     /// has no hash to digest the PCRs with (as the reference answers); selection errors from the
     /// unmarshal: TPM_RC_HASH, TPM_RC_VALUE (sizeofSelect) and TPM_RC_SIZE (count), all P3.</summary>
-    static TpmRc Quote(Tpm tpm, ref CommandContext c, in QuoteIn p)
+    static TpmRc Quote(Tpm tpm, ref CommandContext c, in QuoteIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[0], p.InScheme, 1, QuoteIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         // Pure ML-DSA has no scheme hash: its quote digests the PCRs with the AK's nameAlg (Part 3 v185 gives
@@ -290,7 +305,7 @@ internal static partial class Attestation
         int n = ObjectSupport.PcrDigest(tpm, pcrHash, selection, digest);
         var attest = Fill(tpm, signer, TpmSt.AttestQuote, p.QualifyingData);
         attest.Attested.Quote = new TpmsQuoteInfo { PcrSelect = selection, PcrDigest = digest[..n].ToArray() };
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, QuoteIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, QuoteIn.Param.InScheme, out o);
     }
 
     // ---- TPM2_GetSessionAuditDigest (18.5) ---------------------------------------------------------
@@ -305,8 +320,9 @@ internal static partial class Attestation
     /// <summary>TPM2_GetSessionAuditDigest (Part 3, 18.5): an audit session's digest and whether it is the
     /// exclusive audit session. Codes: TPM_RC_KEY (H2), TPM_RC_SCHEME (P2); TPM_RC_TYPE (H3) for a session
     /// that has not been used for audit.</summary>
-    static TpmRc GetSessionAuditDigest(Tpm tpm, ref CommandContext c, in GetSessionAuditDigestIn p)
+    static TpmRc GetSessionAuditDigest(Tpm tpm, ref CommandContext c, in GetSessionAuditDigestIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[1], p.InScheme, 2, GetSessionAuditDigestIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         uint handle = c.Handles[2];
@@ -319,7 +335,7 @@ internal static partial class Attestation
             ExclusiveSession = tpm.ExclusiveAuditSession == handle ? (byte)1 : (byte)0,
             SessionDigest = session.AuditDigest.ToArray(),
         };
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, GetSessionAuditDigestIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, GetSessionAuditDigestIn.Param.InScheme, out o);
     }
 
     // ---- TPM2_GetCommandAuditDigest (18.6) ---------------------------------------------------------
@@ -335,8 +351,9 @@ internal static partial class Attestation
     /// audit digest and commandDigest, the digest of the audited command codes (each a UINT32, in
     /// order). A signed digest starts over: the next audited command begins a new digest and counts
     /// (Part 1, "Command Audit"). Codes: TPM_RC_KEY (H2), TPM_RC_SCHEME (P2).</summary>
-    static TpmRc GetCommandAuditDigest(Tpm tpm, ref CommandContext c, in GetCommandAuditDigestIn p)
+    static TpmRc GetCommandAuditDigest(Tpm tpm, ref CommandContext c, in GetCommandAuditDigestIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[1], p.InScheme, 2, GetCommandAuditDigestIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var persistent = tpm.Persistent;
@@ -364,7 +381,7 @@ internal static partial class Attestation
             AuditDigest = auditDigest,
             CommandDigest = commandDigest[..n].ToArray(),
         };
-        rc = SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, GetCommandAuditDigestIn.Param.InScheme);
+        rc = SignAttestation(tpm, attest, signer, p.QualifyingData.Span, GetCommandAuditDigestIn.Param.InScheme, out o);
         if (rc == TpmRc.Success && signer.Key is not null && tpm.CommandAuditDigest.Length != 1) tpm.CommandAuditDigest = [];
         return rc;
     }
@@ -381,13 +398,14 @@ internal static partial class Attestation
     /// <summary>TPM2_GetTime (Part 3, 18.7): Time, Clock and firmwareVersion in the clear in
     /// TPMS_TIME_ATTEST_INFO (the privacy administrator, the endorsement hierarchy, authorized it).
     /// Codes: TPM_RC_KEY (H2), TPM_RC_SCHEME (P2).</summary>
-    static TpmRc GetTime(Tpm tpm, ref CommandContext c, in GetTimeIn p)
+    static TpmRc GetTime(Tpm tpm, ref CommandContext c, in GetTimeIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[1], p.InScheme, 2, GetTimeIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var attest = Fill(tpm, signer, TpmSt.AttestTime, p.QualifyingData);
         attest.Attested.Time = new TpmsTimeAttestInfo { Time = tpm.TimeInfo, FirmwareVersion = FirmwareVersion };
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, GetTimeIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, GetTimeIn.Param.InScheme, out o);
     }
 
     // ---- TPM2_NV_Certify (Part 3, 31.16) -----------------------------------------------------------
@@ -407,8 +425,9 @@ internal static partial class Attestation
     /// order: TPM_RC_KEY (H1), TPM_RC_SCHEME (P2); TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION,
     /// TPM_RC_NV_UNINITIALIZED (the read access checks); TPM_RC_NV_RANGE when offset + size runs past the
     /// end; TPM_RC_VALUE (P3) for a size above MAX_NV_BUFFER_SIZE.</summary>
-    static TpmRc NvCertify(Tpm tpm, ref CommandContext c, in NvCertifyIn p)
+    static TpmRc NvCertify(Tpm tpm, ref CommandContext c, in NvCertifyIn p, out AttestationOut o)
     {
+        o = default;
         var rc = SelectSigner(tpm, c.Handles[0], p.InScheme, 1, NvCertifyIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
         var index = tpm.Nv.Get(c.Handles[2])!;
@@ -434,6 +453,6 @@ internal static partial class Attestation
             attest = Fill(tpm, signer, TpmSt.AttestNvDigest, p.QualifyingData);
             attest.Attested.NvDigest = new TpmsNvDigestCertifyInfo { IndexName = name, NvDigest = digest[..n].ToArray() };
         }
-        return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, NvCertifyIn.Param.InScheme);
+        return SignAttestation(tpm, attest, signer, p.QualifyingData.Span, NvCertifyIn.Param.InScheme, out o);
     }
 }

@@ -10,22 +10,9 @@ internal static partial class Capability
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<GetCapabilityIn>(TpmCc.GetCapability, GetCapability),
+        new Command<GetCapabilityIn, GetCapabilityOut>(TpmCc.GetCapability, GetCapability),
         new Command<TestParmsIn>(TpmCc.TestParms, TestParms),
     ];
-
-    // ---- Limits of one response (Part 2, "Implementation Parameters") --------------------------
-    // TPMS_CAPABILITY_DATA holds at most MAX_CAP_BUFFER octets: the capability and the list's count
-    // (8 octets), then as many entries as fit.
-
-    const int MaxCapData = TpmLimits.MaxCapBuffer - 8;
-    const uint MaxCapAlgs = MaxCapData / 6;            // TPMS_ALG_PROPERTY
-    const uint MaxCapHandles = MaxCapData / 4;         // TPM_HANDLE
-    const uint MaxCapCc = MaxCapData / 4;              // TPMA_CC, TPM_CC
-    const uint MaxTpmProperties = MaxCapData / 8;      // TPMS_TAGGED_PROPERTY
-    const uint MaxPcrProperties = MaxCapData / (4 + 1 + TpmLimits.PcrSelectMax); // TPMS_TAGGED_PCR_SELECT
-    const uint MaxEccCurves = MaxCapData / 2;          // TPM_ECC_CURVE
-    const uint MaxTaggedPolicies = MaxCapData / (4 + 2 + TpmLimits.MaxDigestSize); // TPMS_TAGGED_POLICY
 
     [TpmParameters]
     internal partial struct GetCapabilityIn
@@ -44,8 +31,9 @@ internal static partial class Capability
     /// for TPM_CAP_PCRS with a property other than 0, TPM_CAP_AUTH_POLICIES with a property that is
     /// no permanent handle, and TPM_CAP_ACT with a property that is no ACT handle.
     /// </summary>
-    static TpmRc GetCapability(Tpm tpm, ref CommandContext c, in GetCapabilityIn p)
+    static TpmRc GetCapability(Tpm tpm, ref CommandContext c, in GetCapabilityIn p, out GetCapabilityOut o)
     {
+        o = default;
         // Validation (the reference's order: the capability, then its property)
         switch (p.Capability)
         {
@@ -60,27 +48,39 @@ internal static partial class Capability
         }
 
         // Output: moreData, then TPMS_CAPABILITY_DATA
-        int moreAt = c.Out.Position;
-        c.Out.WriteUInt8(0);
-        c.Out.WriteUInt32((uint)p.Capability);
-        var list = new CapList(ref c.Out, p.PropertyCount);
-        switch (p.Capability)
-        {
-            case TpmCap.Algs: WriteAlgs(ref c.Out, ref list, p.Property); break;
-            case TpmCap.Handles: WriteHandles(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Commands: WriteCommands(ref c.Out, ref list, p.Property); break;
-            case TpmCap.PpCommands: WritePpCommands(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Pcrs: WritePcrAllocation(tpm, ref c.Out, ref list); break;
-            case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Properties: WritePcrProperties(ref c.Out, ref list, p.Property); break;
-            case TpmCap.EccCurves: WriteEccCurves(ref c.Out, ref list, p.Property); break;
-            case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref c.Out, ref list, p.Property); break;
-            case TpmCap.Act: WriteActs(tpm, ref c.Out, ref list, p.Property); break;
-        }
-        list.End(ref c.Out);
-        c.Out.Written[moreAt] = list.More ? (byte)1 : (byte)0;
+        o.CapabilityData.Capability = p.Capability;
+        var list = new CapList(p.PropertyCount);
+        Fill(tpm, p.Capability, p.Property, ref list, ref o.CapabilityData.Data);
+        o.MoreData = list.More ? (byte)1 : (byte)0;
         return TpmRc.Success;
+    }
+
+    [TpmParameters]
+    internal partial struct GetCapabilityOut
+    {
+        /// <summary>TPMI_YES_NO.</summary>
+        public byte MoreData;
+        public TpmsCapabilityData CapabilityData;
+    }
+
+    /// <summary>Fills the list of <paramref name="capability"/> from <paramref name="property"/> on, as many
+    /// entries as <paramref name="list"/> allows.</summary>
+    static void Fill(Tpm tpm, TpmCap capability, uint property, ref CapList list, ref TpmuCapabilities data)
+    {
+        switch (capability)
+        {
+            case TpmCap.Algs: FillAlgs(ref list, ref data.Algorithms, property); break;
+            case TpmCap.Handles: FillHandles(tpm, ref list, ref data.Handles, property); break;
+            case TpmCap.Commands: FillCommands(ref list, ref data.Command, property); break;
+            case TpmCap.PpCommands: FillCommandCodes(tpm.Persistent.PpCommands, ref list, ref data.CommandCodes, property); break;
+            case TpmCap.AuditCommands: FillCommandCodes(tpm.Persistent.AuditCommands, ref list, ref data.CommandCodes, property); break;
+            case TpmCap.Pcrs: FillPcrAllocation(tpm, ref list, ref data.AssignedPcr); break;
+            case TpmCap.TpmProperties: FillTpmProperties(tpm, ref list, ref data.TpmProperties, property); break;
+            case TpmCap.Properties: FillPcrProperties(tpm, ref list, ref data.PcrProperties, property); break;
+            case TpmCap.EccCurves: FillEccCurves(ref list, ref data.EccCurves, property); break;
+            case TpmCap.AuthPolicies: FillAuthPolicies(tpm, ref list, ref data.AuthPolicies, property); break;
+            case TpmCap.Act: FillActs(tpm, ref list, ref data.ActData, property); break;
+        }
     }
 
     // ---- One value, for TPM2_PolicyCapability (issue 4) ---------------------------------------
@@ -108,24 +108,15 @@ internal static partial class Capability
             default:
                 return TpmRc.Value.AtParameter(EnhancedAuthorization.PolicyCapabilityIn.Param.Capability);
         }
-        Span<byte> buffer = stackalloc byte[4 + 2 + 1 + TpmLimits.MaxDigestSize + 64];
-        var w = new TpmWriter(buffer);
-        var list = new CapList(ref w, 1);
-        switch (capability)
-        {
-            case TpmCap.Algs: WriteAlgs(ref w, ref list, property); break;
-            case TpmCap.Handles: WriteHandles(tpm, ref w, ref list, property); break;
-            case TpmCap.Commands: WriteCommands(ref w, ref list, property); break;
-            case TpmCap.PpCommands: WritePpCommands(tpm, ref w, ref list, property); break;
-            case TpmCap.AuditCommands: WriteAuditCommands(tpm, ref w, ref list, property); break;
-            case TpmCap.TpmProperties: WriteTpmProperties(tpm, ref w, ref list, property); break;
-            case TpmCap.Properties: WritePcrProperties(ref w, ref list, property); break;
-            case TpmCap.EccCurves: WriteEccCurves(ref w, ref list, property); break;
-            case TpmCap.AuthPolicies: WriteAuthPolicies(tpm, ref w, ref list, property); break;
-            case TpmCap.Act: WriteActs(tpm, ref w, ref list, property); break;
-        }
+        var data = new TpmsCapabilityData { Capability = capability };
+        var list = new CapList(1);
+        Fill(tpm, capability, property, ref list, ref data.Data);
         if (list.Count == 0) return TpmRc.Success;
-        var found = w.Written[4..];
+        // The one entry, as GetCapability marshals it: after the capability and the list's count.
+        Span<byte> buffer = stackalloc byte[4 + 4 + 4 + 2 + TpmLimits.MaxDigestSize + 64];
+        var w = new TpmWriter(buffer);
+        data.Write(ref w);
+        var found = w.Written[8..];
         // The list starts at the first entry at or after property: it must be property itself.
         uint key = capability switch
         {
@@ -141,27 +132,19 @@ internal static partial class Capability
         return TpmRc.Success;
     }
 
-    /// <summary>A TPML_ being written: its count goes first and is filled in at the end. An entry
-    /// that finds the list full sets <see cref="More"/> instead (moreData).</summary>
-    struct CapList
+    /// <summary>A TPML_ being filled: how many entries the caller asked for, how many are in, and whether
+    /// one more was left out (moreData).</summary>
+    struct CapList(uint requested)
     {
-        readonly int _countAt;
-        readonly uint _limit;
         public uint Count;
         public bool More;
 
-        public CapList(ref TpmWriter w, uint requested)
+        /// <summary>True when one more entry may be added at index <see cref="Count"/> - 1 (the caller
+        /// stores it); false, and moreData, when the list is full. <paramref name="max"/> is the TPML_'s
+        /// capacity, what fits in MAX_CAP_BUFFER.</summary>
+        public bool TryAdd(int max)
         {
-            _countAt = w.Position;
-            w.WriteUInt32(0);
-            _limit = requested;
-        }
-
-        /// <summary>True when one more entry may be written (the caller writes it); false, and
-        /// moreData, when the list is full. <paramref name="max"/> is what fits in MAX_CAP_BUFFER.</summary>
-        public bool TryAdd(uint max)
-        {
-            if (Count >= _limit || Count >= max)
+            if (Count >= requested || Count >= (uint)max)
             {
                 More = true;
                 return false;
@@ -170,19 +153,20 @@ internal static partial class Capability
             return true;
         }
 
-        public readonly void End(ref TpmWriter w) => BinaryPrimitives.WriteUInt32BigEndian(w.Written[_countAt..], Count);
+        public readonly int Last => (int)Count - 1;
     }
 
     // ---- TPM_CAP_ALGS -------------------------------------------------------------------------
 
-    static void WriteAlgs(ref TpmWriter w, ref CapList list, uint first)
+    static void FillAlgs(ref CapList list, ref TpmlAlgProperty algs, uint first)
     {
         foreach (var alg in ImplementedAlgorithms.All)
         {
             if ((uint)alg.Alg < first) continue;
-            if (!list.TryAdd(MaxCapAlgs)) break;
-            alg.Write(ref w);
+            if (!list.TryAdd(TpmlAlgProperty.MaxCount)) break;
+            algs.AlgProperties[list.Last] = alg;
         }
+        algs.Count = list.Count;
     }
 
     // ---- TPM_CAP_HANDLES ----------------------------------------------------------------------
@@ -211,38 +195,38 @@ internal static partial class Capability
         (uint)TpmRh.Endorsement, (uint)TpmRh.Platform, (uint)TpmRh.PlatformNv,
     ];
 
-    static void WriteHandles(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    static void FillHandles(Tpm tpm, ref CapList list, ref TpmlHandle handles, uint first)
     {
         switch (HandleListOf(first))
         {
             case HandleList.Pcr:
                 for (uint pcr = first & 0x00FFFFFF; pcr < TpmLimits.PcrCount; pcr++)
                 {
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(pcr);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = pcr;
                 }
                 break;
             case HandleList.Transient:
                 foreach (uint handle in tpm.Objects.Handles())
                 {
                     if (handle < first) continue;
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 break;
             case HandleList.Persistent:
                 foreach (uint handle in tpm.Persistents.Handles(tpm))
                 {
                     if (handle < first) continue;
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 break;
             case HandleList.NvIndex:
                 foreach (uint handle in tpm.Nv.Handles(first))
                 {
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 break;
             case HandleList.LoadedSession or HandleList.SavedSession:
@@ -253,61 +237,54 @@ internal static partial class Capability
                 foreach (uint handle in sessions)
                 {
                     if ((handle & 0x00FFFFFF) < firstIndex) continue;
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 break;
             case HandleList.Permanent:
                 foreach (uint handle in PermanentHandles)
                 {
                     if (handle < first) continue;
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 // The implemented ACTs follow (TPM_RH_ACT_x are above every other permanent handle listed).
                 if (list.More) break;
                 foreach (uint handle in tpm.ActHandles())
                 {
                     if (handle < first) continue;
-                    if (!list.TryAdd(MaxCapHandles)) break;
-                    w.WriteUInt32(handle);
+                    if (!list.TryAdd(TpmlHandle.MaxCount)) break;
+                    handles.Handle[list.Last] = handle;
                 }
                 break;
         }
+        handles.Count = list.Count;
     }
 
     // ---- TPM_CAP_COMMANDS, TPM_CAP_PP_COMMANDS ----------------------------------------------
 
-    static void WriteCommands(ref TpmWriter w, ref CapList list, uint first)
+    static void FillCommands(ref CapList list, ref TpmlCca commands, uint first)
     {
         foreach (var info in CommandTable.All())
         {
             if ((uint)info.Code < first) continue;
-            if (!list.TryAdd(MaxCapCc)) break;
-            w.WriteUInt32(CommandAttributes(info));
+            if (!list.TryAdd(TpmlCca.MaxCount)) break;
+            commands.CommandAttributes[list.Last] = CommandAttributes(info);
         }
+        commands.Count = list.Count;
     }
 
-    /// <summary>The commands that need physical presence, from <paramref name="first"/> on (TPM2_PP_Commands).</summary>
-    static void WritePpCommands(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    /// <summary>The commands of a kept list from <paramref name="first"/> on: those that need physical
+    /// presence (TPM2_PP_Commands) or are audited (TPM2_SetCommandCodeAuditStatus).</summary>
+    static void FillCommandCodes(List<TpmCc> codes, ref CapList list, ref TpmlCc commands, uint first)
     {
-        foreach (var code in tpm.Persistent.PpCommands)
+        foreach (var code in codes)
         {
             if ((uint)code < first) continue;
-            if (!list.TryAdd(MaxCapCc)) break;
-            w.WriteUInt32((uint)code);
+            if (!list.TryAdd(TpmlCc.MaxCount)) break;
+            commands.CommandCodes[list.Last] = code;
         }
-    }
-
-    /// <summary>The audited commands from <paramref name="first"/> on (TPM2_SetCommandCodeAuditStatus).</summary>
-    static void WriteAuditCommands(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
-    {
-        foreach (var code in tpm.Persistent.AuditCommands)
-        {
-            if ((uint)code < first) continue;
-            if (!list.TryAdd(MaxCapCc)) break;
-            w.WriteUInt32((uint)code);
-        }
+        commands.Count = list.Count;
     }
 
     /// <summary>TPMA_CC of an implemented command (Part 2, 8.9).</summary>
@@ -326,44 +303,41 @@ internal static partial class Capability
 
     // ---- TPM_CAP_ACT --------------------------------------------------------------------------
 
-    const uint MaxActData = MaxCapData / 12;            // TPMS_ACT_DATA
-
     /// <summary>TPMS_ACT_DATA of each implemented ACT from <paramref name="first"/> on (the reference's
     /// ActGetCapabilityData): its handle, the seconds left and TPMA_ACT signaled. preserveSignaled (a signal
     /// carried over a _TPM_Init without power loss) is not kept: it is always CLEAR.</summary>
-    static void WriteActs(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    static void FillActs(Tpm tpm, ref CapList list, ref TpmlActData acts, uint first)
     {
         foreach (uint handle in tpm.ActHandles())
         {
             if (handle < first) continue;
-            if (!list.TryAdd(MaxActData)) break;
+            if (!list.TryAdd(TpmlActData.MaxCount)) break;
             var (timeout, signaled) = tpm.ActGet(handle);
-            w.WriteUInt32(handle);
-            w.WriteUInt32(timeout);
-            w.WriteUInt32(signaled ? 1u : 0u);
+            acts.ActData[list.Last] = new TpmsActData { Handle = handle, Timeout = timeout, Attributes = signaled ? 1u : 0u };
         }
+        acts.Count = list.Count;
     }
 
     // ---- TPM_CAP_PCRS -------------------------------------------------------------------------
 
     /// <summary>The current allocation, one TPMS_PCR_SELECTION per implemented bank. Like the
     /// reference, a propertyCount of 0 gets an empty list and moreData YES.</summary>
-    static void WritePcrAllocation(Tpm tpm, ref TpmWriter w, ref CapList list)
+    static void FillPcrAllocation(Tpm tpm, ref CapList list, ref TpmlPcrSelection pcrs)
     {
         var banks = TpmAlgorithms.Hashes;
         if (!list.TryAdd(max: 1)) return;
         list.Count = (uint)banks.Length;
+        pcrs.Count = list.Count;
         for (int bank = 0; bank < banks.Length; bank++)
-        {
-            w.WriteUInt16((ushort)banks[bank]);
-            WritePcrBitmap(ref w, tpm.Pcrs.Allocated[bank]);
-        }
+            pcrs.PcrSelections[bank] = new TpmsPcrSelection { Hash = banks[bank], PcrSelect = PcrBitmap(tpm, tpm.Pcrs.Allocated[bank]) };
     }
 
-    static void WritePcrBitmap(ref TpmWriter w, uint pcrs)
+    /// <summary>A PCR bitmap of PCR_SELECT_MAX octets (bit n of octet n/8 is PCR n), in the scratch area.</summary>
+    static ReadOnlyMemory<byte> PcrBitmap(Tpm tpm, uint pcrs)
     {
-        w.WriteUInt8(TpmLimits.PcrSelectMax);
-        for (int octet = 0; octet < TpmLimits.PcrSelectMax; octet++) w.WriteUInt8((byte)(pcrs >> (8 * octet)));
+        var bitmap = tpm.Scratch(TpmLimits.PcrSelectMax);
+        for (int octet = 0; octet < TpmLimits.PcrSelectMax; octet++) bitmap.Span[octet] = (byte)(pcrs >> (8 * octet));
+        return bitmap;
     }
 
     // ---- TPM_CAP_TPM_PROPERTIES ---------------------------------------------------------------
@@ -373,7 +347,7 @@ internal static partial class Capability
     /// <summary>The properties of <paramref name="first"/>'s group (fixed or variable) from
     /// <paramref name="first"/> on. As in the reference, a list does not run on from the fixed group
     /// into the variable one: moreData says whether this group has more. Below PT_FIXED starts at PT_FIXED.</summary>
-    static void WriteTpmProperties(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    static void FillTpmProperties(Tpm tpm, ref CapList list, ref TpmlTaggedTpmProperty properties, uint first)
     {
         if (first < (uint)TpmPt.Fixed) first = (uint)TpmPt.Fixed;
         if (first >= (uint)TpmPt.Var + PtGroup) return;
@@ -381,9 +355,10 @@ internal static partial class Capability
         for (uint pt = first; pt < end; pt++)
         {
             if (!TryGetProperty(tpm, (TpmPt)pt, out uint value)) continue;
-            if (!list.TryAdd(MaxTpmProperties)) break;
-            new TpmsTaggedProperty { Property = (TpmPt)pt, Value = value }.Write(ref w);
+            if (!list.TryAdd(TpmlTaggedTpmProperty.MaxCount)) break;
+            properties.TpmProperty[list.Last] = new TpmsTaggedProperty { Property = (TpmPt)pt, Value = value };
         }
+        properties.Count = list.Count;
     }
 
     // TPM_PT_* values that describe this implementation (Part 2, 6.13).
@@ -526,15 +501,15 @@ internal static partial class Capability
 
     /// <summary>The PCR properties (Part 2, 6.14) from <paramref name="first"/> on, each with the
     /// PCRs that have it (the PC Client attributes of <see cref="PcrBanks"/>).</summary>
-    static void WritePcrProperties(ref TpmWriter w, ref CapList list, uint first)
+    static void FillPcrProperties(Tpm tpm, ref CapList list, ref TpmlTaggedPcrProperty properties, uint first)
     {
         for (uint tag = first; tag <= (uint)TpmPtPcr.Auth; tag++)
         {
             if (!TryGetPcrProperty((TpmPtPcr)tag, out uint pcrs)) continue;
-            if (!list.TryAdd(MaxPcrProperties)) break;
-            w.WriteUInt32(tag);
-            WritePcrBitmap(ref w, pcrs);
+            if (!list.TryAdd(TpmlTaggedPcrProperty.MaxCount)) break;
+            properties.PcrProperty[list.Last] = new TpmsTaggedPcrSelect { Tag = (TpmPtPcr)tag, PcrSelect = PcrBitmap(tpm, pcrs) };
         }
+        properties.Count = list.Count;
     }
 
     static bool TryGetPcrProperty(TpmPtPcr tag, out uint pcrs)
@@ -564,14 +539,15 @@ internal static partial class Capability
 
     // ---- TPM_CAP_ECC_CURVES -------------------------------------------------------------------
 
-    static void WriteEccCurves(ref TpmWriter w, ref CapList list, uint first)
+    static void FillEccCurves(ref CapList list, ref TpmlEccCurve curves, uint first)
     {
         foreach (var curve in ImplementedAlgorithms.EccCurves)
         {
             if ((uint)curve < first) continue;
-            if (!list.TryAdd(MaxEccCurves)) break;
-            w.WriteUInt16((ushort)curve);
+            if (!list.TryAdd(TpmlEccCurve.MaxCount)) break;
+            curves.EccCurves[list.Last] = curve;
         }
+        curves.Count = list.Count;
     }
 
     // ---- TPM_CAP_AUTH_POLICIES ----------------------------------------------------------------
@@ -580,41 +556,47 @@ internal static partial class Capability
     static ReadOnlySpan<uint> PolicyHandles =>
         [(uint)TpmRh.Owner, (uint)TpmRh.Lockout, (uint)TpmRh.Endorsement, (uint)TpmRh.Platform];
 
-    static void WriteAuthPolicies(Tpm tpm, ref TpmWriter w, ref CapList list, uint first)
+    static void FillAuthPolicies(Tpm tpm, ref CapList list, ref TpmlTaggedPolicy policies, uint first)
     {
         var persistent = tpm.Persistent;
         foreach (uint handle in PolicyHandles)
         {
             if (handle < first) continue;
-            if (!list.TryAdd(MaxTaggedPolicies)) break;
+            if (!list.TryAdd(TpmlTaggedPolicy.MaxCount)) break;
             // platformPolicy is not state yet: empty, like every policy until SetPrimaryPolicy.
-            var policy = (TpmRh)handle switch
+            ReadOnlyMemory<byte> policy = (TpmRh)handle switch
             {
-                TpmRh.Owner => persistent.OwnerPolicy.Span,
-                TpmRh.Lockout => persistent.LockoutPolicy.Span,
-                TpmRh.Endorsement => persistent.EndorsementPolicy.Span,
-                _ => [],
+                TpmRh.Owner => persistent.OwnerPolicy.Value,
+                TpmRh.Lockout => persistent.LockoutPolicy.Value,
+                TpmRh.Endorsement => persistent.EndorsementPolicy.Value,
+                _ => null,
             };
-            w.WriteUInt32(handle);
             // The policy's hash is not kept beside the digest yet; the digest size names it.
             var hashAlg = TpmAlgId.Null;
             foreach (var hash in TpmAlgorithms.Hashes)
                 if (policy.Length != 0 && TpmAlgorithms.DigestSize(hash) == policy.Length) hashAlg = hash;
-            w.WriteUInt16((ushort)hashAlg);
-            if (hashAlg != TpmAlgId.Null) w.WriteBytes(policy);
+            policies.Policies[list.Last] = new TpmsTaggedPolicy { Handle = handle, PolicyHash = Pcr.Digest(hashAlg, policy) };
         }
         // The ACTs follow, each with the policy TPM2_SetPrimaryPolicy gave it (the reference lists every
         // permanent handle EntityGetAuthPolicy knows: TPM_ALG_NULL and no digest until one is set).
-        if (list.More) return;
-        foreach (uint handle in tpm.ActHandles())
+        if (!list.More)
         {
-            if (handle < first) continue;
-            if (!list.TryAdd(MaxTaggedPolicies)) break;
-            var actPolicy = tpm.ActPolicy(handle, out var actHash);
-            w.WriteUInt32(handle);
-            w.WriteUInt16((ushort)actHash);
-            if (actHash != TpmAlgId.Null) w.WriteBytes(actPolicy);
+            foreach (uint handle in tpm.ActHandles())
+            {
+                if (handle < first) continue;
+                if (!list.TryAdd(TpmlTaggedPolicy.MaxCount)) break;
+                var actPolicy = tpm.ActPolicy(handle, out var actHash);
+                policies.Policies[list.Last] = new TpmsTaggedPolicy { Handle = handle, PolicyHash = Pcr.Digest(actHash, ActPolicyMemory(tpm, actPolicy)) };
+            }
         }
+        policies.Count = list.Count;
+    }
+
+    static ReadOnlyMemory<byte> ActPolicyMemory(Tpm tpm, ReadOnlySpan<byte> policy)
+    {
+        var memory = tpm.Scratch(policy.Length);
+        policy.CopyTo(memory.Span);
+        return memory;
     }
 
     // ---- TPM2_TestParms -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ internal static partial class EnhancedAuthorization
     // (Handles are spelled out: a static field of another file of this partial class may not be set yet.)
     internal static readonly CommandInfo[] AcSendSelectCommands =
     [
-        new Command<PolicyAcSendSelectIn>(TpmCc.PolicyAcSendSelect, PolicyAcSendSelect) { Handles = [new(HandleKinds.PolicySession)], DecryptFirstParameter = true },
+        new Command<PolicyAcSendSelectIn>(TpmCc.PolicyAcSendSelect, PolicyAcSendSelect) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
     ];
 
     [TpmParameters]

@@ -12,7 +12,7 @@ internal static partial class EnhancedAuthorization
 {
     internal static readonly CommandInfo[] TransportSpdmCommands =
     [
-        new Command<PolicyTransportSpdmIn>(TpmCc.PolicyTransportSPDM, PolicyTransportSpdm) { Handles = [new(HandleKinds.PolicySession)], DecryptFirstParameter = true },
+        new Command<PolicyTransportSpdmIn>(TpmCc.PolicyTransportSPDM, PolicyTransportSpdm) { Handles = [PolicySessionHandle], DecryptFirstParameter = true },
     ];
 
     [TpmParameters]

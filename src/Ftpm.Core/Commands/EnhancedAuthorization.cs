@@ -17,7 +17,10 @@ namespace Ftpm.Commands;
 /// </summary>
 internal static partial class EnhancedAuthorization
 {
-    static readonly HandleSpec PolicySessionHandle = new(HandleKinds.PolicySession);
+    /// <summary>A property, not a static field: the partial files of this class may use it in their own
+    /// command tables, and static field initializers of different partial files run in an order the
+    /// compiler picks, so a field read from another file could still hold its default.</summary>
+    static HandleSpec PolicySessionHandle => new(HandleKinds.PolicySession);
 
     public static readonly CommandInfo[] Commands =
     [
@@ -45,7 +48,7 @@ internal static partial class EnhancedAuthorization
             Handles =
             [
                 new(HandleKinds.NvIndex | HandleKinds.Owner | HandleKinds.Platform, AuthRole.User),
-                new(HandleKinds.NvIndex),
+                new(HandleKinds.NvIndexAny),
                 PolicySessionHandle,
             ],
             DecryptFirstParameter = true,
@@ -73,7 +76,7 @@ internal static partial class EnhancedAuthorization
             Handles =
             [
                 new(HandleKinds.NvIndex | HandleKinds.Owner | HandleKinds.Platform, AuthRole.User),
-                new(HandleKinds.NvIndex),
+                new(HandleKinds.NvIndexAny),
                 PolicySessionHandle,
             ],
         },

@@ -60,6 +60,10 @@ internal static partial class EphemeralEc
         var p1 = p.P1.Point;
         bool hasP1 = !p1.X.IsEmpty || !p1.Y.IsEmpty;
         if (hasP1 && !tpm.Crypto.EccIsOnCurve(curve, p1.X.Span, p1.Y.Span)) return TpmRc.EccPoint.AtParameter(CommitIn.Param.P1);
+        // With P2 the commit takes three point multiplications, and the host may cancel between them
+        // (the reference's CryptEccCommitCompute asks _plat__IsCanceled after K): TPM_RC_CANCELED, and the
+        // commit counter does not move.
+        if (hasP2 && tpm.Platform.Cancelled) return TpmRc.Canceled;
 
         using var r = tpm.CommitKey(curve, key.Name);
         if (r is null) return TpmRc.NoResult;

@@ -8,7 +8,7 @@ internal static partial class Miscellaneous
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, PhysicalPresenceRequired = true },
         new Command<SetAlgorithmSetIn>(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
     ];
 
@@ -20,8 +20,9 @@ internal static partial class Miscellaneous
     }
 
     /// <summary>TPM2_PP_Commands (Part 3, 26.2): which commands need physical presence when the platform
-    /// authorizes them; the command itself always does (PP_REQUIRED). Codes not implemented or without the
-    /// PP_COMMAND attribute are ignored. Codes: TPM_RC_PP when physical presence is not asserted (the
+    /// authorizes them. Codes not implemented or without the PP_COMMAND attribute are not set, and a
+    /// command that always needs physical presence (<see cref="CommandInfo.PhysicalPresenceRequired"/>) is not
+    /// cleared. Codes: TPM_RC_PP when physical presence is not asserted (the
     /// authorization flow); TPM_RC_SIZE (P1, P2) for more than MAX_CAP_CC codes.</summary>
     static TpmRc PpCommands(Tpm tpm, ref CommandContext c, in PpCommandsIn p)
     {
@@ -34,7 +35,7 @@ internal static partial class Miscellaneous
         for (int i = 0; i < (int)p.ClearList.Count; i++)
         {
             var code = p.ClearList.CommandCodes[i];
-            if (code != TpmCc.PpCommands) list.Remove(code);
+            if (CommandTable.Find(code) is not { PhysicalPresenceRequired: true }) list.Remove(code);
         }
         list.Sort();
         tpm.StagePersistent();

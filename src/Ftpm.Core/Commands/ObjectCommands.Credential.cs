@@ -70,7 +70,7 @@ internal static partial class ObjectCommands
         if (rc != TpmRc.Success) return rc;
         var plain = new byte[2 + p.Credential.Buffer.Length];
         var w = new TpmWriter(plain);
-        w.WriteSized(p.Credential.Buffer.Span);
+        p.Credential.Write(ref w);
         o.CredentialBlob = ObjectSupport.ProduceOuterWrap(tpm, key.NameAlg, key.ProtectionSymmetric, seed, p.ObjectName.Span, plain);
         o.Secret = secret;
         CryptographicOperations.ZeroMemory(seed);

@@ -162,9 +162,14 @@ internal static class ObjectSupport
                 }
                 // Part 2, 12.2.3.5/6: only a storage key names the cipher of its children's protection.
                 if ((!restricted || !decrypt) && sym.Algorithm != TpmAlgId.Null) return TpmRc.Symmetric;
-                // The reference refuses a KDF on any ECC key (SchemeChecks: "for now"); ftpm keeps it for an
-                // unrestricted decryption key, whose KDF TPM2_ECC_Encrypt/ECC_Decrypt use (Part 3, 14.8).
-                if (!rsa && restricted && p.Parameters.EccDetail.Kdf.Scheme != TpmAlgId.Null) return TpmRc.Kdf;
+                // An ECC key carries no KDF of its own, whatever its attributes: the 1.84 reference's SchemeChecks
+                // refuses any (TPM_RC_KDF), as libtpms does, so TPM2_ECC_Encrypt/ECC_Decrypt always take the
+                // KDF from their inScheme (Part 3, 14.8/14.9: the key's is then TPM_ALG_NULL). v185 adds one:
+                // HKDF marks a DHKEM key (Part 1 v185, 44.4) for TPM2_Encapsulate/Decapsulate, and only on an
+                // unrestricted decryption ECDH key (Part 2 v185, TPMS_ECC_PARMS: NULL in all other cases).
+                var kdf = p.Parameters.EccDetail.Kdf.Scheme;
+                bool kemKey = !restricted && decrypt && !sign && scheme == TpmAlgId.Ecdh;
+                if (!rsa && kdf != TpmAlgId.Null && !(kemKey && kdf == TpmAlgId.Hkdf)) return TpmRc.Kdf;
                 break;
             }
         }
@@ -279,6 +284,12 @@ internal static class ObjectSupport
         return n;
     }
 
+    /// <summary>RSA key generation is the long operation the host may cancel (TPM_RC_CANCELED; the
+    /// reference's CryptRsaGenerateKey asks _plat__IsCanceled before each attempt at a prime pair, so a
+    /// cancel already signaled when generation starts gives TPM_RC_CANCELED, unnumbered). The crypto port
+    /// generates a key in one call, so ftpm asks once, before it; ECC key generation is not cancelable.</summary>
+    internal static bool RsaGenerationCancelled(Tpm tpm) => tpm.Platform.Cancelled;
+
     /// <summary>Makes an object from its template: its secret and its public unique field from
     /// <paramref name="stream"/> (a KDFa stream for primaries, the DRBG otherwise) unless the caller gave
     /// the secret; a seedValue of nameAlg's digest size for storage keys (their children's protection)
@@ -307,6 +318,7 @@ internal static class ObjectSupport
                 {
                     var rc0 = CheckRsaGenerationExponent(p.Parameters.RsaDetail.Exponent);
                     if (rc0 != TpmRc.Success) return rc0;
+                    if (RsaGenerationCancelled(tpm)) return TpmRc.Canceled;
                 }
                 if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
                 asymmetric = p.Type == TpmAlgId.Rsa

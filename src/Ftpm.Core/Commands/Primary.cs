@@ -103,6 +103,12 @@ internal static partial class Primary
         }
         else
         {
+            // The reference has no cache and generates the key again, so a cancel stops it here too.
+            if (inPublic.Type == TpmAlgId.Rsa && ObjectSupport.RsaGenerationCancelled(tpm))
+            {
+                key = null!;
+                return TpmRc.Canceled;
+            }
             rc = TpmKey.FromPublicArea(crypto, entry.PublicArea, out key);
             if (rc != TpmRc.Success) return rc;
             key.HasSensitive = true;

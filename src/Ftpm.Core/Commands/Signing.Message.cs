@@ -26,7 +26,7 @@ internal static partial class Signing
             Handles = [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.Object)],
             Flushed = true,
         },
-        new Command<SignSequenceCompleteIn>(TpmCc.SignSequenceComplete, SignSequenceComplete)
+        new Command<SignSequenceCompleteIn, SignOut>(TpmCc.SignSequenceComplete, SignSequenceComplete)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
@@ -37,7 +37,7 @@ internal static partial class Signing
             Handles = [new(HandleKinds.Object)],
             DecryptFirstParameter = true,
         },
-        new Command<SignDigestIn>(TpmCc.SignDigest, SignDigest)
+        new Command<SignDigestIn, SignOut>(TpmCc.SignDigest, SignDigest)
         {
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
@@ -75,39 +75,39 @@ internal static partial class Signing
     static int DigestLength(TpmAlgId scheme, TpmAlgId hashAlg) =>
         scheme == TpmAlgId.MlDsa ? MlParameterSets.MuSize : TpmAlgorithms.DigestSize(hashAlg);
 
-    /// <summary>Signs what a message operation finished with (μ, a digest, or the HMAC itself) and writes the
-    /// TPMT_SIGNATURE. ML-DSA is hedged: rnd comes from the DRBG (FIPS 204, 3.4). HashML-DSA builds μ from the
+    /// <summary>Signs what a message operation finished with (μ, a digest, or the HMAC itself) and gives the
+    /// TPMT_SIGNATURE (its octets in this command's scratch area). ML-DSA is hedged: rnd comes from the DRBG (FIPS 204, 3.4). HashML-DSA builds μ from the
     /// pre-hash and the context (FIPS 204, Algorithm 4). TPM_RC_SCHEME (unnumbered) when the key cannot
     /// carry the scheme.</summary>
-    internal static TpmRc WriteMessageSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg,
-        scoped ReadOnlySpan<byte> digest, scoped ReadOnlySpan<byte> context)
+    internal static TpmRc ProduceMessageSignature(Tpm tpm, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg,
+        scoped ReadOnlySpan<byte> digest, scoped ReadOnlySpan<byte> context, out TpmtSignature signature)
     {
         switch (scheme)
         {
             case TpmAlgId.MlDsa:
             case TpmAlgId.HashMlDsa:
             {
+                signature = new TpmtSignature { SigAlg = scheme };
                 Span<byte> mu = stackalloc byte[MlParameterSets.MuSize];
                 if (scheme == TpmAlgId.HashMlDsa) MlDsaMessage.PreHashMu(tpm.Crypto, key.Asymmetric!, context, hashAlg, digest, mu);
                 else digest.CopyTo(mu);
                 Span<byte> rnd = stackalloc byte[32];
                 tpm.Random.Generate(rnd);
-                var signature = tpm.Scratch(TpmLimits.MaxMlDsaSigSize);
-                int length = tpm.Crypto.MlDsaSignMu(key.Asymmetric!, mu, rnd, signature.Span);
+                var octets = tpm.Scratch(TpmLimits.MaxMlDsaSigSize);
+                int length = tpm.Crypto.MlDsaSignMu(key.Asymmetric!, mu, rnd, octets.Span);
                 CryptographicOperations.ZeroMemory(rnd);
                 if (length < 0) return TpmRc.Scheme;
-                w.WriteUInt16((ushort)scheme);
-                if (scheme == TpmAlgId.HashMlDsa) w.WriteUInt16((ushort)hashAlg);
-                w.WriteSized(signature.Span[..length]);
+                if (scheme == TpmAlgId.MlDsa) signature.Signature.MlDsa = octets[..length];
+                else signature.Signature.HashMlDsa = new TpmsSignatureHashMlDsa { Hash = hashAlg, Signature = octets[..length] };
                 return TpmRc.Success;
             }
             case TpmAlgId.Hmac:
-                w.WriteUInt16((ushort)TpmAlgId.Hmac);
-                w.WriteUInt16((ushort)hashAlg);
-                w.WriteBytes(digest);
+                // The sequence's operation was the HMAC itself: it is the signature.
+                signature = new TpmtSignature { SigAlg = TpmAlgId.Hmac };
+                signature.Signature.Hmac = Pcr.Digest(hashAlg, ToScratch(tpm, digest));
                 return TpmRc.Success;
             default:
-                return WriteSignature(tpm, ref w, key, scheme, hashAlg, digest);
+                return ProduceSignature(tpm, key, scheme, hashAlg, 0, digest, out signature);
         }
     }
 
@@ -276,8 +276,9 @@ internal static partial class Signing
     /// started with (or one whose private part is not loaded); TPM_RC_VALUE (P1) when the key is restricted
     /// and the message begins with TPM_GENERATED_VALUE (such a key signs only what the TPM made, Part 1,
     /// "Restricted signing keys"; Part 3 names no code, this is the one TPM2_Hash's tickets imply).</summary>
-    static TpmRc SignSequenceComplete(Tpm tpm, ref CommandContext c, in SignSequenceCompleteIn p)
+    static TpmRc SignSequenceComplete(Tpm tpm, ref CommandContext c, in SignSequenceCompleteIn p, out SignOut o)
     {
+        o = default;
         var rc = GetSignatureSequence(tpm, c.Handles[0], verify: false, out var sequence, out var state);
         if (rc != TpmRc.Success) return rc;
         var key = tpm.KeyOf(c.Handles[1]);
@@ -297,7 +298,7 @@ internal static partial class Signing
         var op = sequence.Operations[0];
         op.Update(buffer);
         int n = op.Finish(digest);
-        rc = WriteMessageSignature(tpm, ref c.Out, key, state.Scheme, state.HashAlg, digest[..n], state.Context);
+        rc = ProduceMessageSignature(tpm, key, state.Scheme, state.HashAlg, digest[..n], state.Context, out o.Signature);
         CryptographicOperations.ZeroMemory(digest);
         tpm.Objects.Remove(c.Handles[0]);
         return rc == TpmRc.Scheme ? TpmRc.Scheme.AtHandle(2) : rc;
@@ -318,8 +319,9 @@ internal static partial class Signing
     /// TPM_RC_SCHEME, TPM_RC_EXT_MU at H1; TPM_RC_VALUE P1; TPM_RC_SIZE P2), TPM_RC_KEY (H1) also for a key
     /// whose private part is not loaded; TPM_RC_TICKET (P3) when a restricted key gets no valid hash-check
     /// ticket for the digest, or any key a non-empty ticket that is not valid (as TPM2_Sign).</summary>
-    static TpmRc SignDigest(Tpm tpm, ref CommandContext c, in SignDigestIn p)
+    static TpmRc SignDigest(Tpm tpm, ref CommandContext c, in SignDigestIn p, out SignOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive) return TpmRc.Key.AtHandle(1);
         var rc = DigestChecks(key, p.Context.Buffer.Span, p.Digest.Buffer.Length, SignDigestIn.Param.Context,
@@ -332,7 +334,7 @@ internal static partial class Signing
             if (scheme == TpmAlgId.MlDsa || !HashCheckValid(tpm, p.Validation, hashAlg, digest))
                 return TpmRc.Ticket.AtParameter(SignDigestIn.Param.Validation);
         }
-        rc = WriteMessageSignature(tpm, ref c.Out, key, scheme, hashAlg, digest, p.Context.Buffer.Span);
+        rc = ProduceMessageSignature(tpm, key, scheme, hashAlg, digest, p.Context.Buffer.Span, out o.Signature);
         return rc == TpmRc.Scheme ? TpmRc.Scheme.AtHandle(1) : rc;
     }
 }

@@ -12,7 +12,7 @@ internal static partial class Signing
     public static readonly CommandInfo[] Commands =
     [
         new Command<VerifySignatureIn, VerifySignatureOut>(TpmCc.VerifySignature, VerifySignature) { Handles = [new(HandleKinds.Object)], DecryptFirstParameter = true },
-        new Command<SignIn>(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<SignIn, SignOut>(TpmCc.Sign, Sign) { Handles = [new(HandleKinds.Object, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>The scheme a signing key signs with (the reference's CryptSelectSignScheme): the key's own
@@ -85,8 +85,9 @@ internal static partial class Signing
     /// that is not valid; otherwise TPM_RC_SIZE (P1) for a digest that is not of the scheme's hash; TPM_RC_VALUE
     /// (unnumbered, as the reference's CryptSign returns it) for an ECDAA commit count that is not
     /// outstanding (never committed, already used, or too old).</summary>
-    static TpmRc Sign(Tpm tpm, ref CommandContext c, in SignIn p)
+    static TpmRc Sign(Tpm tpm, ref CommandContext c, in SignIn p, out SignOut o)
     {
+        o = default;
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive || !key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
         // Part 3 v185, 20.1 (Table 115): ML-DSA and HashML-DSA keys sign through TPM2_SignDigest and the sign
@@ -106,58 +107,68 @@ internal static partial class Signing
             return TpmRc.Size.AtParameter(SignIn.Param.Digest);
         }
 
-        rc = scheme == TpmAlgId.EcDaa
-            ? WriteEcdaaSignature(tpm, ref c.Out, key, hashAlg, p.InScheme.Details.Ecdaa.Count, digest)
-            : WriteSignature(tpm, ref c.Out, key, scheme, hashAlg, digest);
+        rc = ProduceSignature(tpm, key, scheme, hashAlg, p.InScheme.Details.Ecdaa.Count, digest, out o.Signature);
         return rc == TpmRc.Scheme ? rc.AtParameter(SignIn.Param.InScheme) : rc;
     }
 
-    /// <summary>The second phase of an ECDAA signature (Part 3, 19.1): the r that TPM2_Commit used for
-    /// <paramref name="count"/> signs, and the count is consumed, so a second signature with it fails
-    /// (TPM_RC_VALUE). TPM_RC_SCHEME comes back unnumbered: the caller knows where its scheme is.</summary>
-    internal static TpmRc WriteEcdaaSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId hashAlg, ushort count, scoped ReadOnlySpan<byte> digest)
+    [TpmParameters]
+    internal partial struct SignOut
     {
-        using var commit = tpm.CommitKeyOf(count, key.Asymmetric!.Curve, key.Name);
-        if (commit is null) return TpmRc.Value;
-        Span<byte> signature = stackalloc byte[2 * TpmLimits.MaxEccKeyBytes];
-        int length = tpm.Crypto.SignEcdaa(key.Asymmetric, commit, hashAlg, digest, signature);
-        if (length < 0) return TpmRc.Scheme;
-        tpm.CommitEnd(count);
-        w.WriteUInt16((ushort)TpmAlgId.EcDaa);
-        w.WriteUInt16((ushort)hashAlg);
-        w.WriteSized(signature[..(length / 2)]);
-        w.WriteSized(signature[(length / 2)..length]);
-        return TpmRc.Success;
+        public TpmtSignature Signature;
     }
 
-    /// <summary>Signs <paramref name="digest"/> and writes the TPMT_SIGNATURE (Sign and the attestation
-    /// commands). TPM_RC_SCHEME comes back unnumbered: the caller knows where its scheme is.</summary>
-    internal static TpmRc WriteSignature(Tpm tpm, ref TpmWriter w, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg, scoped ReadOnlySpan<byte> digest)
+    /// <summary>Signs <paramref name="digest"/> with <paramref name="scheme"/> (Sign and the attestation
+    /// commands): the TPMT_SIGNATURE, its octets in this command's scratch area. An ECDAA signature is the
+    /// second phase of the commit <paramref name="ecdaaCount"/> names (Part 3, 19.1): the r TPM2_Commit
+    /// used, and the count is consumed, so a second signature with it fails (TPM_RC_VALUE).
+    /// TPM_RC_SCHEME comes back unnumbered, when the key cannot carry the scheme (an RSA key too small for
+    /// PSS with this hash): the caller knows where its scheme is.</summary>
+    internal static TpmRc ProduceSignature(Tpm tpm, TpmKey key, TpmAlgId scheme, TpmAlgId hashAlg, ushort ecdaaCount,
+        scoped ReadOnlySpan<byte> digest, out TpmtSignature signature)
     {
-        w.WriteUInt16((ushort)scheme);
-        w.WriteUInt16((ushort)hashAlg);
+        signature = new TpmtSignature { SigAlg = scheme };
         if (scheme == TpmAlgId.Hmac)
         {
             Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
             int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
-            w.WriteBytes(mac[..n]);
+            signature.Signature.Hmac = Pcr.Digest(hashAlg, ToScratch(tpm, mac[..n]));
             return TpmRc.Success;
         }
-        Span<byte> signature = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
-        int length = tpm.Crypto.Sign(key.Asymmetric!, scheme, hashAlg, digest, signature);
-        // The key cannot carry the scheme (an RSA key too small for PSS with this hash).
-        if (length < 0) return TpmRc.Scheme;
-        if (key.Type == TpmAlgId.Rsa)
+        Span<byte> raw = stackalloc byte[TpmLimits.MaxRsaKeyBytes];
+        int length;
+        if (scheme == TpmAlgId.EcDaa)
         {
-            w.WriteSized(signature[..length]);
+            using var commit = tpm.CommitKeyOf(ecdaaCount, key.Asymmetric!.Curve, key.Name);
+            if (commit is null) return TpmRc.Value;
+            length = tpm.Crypto.SignEcdaa(key.Asymmetric, commit, hashAlg, digest, raw);
+            if (length < 0) return TpmRc.Scheme;
+            tpm.CommitEnd(ecdaaCount);
         }
         else
         {
+            length = tpm.Crypto.Sign(key.Asymmetric!, scheme, hashAlg, digest, raw);
+            if (length < 0) return TpmRc.Scheme;
+        }
+        var octets = ToScratch(tpm, raw[..length]);
+        CryptographicOperations.ZeroMemory(raw[..length]);
+        if (key.Type == TpmAlgId.Rsa)
+        {
+            signature.Signature.Rsa = new TpmsSignatureRsa { Hash = hashAlg, Sig = octets };
+        }
+        else
+        {
+            // r and s, each of the curve's size, as the port returns them.
             int half = length / 2;
-            w.WriteSized(signature[..half]);
-            w.WriteSized(signature[half..length]);
+            signature.Signature.Ecc = new TpmsSignatureEcc { Hash = hashAlg, SignatureR = octets[..half], SignatureS = octets[half..] };
         }
         return TpmRc.Success;
+    }
+
+    static ReadOnlyMemory<byte> ToScratch(Tpm tpm, ReadOnlySpan<byte> value)
+    {
+        var memory = tpm.Scratch(value.Length);
+        value.CopyTo(memory.Span);
+        return memory;
     }
 
     /// <summary>Whether a TPMT_TK_HASHCHECK proves that the TPM computed <paramref name="digest"/> (Part 1,

@@ -31,12 +31,23 @@ internal enum HandleKinds : ushort
     PlatformNv = 1 << 11,
     /// <summary>TPMI_RH_ACT: TPM_RH_ACT_0..TPM_RH_ACT_F (an unimplemented one answers TPM_RC_VALUE when checked).</summary>
     Act = 1 << 12,
+    /// <summary>TPM_HT_EXTERNAL_NV (1.84): accepted by TPMI_RH_NV_INDEX and TPMI_RH_NV_DEFINED_INDEX, but no
+    /// such index exists here, so it fails the load-status check with TPM_RC_VALUE (the reference's
+    /// EntityGetLoadStatus, "not yet supported") after every handle has unmarshaled.</summary>
+    ExternalNv = 1 << 13,
+    /// <summary>TPM_HT_PERMANENT_NV (1.84): accepted by TPMI_RH_NV_INDEX only; as <see cref="ExternalNv"/>.</summary>
+    PermanentNv = 1 << 14,
 
     Object = Transient | Persistent,
     /// <summary>TPMI_RH_HIERARCHY</summary>
     Hierarchy = Owner | Endorsement | Platform,
     /// <summary>TPMI_RH_PROVISION</summary>
     Provision = Owner | Platform,
+    /// <summary>TPMI_RH_NV_INDEX (Part 2, 9.24): the nvIndex of the NV commands, NV_Certify, PolicyNV and
+    /// PolicyAuthorizeNV.</summary>
+    NvIndexAny = NvIndex | ExternalNv | PermanentNv,
+    /// <summary>TPMI_RH_NV_DEFINED_INDEX (1.84): the nvIndex of NV_UndefineSpace and NV_UndefineSpaceSpecial.</summary>
+    NvDefinedIndex = NvIndex | ExternalNv,
 }
 
 /// <summary>One handle of a command: what it may be and what authorization it needs.</summary>
@@ -79,6 +90,12 @@ internal abstract record CommandInfo(TpmCc Code)
     /// <summary>The platform authorization of this command may be made to need physical presence with
     /// TPM2_PP_Commands (Part 3's "Physical Presence" column; the reference's PP_COMMAND attribute).</summary>
     public bool PhysicalPresence { get; init; }
+
+    /// <summary>The platform authorization of this command always needs physical presence: it is in the
+    /// list a new TPM starts with, and TPM2_PP_Commands cannot take it out (Part 3, 26.2: TPM2_PP_Commands
+    /// itself; the reference's PP_REQUIRED, read by PhysicalPresencePreInstall_Init and
+    /// PhysicalPresenceCommandClear).</summary>
+    public bool PhysicalPresenceRequired { get; init; }
 
     /// <summary>The command writes an NV index it names, so an index's authValue or authPolicy authorizes
     /// it with TPMA_NV_AUTHWRITE / POLICYWRITE (Part 1, 19.7.4-19.7.5); the other commands that authorize

@@ -78,12 +78,12 @@ internal static class CommandTable
     }
 
     /// <summary>The implemented commands in code order (GetCapability(TPM_CAP_COMMANDS)): the library's,
-    /// then the vendor commands, as the reference lists them.</summary>
-    public static IEnumerable<CommandInfo> All()
-    {
-        foreach (var info in ByCode) if (info is not null) yield return info;
-        foreach (var info in Vendor) yield return info;
-    }
+    /// then the vendor commands, as the reference lists them. Declared after <see cref="ByCode"/> and
+    /// <see cref="Vendor"/>: static fields of one file initialize in text order.</summary>
+    static readonly CommandInfo[] Implemented = [.. ByCode.OfType<CommandInfo>(), .. Vendor];
+
+    /// <summary>The implemented commands in code order (a span, so walking it allocates nothing).</summary>
+    public static ReadOnlySpan<CommandInfo> All() => Implemented;
 
     /// <summary>The commands read-only mode refuses with TPM_RC_READ_ONLY before anything else is checked
     /// (Part 3, 24.12 TPM2_ReadOnlyControl; the commands with RO_DISALLOW in the reference's
@@ -98,6 +98,15 @@ internal static class CommandTable
         or TpmCc.DictionaryAttackParameters or TpmCc.NvChangeAuth or TpmCc.SetAlgorithmSet
         or TpmCc.SetCommandCodeAuditStatus or TpmCc.FieldUpgradeData or TpmCc.ObjectChangeAuth or TpmCc.Create
         or TpmCc.PcrSetAuthValue or TpmCc.CreateLoaded or TpmCc.NvDefineSpace2 or TpmCc.SetCapability;
+
+    /// <summary>The commands whose platform authorization needs physical presence on a new TPM: those that
+    /// always need it (the reference's PhysicalPresencePreInstall_Init), in code order.</summary>
+    public static List<TpmCc> PhysicalPresenceDefaults()
+    {
+        var list = new List<TpmCc>();
+        foreach (var info in All()) if (info.PhysicalPresenceRequired) list.Add(info.Code);
+        return list;
+    }
 
     /// <summary>Whether a command is a vendor command (TPMA_CC V).</summary>
     public static bool IsVendor(TpmCc code) => ((uint)code & (uint)TpmCc.Vend) != 0;

@@ -57,13 +57,14 @@ public sealed partial class Tpm
         if (_poweredOn && _failureMode && !IsFailureModeCommand(command.Span))
             return ErrorResponse(response, TpmRc.Failure);
 
-        // Tag: TPMI_ST_COMMAND_TAG. A TPM_ST value that is not a command tag is TPM_RC_BAD_TAG;
-        // a value that is no TPM_ST at all fails TPM_ST's own unmarshal with TPM_RC_VALUE.
+        // Tag: TPMI_ST_COMMAND_TAG. Anything but TPM_ST_SESSIONS / TPM_ST_NO_SESSIONS is TPM_RC_BAD_TAG
+        // (Part 3, 5.2), a value that is no TPM_ST at all included: Part 2's TPM_ST table gives no value
+        // check of its own (the TCG reference's TPM_ST_Unmarshal reads a plain UINT16).
         if (reader.ReadUInt16(out ushort tagValue) != TpmRc.Success)
             return ErrorResponse(response, TpmRc.Insufficient);
         var tag = (TpmSt)tagValue;
         if (tag != TpmSt.NoSessions && tag != TpmSt.Sessions)
-            return ErrorResponse(response, Enum.IsDefined(tag) ? TpmRc.BadTag : TpmRc.Value);
+            return ErrorResponse(response, TpmRc.BadTag);
 
         // A header cut short fails to unmarshal; commandSize must match the bytes received (Part 3, 5.2).
         if (command.Length < HeaderSize)
@@ -154,7 +155,7 @@ public sealed partial class Tpm
             if (rc != TpmRc.Success)
             {
                 // A counted authorization failure is kept even though the command fails (Part 1, 19.8).
-                if (_daChanged && _platform.NvAvailable)
+                if (_daChanged && NvStatus() == TpmRc.Success)
                 {
                     StagePersistent();
                     TryCommitNv(keepMemory: true);
@@ -163,8 +164,8 @@ public sealed partial class Tpm
             }
         }
 
-        if (info.WritesNv && !_platform.NvAvailable)
-            return ErrorResponse(response, TpmRc.NvUnavailable);
+        if (info.WritesNv && NvStatus() is var nvStatus and not TpmRc.Success)
+            return ErrorResponse(response, nvStatus);
 
         // Run the command with the response laid out after the header, the returned handle
         // and (with sessions) parameterSize.

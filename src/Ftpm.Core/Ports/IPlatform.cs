@@ -19,6 +19,11 @@ public interface IPlatform
     /// <summary>NV memory is available (_plat__GetNvReadyState); while false, NV-writing commands get TPM_RC_NV_UNAVAILABLE.</summary>
     bool NvAvailable { get; }
 
+    /// <summary>NV memory is available but refuses writes for now to limit its wear (_plat__GetNvReadyState
+    /// NV_RATE_LIMIT); while true, NV-writing commands get TPM_RC_NV_RATE, a warning the client retries.
+    /// <see cref="NvAvailable"/> false takes precedence, as in the reference's NvCheckState.</summary>
+    bool NvRateLimited => false;
+
     /// <summary>The host asked to cancel the running command (_plat__IsCanceled).</summary>
     bool Cancelled { get; }
 }

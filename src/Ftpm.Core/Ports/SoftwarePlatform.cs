@@ -20,5 +20,6 @@ public sealed class SoftwarePlatform : IPlatform
 
     public bool PhysicalPresence { get; set; }
     public bool NvAvailable { get; set; } = true;
+    public bool NvRateLimited { get; set; }
     public bool Cancelled { get; set; }
 }

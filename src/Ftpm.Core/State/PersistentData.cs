@@ -75,9 +75,10 @@ internal sealed class PersistentData
     public byte[] PcrPolicy = [];
     public TpmAlgId PcrPolicyAlg = TpmAlgId.Null;
 
-    /// <summary>The commands that need physical presence when the platform authorizes them (TPM2_PP_Commands),
-    /// and TPM_PT_ALGORITHM_SET (TPM2_SetAlgorithmSet).</summary>
-    public List<TpmCc> PpCommands = [TpmCc.PpCommands];
+    /// <summary>The commands that need physical presence when the platform authorizes them (TPM2_PP_Commands;
+    /// a new TPM starts with <see cref="Dispatch.CommandTable.PhysicalPresenceDefaults"/>), and
+    /// TPM_PT_ALGORITHM_SET (TPM2_SetAlgorithmSet).</summary>
+    public List<TpmCc> PpCommands = [];
     public uint AlgorithmSet;
 
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
@@ -249,6 +250,11 @@ internal sealed class PersistentData
                 p.PpCommands.Add((TpmCc)cc);
             }
             Check(r.ReadUInt32(out p.AlgorithmSet));
+        }
+        else
+        {
+            // A record from before the list was kept: the list a new TPM starts with.
+            p.PpCommands = Dispatch.CommandTable.PhysicalPresenceDefaults();
         }
         if (r.HasData) Check(r.ReadUInt32(out p.ClearCount));
         return p;

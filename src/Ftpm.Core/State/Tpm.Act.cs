@@ -43,10 +43,18 @@ public sealed partial class Tpm
     internal bool IsActImplemented(uint handle) => ActOf(handle) is not null;
 
     /// <summary>The implemented ACT handles, ascending (TPM_CAP_HANDLES, TPM_CAP_ACT).</summary>
-    internal IEnumerable<uint> ActHandles()
+    internal ReadOnlySpan<uint> ActHandles() => _actHandles ??= ImplementedActHandles();
+
+    /// <summary>The handles of the implemented ACTs, ascending; fixed once the TPM exists, so kept (walking
+    /// them for GetCapability then allocates nothing).</summary>
+    uint[]? _actHandles;
+
+    uint[] ImplementedActHandles()
     {
+        var handles = new List<uint>();
         for (uint n = 0; n < 16; n++)
-            if (_acts[n] is not null) yield return (uint)TpmRh.Act0 + n;
+            if (_acts[n] is not null) handles.Add((uint)TpmRh.Act0 + n);
+        return [.. handles];
     }
 
     /// <summary>Brings the count up to the platform timer: whole seconds elapsed are taken off, and a count

@@ -127,6 +127,7 @@ public sealed partial class Tpm
             StorageProof = RandomBytes(64),
             EndorsementProof = RandomBytes(64),
             Manufactured = true,
+            PpCommands = Ftpm.Dispatch.CommandTable.PhysicalPresenceDefaults(),
             // A new TPM starts as if after an orderly TPM2_Shutdown(CLEAR): Clock is safe.
             OrderlyState = (ushort)TpmSu.Clear,
         };
@@ -256,6 +257,8 @@ public sealed partial class Tpm
     {
         (uint)TpmHt.Pcr when handle < TpmLimits.PcrCount => HandleKinds.Pcr,
         (uint)TpmHt.NvIndex => HandleKinds.NvIndex,
+        (uint)TpmHt.ExternalNv => HandleKinds.ExternalNv,
+        (uint)TpmHt.PermanentNv => HandleKinds.PermanentNv,
         // HMAC_SESSION_FIRST..LAST and POLICY_SESSION_FIRST..LAST: MAX_ACTIVE_SESSIONS handles each.
         (uint)TpmHt.HmacSession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.HmacSession,
         (uint)TpmHt.PolicySession when (handle & 0x00FFFFFF) < SessionTable.MaxActive => HandleKinds.PolicySession,
@@ -303,6 +306,9 @@ public sealed partial class Tpm
             HandleKinds.Persistent => !Persistents.Contains(this, handle) ? TpmRc.Handle
                 : IsHierarchyEnabled(PersistentObjects.Get(this, handle)!.Hierarchy) ? TpmRc.Success : TpmRc.Hierarchy,
             HandleKinds.NvIndex => Nv.CheckHandle(handle, ShEnable, PhEnableNv),
+            // External and permanent NV indices pass TPMI_RH_NV_INDEX but none exist (the reference's
+            // EntityGetLoadStatus answers TPM_RC_VALUE for both types).
+            HandleKinds.ExternalNv or HandleKinds.PermanentNv => TpmRc.Value,
             // A session handle names a loaded session of its type (else TPM_RC_REFERENCE_H0 + n, or
             // TPM_RC_HANDLE for an HMAC session named as a policy session and the reverse).
             HandleKinds.HmacSession or HandleKinds.PolicySession => Sessions.Get(handle) is not { } s

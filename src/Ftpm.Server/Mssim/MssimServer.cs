@@ -295,6 +295,9 @@ public sealed class MssimServer : IAsyncDisposable
                     if (!_tpm.IsPoweredOn)
                     {
                         _platform.ResetTimer();
+                        // Power-on is followed by _TPM_Init, which clears a cancel (the reference's
+                        // _plat__Signal_Reset), as SIGNAL_RESET does below.
+                        _platform.Cancelled = false;
                         _tpm.PowerOn();
                     }
                     break;

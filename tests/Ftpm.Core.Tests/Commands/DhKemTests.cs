@@ -77,14 +77,21 @@ public sealed class DhKemTests
         var pkR = Convert.FromHexString(PkRm);
         var d = Convert.FromHexString(SkRm);
         var enc = Convert.FromHexString(Enc);
-        // No kdf: no KEM key (KEY + H1), for both commands. A kdf other than HKDF: KDF + H1.
+        // No kdf: no KEM key (KEY + H1), for both commands. A kdf other than HKDF: no key at all (an ECC key
+        // carries no other KDF: the reference's SchemeChecks, KDF + P2 of LoadExternal).
         uint plain = LoadExternal(Public("0010", pkR), d);
         Assert.Equal((TpmRc)0x19C, _t.Run(TpmCc.Encapsulate, [plain], []).Rc);
         Assert.Equal((TpmRc)0x19C, Decapsulate(plain, enc).Rc);
         _t.Run(TpmCc.FlushContext, [], Cmd.U32(plain));
-        uint kdf2 = LoadExternal(Public("0021 000B", pkR), d);
-        Assert.Equal((TpmRc)0x18C, _t.Run(TpmCc.Encapsulate, [kdf2], []).Rc);
-        _t.Run(TpmCc.FlushContext, [], Cmd.U32(kdf2));
+        var kdf2 = _t.Run(TpmCc.LoadExternal, [], Cmd.Cat(Cmd.Sized(Cmd.Cat(Cmd.U16(0x0023), Cmd.U16(0), Cmd.U16(0), Cmd.Sized(d))),
+            Cmd.Sized(Public("0021 000B", pkR)), Cmd.U32(Null)));
+        Assert.Equal((TpmRc)0x2CC, kdf2.Rc);
+        // HKDF only on an unrestricted decryption ECDH key (Part 2 v185, TPMS_ECC_PARMS): a signing key
+        // (ECDSA SHA-256) with it is KDF + P2 too.
+        var signing = H("0023 000B 00040040 0010 0018 000B 0003 001F 000B");
+        var hkdfSigner = _t.Run(TpmCc.LoadExternal, [], Cmd.Cat(Cmd.U16(0),
+            Cmd.Sized(Cmd.Cat(signing, Cmd.Sized(pkR[1..33]), Cmd.Sized(pkR[33..65]))), Cmd.U32(Null)));
+        Assert.Equal((TpmRc)0x2CC, hkdfSigner.Rc);
 
         uint key = LoadExternal(Public("001F 000B", pkR), d);
         // enc of the wrong size: SIZE + P1; not an uncompressed point, or off the curve: ECC_POINT + P1.

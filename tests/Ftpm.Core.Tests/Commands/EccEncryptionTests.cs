@@ -96,13 +96,30 @@ public sealed class EccEncryptionTests
         Assert.True(P256.Curve.CreatePoint(new BigInteger(1, c1[4..36]), new BigInteger(1, c1[38..70])).IsValid());
         Assert.Equal(message, PlainTextOf(Decrypt(key, c1, c2, c3, Kdf2Sha256)));
 
-        // A key with a KDF takes NULL (its own) or the same scheme, in both directions.
-        uint kdfKey = Primary(Kdf2Key);
-        (c1, c2, c3) = Ciphertext(Encrypt(kdfKey, message, NullScheme));
-        Assert.Equal(message, PlainTextOf(Decrypt(kdfKey, c1, c2, c3, Kdf2Sha256)));
-        (c1, c2, c3) = Ciphertext(Encrypt(kdfKey, [], Kdf2Sha256));
-        Assert.Empty(c2);
-        Assert.Empty(PlainTextOf(Decrypt(kdfKey, c1, c2, c3, NullScheme)));
+    }
+
+    /// <summary>An ECC key never carries a KDF of its own, whatever its attributes (the reference's and
+    /// libtpms' SchemeChecks; swtpm answers the same): CreatePrimary, Create and LoadExternal of a public
+    /// area with one are TPM_RC_KDF + P2 (inPublic).</summary>
+    [Fact]
+    public void KeyWithKdfIsRefused()
+    {
+        const string SigningKdf = "0023 000B 00040472 0000 0010 0018 000B 0003 0021 000B 0000 0000";
+        const string SignDecryptKdf = "0023 000B 00060472 0000 0010 0010 0003 0021 000B 0000 0000";
+        foreach (var template in new[] { Kdf2Key, SigningKdf, SignDecryptKdf })
+        {
+            var r = _host.RunWithPasswords(TpmCc.CreatePrimary, [Owner], [[]], Cmd.Cat(
+                Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized(H(template)), Cmd.Sized([]), Cmd.U32(0)));
+            Assert.Equal((TpmRc)0x2CC, r.Rc);
+            // The same public area with a point, loaded public-only.
+            var external = H(template)[..^4].Concat(Cmd.Sized(new byte[32])).Concat(Cmd.Sized(new byte[32])).ToArray();
+            r = _host.Run(TpmCc.LoadExternal, Cmd.Cat(Cmd.Sized([]), Cmd.Sized(external), Cmd.U32(0x40000007)));
+            Assert.Equal((TpmRc)0x2CC, r.Rc);
+        }
+        uint parent = Primary(StorageKey);
+        var create = _host.RunWithPasswords(TpmCc.Create, [parent], [[]], Cmd.Cat(
+            Cmd.Sized(Cmd.Cat(Cmd.Sized([]), Cmd.Sized([]))), Cmd.Sized(H(Kdf2Key.Replace("00020472", "00020072"))), Cmd.Sized([]), Cmd.U32(0)));
+        Assert.Equal((TpmRc)0x2CC, create.Rc);
     }
 
     /// <summary>A ciphertext made here (k chosen here, BouncyCastle point arithmetic, KDF2 and C3 by hand)
@@ -145,17 +162,13 @@ public sealed class EccEncryptionTests
         Assert.Equal((TpmRc)0x19C, Encrypt(rsa, [1], Kdf2Sha256).Rc);                       // TPM_RC_KEY + H1
         Flush(rsa);
         uint key = Primary(DecryptKey);
-        uint kdfKey = Primary(Kdf2Key);
         Assert.Equal((TpmRc)0x2D2, Encrypt(key, [1], NullScheme).Rc);                       // TPM_RC_SCHEME + P2: no scheme at all
-        Assert.Equal((TpmRc)0x2D2, Encrypt(kdfKey, [1], Kdf2Sha384).Rc);                    // not the key's hash
-        Assert.Equal((TpmRc)0x2D2, Encrypt(kdfKey, [1], H("0020 000B")).Rc);                // not the key's scheme
         Assert.Equal((TpmRc)0x092, Encrypt(key, [1], H("0020 000B")).Rc);                   // TPM_RC_SCHEME: KDF1_SP800_56A is no ECC encryption KDF
         Assert.Equal((TpmRc)0x2C3, Encrypt(key, [1], H("0021 0099")).Rc);                   // TPM_RC_HASH + P2 (unmarshaling)
         Assert.Equal((TpmRc)0x2CC, Encrypt(key, [1], H("0019 000B")).Rc);                   // TPM_RC_KDF + P2: ECDH is no KDF
         Assert.Equal((TpmRc)0x1D5, Encrypt(key, new byte[1025], Kdf2Sha256).Rc);            // TPM_RC_SIZE + P1: over MAX_DIGEST_BUFFER
         Assert.Equal((TpmRc)0x184, Encrypt(0x80FFFFFF, [1], Kdf2Sha256).Rc);                // past MAX_LOADED_OBJECTS: TPM_RC_VALUE + H1 (TPMI_DH_OBJECT)
         // A signing key encrypts too: ECC_Encrypt needs only the public key.
-        Flush(kdfKey);
         Assert.Equal(TpmRc.Success, Encrypt(Primary(SigningKey), [1, 2, 3], Kdf2Sha256).Rc);
     }
 

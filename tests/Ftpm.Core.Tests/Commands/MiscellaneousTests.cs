@@ -17,6 +17,18 @@ public class MiscellaneousTests
     static TpmRc ClockSet(TpmTestHost host, uint auth) =>
         host.RunWithPasswords(TpmCc.ClockSet, [auth], [[]], Cmd.U64(Interlocked.Add(ref _clockTarget, 1UL << 30))).Rc;
 
+    /// <summary>The list a new TPM starts with is a fact of the command table (Part 3, 26.2; the reference's
+    /// PP_REQUIRED attribute, which PhysicalPresencePreInstall_Init copies into gp.ppList): only
+    /// TPM2_PP_Commands, which must also be a command whose PP may be required (PP_COMMAND).</summary>
+    [Fact]
+    public void The_default_list_comes_from_the_command_table()
+    {
+        var required = Ftpm.Dispatch.CommandTable.All().ToArray().Where(i => i.PhysicalPresenceRequired).ToArray();
+        Assert.Equal([TpmCc.PpCommands], required.Select(i => i.Code));
+        Assert.All(required, i => Assert.True(i.PhysicalPresence));
+        Assert.Equal(required.Select(i => i.Code), new TpmTestHost().Tpm.Persistent.PpCommands);
+    }
+
     [Fact]
     public void Pp_commands_needs_physical_presence_and_gates_platform_authorization()
     {

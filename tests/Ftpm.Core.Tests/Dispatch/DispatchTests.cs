@@ -7,6 +7,28 @@ public class DispatchTests
 {
     static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
 
+    /// <summary>Every command family's table is complete when the dispatcher first reads it. Static field
+    /// initializers of a partial class's files run in an order the compiler picks, so a table that used a
+    /// static field of another partial file could see it still at its default: a null body, or a
+    /// HandleSpec whose kinds are None (every handle would then fail with TPM_RC_VALUE).</summary>
+    [Fact]
+    public void Every_command_entry_is_complete()
+    {
+        var all = Ftpm.Dispatch.CommandTable.All().ToArray();
+        Assert.True(all.Length > 100);
+        foreach (var info in all)
+        {
+            Assert.NotNull(info);
+            Assert.Same(info, Ftpm.Dispatch.CommandTable.Find(info.Code));
+            var body = info.GetType().GetProperty("Body")!.GetValue(info);
+            Assert.True(body is Delegate, $"{info.Code}: no body");
+            Assert.NotNull(info.Handles);
+            Assert.True(info.Handles.Length <= 3, $"{info.Code}: {info.Handles.Length} handles");
+            foreach (var h in info.Handles)
+                Assert.True(h.Kinds != Ftpm.Dispatch.HandleKinds.None, $"{info.Code}: a handle that accepts nothing");
+        }
+    }
+
     [Fact]
     public void Commands_before_startup_get_initialize()
     {
@@ -33,13 +55,23 @@ public class DispatchTests
         Assert.Equal(10u, r.Size);
     }
 
-    [Fact]
-    public void Tag_that_is_no_TPM_ST_is_value()
+    /// <summary>Part 3, 5.2: the tag is unmarshaled as a TPMI_ST_COMMAND_TAG, and anything but
+    /// TPM_ST_SESSIONS / TPM_ST_NO_SESSIONS is TPM_RC_BAD_TAG. TPM_ST's own table has no value check
+    /// (the TCG reference's TPM_ST_Unmarshal is a plain UINT16), so a value that is no TPM_ST at all is
+    /// TPM_RC_BAD_TAG too; libtpms 0.9 alone answers TPM_RC_VALUE for it.</summary>
+    [Theory]
+    [InlineData(0x1234)]
+    [InlineData(0x0000)]
+    [InlineData(0x8003)]
+    [InlineData(0xFFFF)]
+    public void Tag_that_is_no_TPM_ST_is_bad_tag(int tag)
     {
         var host = new TpmTestHost();
         byte[] cmd = [.. GetRandom8];
-        cmd[0] = 0x12; cmd[1] = 0x34;
-        Assert.Equal((TpmRc)0x084, host.Send(cmd).Rc);
+        cmd[0] = (byte)(tag >> 8); cmd[1] = (byte)tag;
+        var r = host.Send(cmd);
+        Assert.Equal(TpmRc.BadTag, r.Rc);
+        Assert.Equal(TpmSt.NoSessions, r.Tag);
     }
 
     [Theory]

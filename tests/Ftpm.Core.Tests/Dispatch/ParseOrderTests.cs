@@ -48,6 +48,28 @@ public sealed class ParseOrderTests
         Assert.True((TpmRc)expected == actual, $"expected {((TpmRc)expected).Describe()}, got {actual.Describe()}");
     }
 
+    /// <summary>TPMI_RH_NV_INDEX accepts TPM_HT_EXTERNAL_NV (0x11) and TPM_HT_PERMANENT_NV (0x12), and
+    /// TPMI_RH_NV_DEFINED_INDEX the first, at unmarshal (the reference's Marshal.c); such an index is then
+    /// TPM_RC_VALUE at the load-status check (its EntityGetLoadStatus), which comes after every handle has
+    /// unmarshaled. So a later handle that fails its own unmarshal wins. libtpms 0.9 refuses both types at
+    /// unmarshal; the codes differ only in that order.</summary>
+    [Fact]
+    public void External_and_permanent_nv_handles_pass_unmarshal_and_fail_load_status()
+    {
+        const uint External = 0x11000000, Permanent = 0x12000000, BadSession = 0x80000000;
+        foreach (uint nv in new[] { External, Permanent })
+        {
+            // Alone: TPM_RC_VALUE at the handle either way.
+            AssertRc(0x184, _host.Run(TpmCc.NvReadPublic, handles: [nv]));
+            AssertRc(0x284, _host.RunWithPasswords(TpmCc.NvRead, [Owner, nv], [[]], Cmd.Cat(Cmd.U16(0), Cmd.U16(0))));
+            // PolicyNV(authHandle, nvIndex, policySession): the session handle's unmarshal fails first (H3).
+            AssertRc(0x384, _host.RunWithPasswords(TpmCc.PolicyNV, [Owner, nv, BadSession], [[]], Cmd.Cat(Cmd.Sized([]), Cmd.U16(0), Cmd.U16(0))));
+        }
+        // NV_UndefineSpaceSpecial(nvIndex: TPMI_RH_NV_DEFINED_INDEX, platform): owner is no TPMI_RH_PLATFORM.
+        AssertRc(0x284, _host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [External, Owner], [[], []]));
+        AssertRc(0x184, _host.RunWithPasswords(TpmCc.NvUndefineSpaceSpecial, [Permanent, Owner], [[], []]));
+    }
+
     [Fact]
     public void Key_commands_unmarshal_parameters_before_checking_the_key()
     {

@@ -187,6 +187,13 @@ public sealed class MssimServerTests : IAsyncLifetime
         Assert.False(_tpm.IsPoweredOn);
         Assert.Equal(0u, platform.Signal(MssimCode.SignalReset)); // ignored while off
         Assert.False(_tpm.IsPoweredOn);
+        // A cancel does not outlive a power cycle (the reference clears it at _TPM_Init), nor a reset.
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalCancelOn));
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalPowerOn));
+        Assert.False(_platform.Cancelled);
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalCancelOn));
+        Assert.Equal(0u, platform.Signal(MssimCode.SignalReset));
+        Assert.False(_platform.Cancelled);
 
         foreach (var code in new[] { MssimCode.SignalKeyCacheOn, MssimCode.SignalKeyCacheOff, MssimCode.SignalRestart, MssimCode.TestFailureMode })
             Assert.Equal(0u, platform.Signal(code));
