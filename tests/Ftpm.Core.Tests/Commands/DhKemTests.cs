@@ -88,7 +88,7 @@ public sealed class DhKemTests
         Assert.Equal((TpmRc)0x2CC, kdf2.Rc);
         // HKDF only on an unrestricted decryption ECDH key (Part 2 v185, TPMS_ECC_PARMS): a signing key
         // (ECDSA SHA-256) with it is KDF + P2 too.
-        var signing = H("0023 000B 00040040 0010 0018 000B 0003 001F 000B");
+        var signing = H("0023 000B 00040040 0000 0010 0018 000B 0003 001F 000B");
         var hkdfSigner = _t.Run(TpmCc.LoadExternal, [], Cmd.Cat(Cmd.U16(0),
             Cmd.Sized(Cmd.Cat(signing, Cmd.Sized(pkR[1..33]), Cmd.Sized(pkR[33..65]))), Cmd.U32(Null)));
         Assert.Equal((TpmRc)0x2CC, hkdfSigner.Rc);
