@@ -115,7 +115,10 @@ internal static class PrimeSearch
             for (int shift = 48; shift >= 0; shift -= 16)
             {
                 ulong x = (r << 16) | ((limb >> shift) & 0xFFFF);
-                r = Math.BigMul(magic * x, p, out _);
+                // The high half of low·p, p < 2^16, in 64-bit products: Math.BigMul falls back to four
+                // 32-bit products where the native build may not assume BMI2.
+                ulong low = magic * x;
+                r = ((low >> 32) * p + (((low & 0xFFFFFFFF) * p) >> 32)) >> 32;
             }
         }
         return (uint)r;
@@ -137,8 +140,6 @@ internal static class PrimeSearch
     internal static bool IsProbablePrime(ulong[] n, int bits, IKeyStream random) =>
         OpenSsl.Available ? IsProbablePrimeNative(n, bits, random) : IsProbablePrimeManaged(n, bits, random);
 
-    static readonly byte[] Two = [2];
-
     /// <summary>The same test with OpenSSL's exponentiation (about 5 times faster than <see cref="Montgomery"/>):
     /// the same rounds and bases, so the same outcome.</summary>
     internal static bool IsProbablePrimeNative(ulong[] n, int bits, IKeyStream random)
@@ -150,7 +151,7 @@ internal static class PrimeSearch
         try
         {
             using var m = new OpenSsl.MillerRabin(nBytes);
-            if (!m.Round(Two)) return false;
+            if (!m.RoundBase2()) return false;
             for (int round = ExtraRounds(bits); round > 0;)
             {
                 random.Generate(baseBytes);
