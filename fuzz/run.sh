@@ -3,7 +3,9 @@
 # SharpFuzz and runs afl-fuzz on each harness for its share of MINUTES (execute 60 %, state 20 %,
 # mssim 20 %, or all of it for the harnesses named). Prints executions, corpus size, edges, crashes
 # and hangs per harness; exits 1 when afl-fuzz saved a crash (the inputs are copied to fuzz/findings/).
-# Usage: fuzz/run.sh MINUTES [execute|state|mssim ...]      (FUZZ_WORK=DIR keeps the afl-fuzz output)
+# Usage: fuzz/run.sh MINUTES [execute|state|mssim ...]      (FUZZ_WORK=DIR keeps the afl-fuzz output;
+#        FUZZ_EXECS=N also stops each harness after about N executions, for long runs;
+#        FUZZ_NO_BUILD=1 uses the harness as built by `dotnet build ftpm.slnx -c Release`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: fuzz/run.sh MINUTES [HARNESS...]}
@@ -15,7 +17,13 @@ command -v afl-fuzz >/dev/null || { echo "fuzz/run.sh: afl-fuzz is missing (Debi
 export PATH="$PATH:$HOME/.dotnet/tools" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v sharpfuzz >/dev/null || dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0 >/dev/null
 
-dotnet build fuzz/Ftpm.Fuzz -c Release -v quiet -nologo >/dev/null
+# FUZZ_NO_BUILD=1: the caller has just built the solution (./test.sh does); even an up-to-date build of
+# the harness costs minutes on a loaded 2-core machine, more than the fuzzing CI gives it.
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+  dotnet build fuzz/Ftpm.Fuzz -c Release -v quiet -nologo >/dev/null
+elif [ ! -f fuzz/Ftpm.Fuzz/bin/Release/net10.0/Ftpm.Fuzz.dll ]; then
+  echo "fuzz/run.sh: FUZZ_NO_BUILD is set but fuzz/Ftpm.Fuzz is not built (dotnet build ftpm.slnx -c Release)"; exit 1
+fi
 work=${FUZZ_WORK:-$(mktemp -d /tmp/ftpm-fuzz.XXXXXX)}
 mkdir -p "$work"
 bin="$work/bin"
@@ -42,7 +50,9 @@ for h in "${harnesses[@]}"; do
   # An output folder from an earlier run resumes it.
   [ -f "$out/default/fuzzer_stats" ] && input=-
   echo "fuzzing $h for ${seconds}s (output $out)"
-  afl-fuzz -i "$input" -o "$out" -V "$seconds" -t 10000 -m none -- dotnet "$bin/Ftpm.Fuzz.dll" "$h" >"$work/afl-$h.log" 2>&1 || {
+  bound=(-V "$seconds")
+  [ -n "${FUZZ_EXECS:-}" ] && bound+=(-E "$FUZZ_EXECS")
+  afl-fuzz -i "$input" -o "$out" "${bound[@]}" -t 10000 -m none -- dotnet "$bin/Ftpm.Fuzz.dll" "$h" >"$work/afl-$h.log" 2>&1 || {
     echo "afl-fuzz failed for $h:"; tail -n 30 "$work/afl-$h.log"; status=1; continue; }
   stats="$out/default/fuzzer_stats"
   get() { grep -E "^$1 " "$stats" | sed 's/.*: //'; }

@@ -194,6 +194,28 @@ sealed class StateHarness : IHarness
             StateInspector.Describe(records, TextWriter.Null);
         }
         catch (InvalidDataException) { }
+        // Both kinds of Startup, each on its own power cycle of its own copy: STATE resumes what a
+        // Shutdown(STATE) saved (falling back to CLEAR when it is refused), CLEAR restarts from it or resets.
+        var second = new Harnesses.CopyStore(records);
+        INvStore secondStore = GuardedNvStore.Open(second, new StateGuardOptions { StateName = "fuzz" });
+        if (!StartAndUse(store, records, StartupState)) return;
+        StartAndUse(secondStore, records, Harnesses.StartupClear);
+    }
+
+    /// <summary>FTPM_FUZZ_TRACE=1 (replay): print each command's response code.</summary>
+    static readonly bool Trace = Environment.GetEnvironmentVariable("FTPM_FUZZ_TRACE") == "1";
+
+    static readonly uint[] HandleRanges = [0x01000000, 0x02000000, 0x03000000, 0x40000000, 0x80000000, 0x81000000];
+    static readonly uint[] PropertyGroups = [0x100, 0x200];
+
+    static readonly byte[] StartupState = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 1];
+
+    /// <summary>Powers a TPM on over <paramref name="store"/>, starts it (<paramref name="startup"/>, else
+    /// Startup(CLEAR)) and uses what the records hold: every capability, the public area of every NV index and
+    /// persistent object, and an HMAC session that authorizes the hierarchies and each NV index (its HMAC is
+    /// wrong, but the TPM keys its check with the stored authValue). False when power-on refused the state.</summary>
+    bool StartAndUse(INvStore store, Dictionary<uint, byte[]> records, byte[] startup)
+    {
         var failures = new FailureLogger();
         var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform(), Logger = failures });
         try
@@ -202,12 +224,32 @@ sealed class StateHarness : IHarness
         }
         catch (InvalidDataException)
         {
-            return;
+            return false;
         }
-        int n = tpm.Execute(0, Harnesses.StartupClear, _response);
-        Harnesses.CheckResponse(Harnesses.StartupClear, _response.AsSpan(0, n));
+        int n = tpm.Execute(0, startup, _response);
+        Harnesses.CheckResponse(startup, _response.AsSpan(0, n));
+        if (BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)) != 0 && startup != Harnesses.StartupClear)
+        {
+            n = tpm.Execute(0, Harnesses.StartupClear, _response);
+            Harnesses.CheckResponse(Harnesses.StartupClear, _response.AsSpan(0, n));
+        }
         if (tpm.InFailureMode) throw new FuzzFinding($"a state that loaded starts in failure mode: {failures.Last}");
-        // Touch what the records define: the handles in NV and their public areas.
+        void Run(byte[] command, string what)
+        {
+            int length = tpm.Execute(0, command, _response);
+            if (Trace) Console.WriteLine($"{what}: 0x{BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)):X}");
+            Harnesses.CheckResponse(command, _response.AsSpan(0, length));
+            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode at {what} on a loaded state: {failures.Last}");
+        }
+        // TPM_CAP_ALGS .. TPM_CAP_ACT, from the start of each range.
+        for (uint cap = 0; cap <= 0x0A; cap++)
+            foreach (uint property in cap switch { 1 => HandleRanges, 6 => PropertyGroups, 9 => [0x40000000u], 10 => [0x40000110u], _ => [0u] })
+                Run(GetCapability(cap, property), $"GetCapability 0x{cap:X}");
+        // An unbound, unsalted HMAC session (handle 0x02000000).
+        byte[] start = [0x80, 0x01, 0, 0, 0, 59, 0, 0, 0x01, 0x76, 0x40, 0, 0, 7, 0x40, 0, 0, 7, 0, 32, .. new byte[32], 0, 0, 0, 0, 0x10, 0, 0x0B];
+        Run(start, "StartAuthSession");
+        bool session = BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(6)) == 0;
+        uint[] authorized = [0x40000001, 0x4000000A, 0x4000000B, 0x4000000C];
         foreach (uint handle in records.Keys)
         {
             byte[] command = (handle >> 24) switch
@@ -217,10 +259,51 @@ sealed class StateHarness : IHarness
                 _ => [],
             };
             if (command.Length == 0) continue;
-            n = tpm.Execute(0, command, _response);
-            Harnesses.CheckResponse(command, _response.AsSpan(0, n));
-            if (tpm.InFailureMode) throw new FuzzFinding($"failure mode reading handle 0x{handle:X8} of a loaded state: {failures.Last}");
+            Run(command, $"reading handle 0x{handle:X8}");
+            if (session && handle >> 24 == 0x01) Run(NvReadWithSession(handle), $"NV_Read of 0x{handle:X8} with an HMAC session");
         }
+        if (session)
+            foreach (uint hierarchy in authorized) Run(ChangeAuthWithSession(hierarchy), $"an HMAC session for 0x{hierarchy:X8}");
+        return true;
+    }
+
+    static byte[] GetCapability(uint capability, uint property)
+    {
+        var c = new byte[22];
+        BinaryPrimitives.WriteUInt16BigEndian(c, 0x8001);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(2), 22);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(6), 0x017A);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(10), capability);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(14), property);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(18), 64);
+        return c;
+    }
+
+    /// <summary>The authorization area of one HMAC session 0x02000000: a nonce, continueSession, a wrong HMAC.</summary>
+    static byte[] SessionArea() => [0x02, 0, 0, 0, 0, 32, .. new byte[32], 0x01, 0, 32, .. new byte[32]];
+
+    /// <summary>TPM2_NV_Read (0x014E) of 8 octets at 0, the index authorizing itself.</summary>
+    static byte[] NvReadWithSession(uint index)
+    {
+        byte[] area = SessionArea();
+        byte[] body = [.. U32(index), .. U32(index), .. U32((uint)area.Length), .. area, 0, 8, 0, 0];
+        return [0x80, 0x02, .. U32((uint)(10 + body.Length)), 0, 0, 0x01, 0x4E, .. body];
+    }
+
+    /// <summary>TPM2_HierarchyChangeAuth (0x0129) to an empty authValue, authorized by <paramref name="hierarchy"/>
+    /// (the wrong HMAC fails the authorization check, which keys it with the hierarchy's stored authValue).</summary>
+    static byte[] ChangeAuthWithSession(uint hierarchy)
+    {
+        byte[] area = SessionArea();
+        byte[] body = [.. U32(hierarchy), .. U32((uint)area.Length), .. area, 0, 0];
+        return [0x80, 0x02, .. U32((uint)(10 + body.Length)), 0, 0, 0x01, 0x29, .. body];
+    }
+
+    static byte[] U32(uint value)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, value);
+        return b;
     }
 
     static byte[] Command(uint code, uint handle)
@@ -238,67 +321,76 @@ sealed class StateHarness : IHarness
 
 /// <summary>
 /// The mssim framing: an input is what a client writes on one connection (first octet: bit 0 picks the
-/// platform port instead of the command port), then it closes its side. The server must answer or
-/// close within a second and keep accepting connections; a STOP from the input restarts it.
+/// platform port instead of the command port), then it closes its side. Deterministic: each input gets a
+/// TPM just manufactured and started (the same every time), a server that is not listening, and one
+/// connection handler (<see cref="MssimConnection"/>, the code every accepted client runs) over a fresh
+/// loopback socket pair, with no idle timeout; the client drains every reply while it writes. Invariants:
+/// the handler ends once the client has closed (a handler that does not is a hang afl-fuzz reports); no
+/// exception ends it other than the expected socket errors; and commands from the command port never put
+/// the TPM into failure mode.
 /// </summary>
 sealed class MssimHarness : IHarness
 {
-    readonly SoftwarePlatform _platform = new();
-    readonly Tpm _tpm;
-    MssimServer _server;
-    readonly byte[] _buffer = new byte[1 << 16];
+    readonly PlatformCrypto _crypto = new();
+    readonly IReadOnlyDictionary<uint, byte[]> _manufactured;
+    readonly Socket _listener;
+    readonly byte[] _response = new byte[TpmLimits.MaxResponseSize];
+    long _nextId;
 
     public MssimHarness()
     {
-        _tpm = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = new MemoryNvStore(), Platform = _platform });
-        _server = StartServer();
-    }
-
-    MssimServer StartServer()
-    {
-        var server = new MssimServer(_tpm, _platform, new MssimServerOptions { Address = IPAddress.Loopback, CommandPort = 0, PlatformPort = 0 });
-        server.Start();
-        return server;
+        var store = new MemoryNvStore();
+        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = store, Platform = new SoftwarePlatform() });
+        tpm.PowerOn();
+        _manufactured = store.Load().Records;
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(4);
     }
 
     public void Run(byte[] input)
     {
         if (input.Length == 0) return;
-        if (_server.Stopped.IsCompleted)
+        var port = (input[0] & 1) != 0 ? MssimPort.Platform : MssimPort.Command;
+        var platform = new SoftwarePlatform();
+        var failures = new FailureLogger();
+        var tpm = new Tpm(new TpmOptions { Crypto = _crypto, Store = new Harnesses.CopyStore(_manufactured), Platform = platform });
+        tpm.PowerOn();
+        tpm.Execute(0, Harnesses.StartupClear, _response);
+        var server = new MssimServer(tpm, platform, new MssimServerOptions { IdleTimeout = TimeSpan.Zero }, failures);
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(_listener.LocalEndPoint!);
+        var accepted = _listener.Accept();
+        var connection = new MssimConnection(server, accepted, ++_nextId, port, TimeSpan.Zero);
+        var handler = new Thread(connection.Run, maxStackSize: 2 << 20) { IsBackground = true };
+        handler.Start();
+        var drain = new Thread(() =>
         {
-            _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _server = StartServer();
-        }
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 1000 };
+            var buffer = new byte[1 << 16];
+            try
+            {
+                while (client.Receive(buffer) > 0) { }
+            }
+            catch (SocketException) { } // the handler may close a connection it finds malformed before reading it all
+        }) { IsBackground = true };
+        drain.Start();
         try
         {
-            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-        {
-            // A STOP in the previous input: the server answers it, then closes its listeners, so the
-            // next connection may arrive before Stopped completes. Refused while still running is a finding.
-            if (!_server.Stopped.Wait(TimeSpan.FromSeconds(2)))
-                throw new FuzzFinding("the server refused a connection while running");
-            _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _server = StartServer();
-            socket.Connect((input[0] & 1) != 0 ? _server.PlatformEndPoint : _server.CommandEndPoint);
-        }
-        try
-        {
-            socket.Send(input.AsSpan(1));
-            socket.Shutdown(SocketShutdown.Send);
-            while (socket.Receive(_buffer) > 0) { }
+            client.Send(input.AsSpan(1));
+            client.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
         {
-            // The server may close a connection it finds malformed before reading all of it.
+            // The handler closed a malformed connection before reading all of it.
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-        {
-            throw new FuzzFinding("the server neither answered nor closed the connection within a second after the client closed its side");
-        }
+        handler.Join();
+        drain.Join();
+        if (failures.Last is { } error)
+            throw new FuzzFinding($"the connection handler failed: {error}");
+        if (port == MssimPort.Command && tpm.InFailureMode)
+            throw new FuzzFinding("commands from the command port put the TPM into failure mode");
     }
 
-    public void Dispose() => _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => _listener.Dispose();
 }

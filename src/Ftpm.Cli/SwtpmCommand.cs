@@ -53,6 +53,15 @@ static class SwtpmCommand
             Console.WriteLine(Capabilities());
             return 0;
         }
+        // swtpm's channels have no authentication either: the data channel serves every TPM command, and the
+        // control channel resets, stops and fails the TPM and reads or replaces its whole state (state blobs,
+        // the seeds in the clear without a state key).
+        if (o.Data is SwtpmTcpEndPoint { } data && !System.Net.IPAddress.IsLoopback(data.Address))
+            Console.Error.WriteLine($"ftpm swtpm socket: warning: the data channel listens on {data.Address}, not loopback: anyone who can reach " +
+                $"port {data.Port} can send TPM commands; keep it behind a firewall or on a trusted network");
+        if (o.Control is SwtpmTcpEndPoint { } control && !System.Net.IPAddress.IsLoopback(control.Address))
+            Console.Error.WriteLine($"ftpm swtpm socket: warning: the control channel listens on {control.Address}, not loopback: anyone who can " +
+                $"reach port {control.Port} can reset or stop the TPM and read or replace its state; bind it to 127.0.0.1 or use type=unixio");
         if (o.Daemon && Environment.GetEnvironmentVariable(DaemonChildVariable) is null)
             return Daemonize(args);
 

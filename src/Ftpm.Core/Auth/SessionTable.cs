@@ -199,25 +199,40 @@ internal sealed class SessionTable
 
     public static int SavedSize => 8 + 2 + MaxActive * 12;
 
-    public TpmRc ReadSaved(ref TpmReader r)
+    /// <summary>Reads what <see cref="WriteSaved"/> wrote without changing the table (state loaded from NV is
+    /// checked before any of it is used): each entry names a session handle of this table with a sequence.</summary>
+    public static TpmRc ParseSaved(ref TpmReader r, out ulong counter, out (uint Handle, ulong Sequence)[] saved)
     {
-        Clear();
-        var rc = r.ReadUInt64(out ulong counter);
+        saved = [];
+        var rc = r.ReadUInt64(out counter);
         if (rc != TpmRc.Success) return rc;
         rc = r.ReadUInt16(out ushort count);
         if (rc != TpmRc.Success) return rc;
+        if (count > MaxActive) return TpmRc.Value;
+        var entries = new (uint, ulong)[count];
         for (int n = 0; n < count; n++)
         {
             rc = r.ReadUInt32(out uint handle);
             if (rc != TpmRc.Success) return rc;
             rc = r.ReadUInt64(out ulong sequence);
             if (rc != TpmRc.Success) return rc;
-            int index = IndexOf(handle);
-            if (index >= MaxActive || sequence == 0) return TpmRc.Value;
-            _savedHandle[index] = handle;
-            _savedSequence[index] = sequence;
+            if (handle >> 24 is not (HmacSessionFirst >> 24 or PolicySessionFirst >> 24) || IndexOf(handle) >= MaxActive || sequence == 0)
+                return TpmRc.Value;
+            entries[n] = (handle, sequence);
+        }
+        saved = entries;
+        return TpmRc.Success;
+    }
+
+    /// <summary>Replaces the table with what <see cref="ParseSaved"/> read: no session loaded, these saved.</summary>
+    public void RestoreSaved(ulong counter, (uint Handle, ulong Sequence)[] saved)
+    {
+        Clear();
+        foreach (var (handle, sequence) in saved)
+        {
+            _savedHandle[IndexOf(handle)] = handle;
+            _savedSequence[IndexOf(handle)] = sequence;
         }
         ContextCounter = counter;
-        return TpmRc.Success;
     }
 }

@@ -67,11 +67,7 @@ public sealed partial class Tpm
             PlatformPolicyAlg = TpmAlgId.Null;
             PcrGroupAuth = [];
         }
-        if (!actStarted)
-        {
-            var none = new TpmReader(ReadOnlyMemory<byte>.Empty);
-            ActStartup(resume: false, ref none, hasSaved: false);
-        }
+        if (!actStarted) ActStartup(resume: false, []);
         DaStartup(previousShutdownWasOrderly);
         StagePersistent();
     }
@@ -99,32 +95,67 @@ public sealed partial class Tpm
         return record;
     }
 
-    /// <summary>Reads what <see cref="AuthStateRecord"/> wrote: the session table, null proof and audit digest
-    /// always; the state-clear data only for a <paramref name="resume"/>.</summary>
+    /// <summary>A Shutdown(STATE) authorization record, read (<see cref="ParseAuthState"/>) but not applied.</summary>
+    sealed class SavedAuth
+    {
+        public ulong ContextCounter;
+        public (uint Handle, ulong Sequence)[] SavedSessions = [];
+        public byte[] NullProof = [];
+        public byte Enables;
+        public byte[] PlatformAuth = [], PlatformPolicy = [], AuditDigest = [], PcrGroupAuth = [];
+        public TpmAlgId PlatformPolicyAlg;
+        public SavedAct[] Acts = [];
+    }
+
+    /// <summary>Reads what <see cref="AuthStateRecord"/> wrote, changing nothing, and checks that every field
+    /// is one the TPM could have saved (authValues and digests within their TPM2B bounds, policies as
+    /// SetPrimaryPolicy sets them), so that a damaged record is found when the state loads, not by the
+    /// command that would use it.</summary>
     /// <exception cref="InvalidDataException">The record is malformed.</exception>
-    void ReadAuthState(byte[] saved, bool resume)
+    SavedAuth ParseAuthState(byte[] saved)
     {
         var r = new TpmReader(saved);
-        State.PersistentData.Check(Sessions.ReadSaved(ref r));
-        NullProof = State.PersistentData.ReadArray(ref r);
-        State.PersistentData.Check(r.ReadUInt8(out byte enables));
-        byte[] platformAuth = State.PersistentData.ReadArray(ref r);
-        byte[] platformPolicy = State.PersistentData.ReadArray(ref r);
+        var s = new SavedAuth();
+        State.PersistentData.Check(Auth.SessionTable.ParseSaved(ref r, out s.ContextCounter, out s.SavedSessions));
+        s.NullProof = State.PersistentData.ReadArray(ref r);
+        if (s.NullProof.Length > TpmLimits.MaxDigestSize)
+            throw new InvalidDataException($"saved state: a null proof of {s.NullProof.Length} octets");
+        State.PersistentData.Check(r.ReadUInt8(out s.Enables));
+        s.PlatformAuth = State.PersistentData.CheckAuth(State.PersistentData.ReadArray(ref r), "saved platformAuth");
+        s.PlatformPolicy = State.PersistentData.ReadArray(ref r);
         State.PersistentData.Check(r.ReadUInt16(out ushort platformPolicyAlg));
+        s.PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
+        State.PersistentData.CheckPolicy(s.PlatformPolicyAlg, s.PlatformPolicy, "saved platformPolicy");
         // (A record from before command audit has no digest: it starts empty.)
-        if (r.HasData) CommandAuditDigest = State.PersistentData.ReadArray(ref r);
-        byte[] pcrGroupAuth = r.HasData ? State.PersistentData.ReadArray(ref r) : [];
-        ActStartup(resume, ref r, hasSaved: true);
-        if (resume) PcrGroupAuth = pcrGroupAuth;
+        if (r.HasData) s.AuditDigest = State.PersistentData.ReadArray(ref r);
+        if (s.AuditDigest.Length > TpmLimits.MaxDigestSize)
+            throw new InvalidDataException($"saved state: an audit digest of {s.AuditDigest.Length} octets");
+        if (r.HasData) s.PcrGroupAuth = State.PersistentData.CheckAuth(State.PersistentData.ReadArray(ref r), "saved PCR group authValue");
+        s.Acts = ParseActSaved(ref r);
+        if (r.HasData) throw new InvalidDataException("saved state: trailing data after the authorization record");
+        return s;
+    }
+
+    /// <summary>Reads what <see cref="AuthStateRecord"/> wrote: the session table, null proof and audit digest
+    /// always; the state-clear data only for a <paramref name="resume"/>.</summary>
+    /// <exception cref="InvalidDataException">The record is malformed (nothing is changed then).</exception>
+    void ReadAuthState(byte[] saved, bool resume)
+    {
+        var s = ParseAuthState(saved);
+        Sessions.RestoreSaved(s.ContextCounter, s.SavedSessions);
+        NullProof = s.NullProof;
+        CommandAuditDigest = s.AuditDigest;
+        ActStartup(resume, s.Acts);
         if (resume)
         {
-            ShEnable = (enables & 1) != 0;
-            EhEnable = (enables & 2) != 0;
-            PhEnableNv = (enables & 4) != 0;
-            ReadOnlyMode = (enables & 8) != 0;
-            PlatformAuth = platformAuth;
-            PlatformPolicy = platformPolicy;
-            PlatformPolicyAlg = (TpmAlgId)platformPolicyAlg;
+            ShEnable = (s.Enables & 1) != 0;
+            EhEnable = (s.Enables & 2) != 0;
+            PhEnableNv = (s.Enables & 4) != 0;
+            ReadOnlyMode = (s.Enables & 8) != 0;
+            PlatformAuth = s.PlatformAuth;
+            PlatformPolicy = s.PlatformPolicy;
+            PlatformPolicyAlg = s.PlatformPolicyAlg;
+            PcrGroupAuth = s.PcrGroupAuth;
         }
     }
 

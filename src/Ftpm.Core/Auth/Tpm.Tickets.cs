@@ -45,14 +45,42 @@ public sealed partial class Tpm
     /// <summary>TPMT_TK_VERIFIED digest (Part 2, 10.7.3): HMAC(proof, TPM_ST_VERIFIED || digest || keyName),
     /// with the key's nameAlg as TPM2_VerifySignature makes it (Commands/Signing.cs); the nameAlg is the
     /// first two octets of keyName, so TPM2_PolicyAuthorize can recompute it without the key.</summary>
-    internal byte[] ComputeVerifiedTicket(uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> keyName)
+    internal byte[] ComputeVerifiedTicket(uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> keyName) =>
+        ComputeVerifiedTicket(TpmSt.Verified, hierarchy, nameAlg, digest, keyName, TpmAlgId.Null);
+
+    /// <summary>TPMT_TK_VERIFIED hmac of any v185 tag (Part 2 v185, 10.6.5, equation 5): HMAC(proof, tag ||
+    /// digestOrMessage || keyName || metadata), metadata being the verified digest's hash for
+    /// TPM_ST_DIGEST_VERIFIED and empty otherwise; under the key's nameAlg, as TPM_ST_VERIFIED tickets
+    /// always were here, so TPM2_PolicyAuthorize recomputes any of them from keySign alone.</summary>
+    internal byte[] ComputeVerifiedTicket(TpmSt tag, uint hierarchy, TpmAlgId nameAlg, ReadOnlySpan<byte> digestOrMessage,
+        ReadOnlySpan<byte> keyName, TpmAlgId digestHash)
     {
-        using var h = _crypto.HmacSetup(nameAlg, ProofOf(hierarchy));
-        Span<byte> tag = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Verified);
-        h.Update(tag);
-        h.Update(digest);
+        using var h = BeginVerifiedTicket(tag, hierarchy, nameAlg);
+        h.Update(digestOrMessage);
+        return FinishVerifiedTicket(h, nameAlg, keyName, tag == TpmSt.DigestVerified ? digestHash : TpmAlgId.Null);
+    }
+
+    /// <summary>The HMAC of a verified ticket up to its digestOrMessage, for a message that streams in.</summary>
+    internal Ports.IHashOperation BeginVerifiedTicket(TpmSt tag, uint hierarchy, TpmAlgId nameAlg)
+    {
+        var h = _crypto.HmacSetup(nameAlg, ProofOf(hierarchy));
+        Span<byte> buffer = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)tag);
+        h.Update(buffer);
+        return h;
+    }
+
+    /// <summary>Ends a verified ticket's HMAC with keyName and the metadata (a hash algorithm, or none for
+    /// TPM_ALG_NULL).</summary>
+    internal static byte[] FinishVerifiedTicket(Ports.IHashOperation h, TpmAlgId nameAlg, ReadOnlySpan<byte> keyName, TpmAlgId metadata)
+    {
         h.Update(keyName);
+        if (metadata != TpmAlgId.Null)
+        {
+            Span<byte> buffer = stackalloc byte[2];
+            BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)metadata);
+            h.Update(buffer);
+        }
         var result = new byte[TpmAlgorithms.DigestSize(nameAlg)];
         h.Finish(result);
         return result;

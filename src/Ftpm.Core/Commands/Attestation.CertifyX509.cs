@@ -59,7 +59,9 @@ internal static partial class Attestation
         if (rc != TpmRc.Success) return rc.AtParameter(CertifyX509In.Param.PartialCertificate);
         // The last three SEQUENCEs are issuer, validity, subject; a fourth before them is the algorithm.
         var algorithm = count == 4 ? sequences[0].ToArray() : SignatureAlgorithm(signer);
-        if (algorithm is null) return TpmRc.Scheme.AtHandle(2);
+        // An ML-DSA signature covers the message, not a digest this command makes (and CertifyX509 is
+        // deprecated since v184): ML-DSA signers are refused like any scheme without an X.509 encoding here.
+        if (algorithm is null || signer.Scheme is TpmAlgId.MlDsa or TpmAlgId.HashMlDsa) return TpmRc.Scheme.AtHandle(2);
         rc = CheckExtensions(subject!, extensions);
         if (rc != TpmRc.Success) return rc == TpmRc.Attributes ? rc.AtHandle(1) : rc.AtParameter(CertifyX509In.Param.PartialCertificate);
         var issuer = sequences[count - 3];

@@ -159,7 +159,19 @@ internal static partial class Attestation
             return TpmRc.Success;
         }
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = tpm.Crypto.Hash(signer.HashAlg, w.Written[start..], digest);
+        int n;
+        if (signer.Scheme == TpmAlgId.MlDsa)
+        {
+            // Pure ML-DSA signs the message itself (Part 3 v185, 20.1, Table 115): μ of the marshaled
+            // TPMS_ATTEST with an empty context. HashML-DSA signs its pre-hash, computed below.
+            using var mu = MlDsaMessage.BeginPure(tpm.Crypto, signer.Key.Asymmetric!, []);
+            mu.Update(w.Written[start..]);
+            n = mu.Finish(digest);
+        }
+        else
+        {
+            n = tpm.Crypto.Hash(signer.HashAlg, w.Written[start..], digest);
+        }
         if (signer.Anonymous && !qualifyingData.IsEmpty)
         {
             using var op = tpm.Crypto.HashSetup(signer.HashAlg);
@@ -173,9 +185,12 @@ internal static partial class Attestation
     /// <summary>Writes the TPMT_SIGNATURE of <paramref name="digest"/> and leaves the TPM unorderly.</summary>
     static TpmRc Sign(Tpm tpm, ref TpmWriter w, in SignerInfo signer, scoped ReadOnlySpan<byte> digest, int schemeParameter)
     {
-        var rc = signer.Scheme == TpmAlgId.EcDaa
-            ? Signing.WriteEcdaaSignature(tpm, ref w, signer.Key!, signer.HashAlg, signer.EcdaaCount, digest)
-            : Signing.WriteSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest);
+        var rc = signer.Scheme switch
+        {
+            TpmAlgId.EcDaa => Signing.WriteEcdaaSignature(tpm, ref w, signer.Key!, signer.HashAlg, signer.EcdaaCount, digest),
+            TpmAlgId.MlDsa or TpmAlgId.HashMlDsa => Signing.WriteMessageSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest, []),
+            _ => Signing.WriteSignature(tpm, ref w, signer.Key!, signer.Scheme, signer.HashAlg, digest),
+        };
         if (rc != TpmRc.Success) return rc == TpmRc.Scheme ? rc.AtParameter(schemeParameter) : rc;
         NvIndices.ClearOrderly(tpm);
         return TpmRc.Success;
@@ -265,11 +280,14 @@ internal static partial class Attestation
     {
         var rc = SelectSigner(tpm, c.Handles[0], p.InScheme, 1, QuoteIn.Param.InScheme, out var signer);
         if (rc != TpmRc.Success) return rc;
-        if (signer.HashAlg == TpmAlgId.Null) return TpmRc.Scheme.AtParameter(QuoteIn.Param.InScheme);
+        // Pure ML-DSA has no scheme hash: its quote digests the PCRs with the AK's nameAlg (Part 3 v185 gives
+        // no hash for this case; the nameAlg is the one the key has).
+        var pcrHash = signer.Scheme == TpmAlgId.MlDsa ? signer.Key!.NameAlg : signer.HashAlg;
+        if (pcrHash == TpmAlgId.Null) return TpmRc.Scheme.AtParameter(QuoteIn.Param.InScheme);
 
         var selection = ObjectSupport.FilterPcrs(tpm, p.PcrSelect);
         Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-        int n = ObjectSupport.PcrDigest(tpm, signer.HashAlg, selection, digest);
+        int n = ObjectSupport.PcrDigest(tpm, pcrHash, selection, digest);
         var attest = Fill(tpm, signer, TpmSt.AttestQuote, p.QualifyingData);
         attest.Attested.Quote = new TpmsQuoteInfo { PcrSelect = selection, PcrDigest = digest[..n].ToArray() };
         return SignAndWrite(tpm, ref c.Out, attest, signer, p.QualifyingData.Span, QuoteIn.Param.InScheme);
@@ -408,9 +426,11 @@ internal static partial class Attestation
         }
         else
         {
-            // Unsigned (TPM_RH_NULL): there is no hash, and the digest is empty.
+            // Unsigned (TPM_RH_NULL): there is no hash, and the digest is empty. A pure ML-DSA signer digests
+            // with its nameAlg, as its quotes do.
             Span<byte> digest = stackalloc byte[TpmLimits.MaxDigestSize];
-            int n = signer.HashAlg == TpmAlgId.Null ? 0 : tpm.Crypto.Hash(signer.HashAlg, index.Data.AsSpan(0, index.DataSize), digest);
+            var nvHash = signer.Scheme == TpmAlgId.MlDsa ? signer.Key!.NameAlg : signer.HashAlg;
+            int n = nvHash == TpmAlgId.Null ? 0 : tpm.Crypto.Hash(nvHash, index.Data.AsSpan(0, index.DataSize), digest);
             attest = Fill(tpm, signer, TpmSt.AttestNvDigest, p.QualifyingData);
             attest.Attested.NvDigest = new TpmsNvDigestCertifyInfo { IndexName = name, NvDigest = digest[..n].ToArray() };
         }

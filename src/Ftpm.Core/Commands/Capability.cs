@@ -404,7 +404,6 @@ internal static partial class Capability
     const uint MaxNvIndexSize = NvIndices.MaxIndexSize;
     const uint MaxNvBufferSize = NvIndices.MaxBufferSize;
     const uint MaxOrderlyCount = 255;            // ORDERLY_BITS 8
-    const uint MaxContextSize = 2168;            // the reference's MAX_CONTEXT_SIZE: until ContextSave exists
     const uint PsFamilyIndicator = 1;            // PC Client
     const uint PsLevel = 0;
     const uint PsRevision = 0x105;               // PC Client PTP 1.05, in the 0x00000105 encoding Windows shows
@@ -445,7 +444,7 @@ internal static partial class Capability
             TpmPt.MaxCommandSize => TpmLimits.MaxCommandSize,
             TpmPt.MaxResponseSize => TpmLimits.MaxResponseSize,
             TpmPt.MaxDigest => TpmLimits.MaxDigestSize,
-            TpmPt.MaxObjectContext or TpmPt.MaxSessionContext => MaxContextSize,
+            TpmPt.MaxObjectContext or TpmPt.MaxSessionContext => TpmLimits.MaxContextSize,
             TpmPt.PsFamilyIndicator => PsFamilyIndicator,
             TpmPt.PsLevel => PsLevel,
             TpmPt.PsRevision => PsRevision,
@@ -457,6 +456,8 @@ internal static partial class Capability
             TpmPt.NvBufferMax => MaxNvBufferSize,
             TpmPt.Modes => 0,
             TpmPt.MaxCapBuffer => TpmLimits.MaxCapBuffer,
+            // v185 (Part 2, 8.13): the ML-KEM and ML-DSA parameter sets, and allowExternalMu.
+            TpmPt.MlParameterSets => (uint)MlParameterSets.Implemented,
 
             // Variable (PT_VAR)
             TpmPt.Permanent => (uint)PermanentAttributes(tpm),

@@ -28,7 +28,7 @@ internal static partial class Context
     ];
 
     /// <summary>MAX_CONTEXT_SIZE: the largest contextBlob (TPM_PT_MAX_SESSION_CONTEXT, _OBJECT_CONTEXT).</summary>
-    internal const int MaxContextSize = 2168;
+    internal const int MaxContextSize = TpmLimits.MaxContextSize;
 
     /// <summary>TPM2_ContextSave (Part 3, 28.2): a session becomes saved (its handle stays in use, its
     /// state goes to the caller in a blob only this TPM can open, until the next TPM Reset).

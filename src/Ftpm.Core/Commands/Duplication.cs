@@ -43,7 +43,7 @@ internal static partial class Duplication
     /// loaded (the new parent of a duplication is usually another TPM's key, loaded with LoadExternal).
     /// A SYMCIPHER key cannot take a shared seed, so it is no parent for an outer wrapper here.</summary>
     static bool IsAsymmetricStorage(TpmKey? key) =>
-        key is { Type: TpmAlgId.Rsa or TpmAlgId.Ecc } && key.Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !key.Has(TpmaObject.Sign);
+        key is { Type: TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.MlKem } && key.Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !key.Has(TpmaObject.Sign);
 
     static int KeyBytes(in TpmtSymDefObject symmetric) => (symmetric.KeyBits.Sym + 7) / 8;
 

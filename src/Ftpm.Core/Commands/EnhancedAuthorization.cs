@@ -657,8 +657,8 @@ internal static partial class EnhancedAuthorization
     /// </summary>
     static TpmRc PolicyAuthorize(Tpm tpm, ref CommandContext c, in PolicyAuthorizeIn p)
     {
-        // TPMT_TK_VERIFIED's tag must be TPM_ST_VERIFIED: TPM_RC_TAG at its unmarshal, before any other check.
-        if (p.CheckTicket.Tag != TpmSt.Verified) return TpmRc.Tag.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
+        // v185 (Part 3, 23.16.1): the ticket may come from TPM2_VerifySignature, TPM2_VerifySequenceComplete or
+        // TPM2_VerifyDigestSignature; the unmarshal accepts exactly their three tags (TPM_RC_TAG otherwise).
         var session = SessionOf(tpm, ref c, 0);
         var keySign = p.KeySign.Span;
         // A keySign too short to name a hash: libtpms answers TPM_RC_HASH (the reference TPM_RC_SIZE).
@@ -669,19 +669,32 @@ internal static partial class EnhancedAuthorization
         if (!session.IsTrial)
         {
             if (!p.ApprovedPolicy.Span.SequenceEqual(session.PolicyDigest)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.ApprovedPolicy);
-            var aHash = new byte[TpmAlgorithms.DigestSize(hashAlg)];
-            using (var h = tpm.Crypto.HashSetup(hashAlg))
-            {
-                h.Update(p.ApprovedPolicy.Span);
-                h.Update(p.PolicyRef.Span);
-                h.Finish(aHash);
-            }
-            var expected = tpm.ComputeVerifiedTicket(p.CheckTicket.Hierarchy, hashAlg, aHash, keySign);
+            var expected = ExpectedAuthorizeTicket(tpm, p.CheckTicket, hashAlg, p.ApprovedPolicy.Span, p.PolicyRef.Span, keySign);
             if (!CryptographicOperations.FixedTimeEquals(expected, p.CheckTicket.Digest.Buffer.Span)) return TpmRc.Value.AtParameter(PolicyAuthorizeIn.Param.CheckTicket);
         }
         Array.Clear(session.PolicyDigest);
         ContextUpdate(tpm, session, TpmCc.PolicyAuthorize, keySign, p.PolicyRef.Span, [], 0);
         return TpmRc.Success;
+    }
+
+    /// <summary>The hmac a valid checkTicket has for toBeSigned = approvedPolicy || policyRef (Part 3 v185, 23.16):
+    /// TPM_ST_VERIFIED covers H_nameAlg(toBeSigned) (23.16.2: the scheme's hash replaced by keySign's nameAlg),
+    /// TPM_ST_MESSAGE_VERIFIED toBeSigned itself, TPM_ST_DIGEST_VERIFIED its digest under the ticket's metadata
+    /// hash (an unimplemented hash there, or an XOF such as ML-DSA's μ, matches no policy: the empty result
+    /// never equals a ticket).</summary>
+    static byte[] ExpectedAuthorizeTicket(Tpm tpm, in TpmtTkVerified ticket, TpmAlgId nameAlg, ReadOnlySpan<byte> approvedPolicy,
+        ReadOnlySpan<byte> policyRef, ReadOnlySpan<byte> keySign)
+    {
+        var toBeSigned = new byte[approvedPolicy.Length + policyRef.Length];
+        approvedPolicy.CopyTo(toBeSigned);
+        policyRef.CopyTo(toBeSigned.AsSpan(approvedPolicy.Length));
+        if (ticket.Tag == TpmSt.MessageVerified)
+            return tpm.ComputeVerifiedTicket(TpmSt.MessageVerified, ticket.Hierarchy, nameAlg, toBeSigned, keySign, TpmAlgId.Null);
+        var digestHash = ticket.Tag == TpmSt.DigestVerified ? ticket.Metadata.DigestVerified : nameAlg;
+        if (!TpmAlgorithms.IsHash(digestHash)) return [];
+        var digest = new byte[TpmAlgorithms.DigestSize(digestHash)];
+        tpm.Crypto.Hash(digestHash, toBeSigned, digest);
+        return tpm.ComputeVerifiedTicket(ticket.Tag, ticket.Hierarchy, nameAlg, digest, keySign, digestHash);
     }
 
     /// <summary>TPM2_PolicyAuthValue (Part 3, 23.17): the authorization HMAC must also use the entity's

@@ -172,7 +172,8 @@ internal static partial class HashMac
         o = default;
         var rc = GetSequence(tpm, c.Handles[0], 1, out var sequence);
         if (rc != TpmRc.Success) return rc;
-        if (sequence.IsEvent) return TpmRc.Mode.AtHandle(1);
+        // A v185 sign or verify sequence ends only with its own complete command.
+        if (sequence.IsEvent || sequence.Signature is not null) return TpmRc.Mode.AtHandle(1);
 
         sequence.Update(p.Buffer.Span);
         var digest = tpm.Scratch(TpmLimits.MaxDigestSize);

@@ -33,7 +33,7 @@ internal static partial class ObjectCommands
     /// therefore names the cipher of the wrapper (the reference's check, "needs to be restricted to have a
     /// symmetric value").</summary>
     static bool IsCredentialKey(TpmKey? key) =>
-        key is { Type: TpmAlgId.Rsa or TpmAlgId.Ecc } && key.Has(TpmaObject.Decrypt | TpmaObject.Restricted) &&
+        key is { Type: TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.MlKem } && key.Has(TpmaObject.Decrypt | TpmaObject.Restricted) &&
         key.ProtectionSymmetric.Algorithm != TpmAlgId.Null;
 
     [TpmParameters]

@@ -117,6 +117,20 @@ internal static class ObjectSupport
                 }
                 break;
             }
+            case TpmAlgId.MlDsa:
+            case TpmAlgId.HashMlDsa:
+            {
+                var rc = MlDsaSchemeChecks(p);
+                if (rc != TpmRc.Success) return rc;
+                break;
+            }
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.SchemeChecks(p, out var kemSymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
+                symmetric = kemSymmetric;
+                break;
+            }
             default:
             {
                 bool rsa = p.Type == TpmAlgId.Rsa;
@@ -170,6 +184,30 @@ internal static class ObjectSupport
     }
 
     static bool Has(TpmaObject a, TpmaObject flag) => (a & flag) == flag;
+
+    /// <summary>The checks of an ML-DSA or HashML-DSA public area (Part 2 v185, 12.2.3.6-7 and Table 233: these
+    /// types only sign): TPM_RC_ATTRIBUTES for a key with decrypt SET or sign CLEAR, or a restricted key with
+    /// allowExternalMu YES (Part 3 v185, 20.1: allowExternalMu implies restricted CLEAR, and a restricted
+    /// ML-DSA key can never sign an external μ); TPM_RC_HASH for a HashML-DSA pre-hash that has no object
+    /// identifier for HashML-DSA's M′ (FIPS 204, 5.4). Unnumbered.</summary>
+    static TpmRc MlDsaSchemeChecks(in TpmtPublic p)
+    {
+        var a = p.ObjectAttributes;
+        if (Has(a, TpmaObject.Decrypt) || !Has(a, TpmaObject.Sign)) return TpmRc.Attributes;
+        if (p.Type == TpmAlgId.MlDsa)
+        {
+            if (p.Parameters.MlDsaDetail.AllowExternalMu != 0 && Has(a, TpmaObject.Restricted)) return TpmRc.Attributes;
+        }
+        else if (Crypto.MlDsaMessage.HashOid(p.Parameters.HashMlDsaDetail.HashAlg).IsEmpty)
+        {
+            return TpmRc.Hash;
+        }
+        return TpmRc.Success;
+    }
+
+    /// <summary>The parameter set of an ML-DSA or HashML-DSA public area.</summary>
+    public static TpmMlDsaParms MlDsaParameterSet(in TpmtPublic p) =>
+        p.Type == TpmAlgId.MlDsa ? p.Parameters.MlDsaDetail.ParameterSet : p.Parameters.HashMlDsaDetail.ParameterSet;
 
     /// <summary>The RSA public exponent of a key being loaded (the reference's CryptValidateKeys): 0 (the
     /// default, 2^16 + 1) or at least 7, else TPM_RC_VALUE (unnumbered: the public area's). Exponents
@@ -284,6 +322,31 @@ internal static class ObjectSupport
                     : new TpmuPublicId { Ecc = new TpmsEccPoint { X = first.AsMemory(0, n1), Y = second.AsMemory(0, n2) } };
                 break;
             }
+            case TpmAlgId.MlDsa:
+            case TpmAlgId.HashMlDsa:
+            {
+                // Part 1 v185, 46.2: the private key is the seed ξ, drawn from the object's entropy source
+                // (24.6): the DRBG for an ordinary key, the primary seed's KDFa stream for a primary (24.6.3).
+                // An ML-DSA key is never a parent, so it has no seedValue.
+                Span<byte> xi = stackalloc byte[MlParameterSets.MlDsaPrivateSeedSize];
+                stream.Generate(xi);
+                asymmetric = crypto.MlDsaGenerate(MlDsaParameterSet(p), xi);
+                CryptographicOperations.ZeroMemory(xi);
+                if (asymmetric is null) return TpmRc.Parms.AtParameter(publicParam);
+                var pk = new byte[TpmLimits.MaxMlDsaPubSize];
+                var (n, _) = asymmetric.ExportPublic(pk, []);
+                p.Unique = new TpmuPublicId { MlDsa = pk.AsMemory(0, n) };
+                break;
+            }
+            case TpmAlgId.MlKem:
+            {
+                if (storage && !seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                asymmetric = MlKemObjects.Generate(crypto, p, stream, out var ek);
+                if (asymmetric is null) return TpmRc.Parms.AtParameter(publicParam);
+                if (storage && seedAfterSecret) { seed = new byte[digestSize]; stream.Generate(seed); }
+                p.Unique = new TpmuPublicId { MlKem = ek };
+                break;
+            }
             case TpmAlgId.KeyedHash:
             case TpmAlgId.SymCipher:
             {
@@ -367,6 +430,8 @@ internal static class ObjectSupport
                 TpmAlgId.Rsa => new TpmuSensitiveComposite { Rsa = secret },
                 TpmAlgId.Ecc => new TpmuSensitiveComposite { Ecc = secret },
                 TpmAlgId.KeyedHash => new TpmuSensitiveComposite { Bits = secret },
+                TpmAlgId.MlDsa or TpmAlgId.HashMlDsa => new TpmuSensitiveComposite { MlDsa = secret },
+                TpmAlgId.MlKem => new TpmuSensitiveComposite { MlKem = secret },
                 _ => new TpmuSensitiveComposite { Sym = secret },
             },
         };
@@ -433,6 +498,18 @@ internal static class ObjectSupport
                 if (key.Asymmetric is null) rc = TpmRc.EccPoint;
                 break;
             }
+            case TpmAlgId.MlDsa:
+            case TpmAlgId.HashMlDsa:
+            {
+                var set = MlDsaParameterSet(p);
+                if (p.Unique.MlDsa.Length != MlParameterSets.PublicKeySize(set)) { rc = TpmRc.Key; break; }
+                key.Asymmetric = tpm.Crypto.MlDsaImport(set, p.Unique.MlDsa.Span, []);
+                if (key.Asymmetric is null) rc = TpmRc.Key;
+                break;
+            }
+            case TpmAlgId.MlKem:
+                rc = MlKemObjects.LoadPublic(tpm.Crypto, p, out key.Asymmetric);
+                break;
             default:
                 // KEYEDHASH and SYMCIPHER: unique is a digest of nameAlg (empty without one).
                 if (p.Unique.Digest.Length != TpmAlgorithms.DigestSize(p.NameAlg)) rc = TpmRc.Key;
@@ -485,6 +562,23 @@ internal static class ObjectSupport
                 key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, s.Sensitive.Ecc.Span);
                 if (key.Asymmetric is null) return TpmRc.Binding;
                 break;
+            case TpmAlgId.MlDsa:
+            case TpmAlgId.HashMlDsa:
+            {
+                // The seed ξ (Part 2 v185, Table 211: exactly 32 octets) must give the public key.
+                var set = MlDsaParameterSet(p);
+                if (p.Unique.MlDsa.Length != MlParameterSets.PublicKeySize(set)) return TpmRc.Key;
+                if (s.Sensitive.MlDsa.Length != MlParameterSets.MlDsaPrivateSeedSize) return TpmRc.KeySize;
+                key.Asymmetric = tpm.Crypto.MlDsaImport(set, p.Unique.MlDsa.Span, s.Sensitive.MlDsa.Span);
+                if (key.Asymmetric is null) return TpmRc.Binding;
+                break;
+            }
+            case TpmAlgId.MlKem:
+            {
+                var rcKem = MlKemObjects.Complete(tpm.Crypto, p, s.Sensitive.MlKem.Span, out key.Asymmetric);
+                if (rcKem != TpmRc.Success) return rcKem;
+                break;
+            }
             case TpmAlgId.KeyedHash:
             case TpmAlgId.SymCipher:
             {

@@ -27,14 +27,12 @@ internal static partial class SessionCommands
         new Command(TpmCc.PolicyRestart, PolicyRestart) { Handles = [new(HandleKinds.PolicySession)] },
     ];
 
-    /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted salt.</summary>
-    const int MaxEncryptedSecret = 512;
-
     [TpmParameters]
     internal partial struct StartAuthSessionIn
     {
         [Sized(TpmLimits.MaxDigestSize)] public ReadOnlyMemory<byte> NonceCaller;
-        [Sized(MaxEncryptedSecret)] public ReadOnlyMemory<byte> EncryptedSalt;
+        /// <summary>TPM2B_ENCRYPTED_SECRET: up to sizeof(TPMU_ENCRYPTED_SECRET), v185 an ML-KEM-1024 ciphertext.</summary>
+        [Sized(TpmLimits.MaxEncryptedSecretSize)] public ReadOnlyMemory<byte> EncryptedSalt;
         [Check(nameof(TpmCheck.SessionType))] public TpmSe SessionType;
         [Check(nameof(TpmCheck.SymDef), AllowNull = true)] public TpmtSymDef Symmetric;
         [Check(nameof(TpmCheck.Hash))] public TpmAlgId AuthHash;

@@ -27,6 +27,8 @@ internal static partial class Signing
         {
             TpmAlgId.Null => TpmAlgId.Null,
             TpmAlgId.EcDaa => requested.Details.Ecdaa.HashAlg,
+            // TPMU_SIG_SCHEME has no ML-DSA member: the key's parameters give the (pre-)hash.
+            TpmAlgId.MlDsa or TpmAlgId.HashMlDsa => keyHash,
             _ => requested.Details.Any.HashAlg,
         };
         if (keyScheme != TpmAlgId.Null)
@@ -41,6 +43,8 @@ internal static partial class Signing
             TpmAlgId.Rsa => scheme is TpmAlgId.RsaSsa or TpmAlgId.RsaPss,
             TpmAlgId.Ecc => scheme is TpmAlgId.EcDsa or TpmAlgId.EcSchnorr or TpmAlgId.EcDaa,
             TpmAlgId.KeyedHash => scheme is TpmAlgId.Hmac,
+            TpmAlgId.MlDsa => scheme is TpmAlgId.MlDsa,
+            TpmAlgId.HashMlDsa => scheme is TpmAlgId.HashMlDsa,
             _ => false,
         };
         return fits ? TpmRc.Success : TpmRc.Scheme;
@@ -57,6 +61,9 @@ internal static partial class Signing
                 hashAlg = scheme.Scheme == TpmAlgId.EcDaa ? scheme.Details.Ecdaa.HashAlg : scheme.Details.AnySig.HashAlg;
                 return scheme.Scheme;
             case TpmAlgId.KeyedHash: hashAlg = p.KeyedHashDetail.Scheme.Details.Hmac.HashAlg; return p.KeyedHashDetail.Scheme.Scheme;
+            // An ML-DSA key's scheme is its type (Part 2 v185, 12.2.3.6-7).
+            case TpmAlgId.MlDsa: hashAlg = TpmAlgId.Null; return TpmAlgId.MlDsa;
+            case TpmAlgId.HashMlDsa: hashAlg = p.HashMlDsaDetail.HashAlg; return TpmAlgId.HashMlDsa;
             default: hashAlg = TpmAlgId.Null; return TpmAlgId.Null;
         }
     }
@@ -82,6 +89,9 @@ internal static partial class Signing
     {
         var key = tpm.KeyOf(c.Handles[0]);
         if (key is null || !key.HasSensitive || !key.Has(TpmaObject.Sign)) return TpmRc.Key.AtHandle(1);
+        // Part 3 v185, 20.1 (Table 115): ML-DSA and HashML-DSA keys sign through TPM2_SignDigest and the sign
+        // sequences only; TPM2_Sign does not support them.
+        if (IsMlDsa(key)) return TpmRc.Scheme.AtParameter(SignIn.Param.InScheme);
         var rc = SelectScheme(key, p.InScheme, out var scheme, out var hashAlg);
         if (rc != TpmRc.Success) return rc.AtParameter(SignIn.Param.InScheme);
         var digest = p.Digest.Buffer.Span;
@@ -204,39 +214,8 @@ internal static partial class Signing
         if (!fits) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
 
         var digest = p.Digest.Buffer.Span;
-        bool valid;
-        switch (s.SigAlg)
-        {
-            case TpmAlgId.Hmac:
-            {
-                if (!key.HasSensitive) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
-                Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
-                int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
-                valid = CryptographicOperations.FixedTimeEquals(mac[..n], s.Signature.Hmac.Digest.Digest.Span);
-                break;
-            }
-            case TpmAlgId.RsaSsa:
-            case TpmAlgId.RsaPss:
-                valid = tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, s.Signature.Rsa.Sig.Span);
-                break;
-            default:
-            {
-                // r and s, each padded to the curve's size, as the port takes them.
-                int size = (key.Asymmetric!.KeyBits + 7) / 8;
-                var r = s.Signature.Ecc.SignatureR.Span;
-                var sv = s.Signature.Ecc.SignatureS.Span;
-                r = StripZeros(r);
-                sv = StripZeros(sv);
-                if (r.Length > size || sv.Length > size) return TpmRc.Signature.AtParameter(VerifySignatureIn.Param.Signature);
-                Span<byte> rs = stackalloc byte[2 * size];
-                rs.Clear();
-                r.CopyTo(rs[(size - r.Length)..size]);
-                sv.CopyTo(rs[(2 * size - sv.Length)..]);
-                valid = tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, rs);
-                break;
-            }
-        }
-        if (!valid) return TpmRc.Signature.AtParameter(VerifySignatureIn.Param.Signature);
+        if (s.SigAlg == TpmAlgId.Hmac && !key.HasSensitive) return TpmRc.Scheme.AtParameter(VerifySignatureIn.Param.Signature);
+        if (!VerifyDigest(tpm, key, s, hashAlg, digest)) return TpmRc.Signature.AtParameter(VerifySignatureIn.Param.Signature);
 
         // Output: TPMT_TK_VERIFIED, made by the helper TPM2_PolicyAuthorize checks it with, so the two
         // cannot diverge. A key of the null hierarchy, or without a Name (nameAlg TPM_ALG_NULL), gets the
@@ -256,6 +235,38 @@ internal static partial class Signing
     internal partial struct VerifySignatureOut
     {
         public TpmtTkVerified Validation;
+    }
+
+    /// <summary>Whether an HMAC, RSA or ECC signature <paramref name="s"/> is valid for <paramref name="digest"/>
+    /// (an HMAC key's sensitive area must be loaded: the caller checks). Shared by TPM2_VerifySignature and the
+    /// v185 verification commands.</summary>
+    internal static bool VerifyDigest(Tpm tpm, TpmKey key, in TpmtSignature s, TpmAlgId hashAlg, ReadOnlySpan<byte> digest)
+    {
+        switch (s.SigAlg)
+        {
+            case TpmAlgId.Hmac:
+            {
+                Span<byte> mac = stackalloc byte[TpmLimits.MaxDigestSize];
+                int n = tpm.Crypto.Hmac(hashAlg, key.SensitiveData, digest, mac);
+                return CryptographicOperations.FixedTimeEquals(mac[..n], s.Signature.Hmac.Digest.Digest.Span);
+            }
+            case TpmAlgId.RsaSsa:
+            case TpmAlgId.RsaPss:
+                return tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, s.Signature.Rsa.Sig.Span);
+            default:
+            {
+                // r and s, each padded to the curve's size, as the port takes them.
+                int size = (key.Asymmetric!.KeyBits + 7) / 8;
+                var r = StripZeros(s.Signature.Ecc.SignatureR.Span);
+                var sv = StripZeros(s.Signature.Ecc.SignatureS.Span);
+                if (r.Length > size || sv.Length > size) return false;
+                Span<byte> rs = stackalloc byte[2 * size];
+                rs.Clear();
+                r.CopyTo(rs[(size - r.Length)..size]);
+                sv.CopyTo(rs[(2 * size - sv.Length)..]);
+                return tpm.Crypto.Verify(key.Asymmetric!, s.SigAlg, hashAlg, digest, rs);
+            }
+        }
     }
 
     static ReadOnlySpan<byte> StripZeros(ReadOnlySpan<byte> value)

@@ -9,7 +9,8 @@ namespace Ftpm.Crypto;
 /// CryptSecretEncrypt and CryptSecretDecrypt): a seed is encrypted to a decryption key so that only that
 /// key's TPM can recover it. RSA: OAEP with the label; ECC: a one-pass Diffie-Hellman, the
 /// TPM2B_ENCRYPTED_SECRET holding an ephemeral point Qe and seed = KDFe(nameAlg, x(d·Qe), label, Qe.x,
-/// Qs.x, digest bits). The seed is as long as the key's nameAlg digest. Used by salted sessions
+/// Qs.x, digest bits); ML-KEM (v185): the Labeled KEM of <see cref="EncryptMlKem"/>. The seed is as long as
+/// the key's nameAlg digest. Used by salted sessions
 /// ("SECRET"), credentials ("IDENTITY") and duplication ("DUPLICATE"). Labels end with their NUL.
 /// </summary>
 internal static class SecretSharing
@@ -34,6 +35,7 @@ internal static class SecretSharing
         if (asymmetric is null) return TpmRc.Key;
         int digestSize = TpmAlgorithms.DigestSize(key.NameAlg);
         var crypto = tpm.Crypto;
+        if (key.Type == TpmAlgId.MlKem) return EncryptMlKem(tpm, key, label, out seed, out encrypted);
         if (key.Type == TpmAlgId.Rsa)
         {
             var value = new byte[digestSize];
@@ -94,6 +96,7 @@ internal static class SecretSharing
         var crypto = tpm.Crypto;
         var asymmetric = key.Asymmetric;
         if (asymmetric is null || !key.HasSensitive) return TpmRc.Key;
+        if (key.Type == TpmAlgId.MlKem) return DecryptMlKem(tpm, key, label, encrypted, out seed);
         if (key.Type == TpmAlgId.Rsa)
         {
             var scheme = key.Public.Parameters.RsaDetail.Scheme;
@@ -131,5 +134,51 @@ internal static class SecretSharing
             CryptographicOperations.ZeroMemory(zx);
             CryptographicOperations.ZeroMemory(zy);
         }
+    }
+
+    // ---- ML-KEM (v185) ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// The ML-KEM Labeled KEM (Part 1 v185, 47.4, Equation 67): ML-KEM.Encaps to the key gives (K,
+    /// ciphertext), and seed = KDFa(nameAlg, K, label, ciphertext, publicKey, digest bits), where publicKey is
+    /// the TPM2B_PUBLIC_KEY_MLKEM contents (unique) and only buffer contents enter KDFa. The
+    /// TPM2B_ENCRYPTED_SECRET is the ciphertext itself (TPMU_ENCRYPTED_SECRET's mlkem arm, Part 2 v185,
+    /// Table 223). Part 1 calls K "the 64-byte shared secret"; ML-KEM's shared secret is 32 octets for every
+    /// parameter set (FIPS 203; Part 2 v185, Table 205), and those 32 octets are K here.
+    /// </summary>
+    static TpmRc EncryptMlKem(Tpm tpm, TpmKey key, ReadOnlySpan<byte> label, out byte[] seed, out byte[] encrypted)
+    {
+        var ciphertext = new byte[TpmLimits.MaxMlKemCtSize];
+        Span<byte> k = stackalloc byte[MlKemSharedSecretSize];
+        int n = tpm.Crypto.MlKemEncapsulate(key.Asymmetric!, new DrbgStream(tpm.Random), k, ciphertext);
+        encrypted = ciphertext[..n];
+        seed = MlKemSeed(tpm, key, k, label, encrypted);
+        CryptographicOperations.ZeroMemory(k);
+        return TpmRc.Success;
+    }
+
+    /// <summary>The recipient's side of <see cref="EncryptMlKem"/>: TPM_RC_SIZE (unnumbered) for a ciphertext
+    /// that is not the parameter set's size (FIPS 203, 7.3); any ciphertext of the right size yields a seed
+    /// (ML-KEM's implicit rejection: a forged one gives a seed no one else knows, caught later by the
+    /// protocol's integrity check or session HMAC).</summary>
+    static TpmRc DecryptMlKem(Tpm tpm, TpmKey key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> encrypted, out byte[] seed)
+    {
+        seed = [];
+        if (encrypted.Length != MlParameterSets.CiphertextSize(key.Public.Parameters.MlKemDetail.ParameterSet)) return TpmRc.Size;
+        Span<byte> k = stackalloc byte[MlKemSharedSecretSize];
+        if (!tpm.Crypto.MlKemDecapsulate(key.Asymmetric!, encrypted, k)) return TpmRc.Size;
+        seed = MlKemSeed(tpm, key, k, label, encrypted);
+        CryptographicOperations.ZeroMemory(k);
+        return TpmRc.Success;
+    }
+
+    /// <summary>ML-KEM's shared secret size (FIPS 203; Part 2 v185, Table 205: 32 for every set).</summary>
+    internal const int MlKemSharedSecretSize = 32;
+
+    static byte[] MlKemSeed(Tpm tpm, TpmKey key, ReadOnlySpan<byte> k, ReadOnlySpan<byte> label, ReadOnlySpan<byte> ciphertext)
+    {
+        var seed = new byte[TpmAlgorithms.DigestSize(key.NameAlg)];
+        Kdf.KdfA(tpm.Crypto, key.NameAlg, k, label, ciphertext, key.Public.Unique.MlKem.Span, seed);
+        return seed;
     }
 }

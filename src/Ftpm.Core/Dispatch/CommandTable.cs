@@ -16,6 +16,7 @@ internal static class CommandTable
         Commands.Random.Commands,
         Pcr.Commands,
         HashMac.Commands,
+        HashMac.SignatureSequenceCommands,
         ClockTimer.Commands,
         Context.Commands,
         Capability.Commands,
@@ -30,6 +31,7 @@ internal static class CommandTable
         Primary.Commands,
         ObjectCommands.Commands,
         Signing.Commands,
+        Signing.MessageCommands,
         Asymmetric.Commands,
         Symmetric.Commands,
         // ECC issue: Commit and EC_Ephemeral
@@ -44,7 +46,9 @@ internal static class CommandTable
         Hierarchy.ReadOnlyCommands,
         EnhancedAuthorization.TransportSpdmCommands,
         ClockTimer.ActCommands,
-        EnhancedAuthorization.AcSendSelectCommands);
+        EnhancedAuthorization.AcSendSelectCommands,
+        // v185: Encapsulate and Decapsulate (ML-KEM, ECC DHKEM)
+        Asymmetric.KemCommands);
 
     /// <summary>The vendor commands (CC_VEND set), by their low 16 bits (the commandIndex of TPMA_CC).</summary>
     static readonly CommandInfo[] Vendor = Commands.Vendor.Commands;

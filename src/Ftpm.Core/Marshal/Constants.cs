@@ -672,3 +672,118 @@ public enum TpmEccCurve : ushort
     Curve25519 = 0x0040,
     Curve448 = 0x0041,
 }
+
+/// <summary>TPMI_MLKEM_PARMS (Part 2 v185, 11.2.6.1, Table 205): the ML-KEM parameter sets (FIPS 203).
+/// The values are the TCG Algorithm Registry's TCG_MLKEM_x. Any other value is TPM_RC_PARMS.</summary>
+public enum TpmMlKemParms : ushort
+{
+    None = 0x0000,
+    MlKem512 = 0x0001,
+    MlKem768 = 0x0002,
+    MlKem1024 = 0x0003,
+}
+
+/// <summary>TPMI_MLDSA_PARMS (Part 2 v185, 11.2.7.1, Table 208): the ML-DSA parameter sets (FIPS 204).
+/// The values are the TCG Algorithm Registry's TCG_MLDSA_x. Any other value is TPM_RC_PARMS.</summary>
+public enum TpmMlDsaParms : ushort
+{
+    None = 0x0000,
+    MlDsa44 = 0x0001,
+    MlDsa65 = 0x0002,
+    MlDsa87 = 0x0003,
+}
+
+/// <summary>TPMA_ML_PARAMETER_SET (Part 2 v185, 8.13, Table 47): the ML-KEM and ML-DSA parameter sets a TPM
+/// implements and whether it supports allowExternalMu; GetCapability(TPM_PT_ML_PARAMETER_SETS) reports it.</summary>
+[Flags]
+public enum TpmaMlParameterSet : uint
+{
+    None = 0,
+    MlKem512 = 1u << 0,
+    MlKem768 = 1u << 1,
+    MlKem1024 = 1u << 2,
+    MlDsa44 = 1u << 3,
+    MlDsa65 = 1u << 4,
+    MlDsa87 = 1u << 5,
+    ExtMu = 1u << 6,
+}
+
+/// <summary>The sizes of the ML-KEM and ML-DSA parameter sets (Part 2 v185, Tables 205 and 208, from FIPS 203
+/// and FIPS 204), and which of them this TPM implements (TPM_PT_ML_PARAMETER_SETS).</summary>
+public static class MlParameterSets
+{
+    /// <summary>What TPM_PT_ML_PARAMETER_SETS reports: every ML-KEM and ML-DSA set, and external mu.</summary>
+    public const TpmaMlParameterSet Implemented =
+        TpmaMlParameterSet.MlKem512 | TpmaMlParameterSet.MlKem768 | TpmaMlParameterSet.MlKem1024 |
+        TpmaMlParameterSet.MlDsa44 | TpmaMlParameterSet.MlDsa65 | TpmaMlParameterSet.MlDsa87 | TpmaMlParameterSet.ExtMu;
+
+    /// <summary>Whether an ML-KEM parameter set is implemented (else TPM_RC_PARMS).</summary>
+    public static bool IsImplemented(TpmMlKemParms set) => set switch
+    {
+        TpmMlKemParms.MlKem512 => (Implemented & TpmaMlParameterSet.MlKem512) != 0,
+        TpmMlKemParms.MlKem768 => (Implemented & TpmaMlParameterSet.MlKem768) != 0,
+        TpmMlKemParms.MlKem1024 => (Implemented & TpmaMlParameterSet.MlKem1024) != 0,
+        _ => false,
+    };
+
+    /// <summary>Whether an ML-DSA parameter set is implemented (else TPM_RC_PARMS).</summary>
+    public static bool IsImplemented(TpmMlDsaParms set) => set switch
+    {
+        TpmMlDsaParms.MlDsa44 => (Implemented & TpmaMlParameterSet.MlDsa44) != 0,
+        TpmMlDsaParms.MlDsa65 => (Implemented & TpmaMlParameterSet.MlDsa65) != 0,
+        TpmMlDsaParms.MlDsa87 => (Implemented & TpmaMlParameterSet.MlDsa87) != 0,
+        _ => false,
+    };
+
+    /// <summary>The encoded ML-KEM public key (encapsulation key) size; 0 for an unknown set.</summary>
+    public static int PublicKeySize(TpmMlKemParms set) => set switch
+    {
+        TpmMlKemParms.MlKem512 => 800,
+        TpmMlKemParms.MlKem768 => 1184,
+        TpmMlKemParms.MlKem1024 => 1568,
+        _ => 0,
+    };
+
+    /// <summary>The ML-KEM ciphertext size; 0 for an unknown set.</summary>
+    public static int CiphertextSize(TpmMlKemParms set) => set switch
+    {
+        TpmMlKemParms.MlKem512 => 768,
+        TpmMlKemParms.MlKem768 => 1088,
+        TpmMlKemParms.MlKem1024 => 1568,
+        _ => 0,
+    };
+
+    /// <summary>The ML-KEM shared secret size (32 for every set).</summary>
+    public const int SharedSecretSize = 32;
+
+    /// <summary>TPM2B_PRIVATE_KEY_MLKEM: the 64-octet seed d || z (Part 2 v185, Table 207).</summary>
+    public const int MlKemPrivateSeedSize = 64;
+
+    /// <summary>TPM2B_PRIVATE_KEY_MLDSA: the 32-octet seed xi (Part 2 v185, Table 211).</summary>
+    public const int MlDsaPrivateSeedSize = 32;
+
+    /// <summary>The encoded ML-DSA public key size; 0 for an unknown set.</summary>
+    public static int PublicKeySize(TpmMlDsaParms set) => set switch
+    {
+        TpmMlDsaParms.MlDsa44 => 1312,
+        TpmMlDsaParms.MlDsa65 => 1952,
+        TpmMlDsaParms.MlDsa87 => 2592,
+        _ => 0,
+    };
+
+    /// <summary>The ML-DSA signature size; 0 for an unknown set.</summary>
+    public static int SignatureSize(TpmMlDsaParms set) => set switch
+    {
+        TpmMlDsaParms.MlDsa44 => 2420,
+        TpmMlDsaParms.MlDsa65 => 3309,
+        TpmMlDsaParms.MlDsa87 => 4627,
+        _ => 0,
+    };
+
+    /// <summary>The external mu of ML-DSA (FIPS 204, Algorithm 7, line 6): 64 octets. Part 2 v185 Table 230
+    /// calls it "512-byte"; it is 512 bits.</summary>
+    public const int MuSize = 64;
+
+    /// <summary>The longest ML-DSA context string (FIPS 204, 5.2: at most 255 octets).</summary>
+    public const int MaxContextSize = 255;
+}

@@ -42,9 +42,18 @@ internal static class TpmCheck
     public static TpmRc Capability(TpmCap value, bool allowNull) =>
         value is >= TpmCap.Algs and <= TpmCap.Act or TpmCap.VendorProperty ? TpmRc.Success : TpmRc.Value;
 
-    /// <summary>TPMI_ALG_PUBLIC (Part 2, 12.2.2): an implemented object type, else TPM_RC_TYPE.</summary>
+    /// <summary>TPMI_ALG_PUBLIC (Part 2 v185, 12.2.2): an implemented object type, else TPM_RC_TYPE.</summary>
     public static TpmRc PublicType(TpmAlgId value, bool allowNull) =>
-        OneOf(value, [TpmAlgId.Rsa, TpmAlgId.KeyedHash, TpmAlgId.Ecc, TpmAlgId.SymCipher], TpmRc.Type, allowNull: false);
+        OneOf(value, [TpmAlgId.Rsa, TpmAlgId.KeyedHash, TpmAlgId.Ecc, TpmAlgId.SymCipher,
+            TpmAlgId.MlDsa, TpmAlgId.HashMlDsa, TpmAlgId.MlKem], TpmRc.Type, allowNull: false);
+
+    /// <summary>TPMI_MLDSA_PARMS (Part 2 v185, 11.2.7.1): an implemented ML-DSA parameter set, else TPM_RC_PARMS.</summary>
+    public static TpmRc MlDsaParms(TpmMlDsaParms value, bool allowNull) =>
+        MlParameterSets.IsImplemented(value) ? TpmRc.Success : TpmRc.Parms;
+
+    /// <summary>TPMI_MLKEM_PARMS (Part 2 v185, 11.2.6.1): an implemented ML-KEM parameter set, else TPM_RC_PARMS.</summary>
+    public static TpmRc MlKemParms(TpmMlKemParms value, bool allowNull) =>
+        MlParameterSets.IsImplemented(value) ? TpmRc.Success : TpmRc.Parms;
 
     /// <summary>TPMI_ALG_KEYEDHASH_SCHEME (Part 2, 11.1.19): HMAC or XOR (+ NULL), else TPM_RC_VALUE.</summary>
     public static TpmRc KeyedHashScheme(TpmAlgId value, bool allowNull) =>
@@ -60,7 +69,7 @@ internal static class TpmCheck
 
     /// <summary>TPMI_ALG_KDF (Part 2, 9.32): an implemented key derivation function (+ NULL), else TPM_RC_KDF.</summary>
     public static TpmRc Kdf(TpmAlgId value, bool allowNull) =>
-        OneOf(value, [TpmAlgId.Mgf1, TpmAlgId.Kdf1Sp800_56A, TpmAlgId.Kdf2, TpmAlgId.Kdf1Sp800_108], TpmRc.Kdf, allowNull);
+        OneOf(value, [TpmAlgId.Mgf1, TpmAlgId.Kdf1Sp800_56A, TpmAlgId.Kdf2, TpmAlgId.Kdf1Sp800_108, TpmAlgId.Hkdf], TpmRc.Kdf, allowNull);
 
     /// <summary>TPMI_ALG_RSA_SCHEME (Part 2, 11.2.4.1): an implemented RSA scheme (+ NULL), else TPM_RC_VALUE.</summary>
     public static TpmRc RsaScheme(TpmAlgId value, bool allowNull) =>
@@ -102,10 +111,11 @@ internal static class TpmCheck
     public static TpmRc ObjectAttributes(TpmaObject value, bool allowNull) =>
         (value & TpmaObject.Reserved) == 0 ? TpmRc.Success : TpmRc.ReservedBits;
 
-    /// <summary>TPMI_ALG_SIG_SCHEME (Part 2, 11.2.1.3): an implemented signing scheme or HMAC (+ NULL), else TPM_RC_SCHEME.</summary>
+    /// <summary>TPMI_ALG_SIG_SCHEME (Part 2 v185, 9.37): an implemented signing scheme, HMAC, ML-DSA or
+    /// HashML-DSA (+ NULL), else TPM_RC_SCHEME.</summary>
     public static TpmRc SigScheme(TpmAlgId value, bool allowNull) =>
         OneOf(value, [TpmAlgId.RsaSsa, TpmAlgId.RsaPss, TpmAlgId.EcDsa, TpmAlgId.EcDaa, TpmAlgId.Sm2, TpmAlgId.EcSchnorr,
-            TpmAlgId.Hmac], TpmRc.Scheme, allowNull);
+            TpmAlgId.Hmac, TpmAlgId.MlDsa, TpmAlgId.HashMlDsa], TpmRc.Scheme, allowNull);
 
     /// <summary>TPMI_ALG_RSA_DECRYPT (Part 2, 11.2.4.3): RSAES or OAEP (+ NULL), else TPM_RC_VALUE.</summary>
     public static TpmRc RsaDecrypt(TpmAlgId value, bool allowNull) =>
@@ -167,9 +177,10 @@ internal static class TpmCheck
     public static TpmRc AuthTicketTag(TpmSt value, bool allowNull) =>
         value is TpmSt.AuthSecret or TpmSt.AuthSigned ? TpmRc.Success : StTag(value);
 
-    /// <summary>TPMT_TK_VERIFIED's tag: TPM_ST_VERIFIED, else TPM_RC_TAG.</summary>
+    /// <summary>TPMT_TK_VERIFIED's tag (Part 2 v185, Table 112): TPM_ST_VERIFIED, TPM_ST_MESSAGE_VERIFIED or
+    /// TPM_ST_DIGEST_VERIFIED, else TPM_RC_TAG.</summary>
     public static TpmRc VerifiedTicketTag(TpmSt value, bool allowNull) =>
-        value == TpmSt.Verified ? TpmRc.Success : StTag(value);
+        value is TpmSt.Verified or TpmSt.MessageVerified or TpmSt.DigestVerified ? TpmRc.Success : StTag(value);
 
     /// <summary>TPMT_TK_CREATION's tag: TPM_ST_CREATION, else TPM_RC_TAG.</summary>
     public static TpmRc CreationTicketTag(TpmSt value, bool allowNull) =>

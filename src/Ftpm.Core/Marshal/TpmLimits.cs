@@ -62,9 +62,9 @@ public static class TpmLimits
     /// <summary>sizeof(_PRIVATE): an integrity digest and an encrypted TPM2B_SENSITIVE of the largest object.</summary>
     public const int MaxPrivateSize = 2 + MaxDigestSize + 2 + 2 + (2 + MaxAuthSize) + (2 + MaxDigestSize) + (2 + MaxRsaKeyBytes / 2 * 5);
 
-    /// <summary>sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 OAEP block is the largest encrypted secret (an
-    /// ECC point of P-521 takes 136 octets).</summary>
-    public const int MaxEncryptedSecretSize = MaxRsaKeyBytes;
+    /// <summary>sizeof(TPMU_ENCRYPTED_SECRET) (Part 2 v185, Table 223): an ML-KEM-1024 ciphertext is the largest
+    /// encrypted secret (an RSA-4096 OAEP block takes 512 octets, an ECC point of P-521 136).</summary>
+    public const int MaxEncryptedSecretSize = MaxMlKemCtSize > MaxRsaKeyBytes ? MaxMlKemCtSize : MaxRsaKeyBytes;
 
     /// <summary>sizeof(TPMS_ID_OBJECT): the integrity HMAC and the encrypted TPM2B_DIGEST of a credential.</summary>
     public const int MaxIdObjectSize = 2 * (2 + MaxDigestSize);
@@ -73,14 +73,45 @@ public static class TpmLimits
     /// MIN(32, MAX(MAX_ECC_KEY_BYTES, MAX_DIGEST_SIZE)).</summary>
     public const int LabelMaxBuffer = 32;
 
-    /// <summary>sizeof(TPMT_PUBLIC), the bound of TPM2B_TEMPLATE: type, nameAlg, attributes, the largest
-    /// authPolicy, the largest parameters (ECC's) and the largest unique (an RSA-4096 modulus).</summary>
-    public const int MaxPublicSize = 2 + 2 + 4 + (2 + MaxDigestSize) + 18 + (2 + MaxRsaKeyBytes);
+    /// <summary>sizeof(TPMT_PUBLIC), the bound of TPM2B_TEMPLATE and TPM2B_PUBLIC: type, nameAlg, attributes,
+    /// the largest authPolicy, the largest parameters (ECC's) and the largest unique (v185: an ML-DSA-87
+    /// public key; before it an RSA-4096 modulus).</summary>
+    public const int MaxPublicSize = 2 + 2 + 4 + (2 + MaxDigestSize) + 18 + (2 + MaxMlDsaPubSize);
+
+    // ---- v185 post-quantum objects (Part 2 v185, 10.3.12-14, 11.2.6-7, 11.3.4-9) -------------------
+
+    /// <summary>MAX_MLKEM_PUB_SIZE: an ML-KEM-1024 encapsulation key (Table 205).</summary>
+    public const int MaxMlKemPubSize = 1568;
+
+    /// <summary>MAX_MLKEM_CT_SIZE: an ML-KEM-1024 ciphertext (Table 205).</summary>
+    public const int MaxMlKemCtSize = 1568;
+
+    /// <summary>MAX_SHARED_SECRET_SIZE (TPM2B_SHARED_SECRET): ML-KEM's 32 octets; an ECC KEM's secret (a
+    /// KDF output of the curve's size) is no longer than the largest digest.</summary>
+    public const int MaxSharedSecretSize = MaxDigestSize;
+
+    /// <summary>sizeof(TPMU_KEM_CIPHERTEXT) (Table 101): the ML-KEM-1024 ciphertext, larger than an ECC
+    /// point (sizeof(TPMS_ECC_POINT)).</summary>
+    public const int MaxKemCiphertextSize = MaxMlKemCtSize;
+
+    /// <summary>MAX_MLDSA_PUB_SIZE: an ML-DSA-87 public key (Table 208).</summary>
+    public const int MaxMlDsaPubSize = 2592;
+
+    /// <summary>MAX_MLDSA_SIG_SIZE: an ML-DSA-87 signature (Table 208).</summary>
+    public const int MaxMlDsaSigSize = 4627;
+
+    /// <summary>sizeof(TPMU_SIGNATURE_CTX) (Table 220): the ML-DSA context, at most 255 octets.</summary>
+    public const int MaxSignatureCtxSize = 255;
+
+    /// <summary>MAX_SIGNATURE_HINT_SIZE (Table 222): only EdDSA has a hint, its encoded R (at most
+    /// 2 * MAX_ECC_KEY_BYTES); every other scheme takes an empty one.</summary>
+    public const int MaxSignatureHintSize = 2 * MaxEccKeyBytes;
 
     /// <summary>TPM_MAX_DERIVATION_BITS (Part 2, TPM_CONSTANTS32): the KDFa length of the stream a
     /// derived object is made from.</summary>
     public const int MaxDerivationBits = 8192;
 
-    /// <summary>MAX_CONTEXT_SIZE: an encrypted object context (its public and sensitive areas and state).</summary>
-    public const int MaxContextSize = 2560;
+    /// <summary>MAX_CONTEXT_SIZE: an encrypted object context (its public and sensitive areas and state); v185
+    /// public areas reach <see cref="MaxPublicSize"/>, so this is larger than the reference's 2168.</summary>
+    public const int MaxContextSize = 5120;
 }

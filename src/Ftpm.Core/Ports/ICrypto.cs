@@ -5,7 +5,7 @@ namespace Ftpm.Ports;
 /// an algorithm and hands over buffers; it never does big-number arithmetic itself. A firmware build
 /// plugs its own implementation in here. Algorithms are TPM_ALG_IDs.
 /// </summary>
-public interface ICrypto
+public partial interface ICrypto
 {
     /// <summary>psa_hash_compute: writes the digest of <paramref name="data"/>; returns its length.</summary>
     int Hash(TpmAlgId hashAlg, ReadOnlySpan<byte> data, Span<byte> digest);

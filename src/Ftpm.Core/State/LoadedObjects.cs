@@ -40,6 +40,10 @@ internal sealed class HashSequence : TpmObject
     /// <summary>An HMAC sequence (TPM2_HMAC_Start, Part 3, 17.2): <see cref="Operations"/> holds one HMAC operation.</summary>
     public bool IsHmac;
 
+    /// <summary>v185: what a sign or verify sequence (TPM2_SignSequenceStart, TPM2_VerifySequenceStart) keeps
+    /// besides its message operation; null for hash, HMAC and event sequences.</summary>
+    public SignatureSequence? Signature;
+
     /// <summary>A copy with its own hash states (ContextSave and ContextLoad of sequences).</summary>
     public HashSequence Clone()
     {
@@ -47,6 +51,7 @@ internal sealed class HashSequence : TpmObject
         {
             HashAlg = HashAlg,
             IsHmac = IsHmac,
+            Signature = Signature?.Clone(),
             StartsWithGenerated = StartsWithGenerated,
             FirstBytesSeen = FirstBytesSeen,
             AuthValue = (byte[])AuthValue.Clone(),
@@ -66,13 +71,41 @@ internal sealed class HashSequence : TpmObject
             FirstBytesSeen += n;
         }
         foreach (var op in Operations) op.Update(data);
+        Signature?.Ticket?.Update(data);
     }
 
     public override void Dispose()
     {
         foreach (var op in Operations) op.Dispose();
+        Signature?.Ticket?.Dispose();
         base.Dispose();
     }
+}
+
+/// <summary>The state of a v185 sign or verify sequence (Part 3 v185, 17.5 and 17.6) beside its message
+/// operation (<see cref="HashSequence.Operations"/>[0]: μ of ML-DSA, the pre-hash of HashML-DSA, the scheme's
+/// hash of an RSA or ECC key, the HMAC of a KEYEDHASH key).</summary>
+internal sealed class SignatureSequence
+{
+    /// <summary>A verify sequence (TPM2_VerifySequenceStart); else a sign sequence.</summary>
+    public bool Verify;
+    /// <summary>The Name of the key the sequence was started with: the complete command must name the same
+    /// key (TPM_RC_SIGN_CONTEXT_KEY).</summary>
+    public byte[] KeyName = [];
+    /// <summary>The key's signing scheme and its hash (TPM_ALG_NULL for ML-DSA).</summary>
+    public TpmAlgId Scheme, HashAlg;
+    /// <summary>TPM2B_SIGNATURE_CTX given at the start (HashML-DSA puts it in M′ at the end).</summary>
+    public byte[] Context = [];
+    /// <summary>A verify sequence of a key outside the null hierarchy: HMAC(proof, TPM_ST_MESSAGE_VERIFIED ||
+    /// message ...) under the key's nameAlg, fed with the message as it streams in (Part 2 v185, 10.6.5).</summary>
+    public IHashOperation? Ticket;
+    public uint Hierarchy;
+
+    public SignatureSequence Clone() => new()
+    {
+        Verify = Verify, KeyName = KeyName, Scheme = Scheme, HashAlg = HashAlg, Context = Context,
+        Ticket = Ticket?.Clone(), Hierarchy = Hierarchy,
+    };
 }
 
 /// <summary>

@@ -448,6 +448,11 @@ internal sealed class NvIndices
             _ => false,
         };
         if (!sizeOk) throw new InvalidDataException($"NV index 0x{key:X8}: type {type} with {pub.DataSize} octets");
+        // The authValue and authPolicy bounds NV_DefineSpace and NV_ChangeAuth enforce (TPM_RC_SIZE):
+        // every HMAC keyed by the authValue is sized by them.
+        int nameSize = TpmAlgorithms.DigestSize(pub.NameAlg);
+        if (auth.Length > nameSize || (pub.AuthPolicy.Buffer.Length != 0 && pub.AuthPolicy.Buffer.Length != nameSize))
+            throw new InvalidDataException($"NV index 0x{key:X8}: an authValue of {auth.Length} or an authPolicy of {pub.AuthPolicy.Buffer.Length} octets with a {nameSize}-octet nameAlg");
         return new NvIndex
         {
             Handle = pub.NvIndex,

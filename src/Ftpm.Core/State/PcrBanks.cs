@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Ftpm.Marshal;
 
 namespace Ftpm.State;
@@ -101,6 +102,23 @@ internal sealed class PcrBanks
             for (int p = 0; p < TpmLimits.PcrCount; p++)
                 if (Attributes[p].StateSave) w.WriteBytes(Value(b, p));
         }
+    }
+
+    /// <summary>Whether <paramref name="saved"/> is a record <see cref="Save"/> could have written: its exact
+    /// length, and allocations of PCRs that exist.</summary>
+    public static bool IsSavedState(ReadOnlySpan<byte> saved)
+    {
+        int length = 4;
+        for (int b = 0; b < TpmAlgorithms.Hashes.Length; b++)
+        {
+            if (saved.Length < length + 4) return false;
+            uint allocated = BinaryPrimitives.ReadUInt32BigEndian(saved[length..]);
+            if ((allocated & ~PersistentData.AllPcrs) != 0) return false;
+            length += 4;
+            for (int p = 0; p < TpmLimits.PcrCount; p++)
+                if (Attributes[p].StateSave) length += TpmAlgorithms.DigestSize(TpmAlgorithms.Hashes[b]);
+        }
+        return saved.Length == length;
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote (TPM Resume).</summary>

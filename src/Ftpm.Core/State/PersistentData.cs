@@ -167,9 +167,11 @@ internal sealed class PersistentData
         p.EndorsementSeed = ReadArray(ref r);
         p.StorageSeed = ReadArray(ref r);
         p.PlatformSeed = ReadArray(ref r);
-        p.OwnerAuth = ReadArray(ref r);
-        p.EndorsementAuth = ReadArray(ref r);
-        p.LockoutAuth = ReadArray(ref r);
+        // An authValue or a policy no command could have set is damage: found here, not by the HMAC that
+        // would key on it (found by fuzzing the stored state).
+        p.OwnerAuth = CheckAuth(ReadArray(ref r), "persistent data: ownerAuth");
+        p.EndorsementAuth = CheckAuth(ReadArray(ref r), "persistent data: endorsementAuth");
+        p.LockoutAuth = CheckAuth(ReadArray(ref r), "persistent data: lockoutAuth");
         p.OwnerPolicy = new(ReadArray(ref r));
         p.EndorsementPolicy = new(ReadArray(ref r));
         p.LockoutPolicy = new(ReadArray(ref r));
@@ -178,7 +180,12 @@ internal sealed class PersistentData
         Check(r.ReadUInt32(out p.RestartCount));
         Check(r.ReadUInt64(out p.TotalResetCount));
         Check(r.ReadUInt16(out p.OrderlyState));
-        for (int i = 0; i < p.PcrAllocation.Length; i++) Check(r.ReadUInt32(out p.PcrAllocation[i]));
+        for (int i = 0; i < p.PcrAllocation.Length; i++)
+        {
+            Check(r.ReadUInt32(out p.PcrAllocation[i]));
+            if ((p.PcrAllocation[i] & ~AllPcrs) != 0)
+                throw new InvalidDataException($"persistent data: PCR allocation 0x{p.PcrAllocation[i]:X8} names PCRs that do not exist");
+        }
         p.PlatformProof = ReadArray(ref r);
         p.StorageProof = ReadArray(ref r);
         p.EndorsementProof = ReadArray(ref r);
@@ -201,6 +208,9 @@ internal sealed class PersistentData
             p.OwnerPolicyAlg = (TpmAlgId)ownerPolicyAlg;
             p.EndorsementPolicyAlg = (TpmAlgId)endorsementPolicyAlg;
             p.LockoutPolicyAlg = (TpmAlgId)lockoutPolicyAlg;
+            CheckPolicy(p.OwnerPolicyAlg, p.OwnerPolicy.Span, "persistent data: ownerPolicy");
+            CheckPolicy(p.EndorsementPolicyAlg, p.EndorsementPolicy.Span, "persistent data: endorsementPolicy");
+            CheckPolicy(p.LockoutPolicyAlg, p.LockoutPolicy.Span, "persistent data: lockoutPolicy");
         }
         if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
         // Command audit (issue 4)
@@ -226,6 +236,7 @@ internal sealed class PersistentData
             p.PcrPolicy = ReadArray(ref r);
             Check(r.ReadUInt16(out ushort pcrPolicyAlg));
             p.PcrPolicyAlg = (TpmAlgId)pcrPolicyAlg;
+            CheckPolicy(p.PcrPolicyAlg, p.PcrPolicy, "persistent data: PCR group policy");
         }
         // Physical presence list and algorithm set (issue 4)
         if (r.HasData)
@@ -253,6 +264,22 @@ internal sealed class PersistentData
     {
         if (rc != TpmRc.Success) throw new InvalidDataException($"stored state is truncated or malformed ({rc.Describe()})");
     }
+
+    /// <summary>A stored authorization policy is one TPM2_SetPrimaryPolicy or TPM2_PCR_SetAuthPolicy could
+    /// have set (Part 3, 24.7: the digest's size is the hash's): TPM_ALG_NULL with an empty digest, or a
+    /// hash and a digest of its size. Anything else is damage.</summary>
+    /// <exception cref="InvalidDataException">It is not.</exception>
+    internal static void CheckPolicy(TpmAlgId alg, ReadOnlySpan<byte> policy, string what)
+    {
+        bool ok = alg == TpmAlgId.Null ? policy.IsEmpty : TpmAlgorithms.IsHash(alg) && policy.Length == TpmAlgorithms.DigestSize(alg);
+        if (!ok) throw new InvalidDataException($"{what}: {policy.Length} octets with algorithm 0x{(ushort)alg:X4}");
+    }
+
+    /// <summary>A stored authValue fits a TPM2B_AUTH (Part 2, 10.4.5: at most the largest digest); every
+    /// HMAC key and comparison is sized by that bound.</summary>
+    /// <exception cref="InvalidDataException">It does not.</exception>
+    internal static byte[] CheckAuth(byte[] auth, string what) => auth.Length <= TpmLimits.MaxDigestSize ? auth
+        : throw new InvalidDataException($"{what}: an authValue of {auth.Length} octets (at most {TpmLimits.MaxDigestSize})");
 }
 
 /// <summary>An authorization policy digest (TPM2B_DIGEST content) kept in state.</summary>

@@ -136,32 +136,49 @@ public sealed partial class Tpm
             }
     }
 
-    /// <summary>The ACT part of TPM2_Startup (the reference's ActStartup): a Resume restarts each countdown
-    /// that Shutdown(STATE) saved, or the signal of one that had expired, and keeps the policies; a TPM Reset
-    /// or Restart leaves every ACT stopped, quiet and without a policy.</summary>
-    void ActStartup(bool resume, ref TpmReader saved, bool hasSaved)
+    /// <summary>What Shutdown(STATE) saved of one implemented ACT.</summary>
+    readonly record struct SavedAct(uint Remaining, bool Signaled, TpmAlgId PolicyAlg, byte[] Policy);
+
+    /// <summary>Reads the ACT part of a saved authorization record (<see cref="ActShutdownState"/>) without
+    /// changing any ACT: one entry per implemented ACT, or none (a record from before ACTs). A policy is
+    /// what TPM2_SetPrimaryPolicy could have set: TPM_ALG_NULL and empty, or a hash and a digest of its size.</summary>
+    /// <exception cref="InvalidDataException">The record is malformed.</exception>
+    SavedAct[] ParseActSaved(ref TpmReader saved)
     {
-        ActInit();
+        if (!saved.HasData) return [];
+        var entries = new List<SavedAct>();
         foreach (var act in _acts)
         {
             if (act is null) continue;
-            uint remaining = 0;
-            byte signaled = 0;
-            ushort alg = (ushort)TpmAlgId.Null;
-            byte[] policy = [];
-            if (hasSaved && saved.HasData)
-            {
-                State.PersistentData.Check(saved.ReadUInt32(out remaining));
-                State.PersistentData.Check(saved.ReadUInt8(out signaled));
-                State.PersistentData.Check(saved.ReadUInt16(out alg));
-                policy = State.PersistentData.ReadArray(ref saved);
-            }
+            State.PersistentData.Check(saved.ReadUInt32(out uint remaining));
+            State.PersistentData.Check(saved.ReadUInt8(out byte signaled));
+            State.PersistentData.Check(saved.ReadUInt16(out ushort alg));
+            byte[] policy = State.PersistentData.ReadArray(ref saved);
+            State.PersistentData.CheckPolicy((TpmAlgId)alg, policy, "saved ACT policy");
+            entries.Add(new SavedAct(remaining, signaled != 0, (TpmAlgId)alg, policy));
+        }
+        return [.. entries];
+    }
+
+    /// <summary>The ACT part of TPM2_Startup (the reference's ActStartup): a Resume restarts each countdown
+    /// that Shutdown(STATE) saved (<paramref name="saved"/>, from <see cref="ParseActSaved"/>), or the signal
+    /// of one that had expired, and keeps the policies; a TPM Reset or Restart leaves every ACT stopped,
+    /// quiet and without a policy.</summary>
+    void ActStartup(bool resume, SavedAct[] saved)
+    {
+        ActInit();
+        int n = 0;
+        foreach (var act in _acts)
+        {
+            if (act is null) continue;
+            var entry = n < saved.Length ? saved[n] : new SavedAct(0, false, TpmAlgId.Null, []);
+            n++;
             if (resume)
             {
-                act.Remaining = remaining;
-                act.Signaled = remaining == 0 && signaled != 0;
-                act.Policy = policy;
-                act.PolicyAlg = (TpmAlgId)alg;
+                act.Remaining = entry.Remaining;
+                act.Signaled = entry.Remaining == 0 && entry.Signaled;
+                act.Policy = entry.Policy;
+                act.PolicyAlg = entry.PolicyAlg;
             }
             else
             {

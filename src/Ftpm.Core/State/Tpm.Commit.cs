@@ -38,7 +38,7 @@ public sealed partial class Tpm
         byte[]? saved = _savedCommitState;
         _savedCommitState = null;
         StageRecord(NvKeys.SavedCommitState, null);
-        if (!reset && saved is { Length: 32 + 8 + 16 })
+        if (!reset && saved is { Length: CommitStateLength })
         {
             _commitNonce = saved[..32];
             _commitCounter = BinaryPrimitives.ReadUInt64BigEndian(saved.AsSpan(32));
@@ -57,17 +57,20 @@ public sealed partial class Tpm
     /// <summary>Nonce, counter and bitmap as one record (Shutdown(STATE), and a host's volatile state).</summary>
     internal byte[] CommitStateRecord()
     {
-        var record = new byte[32 + 8 + 16];
+        var record = new byte[CommitStateLength];
         _commitNonce.CopyTo(record, 0);
         BinaryPrimitives.WriteUInt64BigEndian(record.AsSpan(32), _commitCounter);
         BinaryPrimitives.WriteUInt128BigEndian(record.AsSpan(40), _commitArray);
         return record;
     }
 
+    /// <summary>The length of every <see cref="CommitStateRecord"/>: nonce, counter and bitmap.</summary>
+    internal const int CommitStateLength = 32 + 8 + 16;
+
     /// <summary>Brings back what <see cref="CommitStateRecord"/> wrote; false if it is not such a record.</summary>
     internal bool RestoreCommitState(ReadOnlySpan<byte> record)
     {
-        if (record.Length != 32 + 8 + 16) return false;
+        if (record.Length != CommitStateLength) return false;
         _commitNonce = record[..32].ToArray();
         _commitCounter = BinaryPrimitives.ReadUInt64BigEndian(record[32..]);
         _commitArray = BinaryPrimitives.ReadUInt128BigEndian(record[40..]);

@@ -81,8 +81,38 @@ public sealed partial class Tpm
         Nv.Load(snapshot.Records);
         Persistents.Validate(this);
         CommitInit(snapshot);
+        DropUnreadableSavedState();
         ClockInit();
         AuthInit();
+    }
+
+    /// <summary>
+    /// Checks what Shutdown(STATE) saved (PCRs, authorization and commit records) before a Startup uses it.
+    /// A damaged record is stored data, not an engine bug: like the reference when a TPM Resume cannot
+    /// recover its saved state, the TPM continues as if no state had been saved, so Startup(STATE) fails
+    /// with TPM_RC_VALUE and Startup(CLEAR) is a TPM Reset (Part 1, 36.4-36.6) that starts from nothing the
+    /// record held. All three records go together: a Resume from some of them would be half a Resume.
+    /// </summary>
+    void DropUnreadableSavedState()
+    {
+        if (_savedState is null && _savedAuthState is null && _savedCommitState is null) return;
+        string? problem = null;
+        if (_savedState is not null && !PcrBanks.IsSavedState(_savedState)) problem = "the saved PCR record is malformed";
+        else if (_savedCommitState is not null && _savedCommitState.Length != CommitStateLength) problem = "the saved commit record is malformed";
+        else if (_savedAuthState is not null)
+        {
+            try
+            {
+                ParseAuthState(_savedAuthState);
+            }
+            catch (InvalidDataException e)
+            {
+                problem = e.Message;
+            }
+        }
+        if (problem is null) return;
+        _logger.LogWarning("The state saved by TPM2_Shutdown(STATE) is damaged ({Problem}): it is ignored, so TPM2_Startup(STATE) fails and TPM2_Startup(CLEAR) is a TPM Reset", problem);
+        _savedState = _savedAuthState = _savedCommitState = null;
     }
 
     /// <summary>TPM_Manufacture: fresh seeds and proofs, everything else at its default.</summary>

@@ -77,7 +77,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// <summary>Marshals <paramref name="value"/> into a new array.</summary>
     public static byte[] Marshal(in TpmtPublic value)
     {
-        Span<byte> buffer = stackalloc byte[2048];
+        Span<byte> buffer = stackalloc byte[TpmLimits.MaxPublicSize];
         var w = new TpmWriter(buffer);
         value.Write(ref w);
         return w.Written.ToArray();
@@ -138,7 +138,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
     /// key, of a type that can be a parent, with its sensitive area loaded.</summary>
     public bool IsStorageParent =>
         HasSensitive && Has(TpmaObject.Restricted | TpmaObject.Decrypt) && !Has(TpmaObject.Sign) &&
-        Type is TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.SymCipher;
+        Type is TpmAlgId.Rsa or TpmAlgId.Ecc or TpmAlgId.SymCipher or TpmAlgId.MlKem;
 
     /// <summary>A derivation parent (Part 1, "Derived Objects"; the reference's attributes.derivation): a
     /// restricted decryption KEYEDHASH key with its sensitive area loaded. Its secret keys the KDFa stream
@@ -165,6 +165,7 @@ internal sealed class TpmKey : TpmObject, Auth.IObjectAuthorization
         TpmAlgId.Rsa => Public.Parameters.RsaDetail.Symmetric,
         TpmAlgId.Ecc => Public.Parameters.EccDetail.Symmetric,
         TpmAlgId.SymCipher => Public.Parameters.SymDetail.Sym,
+        TpmAlgId.MlKem => Public.Parameters.MlKemDetail.Symmetric,
         _ => default,
     };
 

@@ -54,6 +54,7 @@ public class CapabilityTests
         "001A 00000101" +   // ECDAA: asymmetric, signing
         "001C 00000101" +   // ECSCHNORR: asymmetric, signing
         "001D 00000401" +   // ECMQV: asymmetric, method
+        "001F 00000404" +   // HKDF (v185, the ECC KEM's KDF): hash, method
         "0020 00000404" +   // KDF1_SP800_56A: hash, method
         "0021 00000404" +   // KDF2 (ECC_Encrypt): hash, method
         "0022 00000404" +   // KDF1_SP800_108: hash, method
@@ -64,11 +65,14 @@ public class CapabilityTests
         "0041 00000202" +   // OFB
         "0042 00000202" +   // CBC
         "0043 00000202" +   // CFB
-        "0044 00000202";    // ECB    // KDF1_SP800_108: hash, method
+        "0044 00000202" +   // ECB
+        "00A0 00000209" +   // MLKEM (v185): asymmetric, object, encrypting
+        "00A1 00000109" +   // MLDSA (v185): asymmetric, object, signing
+        "00A2 00000109";    // HASH_MLDSA (v185): asymmetric, object, signing
 
     [Fact]
     public void AlgsListsTheImplementedAlgorithms() =>
-        Assert.Equal(Hex("00 00000000 0000001E" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
+        Assert.Equal(Hex("00 00000000 00000022" + AllAlgs), Cap(TpmCap.Algs, 0, 1000));
 
     [Fact]
     public void AlgsPages()
@@ -76,8 +80,10 @@ public class CapabilityTests
         Assert.Equal(Hex("01 00000000 00000001 0001 00000009"), Cap(TpmCap.Algs, 0, 1));
         Assert.Equal(Hex("01 00000000 00000002 0005 00000104 0006 00000002"), Cap(TpmCap.Algs, 0x0005, 2));
         Assert.Equal(Hex("01 00000000 00000001 0022 00000404"), Cap(TpmCap.Algs, 0x0022, 1));
-        Assert.Equal(Hex("00 00000000 00000001 0044 00000202"), Cap(TpmCap.Algs, 0x0044, 1));
-        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x0045, 1));
+        Assert.Equal(Hex("01 00000000 00000001 0044 00000202"), Cap(TpmCap.Algs, 0x0044, 1));
+        Assert.Equal(Hex("01 00000000 00000001 00A0 00000209"), Cap(TpmCap.Algs, 0x0045, 1));
+        Assert.Equal(Hex("00 00000000 00000001 00A2 00000109"), Cap(TpmCap.Algs, 0x00A2, 1));
+        Assert.Equal(Hex("00 00000000 00000000"), Cap(TpmCap.Algs, 0x00A3, 1));
     }
 
     [Fact]
@@ -154,11 +160,15 @@ public class CapabilityTests
         // PolicyParameters (0x19C): one handle each. Policy_AC_SendSelect (0x196), CertifyX509 (0x197, two) and
         // the 1.84 commands: ACT_SetTimeout, ECC_Encrypt, ECC_Decrypt (one handle each), NV_DefineSpace2 (nv,
         // one handle), NV_ReadPublic2 (one handle), ReadOnlyControl (nv, one handle), PolicyTransportSPDM (one
-        // handle), then Vendor_TCG_Test (V, no handle), the last.
-        Assert.Equal(Hex("00 00000002 00000016 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
-            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 20000000"), Cap(TpmCap.Commands, 0x18A, 22));
+        // handle), then the v185 commands and Vendor_TCG_Test (V, no handle), the last.
+        Assert.Equal(Hex("01 00000002 00000016 0000018A 0200018B 0200018C 0200018D 0000018E 0200018F 02000190 12000191 06000192 02000193"
+            + " 02000196 04000197 02000198 02000199 0200019A 0200019B 0200019C 0240019D 0200019E 024001A0 020001A1 050001A3"), Cap(TpmCap.Commands, 0x18A, 22));
         Assert.Equal(Hex("01 00000002 00000001 0000018A"), Cap(TpmCap.Commands, 0x18A, 1));
-        Assert.Equal(Hex("00 00000002 00000001 20000000"), Cap(TpmCap.Commands, 0x1A2, 20));
+        // v185: VerifySequenceComplete and SignSequenceComplete (flushed, two handles), VerifyDigestSignature,
+        // SignDigest, Encapsulate and Decapsulate (one handle each), VerifySequenceStart and SignSequenceStart
+        // (one handle, rHandle).
+        Assert.Equal(Hex("00 00000002 00000009 050001A3 050001A4 020001A5 020001A6 020001A7 020001A8 120001A9 120001AA 20000000"),
+            Cap(TpmCap.Commands, 0x1A2, 20));
         // ECC_Parameters (0x178): no handle.
         Assert.Equal(Hex("01 00000002 00000001 00000178"), Cap(TpmCap.Commands, 0x178, 1));
     }
@@ -212,10 +222,11 @@ public class CapabilityTests
     {
         var fixedGroup = Cap(TpmCap.TpmProperties, 0x100, 1000);
         Assert.Equal("00", fixedGroup[..2]);
-        Assert.Equal(46u, Convert.ToUInt32(fixedGroup.Substring(10, 8), 16));   // 0x100..0x12E but 0x115
-        Assert.EndsWith("0000012E00000400", fixedGroup);
-        Assert.Equal(Hex("00 00000006 00000001 0000012E 00000400"), Cap(TpmCap.TpmProperties, 0x12E, 10));
-        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x12F, 10));
+        Assert.Equal(47u, Convert.ToUInt32(fixedGroup.Substring(10, 8), 16));   // 0x100..0x12E but 0x115, and 0x131
+        Assert.EndsWith("000001310000007F", fixedGroup);
+        Assert.Equal(Hex("00 00000006 00000002 0000012E 00000400 00000131 0000007F"), Cap(TpmCap.TpmProperties, 0x12E, 10));
+        Assert.Equal(Hex("00 00000006 00000001 00000131 0000007F"), Cap(TpmCap.TpmProperties, 0x12F, 10));
+        Assert.Equal(Hex("00 00000006 00000000"), Cap(TpmCap.TpmProperties, 0x132, 10));
     }
 
     [Theory]
@@ -233,13 +244,14 @@ public class CapabilityTests
     [InlineData(0x125u, 0x105u)]      // PS_REVISION
     [InlineData(0x12Bu, 1u)]          // VENDOR_COMMANDS: Vendor_TCG_Test
     [InlineData(0x12Eu, 1024u)]       // MAX_CAP_BUFFER
+    [InlineData(0x131u, 0x7Fu)]       // ML_PARAMETER_SETS (v185): every ML-KEM and ML-DSA set, extMu
     [InlineData(0x200u, 0x400u)]      // PERMANENT: tpmGeneratedEPS
     [InlineData(0x201u, 0xFu)]        // STARTUP_CLEAR: every hierarchy enabled
     [InlineData(0x207u, 3u)]          // HR_TRANSIENT_AVAIL
     [InlineData(0x20Fu, 3u)]          // MAX_AUTH_FAIL
     public void PropertyValues(uint property, uint value)
     {
-        string more = property == 0x12E ? "00" : "01";   // MAX_CAP_BUFFER is the last fixed property
+        string more = property == 0x131 ? "00" : "01";   // ML_PARAMETER_SETS (v185) is the last fixed property
         Assert.Equal(Hex($"{more} 00000006 00000001 {property:X8} {value:X8}"), Cap(TpmCap.TpmProperties, property, 1));
     }
 

@@ -73,6 +73,8 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.EcDaa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
         new() { Alg = TpmAlgId.EcSchnorr, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing },
         new() { Alg = TpmAlgId.EcMqv, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method },
+        // v185: HKDF (RFC 5869), the KDF of the ECC KEM (TPM2_Encapsulate/Decapsulate, Part 1 v185, 44.4).
+        new() { Alg = TpmAlgId.Hkdf, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         new() { Alg = TpmAlgId.Kdf1Sp800_56A, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
         // KDF2: the mask of TPM2_ECC_Encrypt/ECC_Decrypt (Part 1 annex C ECC encryption).
         new() { Alg = TpmAlgId.Kdf2, AlgProperties = TpmaAlgorithm.Hash | TpmaAlgorithm.Method },
@@ -86,6 +88,10 @@ internal static class ImplementedAlgorithms
         new() { Alg = TpmAlgId.Cbc, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Cfb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
         new() { Alg = TpmAlgId.Ecb, AlgProperties = TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting },
+        // ---- v185 post-quantum object types (Part 2 v185, 6.3): ML-KEM (FIPS 203), ML-DSA and HashML-DSA (FIPS 204) ----
+        new() { Alg = TpmAlgId.MlKem, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Encrypting },
+        new() { Alg = TpmAlgId.MlDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Signing },
+        new() { Alg = TpmAlgId.HashMlDsa, AlgProperties = TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object | TpmaAlgorithm.Signing },
     ];
 
     /// <summary>The implemented algorithms in ascending TPM_ALG_ID order (GetCapability pages through them).</summary>

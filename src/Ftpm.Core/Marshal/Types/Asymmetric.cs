@@ -31,3 +31,20 @@ internal partial struct TpmsAlgorithmDetailEcc
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> N;
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> H;
 }
+
+/// <summary>TPM2B_SHARED_SECRET (Part 2 v185, 10.3.12, Table 100): the shared secret of a KEM (TPM2_Encapsulate,
+/// TPM2_Decapsulate), at most MAX_SHARED_SECRET_SIZE.</summary>
+[TpmStruct("TPM2B_SHARED_SECRET")]
+internal partial struct Tpm2bSharedSecret
+{
+    [Sized(TpmLimits.MaxSharedSecretSize)] public ReadOnlyMemory<byte> Buffer;
+}
+
+/// <summary>TPM2B_KEM_CIPHERTEXT (Part 2 v185, 10.3.14, Table 102): a KEM ciphertext, at most
+/// sizeof(TPMU_KEM_CIPHERTEXT). Every member of TPMU_KEM_CIPHERTEXT (Table 101) is a byte array, so the
+/// union needs no selector when marshaled: it is a plain buffer here.</summary>
+[TpmStruct("TPM2B_KEM_CIPHERTEXT")]
+internal partial struct Tpm2bKemCiphertext
+{
+    [Sized(TpmLimits.MaxKemCiphertextSize)] public ReadOnlyMemory<byte> Buffer;
+}

@@ -49,6 +49,17 @@ internal partial struct TpmuPublicId
     public ReadOnlyMemory<byte> Rsa;
 
     [Arm(TpmAlgId.Ecc)] public TpmsEccPoint Ecc;
+
+    /// <summary>v185 (Table 226): TPM2B_PUBLIC_KEY_MLDSA, the pkEncode of FIPS 204 (ML-DSA and HashML-DSA).</summary>
+    [Arm(TpmAlgId.MlDsa)]
+    [Arm(TpmAlgId.HashMlDsa)]
+    [Sized(TpmLimits.MaxMlDsaPubSize)]
+    public ReadOnlyMemory<byte> MlDsa;
+
+    /// <summary>v185 (Table 226): TPM2B_PUBLIC_KEY_MLKEM, the encapsulation key of FIPS 203.</summary>
+    [Arm(TpmAlgId.MlKem)]
+    [Sized(TpmLimits.MaxMlKemPubSize)]
+    public ReadOnlyMemory<byte> MlKem;
 }
 
 /// <summary>TPMT_PUBLIC (Part 2, 12.2.4). nameAlg is a TPMI_ALG_HASH+ (NULL only for an object with
@@ -119,6 +130,11 @@ internal partial struct TpmuSensitiveComposite
     [Arm(TpmAlgId.KeyedHash)][Sized(TpmLimits.MaxSymData)] public ReadOnlyMemory<byte> Bits;
     /// <summary>TPM2B_SYM_KEY.</summary>
     [Arm(TpmAlgId.SymCipher)][Sized(TpmLimits.MaxSymKeyBytes)] public ReadOnlyMemory<byte> Sym;
+    /// <summary>v185 (Table 239): TPM2B_PRIVATE_KEY_MLDSA, the 32-octet seed xi (ML-DSA and HashML-DSA).
+    /// Its exact size is checked when the object is loaded.</summary>
+    [Arm(TpmAlgId.MlDsa)][Arm(TpmAlgId.HashMlDsa)][Sized(MlParameterSets.MlDsaPrivateSeedSize)] public ReadOnlyMemory<byte> MlDsa;
+    /// <summary>v185 (Table 239): TPM2B_PRIVATE_KEY_MLKEM, the 64-octet seed d || z.</summary>
+    [Arm(TpmAlgId.MlKem)][Sized(MlParameterSets.MlKemPrivateSeedSize)] public ReadOnlyMemory<byte> MlKem;
 }
 
 /// <summary>TPMT_SENSITIVE (Part 2, 12.3.2.4).</summary>
@@ -157,11 +173,27 @@ internal partial struct TpmtTkCreation
     public Tpm2bDigest Digest;
 }
 
-/// <summary>TPMT_TK_VERIFIED (Part 2, 10.7.4): proof that the TPM verified a signature.</summary>
+/// <summary>TPMU_TK_VERIFIED_META (Part 2 v185, 10.6.4, Table 111): what a verification ticket carries beyond
+/// its HMAC: nothing for TPM_ST_VERIFIED and TPM_ST_MESSAGE_VERIFIED, the hash of the verified digest for
+/// TPM_ST_DIGEST_VERIFIED.</summary>
+[TpmUnion("TPMU_TK_VERIFIED_META", typeof(TpmSt))]
+[EmptyArm(TpmSt.Verified)]
+[EmptyArm(TpmSt.MessageVerified)]
+internal partial struct TpmuTkVerifiedMeta
+{
+    /// <summary>TPMI_ALG_HASH: the hash algorithm or XOF that produced the verified digest.</summary>
+    [Arm(TpmSt.DigestVerified)] public TpmAlgId DigestVerified;
+}
+
+/// <summary>TPMT_TK_VERIFIED (Part 2 v185, 10.6.5, Table 113): proof that the TPM verified a signature. v185 adds
+/// the tags of TPM2_VerifySequenceComplete and TPM2_VerifyDigestSignature and the metadata between
+/// hierarchy and the HMAC (empty for TPM_ST_VERIFIED, so older tickets keep their layout).</summary>
 [TpmStruct("TPMT_TK_VERIFIED")]
 internal partial struct TpmtTkVerified
 {
     [Check(nameof(TpmCheck.VerifiedTicketTag))] public TpmSt Tag;
     [Check(nameof(TpmCheck.Hierarchy), AllowNull = true)] public uint Hierarchy;
+    [Selector(nameof(Tag))] public TpmuTkVerifiedMeta Metadata;
+    /// <summary>The spec's hmac (called digest before v185).</summary>
     public Tpm2bDigest Digest;
 }

@@ -113,6 +113,7 @@ internal partial struct TpmuKdfScheme
     [Arm(TpmAlgId.Kdf1Sp800_56A)]
     [Arm(TpmAlgId.Kdf2)]
     [Arm(TpmAlgId.Kdf1Sp800_108)]
+    [Arm(TpmAlgId.Hkdf)] // v185 (Table 187): TPMS_KDF_SCHEME_HKDF
     public TpmsSchemeHash AnyKdf;
 }
 
@@ -195,6 +196,35 @@ internal partial struct TpmsEccParms
     public TpmtKdfScheme Kdf;
 }
 
+/// <summary>TPMS_MLDSA_PARMS (Part 2 v185, 12.2.3.6, Table 230): an ML-DSA key.</summary>
+[TpmStruct("TPMS_MLDSA_PARMS")]
+internal partial struct TpmsMlDsaParms
+{
+    /// <summary>TPMI_MLDSA_PARMS: an implemented parameter set, else TPM_RC_PARMS.</summary>
+    [Check(nameof(TpmCheck.MlDsaParms))] public TpmMlDsaParms ParameterSet;
+    /// <summary>TPMI_YES_NO: YES lets TPM2_SignDigest and TPM2_VerifyDigestSignature take an external mu.</summary>
+    [Check(nameof(TpmCheck.YesNo))] public byte AllowExternalMu;
+}
+
+/// <summary>TPMS_HASH_MLDSA_PARMS (Part 2 v185, 12.2.3.7, Table 231): a HashML-DSA (pre-hash) key.</summary>
+[TpmStruct("TPMS_HASH_MLDSA_PARMS")]
+internal partial struct TpmsHashMlDsaParms
+{
+    [Check(nameof(TpmCheck.MlDsaParms))] public TpmMlDsaParms ParameterSet;
+    /// <summary>TPMI_ALG_HASH: the pre-hash function PH.</summary>
+    [Check(nameof(TpmCheck.Hash))] public TpmAlgId HashAlg;
+}
+
+/// <summary>TPMS_MLKEM_PARMS (Part 2 v185, 12.2.3.8, Table 232): an ML-KEM key.</summary>
+[TpmStruct("TPMS_MLKEM_PARMS")]
+internal partial struct TpmsMlKemParms
+{
+    /// <summary>TPMT_SYM_DEF_OBJECT+: the symmetric algorithm of a restricted decryption key, NULL otherwise.</summary>
+    [Check(nameof(TpmCheck.SymDefObject), AllowNull = true)] public TpmtSymDefObject Symmetric;
+    /// <summary>TPMI_MLKEM_PARMS: an implemented parameter set, else TPM_RC_PARMS.</summary>
+    [Check(nameof(TpmCheck.MlKemParms))] public TpmMlKemParms ParameterSet;
+}
+
 /// <summary>TPMU_PUBLIC_PARMS (Part 2, 12.2.3.2): the parameters of each object type. (The spec's
 /// <c>asymDetail</c>, TPMS_ASYM_PARMS, is selected by no type: it is a view of the RSA and ECC arms.)</summary>
 [TpmUnion("TPMU_PUBLIC_PARMS", typeof(TpmAlgId))]
@@ -204,6 +234,10 @@ internal partial struct TpmuPublicParms
     [Arm(TpmAlgId.SymCipher)] public TpmsSymcipherParms SymDetail;
     [Arm(TpmAlgId.Rsa)] public TpmsRsaParms RsaDetail;
     [Arm(TpmAlgId.Ecc)] public TpmsEccParms EccDetail;
+    /// <summary>v185 (Table 233).</summary>
+    [Arm(TpmAlgId.MlDsa)] public TpmsMlDsaParms MlDsaDetail;
+    [Arm(TpmAlgId.HashMlDsa)] public TpmsHashMlDsaParms HashMlDsaDetail;
+    [Arm(TpmAlgId.MlKem)] public TpmsMlKemParms MlKemDetail;
 }
 
 /// <summary>TPMT_PUBLIC_PARMS (Part 2, 12.2.3.7): an object type and its parameters (TPM2_TestParms).

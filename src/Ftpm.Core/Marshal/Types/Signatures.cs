@@ -2,9 +2,14 @@ namespace Ftpm.Marshal;
 
 // Signatures and signing schemes (Part 2, 11.2.1 and 11.3).
 
-/// <summary>TPMU_SIG_SCHEME (Part 2, 11.2.1.4): every signing scheme takes a hash; ECDAA also a count.</summary>
+/// <summary>TPMU_SIG_SCHEME (Part 2, 11.2.1.4): every signing scheme takes a hash; ECDAA also a count.
+/// TPMI_ALG_SIG_SCHEME lists TPM_ALG_MLDSA and TPM_ALG_HASH_MLDSA (Part 2 v185, 9.37) but Table 182 gives
+/// them no member: an ML-DSA key's parameters say all (HashML-DSA's pre-hash is in TPMS_HASH_MLDSA_PARMS),
+/// so they are read as empty arms, like TPMS_EMPTY.</summary>
 [TpmUnion("TPMU_SIG_SCHEME", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
+[EmptyArm(TpmAlgId.MlDsa)]
+[EmptyArm(TpmAlgId.HashMlDsa)]
 internal partial struct TpmuSigScheme
 {
     [Arm(TpmAlgId.RsaSsa)]
@@ -44,7 +49,17 @@ internal partial struct TpmsSignatureEcc
     [Sized(TpmLimits.MaxEccKeyBytes)] public ReadOnlyMemory<byte> SignatureS;
 }
 
-/// <summary>TPMU_SIGNATURE (Part 2, 11.3.3).</summary>
+/// <summary>TPMS_SIGNATURE_HASH_MLDSA (Part 2 v185, 11.2.7.2, Table 209): a HashML-DSA signature and its pre-hash.</summary>
+[TpmStruct("TPMS_SIGNATURE_HASH_MLDSA")]
+internal partial struct TpmsSignatureHashMlDsa
+{
+    /// <summary>TPMI_ALG_HASH, not NULL.</summary>
+    [Check(nameof(TpmCheck.Hash))] public TpmAlgId Hash;
+    /// <summary>TPM2B_SIGNATURE_MLDSA.</summary>
+    [Sized(TpmLimits.MaxMlDsaSigSize)] public ReadOnlyMemory<byte> Signature;
+}
+
+/// <summary>TPMU_SIGNATURE (Part 2 v185, 11.3.5, Table 218).</summary>
 [TpmUnion("TPMU_SIGNATURE", typeof(TpmAlgId))]
 [EmptyArm(TpmAlgId.Null)]
 internal partial struct TpmuSignature
@@ -60,6 +75,29 @@ internal partial struct TpmuSignature
     public TpmsSignatureEcc Ecc;
 
     [Arm(TpmAlgId.Hmac)] public TpmtHa Hmac;
+
+    /// <summary>v185: TPM2B_SIGNATURE_MLDSA (Table 217).</summary>
+    [Arm(TpmAlgId.MlDsa)][Sized(TpmLimits.MaxMlDsaSigSize)] public ReadOnlyMemory<byte> MlDsa;
+
+    /// <summary>v185: TPMS_SIGNATURE_HASH_MLDSA.</summary>
+    [Arm(TpmAlgId.HashMlDsa)] public TpmsSignatureHashMlDsa HashMlDsa;
+}
+
+/// <summary>TPM2B_SIGNATURE_CTX (Part 2 v185, 11.3.8, Table 221): additional context of a signing scheme, at
+/// most sizeof(TPMU_SIGNATURE_CTX) (an ML-DSA context string, 255 octets). Its meaning depends on the
+/// key's scheme (Table 220), so it is a plain buffer here.</summary>
+[TpmStruct("TPM2B_SIGNATURE_CTX")]
+internal partial struct Tpm2bSignatureCtx
+{
+    [Sized(TpmLimits.MaxSignatureCtxSize)] public ReadOnlyMemory<byte> Buffer;
+}
+
+/// <summary>TPM2B_SIGNATURE_HINT (Part 2 v185, 11.3.9, Table 222): EdDSA's encoded R for
+/// TPM2_VerifySequenceStart; empty for every other scheme.</summary>
+[TpmStruct("TPM2B_SIGNATURE_HINT")]
+internal partial struct Tpm2bSignatureHint
+{
+    [Sized(TpmLimits.MaxSignatureHintSize)] public ReadOnlyMemory<byte> Buffer;
 }
 
 /// <summary>TPMT_SIGNATURE (Part 2, 11.3.4). The algorithm is a TPMI_ALG_SIG_SCHEME+ (TPM_RC_SCHEME).</summary>
