@@ -131,13 +131,7 @@ static class ServeCommand
         }
         if (refused) return 1;
 
-        using var loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(parse.GetValue(Level))
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            }));
+        using var loggerFactory = LineLoggerFactory.Console(parse.GetValue(Level));
 
         FileNvStore store;
         RpmbFile? rpmb = null;

@@ -193,7 +193,7 @@ static class SwtpmCommand
             <= 4 => LogLevel.Debug,
             _ => LogLevel.Trace,
         };
-        if (o.LogFile == "-") return LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.None));
+        if (o.LogFile == "-") return LineLoggerFactory.None();
         if (o.LogFile is { } file)
         {
             LineFileLoggerProvider provider;
@@ -206,15 +206,11 @@ static class SwtpmCommand
                 Console.Error.WriteLine($"ftpm swtpm socket: cannot open the log file: {e.Message}");
                 return null;
             }
-            return LoggerFactory.Create(b => b.SetMinimumLevel(level).AddProvider(provider));
+            return new LineLoggerFactory(provider, level);
         }
         if (Environment.GetEnvironmentVariable(DaemonChildVariable) is not null)
-            return LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.None)); // a daemon has no console
-        return LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(c =>
-        {
-            c.SingleLine = true;
-            c.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-        }));
+            return LineLoggerFactory.None(); // a daemon has no console
+        return LineLoggerFactory.Console(level);
     }
 
     /// <summary>--daemon: .NET cannot fork, so the same command runs again in the background and this

@@ -127,21 +127,40 @@ public sealed partial class PlatformCrypto
                     if (!TryName(hashAlg, out var name)) return -1;
                     if (label.IsEmpty)
                         return rsa.Rsa.TryDecrypt(ciphertext, output, RSAEncryptionPadding.CreateOaep(name), out int m) ? m : -1;
+                    // A label (credential, salt and duplication seeds): .NET's RSA has no parameter for it.
+                    if (OpenSsl.RsaDecrypt(rsa.Rsa, name, label, ciphertext, output) is int written) return written;
                     em = RawPrivate(rsa, ciphertext, k);
                     if (em is null) return -1;
                     return Oaep.Decode(name, TpmAlgorithms.DigestSize(hashAlg), label, em, output);
                 }
                 case TpmAlgId.Null:
+                {
+                    if (output.Length < k) return -1;
+                    if (OpenSsl.RsaDecrypt(rsa.Rsa, null, default, ciphertext, output) is int written)
+                        return written < 0 ? -1 : LeftPad(output, written, k);
                     em = RawPrivate(rsa, ciphertext, k);
                     if (em is null) return -1;
                     em.CopyTo(output);
                     return k;
+                }
                 default:
                     return -1;
             }
         }
         catch (CryptographicException) { return -1; }
         finally { if (em is not null) CryptographicOperations.ZeroMemory(em); }
+    }
+
+    /// <summary>Moves the <paramref name="written"/> octets at the start of <paramref name="output"/> to the end
+    /// of its first <paramref name="k"/> octets, zeros before: raw RSA's result is always k octets.</summary>
+    static int LeftPad(Span<byte> output, int written, int k)
+    {
+        if (written < k)
+        {
+            output[..written].CopyTo(output[(k - written)..k]);
+            output[..(k - written)].Clear();
+        }
+        return k;
     }
 
     /// <summary>c^d mod n (<see cref="RsaRaw.Private"/>, blinded), k octets; null when c is not below n.</summary>

@@ -104,7 +104,8 @@ internal sealed class RsaKey : IAsymmetricKey
             DQ = BigNumbers.ToBytes(dq, half),
             InverseQ = BigNumbers.ToBytes(qInv, half),
         };
-        var rsa = RSA.Create();
+        // On Linux the OpenSSL-backed class by name, so that OpenSsl.RsaDecrypt can reach its key handle.
+        RSA rsa = OperatingSystem.IsLinux() ? new RSAOpenSsl() : RSA.Create();
         try { rsa.ImportParameters(parameters); }
         catch (CryptographicException) { rsa.Dispose(); return null; }
         finally

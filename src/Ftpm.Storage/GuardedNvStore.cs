@@ -31,12 +31,18 @@ public sealed class StateRefusedException(string message) : IOException(message)
 /// optional encryption at rest (AES-256-GCM per record) and rollback detection (the commit number must
 /// not be below an <see cref="RpmbFile"/>'s monotonic counter). The backend's atomic commit carries the
 /// changed records and a header record together, so records and MAC never disagree after a crash.
+/// A commit costs what it changes: the MAC covers the XOR of one HMAC per record (an incremental
+/// XOR MAC, Bellare, Guérin and Rogaway 1995), so a commit recomputes the tags of the records it
+/// changes, not of all of them.
 /// </summary>
 /// <remarks>
-/// Header record (key <see cref="HeaderKey"/>): magic "FTPMGRD1" (8), flags u32 (1 encrypted, 2
+/// Header record (key <see cref="HeaderKey"/>): magic "FTPMGRD2" (8), flags u32 (1 encrypted, 2
 /// rollback-protected), commit number u64, key check value (8: HMAC(macKey, "ftpm key check")),
-/// MAC (32) = HMAC-SHA256(macKey, the 28 octets before the MAC || each other record in ascending key
-/// order as key u32, length u32, stored octets). An encrypted record is nonce (12) || tag (16) ||
+/// MAC (32) = HMAC-SHA256(macKey, the 28 octets before the MAC || S), where S is the XOR over the other
+/// records of HMAC-SHA256(macKey, "ftpm record" || key u32 || length u32 || stored octets). The record
+/// tags never leave the process, so records mixed from different states do not give a known S. States
+/// written with "FTPMGRD1" (MAC over the records themselves, in ascending key order) are still read;
+/// their next commit writes the new header. An encrypted record is nonce (12) || tag (16) ||
 /// ciphertext, with the record key as associated data, so records cannot be moved between keys.
 /// A commit writes the backend first and then advances the RPMB counter: after a crash in between the
 /// state is one commit ahead of the counter, which is accepted (and the counter catches up).
@@ -52,15 +58,20 @@ public sealed class GuardedNvStore : INvStore, IDisposable
     const int KcvSize = 8;
     const int NonceSize = 12;
     const int TagSize = 16;
-    static ReadOnlySpan<byte> Magic => "FTPMGRD1"u8;
+    const int TagLength = 32;
+    static ReadOnlySpan<byte> Magic => "FTPMGRD2"u8;
+    static ReadOnlySpan<byte> MagicV1 => "FTPMGRD1"u8;
 
     readonly INvStore _inner;
     readonly StateGuardOptions _options;
     readonly byte[] _macKey;
     readonly AesGcm? _aes;
     readonly uint _flags;
-    Dictionary<uint, byte[]> _stored;
-    Dictionary<uint, byte[]> _plain;
+    /// <summary>Per record, HMAC(macKey, "ftpm record" || key || length || stored octets).</summary>
+    readonly Dictionary<uint, byte[]> _tags;
+    /// <summary>The XOR of <see cref="_tags"/>.</summary>
+    readonly byte[] _tagSum = new byte[TagLength];
+    readonly Dictionary<uint, byte[]> _plain;
     ulong _counter;
     bool _disposed;
 
@@ -80,7 +91,14 @@ public sealed class GuardedNvStore : INvStore, IDisposable
             var snapshot = inner.Load();
             var records = snapshot.Records;
             (_plain, _counter) = Open(records, _flags, _macKey, _aes, options.Rpmb?.Counter, options.StateName, options.Rpmb?.Path, snapshot.WriteCounter);
-            _stored = new Dictionary<uint, byte[]>(records.Where(r => r.Key != HeaderKey));
+            _tags = new Dictionary<uint, byte[]>(_plain.Count);
+            foreach (var (key, data) in records)
+            {
+                if (key == HeaderKey) continue;
+                var tag = RecordTag(_macKey, key, data);
+                _tags[key] = tag;
+                Xor(_tagSum, tag);
+            }
             // One commit ahead: a crash came between the backend's commit and the counter's.
             if (options.Rpmb is not null && _counter > options.Rpmb.Counter) options.Rpmb.Advance(_counter);
         }
@@ -125,31 +143,44 @@ public sealed class GuardedNvStore : INvStore, IDisposable
     public void Commit(IReadOnlyList<NvChange> changes)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var stored = new Dictionary<uint, byte[]>(_stored);
-        var plain = new Dictionary<uint, byte[]>(_plain);
+        // The new tags and their sum are worked out on the side: only a durable commit changes the store.
         var innerChanges = new List<NvChange>(changes.Count + 1);
+        var newTags = new Dictionary<uint, byte[]?>(changes.Count);
+        var tagSum = (byte[])_tagSum.Clone();
         foreach (var c in changes)
         {
             if (c.Key == HeaderKey) throw new ArgumentException($"record key 0x{HeaderKey:X8} is the guard's own", nameof(changes));
+            // A key changed twice in one commit: take out what the first change put in.
+            if (newTags.TryGetValue(c.Key, out var earlier)) { if (earlier is not null) Xor(tagSum, earlier); }
+            else if (_tags.TryGetValue(c.Key, out var old)) Xor(tagSum, old);
             if (c.Data is null)
             {
-                stored.Remove(c.Key);
-                plain.Remove(c.Key);
+                newTags[c.Key] = null;
                 innerChanges.Add(c);
                 continue;
             }
             var sealedData = Seal(c.Key, c.Data);
-            stored[c.Key] = sealedData;
-            plain[c.Key] = (byte[])c.Data.Clone();
+            var tag = RecordTag(_macKey, c.Key, sealedData);
+            Xor(tagSum, tag);
+            newTags[c.Key] = tag;
             innerChanges.Add(new NvChange(c.Key, sealedData));
         }
         ulong counter = _counter + 1;
-        innerChanges.Add(new NvChange(HeaderKey, Header(_flags, counter, _macKey, stored)));
+        innerChanges.Add(new NvChange(HeaderKey, Header(_flags, counter, _macKey, tagSum)));
 
         _inner.Commit(innerChanges);
         _options.Rpmb?.Advance(counter);
-        _stored = stored;
-        _plain = plain;
+        foreach (var c in changes)
+        {
+            if (c.Data is null) _plain.Remove(c.Key);
+            else _plain[c.Key] = (byte[])c.Data.Clone();
+        }
+        foreach (var (key, tag) in newTags)
+        {
+            if (tag is null) _tags.Remove(key);
+            else _tags[key] = tag;
+        }
+        tagSum.CopyTo(_tagSum, 0);
         _counter = counter;
     }
 
@@ -196,7 +227,8 @@ public sealed class GuardedNvStore : INvStore, IDisposable
             return (new Dictionary<uint, byte[]>(), 0);
         }
 
-        if (header.Length != HeaderSize || !header.AsSpan(0, 8).SequenceEqual(Magic))
+        bool v1 = header.Length == HeaderSize && header.AsSpan(0, 8).SequenceEqual(MagicV1);
+        if (header.Length != HeaderSize || !(v1 || header.AsSpan(0, 8).SequenceEqual(Magic)))
             throw new StateRefusedException($"{name} failed its integrity check: the guard header is damaged");
         uint storedFlags = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8));
         ulong counter = BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(12));
@@ -217,7 +249,14 @@ public sealed class GuardedNvStore : INvStore, IDisposable
                 : $"the RPMB file {rpmbPath} is not the one {name} was written with (its key differs)");
 
         var others = new Dictionary<uint, byte[]>(records.Where(r => r.Key != HeaderKey));
-        var expected = Header(storedFlags, counter, macKey, others);
+        byte[] expected;
+        if (v1) expected = HeaderV1(storedFlags, counter, macKey, others);
+        else
+        {
+            var sum = new byte[TagLength];
+            foreach (var (key, data) in others) Xor(sum, RecordTag(macKey, key, data));
+            expected = Header(storedFlags, counter, macKey, sum);
+        }
         if (!CryptographicOperations.FixedTimeEquals(expected, header))
             throw new StateRefusedException($"{name} failed its integrity check (MAC): it was modified outside ftpm");
         // The backend's own write counter is outside the MAC'd records; every commit moves it and the
@@ -259,10 +298,64 @@ public sealed class GuardedNvStore : INvStore, IDisposable
         return plain;
     }
 
-    static byte[] Header(uint flags, ulong counter, byte[] macKey, IReadOnlyDictionary<uint, byte[]> records)
+    /// <summary>HMAC(macKey, "ftpm record" || key || length || stored octets): one record's share of the MAC.</summary>
+    static byte[] RecordTag(byte[] macKey, uint key, ReadOnlySpan<byte> stored)
+    {
+        using var mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, macKey);
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(prefix, key);
+        BinaryPrimitives.WriteUInt32BigEndian(prefix[4..], (uint)stored.Length);
+        mac.AppendData("ftpm record"u8);
+        mac.AppendData(prefix);
+        mac.AppendData(stored);
+        var tag = new byte[TagLength];
+        mac.GetHashAndReset(tag);
+        return tag;
+    }
+
+    static void Xor(Span<byte> sum, ReadOnlySpan<byte> tag)
+    {
+        for (int i = 0; i < TagLength; i++) sum[i] ^= tag[i];
+    }
+
+    /// <summary>The header: flags, commit number, key check value and the MAC over them and the record tags' XOR.</summary>
+    static byte[] Header(uint flags, ulong counter, byte[] macKey, ReadOnlySpan<byte> tagSum)
     {
         var header = new byte[HeaderSize];
         Magic.CopyTo(header);
+        WriteHeaderFields(header, flags, counter, macKey);
+        Span<byte> input = stackalloc byte[HeaderSize - 32 + TagLength];
+        header.AsSpan(0, HeaderSize - 32).CopyTo(input);
+        tagSum.CopyTo(input[(HeaderSize - 32)..]);
+        HMACSHA256.HashData(macKey, input, header.AsSpan(HeaderSize - 32));
+        return header;
+    }
+
+    static void WriteHeaderFields(byte[] header, uint flags, ulong counter, byte[] macKey)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), flags);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(12), counter);
+        Span<byte> kcv = stackalloc byte[32];
+        HMACSHA256.HashData(macKey, "ftpm key check"u8, kcv);
+        kcv[..KcvSize].CopyTo(header.AsSpan(20));
+    }
+
+    /// <summary>For tests: the first format's header for <paramref name="stored"/> (records and a
+    /// current header, as the backend holds them) under <paramref name="stateKey"/>.</summary>
+    internal static byte[] HeaderV1ForTests(IReadOnlyDictionary<uint, byte[]> stored, byte[] stateKey)
+    {
+        var header = stored[HeaderKey];
+        var (macKey, encryptionKey) = DeriveKeys(stateKey, null);
+        CryptographicOperations.ZeroMemory(encryptionKey!);
+        return HeaderV1(BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8)), BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(12)),
+            macKey, new Dictionary<uint, byte[]>(stored.Where(r => r.Key != HeaderKey)));
+    }
+
+    /// <summary>The first format's header (read only): the MAC runs over every record in key order.</summary>
+    static byte[] HeaderV1(uint flags, ulong counter, byte[] macKey, IReadOnlyDictionary<uint, byte[]> records)
+    {
+        var header = new byte[HeaderSize];
+        MagicV1.CopyTo(header);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), flags);
         BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(12), counter);
         Span<byte> kcv = stackalloc byte[32];

@@ -15,6 +15,7 @@ public sealed partial class Tpm
         foreach (uint handle in Objects.Handles().ToArray())
             if (Objects.Get(handle) is TpmKey key && key.Hierarchy == hierarchy) Objects.Remove(handle);
         PrimaryCache.Clear();
+        SavedKeys.Clear();
     }
 
     /// <summary>Removes what NV holds for a hierarchy (the reference's NvFlushHierarchy): its persistent

@@ -44,6 +44,12 @@ internal static partial class Context
             w.WriteSized(sensitive);
             w.WriteSized(key.QualifiedName);
             CryptographicOperations.ZeroMemory(sensitive);
+            if (key.HasSensitive && key.Asymmetric is { } asymmetric)
+            {
+                // ContextLoad of this blob can then share the backend key instead of importing it again.
+                key.SharedAsymmetric ??= new SharedAsymmetricKey(asymmetric);
+                tpm.SavedKeys.Put(sequence, key.PublicArea, key.SharedAsymmetric);
+            }
         }
         else
         {
@@ -105,7 +111,7 @@ internal static partial class Context
                 TpmKey key;
                 rc = sensitive.Length == 0
                     ? ObjectSupport.LoadPublicKey(tpm, publicArea.ToArray(), out key)
-                    : ObjectSupport.LoadKey(tpm, publicArea.ToArray(), sensitive.Span, out key);
+                    : ObjectSupport.LoadKey(tpm, publicArea.ToArray(), sensitive.Span, out key, tpm.SavedKeys.Get(p.Sequence, publicArea.Span));
                 if (rc != TpmRc.Success) throw new InvalidOperationException($"object context does not load: {rc.Describe()}");
                 key.Hierarchy = hierarchy;
                 key.QualifiedName = qn.ToArray();

@@ -462,7 +462,14 @@ internal static class ObjectSupport
     /// point of the wrong size), TPM_RC_VALUE (an RSA exponent from 1 to 6), TPM_RC_KEY_SIZE (an RSA
     /// prime that is not half the modulus), TPM_RC_BINDING (the secret does not belong to the public area),
     /// TPM_RC_SENSITIVE (sensitive area that does not unmarshal). Unnumbered: the caller numbers them.</summary>
-    public static TpmRc LoadKey(Tpm tpm, byte[] publicArea, ReadOnlySpan<byte> sensitiveArea, out TpmKey key)
+    public static TpmRc LoadKey(Tpm tpm, byte[] publicArea, ReadOnlySpan<byte> sensitiveArea, out TpmKey key) =>
+        LoadKey(tpm, publicArea, sensitiveArea, out key, null);
+
+    /// <summary><see cref="LoadKey(Tpm, byte[], ReadOnlySpan{byte}, out TpmKey)"/>, with the backend key
+    /// taken from <paramref name="saved"/> when given: the key of a context this TPM saved and whose blob
+    /// passed its integrity check, so the sensitive area is that key's and importing it again would only
+    /// repeat its checks.</summary>
+    public static TpmRc LoadKey(Tpm tpm, byte[] publicArea, ReadOnlySpan<byte> sensitiveArea, out TpmKey key, SharedAsymmetricKey? saved)
     {
         var rc = TpmKey.FromPublicArea(tpm.Crypto, publicArea, out key);
         if (rc != TpmRc.Success) return rc;
@@ -471,7 +478,7 @@ internal static class ObjectSupport
         {
             var reader = new TpmReader(copy);
             if (TpmtSensitive.Read(ref reader, out var s) != TpmRc.Success || reader.HasData) return TpmRc.Sensitive;
-            rc = CompleteKey(tpm, key, in s);
+            rc = CompleteKey(tpm, key, in s, saved);
             if (rc != TpmRc.Success) { key.Dispose(); key = null!; }
             return rc;
         }
@@ -536,7 +543,7 @@ internal static class ObjectSupport
         _ => 0,
     };
 
-    static TpmRc CompleteKey(Tpm tpm, TpmKey key, in TpmtSensitive s)
+    static TpmRc CompleteKey(Tpm tpm, TpmKey key, in TpmtSensitive s, SharedAsymmetricKey? saved = null)
     {
         var p = key.Public;
         int digestSize = TpmAlgorithms.DigestSize(p.NameAlg);
@@ -557,11 +564,13 @@ internal static class ObjectSupport
                 if (CheckRsaExponent(p) != TpmRc.Success) return TpmRc.Value;
                 var prime = s.Sensitive.Rsa.Span;
                 if (prime.Length * 2 != modulus.Length || prime[0] < 0x80) return TpmRc.KeySize;
+                if (saved is not null) { key.Asymmetric = saved.Key; key.SharedAsymmetric = saved.Acquire(); break; }
                 key.Asymmetric = tpm.Crypto.RsaImport(modulus, p.Parameters.RsaDetail.Exponent, prime);
                 if (key.Asymmetric is null) return TpmRc.Binding;
                 break;
             }
             case TpmAlgId.Ecc:
+                if (saved is not null) { key.Asymmetric = saved.Key; key.SharedAsymmetric = saved.Acquire(); break; }
                 key.Asymmetric = tpm.Crypto.EccImport(p.Parameters.EccDetail.CurveId, p.Unique.Ecc.X.Span, p.Unique.Ecc.Y.Span, s.Sensitive.Ecc.Span);
                 if (key.Asymmetric is null) return TpmRc.Binding;
                 break;

@@ -55,6 +55,7 @@ internal static partial class Startup
             tpm.NullProof = tpm.RandomBytes(64);
             // A new null seed: primaries cached from the old one are wiped, not left to age out.
             tpm.PrimaryCache.Clear();
+            tpm.SavedKeys.Clear();
         }
         else
         {

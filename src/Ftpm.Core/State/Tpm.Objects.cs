@@ -51,4 +51,7 @@ public sealed partial class Tpm
 {
     /// <summary>Sequence objects whose contexts were saved (see <see cref="SavedSequences"/>).</summary>
     internal readonly SavedSequences SavedSequences = new();
+
+    /// <summary>Backend keys of objects whose contexts were saved (see <see cref="SavedKeys"/>).</summary>
+    internal readonly SavedKeys SavedKeys = new();
 }

@@ -144,6 +144,7 @@ public sealed partial class Tpm
     void DropVolatileState()
     {
         Objects.Clear();
+        SavedKeys.Clear();
         foreach (var op in _hcrtmOperations ?? []) op.Dispose();
         _hcrtmOperations = null;
         _hcrtmDigests = null;

@@ -70,6 +70,47 @@ public sealed class ObjectLifecycleTests
         Assert.Equal(TpmRc.Success, host.Run(TpmCc.ContextLoad, fresh).Rc);
     }
 
+    static byte[] Sign(TpmTestHost host, uint key, byte[] digest)
+    {
+        var r = host.RunWithPasswords(TpmCc.Sign, [key], [[]], Cmd.Cat(Cmd.Sized(digest), Cmd.U16(0x0010), Cmd.U16(0x8024), Cmd.U32(0x40000007), Cmd.Sized([])));
+        Assert.Equal(TpmRc.Success, r.Rc);
+        return r.SessionParameters(handles: 0);
+    }
+
+    static void AssertVerifies(TpmTestHost host, uint key, byte[] digest, byte[] signature) =>
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.VerifySignature, handles: [key], parameters: Cmd.Cat(Cmd.Sized(digest), signature)).Rc);
+
+    /// <summary>ContextLoad reuses the saved key's backend key (SavedKeys) instead of importing it again:
+    /// the loaded copies sign after the original is flushed and after each other are, a context whose
+    /// entry was dropped (more saves than the cache holds) loads by import, and a power-off empties the
+    /// cache.</summary>
+    [Fact]
+    public void Loaded_contexts_share_the_saved_key_and_outlive_the_original()
+    {
+        var host = new TpmTestHost();
+        var digest = System.Security.Cryptography.SHA256.HashData("message"u8);
+        uint original = Primary(host, EccSigning);
+        var context = Save(host, original);
+        Assert.Equal(1, host.Tpm.SavedKeys.Count);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.FlushContext, Cmd.U32(original)).Rc);
+        uint first = HandleOf(host.Run(TpmCc.ContextLoad, context));
+        uint second = HandleOf(host.Run(TpmCc.ContextLoad, context));
+        AssertVerifies(host, second, digest, Sign(host, first, digest));
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.FlushContext, Cmd.U32(first)).Rc);
+        AssertVerifies(host, second, digest, Sign(host, second, digest));
+
+        // More saves than the cache keeps: the first context's entry is dropped, it loads by import.
+        for (int i = 0; i < Ftpm.State.SavedKeys.Capacity; i++) Save(host, second);
+        Assert.Equal(Ftpm.State.SavedKeys.Capacity, host.Tpm.SavedKeys.Count);
+        Assert.Equal(TpmRc.Success, host.Run(TpmCc.FlushContext, Cmd.U32(second)).Rc);
+        uint imported = HandleOf(host.Run(TpmCc.ContextLoad, context));
+        AssertVerifies(host, imported, digest, Sign(host, imported, digest));
+
+        // The cache is RAM: a power-off empties it (and releases its keys).
+        host.Tpm.PowerOff();
+        Assert.Equal(0, host.Tpm.SavedKeys.Count);
+    }
+
     [Fact]
     public void Disabled_hierarchy_objects_cannot_be_loaded_or_used()
     {

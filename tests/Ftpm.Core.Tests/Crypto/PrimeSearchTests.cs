@@ -87,6 +87,53 @@ public sealed class PrimeSearchTests
         Assert.InRange(primes, 3, 30); // about 3000·2/ln(2^512) ≈ 17
     }
 
+    [Fact]
+    public void Division_free_remainders_match_big_integers()
+    {
+        var rnd = new Random(17);
+        foreach (uint p in new uint[] { 3, 5, 7, 251, 257, 65521, 65519, 40961 })
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                var bytes = new byte[128];
+                rnd.NextBytes(bytes);
+                if (i == 0) Array.Fill(bytes, (byte)0xFF);
+                var n = new BcInteger(1, bytes);
+                Assert.Equal((uint)n.Mod(BcInteger.ValueOf(p)).IntValue, PrimeSearch.ModSmall(Limbs(n, 16), p, ulong.MaxValue / p + 1));
+            }
+        }
+    }
+
+    /// <summary>OpenSSL's exponentiation (Linux) and the managed Montgomery code run the same rounds with
+    /// the same bases, so they must answer alike, and a key search finds the same primes on either.</summary>
+    [SkippableFact]
+    public void Native_and_managed_miller_rabin_agree()
+    {
+        Skip.IfNot(OpenSsl.Available, "libcrypto.so.3 is not available here");
+        var rnd = new Random(13);
+        int primes = 0;
+        for (int i = 0; i < 600; i++)
+        {
+            var bytes = new byte[64];
+            rnd.NextBytes(bytes);
+            bytes[0] |= 0xC0;
+            bytes[^1] |= 1;
+            var limbs = Limbs(new BcInteger(1, bytes), 8);
+            bool managed = PrimeSearch.IsProbablePrimeManaged(limbs, 512, Stream("n" + i));
+            Assert.Equal(managed, PrimeSearch.IsProbablePrimeNative(limbs, 512, Stream("n" + i)));
+            if (managed) primes++;
+        }
+        Assert.InRange(primes, 1, 20);
+        // A 1024-bit prime (so more than the base-2 round runs) and its neighbour, on both paths.
+        var p = PrimeSearch.Find(1024, 65537, Stream("agree"));
+        var pl = new ulong[16];
+        PrimeSearch.FromBigEndian(p, pl);
+        Assert.True(PrimeSearch.IsProbablePrimeManaged(pl, 1024, Stream("x")));
+        Assert.True(PrimeSearch.IsProbablePrimeNative(pl, 1024, Stream("x")));
+        pl[0] += 2;
+        Assert.Equal(PrimeSearch.IsProbablePrimeManaged(pl, 1024, Stream("y")), PrimeSearch.IsProbablePrimeNative(pl, 1024, Stream("y")));
+    }
+
     [Theory]
     [InlineData(512)]
     [InlineData(1024)]

@@ -112,6 +112,61 @@ public sealed class GuardedNvStoreTests : IDisposable
         Assert.Contains("failed its integrity check (MAC): it was modified outside ftpm", Refused(key: false).Message);
     }
 
+    /// <summary>A commit MACs only what it changes (the XOR of per-record tags): records the commit did
+    /// not touch are still covered, and a key set, removed and set again in one commit counts once.</summary>
+    [Fact]
+    public void Records_a_commit_did_not_touch_stay_covered_by_the_mac()
+    {
+        using (var s = Open(key: false))
+        {
+            s.Store.Commit([new(1, [1, 2, 3]), new(2, [4]), new(3, [5])]);
+            s.Store.Commit([new(2, [6]), new(2, null), new(4, [7]), new(2, [8]), new(3, null)]);
+        }
+        using (var s = Open(key: false))
+        {
+            var records = s.Store.Load().Records;
+            Assert.Equal([1, 2, 3], records[1]);
+            Assert.Equal([8], records[2]);
+            Assert.Equal([7], records[4]);
+            Assert.False(records.ContainsKey(3));
+            s.Store.Commit([new(4, [9])]);
+        }
+        var (stored, counter) = FileNvStore.Parse(System.IO.File.ReadAllBytes(StatePath), StatePath);
+        Assert.Equal("FTPMGRD2"u8.ToArray(), stored[GuardedNvStore.HeaderKey][..8]);
+        stored[1] = [1, 2, 4]; // untouched by the last two commits
+        System.IO.File.WriteAllBytes(StatePath, FileNvStore.Serialize(stored, counter));
+        Assert.Contains("failed its integrity check (MAC): it was modified outside ftpm", Refused(key: false).Message);
+    }
+
+    /// <summary>A state written by the first guard format (MAC over every record) still opens, and its
+    /// next commit moves it to the current one.</summary>
+    [Fact]
+    public void A_state_with_the_first_header_format_opens_and_is_rewritten_on_commit()
+    {
+        using (var s = Open(rpmb: false)) s.Store.Commit([new(1, Secret), new(2, [4])]);
+        var (stored, counter) = FileNvStore.Parse(System.IO.File.ReadAllBytes(StatePath), StatePath);
+        stored[GuardedNvStore.HeaderKey] = GuardedNvStore.HeaderV1ForTests(stored, _key);
+        System.IO.File.WriteAllBytes(StatePath, FileNvStore.Serialize(stored, counter));
+        using (var s = Open(rpmb: false))
+        {
+            Assert.Equal(Secret, s.Store.Load().Records[1]);
+            s.Store.Commit([new(2, [5])]);
+        }
+        (stored, _) = FileNvStore.Parse(System.IO.File.ReadAllBytes(StatePath), StatePath);
+        Assert.Equal("FTPMGRD2"u8.ToArray(), stored[GuardedNvStore.HeaderKey][..8]);
+        using (var s = Open(rpmb: false))
+        {
+            Assert.Equal(Secret, s.Store.Load().Records[1]);
+            Assert.Equal([5], s.Store.Load().Records[2]);
+        }
+        // A damaged first-format state is still refused.
+        (stored, counter) = FileNvStore.Parse(System.IO.File.ReadAllBytes(StatePath), StatePath);
+        stored[GuardedNvStore.HeaderKey] = GuardedNvStore.HeaderV1ForTests(stored, _key);
+        stored[2] = stored[1];
+        System.IO.File.WriteAllBytes(StatePath, FileNvStore.Serialize(stored, counter));
+        Assert.Contains("integrity check (MAC)", Refused(rpmb: false).Message);
+    }
+
     /// <summary>Every field of the file is covered: the write counter (outside the records) is checked
     /// against the MAC'd commit number, here with the file's SHA-256 recomputed.</summary>
     [Theory]
