@@ -57,8 +57,8 @@ public class AttestationBenchmarks
         : throw new InvalidOperationException("response has no handle");
 
     /// <summary>TPM2_Quote: qualifyingData (32 octets), the key's scheme (TPM_ALG_NULL), SHA-256 PCRs 0-7.</summary>
-    static byte[] Quote(uint key) => KeyCommands.Build(0x158, [key], true, KeyCommands.Cat(
-        KeyCommands.Sized(new byte[32]), KeyCommands.U16(0x0010), KeyCommands.H("00000001 000B 03 FF0000")));
+    static byte[] Quote(uint key) => KeyCommands.Build(0x158, [key], true, Wire.Cat(
+        Wire.Sized(new byte[32]), Wire.U16(0x0010), Wire.H("00000001 000B 03 FF0000")));
 
     [Benchmark, BenchmarkCategory("Quote ECC")]
     public int Quote_EcdsaP256_Ak_8Pcrs() => _tpm.Execute(0, _quoteEcc, _response);

@@ -1,3 +1,4 @@
+using static Ftpm.Bench.Wire;
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 
@@ -52,24 +53,6 @@ public class CredentialBenchmarks
         ? BinaryPrimitives.ReadUInt32BigEndian(_response.AsSpan(10))
         : throw new InvalidOperationException("response has no handle");
 
-    static byte[] U16(int v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)v); return b; }
-    static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }
-    static byte[] Sized(byte[] v) => [.. U16(v.Length), .. v];
-    static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
-
-    /// <summary>A command with <paramref name="passwords"/> empty password sessions (TPM_RS_PW, continueSession).</summary>
-    static byte[] Build(uint cc, uint[] handles, int passwords, byte[] parameters)
-    {
-        var body = new List<byte>();
-        foreach (var h in handles) body.AddRange(U32(h));
-        if (passwords > 0)
-        {
-            body.AddRange(U32((uint)(9 * passwords)));
-            for (int i = 0; i < passwords; i++) body.AddRange(Cat(U32(0x40000009), U16(0), [0x01], U16(0)));
-        }
-        body.AddRange(parameters);
-        return Cat(U16(passwords > 0 ? 0x8002 : 0x8001), U32((uint)(10 + body.Count)), U32(cc), body.ToArray());
-    }
 
     [Benchmark]
     public int ActivateCredential_EccP256() => _tpm.Execute(0, _activateEcc, _response);

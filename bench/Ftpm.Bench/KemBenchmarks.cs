@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using static Ftpm.Bench.KeyCommands;
+using static Ftpm.Bench.Wire;
 
 namespace Ftpm.Bench;
 

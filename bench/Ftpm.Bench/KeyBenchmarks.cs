@@ -1,3 +1,4 @@
+using static Ftpm.Bench.Wire;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
@@ -233,22 +234,10 @@ internal static class KeyCommands
         return tpm;
     }
 
-    internal static byte[] H(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
-    internal static byte[] U16(int v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)v); return b; }
-    static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }
-    internal static byte[] Sized(byte[] v) => [.. U16(v.Length), .. v];
-    internal static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
-
-    /// <summary>A command with the given handles; with <paramref name="authorized"/> a password session
-    /// (TPM_RS_PW, empty nonce, continueSession, empty password) for the first handle.</summary>
-    internal static byte[] Build(uint cc, uint[] handles, bool authorized, byte[] parameters)
-    {
-        var body = new List<byte>();
-        foreach (var h in handles) body.AddRange(U32(h));
-        if (authorized) body.AddRange(Cat(U32(9), U32(0x40000009), U16(0), [0x01], U16(0)));
-        body.AddRange(parameters);
-        return Cat(U16(authorized ? 0x8002 : 0x8001), U32((uint)(10 + body.Count)), U32(cc), body.ToArray());
-    }
+    /// <summary>A command with the given handles; with <paramref name="authorized"/> a password session for
+    /// the first handle.</summary>
+    internal static byte[] Build(uint cc, uint[] handles, bool authorized, byte[] parameters) =>
+        Wire.Build(cc, handles, authorized ? 1 : 0, parameters);
 
     static byte[] CreateParameters(string template) =>
         Cat(Sized(Cat(U16(0), U16(0))), Sized(H(template)), U16(0), U32(0));
