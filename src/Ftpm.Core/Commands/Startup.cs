@@ -56,6 +56,8 @@ internal static partial class Startup
             // A new null seed: primaries cached from the old one are wiped, not left to age out.
             tpm.PrimaryCache.Clear();
             tpm.SavedKeys.Clear();
+            // Saved sequence copies (an HMAC sequence holds its key): no blob of the old epoch loads now.
+            tpm.SavedSequences.Clear();
         }
         else
         {
