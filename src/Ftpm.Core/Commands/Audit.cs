@@ -11,6 +11,7 @@ internal static partial class Audit
     [
         new Command<SetCommandCodeAuditStatusIn>(TpmCc.SetCommandCodeAuditStatus, SetCommandCodeAuditStatus)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Provision, AuthRole.User)],
             WritesNv = true,
             PhysicalPresence = true,

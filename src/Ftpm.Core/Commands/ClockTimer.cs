@@ -9,8 +9,8 @@ internal static partial class ClockTimer
     public static readonly CommandInfo[] Commands =
     [
         new CommandOut<ReadClockOut>(TpmCc.ReadClock, ReadClock),
-        new Command<ClockSetIn>(TpmCc.ClockSet, ClockSet) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
-        new Command<ClockRateAdjustIn>(TpmCc.ClockRateAdjust, ClockRateAdjust) { Handles = [new(HandleKinds.Provision, AuthRole.User)], PhysicalPresence = true },
+        new Command<ClockSetIn>(TpmCc.ClockSet, ClockSet) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command<ClockRateAdjustIn>(TpmCc.ClockRateAdjust, ClockRateAdjust) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User)], PhysicalPresence = true },
     ];
 
     /// <summary>TPM2_ReadClock (Part 3, 29.1): TPMS_TIME_INFO.</summary>

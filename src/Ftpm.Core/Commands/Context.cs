@@ -21,6 +21,7 @@ internal static partial class Context
         new Command<FlushContextIn>(TpmCc.FlushContext, FlushContext) { NoSessions = true },
         new Command<EvictControlIn>(TpmCc.EvictControl, EvictControl)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.Object)],
             WritesNv = true,
             PhysicalPresence = true,

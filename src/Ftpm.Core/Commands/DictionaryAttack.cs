@@ -9,7 +9,7 @@ internal static partial class DictionaryAttack
     public static readonly CommandInfo[] Commands =
     [
         new Command(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
-        new Command<DictionaryAttackParametersIn>(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
+        new Command<DictionaryAttackParametersIn>(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Lockout, AuthRole.User)], WritesNv = true },
     ];
 
     /// <summary>TPM2_DictionaryAttackLockReset (Part 3, 25.2): failedTries back to zero. Needs lockoutAuth

@@ -4,7 +4,7 @@ using Ftpm.Marshal;
 namespace Ftpm.Commands;
 
 // Part 3, 24.12 (1.84): ReadOnlyControl. In read-only mode the TPM refuses, with TPM_RC_READ_ONLY, the
-// commands that would change what it holds in NV (CommandTable.DisallowedInReadOnlyMode, checked by the
+// commands that would change what it holds in NV (CommandInfo.RefusedInReadOnlyMode, checked by the
 // dispatcher before the TPM is even started), NV writes and locks of any index that is not both ORDERLY
 // and CLEAR_STCLEAR, and PolicySecret with a PIN index (whose use would count). Reads, sessions, signing
 // with loaded keys and PCR updates go on. The mode is state-clear data: a TPM Reset or Restart leaves it.

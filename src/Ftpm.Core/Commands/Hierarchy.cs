@@ -10,21 +10,23 @@ internal static partial class Hierarchy
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<HierarchyControlIn>(TpmCc.HierarchyControl, HierarchyControl) { Handles = [new(HandleKinds.Hierarchy, AuthRole.User)], PhysicalPresence = true, Extensive = true },
+        new Command<HierarchyControlIn>(TpmCc.HierarchyControl, HierarchyControl) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Hierarchy, AuthRole.User)], PhysicalPresence = true, Extensive = true },
         new Command<SetPrimaryPolicyIn>(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy)
         {
+            RefusedInReadOnlyMode = true,
             // TPMI_RH_HIERARCHY_POLICY: owner, endorsement, platform, lockout and the ACTs.
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout | HandleKinds.Act, AuthRole.User)],
             DecryptFirstParameter = true,
             WritesNv = true,
             PhysicalPresence = true,
         },
-        new Command(TpmCc.ChangePPS, ChangePps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
-        new Command(TpmCc.ChangeEPS, ChangeEps) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
-        new Command(TpmCc.Clear, Clear) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
-        new Command<ClearControlIn>(TpmCc.ClearControl, ClearControl) { Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command(TpmCc.ChangePPS, ChangePps) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
+        new Command(TpmCc.ChangeEPS, ChangeEps) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
+        new Command(TpmCc.Clear, Clear) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, Extensive = true },
+        new Command<ClearControlIn>(TpmCc.ClearControl, ClearControl) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Lockout | HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new Command<HierarchyChangeAuthIn>(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth)
         {
+            RefusedInReadOnlyMode = true,
             // TPMI_RH_HIERARCHY_AUTH: owner, endorsement, platform, lockout.
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Lockout, AuthRole.User)],
             DecryptFirstParameter = true,

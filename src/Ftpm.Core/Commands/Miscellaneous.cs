@@ -8,8 +8,8 @@ internal static partial class Miscellaneous
 {
     public static readonly CommandInfo[] Commands =
     [
-        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, PhysicalPresenceRequired = true },
-        new Command<SetAlgorithmSetIn>(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
+        new Command<PpCommandsIn>(TpmCc.PpCommands, PpCommands) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true, PhysicalPresenceRequired = true },
+        new Command<SetAlgorithmSetIn>(TpmCc.SetAlgorithmSet, SetAlgorithmSet) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true },
     ];
 
     [TpmParameters]

@@ -10,7 +10,7 @@ internal static partial class NvStorage
 {
     internal static readonly CommandInfo[] Public2Commands =
     [
-        new Command<NvDefineSpace2In>(TpmCc.NvDefineSpace2, NvDefineSpace2) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
+        new Command<NvDefineSpace2In>(TpmCc.NvDefineSpace2, NvDefineSpace2) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
         new CommandOut<NvReadPublic2Out>(TpmCc.NvReadPublic2, NvReadPublic2) { Handles = [new(HandleKinds.NvIndexAny)], EncryptFirstResponseParameter = true },
     ];
 

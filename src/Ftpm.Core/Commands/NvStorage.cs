@@ -17,19 +17,19 @@ internal static partial class NvStorage
 
     public static readonly CommandInfo[] Commands =
     [
-        new Command<NvDefineSpaceIn>(TpmCc.NvDefineSpace, NvDefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
-        new Command(TpmCc.NvUndefineSpace, NvUndefineSpace) { Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvDefinedIndex)], WritesNv = true, PhysicalPresence = true },
-        new Command(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { Handles = [new(HandleKinds.NvDefinedIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command<NvDefineSpaceIn>(TpmCc.NvDefineSpace, NvDefineSpace) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
+        new Command(TpmCc.NvUndefineSpace, NvUndefineSpace) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User), new(HandleKinds.NvDefinedIndex)], WritesNv = true, PhysicalPresence = true },
+        new Command(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.NvDefinedIndex, AuthRole.Admin), new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new CommandOut<NvReadPublicOut>(TpmCc.NvReadPublic, NvReadPublic) { Handles = [new(HandleKinds.NvIndexAny)], EncryptFirstResponseParameter = true },
         new Command<NvWriteIn>(TpmCc.NvWrite, NvWrite) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], DecryptFirstParameter = true, WritesNv = true, WritesNvIndex = true },
-        new Command(TpmCc.NvIncrement, NvIncrement) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], WritesNv = true, WritesNvIndex = true },
+        new Command(TpmCc.NvIncrement, NvIncrement) { RefusedInReadOnlyMode = true, Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], WritesNv = true, WritesNvIndex = true },
         new Command<NvExtendIn>(TpmCc.NvExtend, NvExtend) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], DecryptFirstParameter = true, WritesNv = true, WritesNvIndex = true },
         new Command<NvSetBitsIn>(TpmCc.NvSetBits, NvSetBits) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], WritesNv = true, WritesNvIndex = true },
         new Command(TpmCc.NvWriteLock, NvWriteLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], WritesNv = true, WritesNvIndex = true },
-        new Command(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Provision, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new Command<NvReadIn, NvReadOut>(TpmCc.NvRead, NvRead) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], EncryptFirstResponseParameter = true },
         new Command(TpmCc.NvReadLock, NvReadLock) { Handles = [new(NvAuth, AuthRole.User), new(HandleKinds.NvIndexAny)], WritesNv = true },
-        new Command<NvChangeAuthIn>(TpmCc.NvChangeAuth, NvChangeAuth) { Handles = [new(HandleKinds.NvIndexAny, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
+        new Command<NvChangeAuthIn>(TpmCc.NvChangeAuth, NvChangeAuth) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.NvIndexAny, AuthRole.Admin)], DecryptFirstParameter = true, WritesNv = true },
     ];
 
     // ---- NV_DefineSpace ---------------------------------------------------------------------

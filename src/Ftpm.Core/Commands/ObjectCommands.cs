@@ -13,6 +13,7 @@ internal static partial class ObjectCommands
     [
         new Command<CreateIn, CreateOut>(TpmCc.Create, Create)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Object, AuthRole.User)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,
@@ -32,6 +33,7 @@ internal static partial class ObjectCommands
         },
         new Command<CreateLoadedIn, CreateLoadedOut>(TpmCc.CreateLoaded, CreateLoaded)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null | HandleKinds.Object, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,
@@ -41,6 +43,7 @@ internal static partial class ObjectCommands
         new CommandOut<ReadPublicOut>(TpmCc.ReadPublic, ReadPublic) { Handles = [new(HandleKinds.Object)], EncryptFirstResponseParameter = true },
         new Command<ObjectChangeAuthIn, ObjectChangeAuthOut>(TpmCc.ObjectChangeAuth, ObjectChangeAuth)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object)],
             DecryptFirstParameter = true,
             EncryptFirstResponseParameter = true,

@@ -12,11 +12,11 @@ internal static partial class Pcr
         new Command<PcrExtendIn>(TpmCc.PcrExtend, PcrExtend) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)] },
         new Command<PcrEventIn, PcrEventOut>(TpmCc.PcrEvent, PcrEvent) { Handles = [new(HandleKinds.Pcr | HandleKinds.Null, AuthRole.User)], DecryptFirstParameter = true },
         new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
-        new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
+        new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
         // PCR authorization groups (issue 4).
-        new Command<PcrSetAuthPolicyIn>(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
-        new Command<PcrSetAuthValueIn>(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
+        new Command<PcrSetAuthPolicyIn>(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
+        new Command<PcrSetAuthValueIn>(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
     ];
 
     /// <summary>Shared check of PCR_Extend/PCR_Event/PCR_Reset: the locality must be one the PCR's

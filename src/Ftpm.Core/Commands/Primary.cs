@@ -12,6 +12,7 @@ internal static partial class Primary
     [
         new Command<CreatePrimaryIn, CreatePrimaryOut>(TpmCc.CreatePrimary, CreatePrimary)
         {
+            RefusedInReadOnlyMode = true,
             Handles = [new(HandleKinds.Hierarchy | HandleKinds.Null, AuthRole.User)],
             ReturnsHandle = true,
             DecryptFirstParameter = true,

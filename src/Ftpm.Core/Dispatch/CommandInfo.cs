@@ -97,6 +97,13 @@ internal abstract record CommandInfo(TpmCc Code)
     /// PhysicalPresenceCommandClear).</summary>
     public bool PhysicalPresenceRequired { get; init; }
 
+    /// <summary>Read-only mode refuses this command with TPM_RC_READ_ONLY before anything else is checked
+    /// (Part 3, 24.12 TPM2_ReadOnlyControl; the commands with RO_DISALLOW in the reference's
+    /// CommandAttributeData.h): those that change hierarchies, persistent objects, NV definitions, policies
+    /// and auth values, and that create keys. NV_Write, NV_Extend, NV_SetBits, NV_WriteLock, NV_ReadLock and
+    /// PolicySecret make their own, narrower check.</summary>
+    public bool RefusedInReadOnlyMode { get; init; }
+
     /// <summary>The command writes an NV index it names, so an index's authValue or authPolicy authorizes
     /// it with TPMA_NV_AUTHWRITE / POLICYWRITE (Part 1, 19.7.4-19.7.5); the other commands that authorize
     /// with an index read it.</summary>

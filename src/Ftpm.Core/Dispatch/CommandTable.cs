@@ -85,20 +85,6 @@ internal static class CommandTable
     /// <summary>The implemented commands in code order (a span, so walking it allocates nothing).</summary>
     public static ReadOnlySpan<CommandInfo> All() => Implemented;
 
-    /// <summary>The commands read-only mode refuses with TPM_RC_READ_ONLY before anything else is checked
-    /// (Part 3, 24.12 TPM2_ReadOnlyControl; the commands with RO_DISALLOW in the reference's
-    /// CommandAttributeData.h): those that change hierarchies, persistent objects, NV definitions, policies
-    /// and auth values, and that create keys. NV_Write, NV_Extend, NV_SetBits, NV_WriteLock, NV_ReadLock and
-    /// PolicySecret make their own, narrower check.</summary>
-    public static bool DisallowedInReadOnlyMode(TpmCc code) => code is TpmCc.NvUndefineSpaceSpecial or TpmCc.EvictControl
-        or TpmCc.HierarchyControl or TpmCc.NvUndefineSpace or TpmCc.ChangeEPS or TpmCc.ChangePPS or TpmCc.Clear
-        or TpmCc.ClearControl or TpmCc.ClockSet or TpmCc.HierarchyChangeAuth or TpmCc.NvDefineSpace or TpmCc.PcrAllocate
-        or TpmCc.PcrSetAuthPolicy or TpmCc.PpCommands or TpmCc.SetPrimaryPolicy or TpmCc.FieldUpgradeStart
-        or TpmCc.ClockRateAdjust or TpmCc.CreatePrimary or TpmCc.NvGlobalWriteLock or TpmCc.NvIncrement
-        or TpmCc.DictionaryAttackParameters or TpmCc.NvChangeAuth or TpmCc.SetAlgorithmSet
-        or TpmCc.SetCommandCodeAuditStatus or TpmCc.FieldUpgradeData or TpmCc.ObjectChangeAuth or TpmCc.Create
-        or TpmCc.PcrSetAuthValue or TpmCc.CreateLoaded or TpmCc.NvDefineSpace2 or TpmCc.SetCapability;
-
     /// <summary>The commands whose platform authorization needs physical presence on a new TPM: those that
     /// always need it (the reference's PhysicalPresencePreInstall_Init), in code order.</summary>
     public static List<TpmCc> PhysicalPresenceDefaults()

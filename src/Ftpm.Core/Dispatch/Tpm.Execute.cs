@@ -84,7 +84,7 @@ public sealed partial class Tpm
         if (_failureMode && code is not (TpmCc.GetTestResult or TpmCc.GetCapability))
             return ErrorResponse(response, TpmRc.Failure);
         // Read-only mode refuses its commands before the TPM is even started (the reference's ExecCommand.c).
-        if (ReadOnlyMode && CommandTable.DisallowedInReadOnlyMode(code))
+        if (ReadOnlyMode && info.RefusedInReadOnlyMode)
             return ErrorResponse(response, TpmRc.ReadOnly);
         // Before _TPM_Init's Startup only Startup runs, after it Startup does not (Part 3, 9.3), and
         // both are decided before the parameters are looked at, as the reference's ExecCommand does.

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Ftpm.Dispatch;
 using Ftpm.Marshal;
 
 namespace Ftpm.Tests.Commands;
@@ -62,6 +63,26 @@ public sealed class ReadOnlyModeTests
         Assert.Equal(0u, StartupClear() & 0x10);
         Assert.Equal(TpmRc.Success, CreatePrimary().Rc);
         Assert.Equal(TpmRc.Success, Nv.Write(_host, plain, [2]).Rc);
+    }
+
+    /// <summary>The commands refused in read-only mode are a fact of the command table: the reference's
+    /// RO_DISALLOW set among the commands ftpm implements (FieldUpgradeStart/Data and SetCapability are not).</summary>
+    [Fact]
+    public void RefusedSetIsTheReferenceSet()
+    {
+        TpmCc[] expected =
+        [
+            TpmCc.NvUndefineSpaceSpecial, TpmCc.EvictControl, TpmCc.HierarchyControl, TpmCc.NvUndefineSpace,
+            TpmCc.ChangeEPS, TpmCc.ChangePPS, TpmCc.Clear, TpmCc.ClearControl, TpmCc.ClockSet,
+            TpmCc.HierarchyChangeAuth, TpmCc.NvDefineSpace, TpmCc.PcrAllocate, TpmCc.PcrSetAuthPolicy,
+            TpmCc.PpCommands, TpmCc.SetPrimaryPolicy, TpmCc.ClockRateAdjust, TpmCc.CreatePrimary,
+            TpmCc.NvGlobalWriteLock, TpmCc.NvIncrement, TpmCc.DictionaryAttackParameters, TpmCc.NvChangeAuth,
+            TpmCc.SetAlgorithmSet, TpmCc.SetCommandCodeAuditStatus, TpmCc.ObjectChangeAuth, TpmCc.Create,
+            TpmCc.PcrSetAuthValue, TpmCc.CreateLoaded, TpmCc.NvDefineSpace2,
+        ];
+        var refused = new List<TpmCc>();
+        foreach (var info in CommandTable.All()) if (info.RefusedInReadOnlyMode) refused.Add(info.Code);
+        Assert.Equal(expected.Order(), refused.Order());
     }
 
     [Fact]
