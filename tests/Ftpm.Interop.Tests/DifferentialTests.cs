@@ -115,8 +115,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     [Fact]
     public void Malformed_commands_get_the_reference_response_codes()
     {
-        using var swtpm = Swtpm.TryStart();
-        Assert.True(swtpm is not null, "swtpm (Debian package swtpm) is required for the differential test");
+        using var swtpm = Swtpm.Start();
         using var server = new FtpmServer();
         using var platform = new MssimLink(server.Port + 1);
         Assert.Equal(0u, platform.Signal(1));                                     // POWER_ON

@@ -15,9 +15,10 @@ internal sealed class Swtpm : IDisposable
 
     Swtpm(Process process, string state, int port) { _process = process; _state = state; Port = port; }
 
-    public static Swtpm? TryStart()
+    public static Swtpm Start()
     {
-        if (!File.Exists("/usr/bin/swtpm")) return null;
+        if (!File.Exists("/usr/bin/swtpm"))
+            throw new InvalidOperationException("swtpm (Debian package swtpm) is not installed; ./test.sh installs it");
         string state = Directory.CreateTempSubdirectory("swtpm-ref-").FullName;
         int port = FtpmServer.FreePortPair();
         var psi = new ProcessStartInfo("/usr/bin/swtpm") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };

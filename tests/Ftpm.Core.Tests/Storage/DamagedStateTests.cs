@@ -39,18 +39,18 @@ public sealed class DamagedStateTests
         store.Commit([.. records.Select(r => new NvChange(r.Key, r.Value))]);
 
         var tpm = new Tpm(new TpmOptions { Crypto = new PlatformCrypto(), Store = store, Platform = new SoftwarePlatform() });
-        try
+        // Either outcome is wanted: refused at power-on naming what is damaged, or the saved state ignored.
+        var refused = Record.Exception(() => tpm.PowerOn());
+        if (refused is not null)
         {
-            tpm.PowerOn();
+            Assert.Contains("persistent data", Assert.IsType<InvalidDataException>(refused).Message);
         }
-        catch (InvalidDataException e)
+        else
         {
-            Assert.Contains("persistent data", e.Message);
-            return; // refused at power-on, naming what is damaged: the outcome wanted
+            Assert.Equal(TpmRc.Value.AtParameter(1), Rc(tpm.Execute(0, StartupState)));
+            Assert.Equal(TpmRc.Success, Rc(tpm.Execute(0, StartupClear)));
+            Assert.False(tpm.InFailureMode);
         }
-        Assert.Equal(TpmRc.Value.AtParameter(1), Rc(tpm.Execute(0, StartupState)));
-        Assert.Equal(TpmRc.Success, Rc(tpm.Execute(0, StartupClear)));
-        Assert.False(tpm.InFailureMode);
     }
 
     /// <summary>Each saved record damaged in a way the TPM could not have written it, after a real
