@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Ftpm.Ports;
 using Ftpm.Storage;
+using static Ftpm.Bench.Wire;
 
 namespace Ftpm.Bench;
 
@@ -109,25 +109,19 @@ public class NvBenchmarks
 
     void Check(string name, byte[] command) => Commands.ExecuteOk(_tpm, command, _response, name);
 
-    static byte[] U16(ushort v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, v); return b; }
-    static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }
-
     /// <summary>A TPM_ST_SESSIONS command with the given handles, one empty password session and parameters.</summary>
     static byte[] Build(uint code, uint[] handles, Action<List<byte>> parameters)
     {
-        var body = new List<byte>();
-        foreach (var h in handles) body.AddRange(U32(h));
-        body.AddRange(U32(9));                                    // authorizationSize
-        body.AddRange(U32(0x40000009)); body.AddRange(U16(0));    // TPM_RS_PW, empty nonce
-        body.Add(0x01); body.AddRange(U16(0));                    // continueSession, empty password
-        parameters(body);
-        return [.. U16(0x8002), .. U32((uint)(10 + body.Count)), .. U32(code), .. body];
+        var p = new List<byte>();
+        parameters(p);
+        return Wire.Build(code, handles, 1, [.. p]);
     }
 
     /// <summary>An NV command authorized by the owner: authHandle TPM_RH_OWNER, then the index.</summary>
-    static byte[] Nv(uint code, uint index, Action<List<byte>> parameters) => Build(code, [RhOwner, index], parameters);
+    internal static byte[] Nv(uint code, uint index, Action<List<byte>> parameters) => Build(code, [RhOwner, index], parameters);
 
-    static byte[] DefineSpace(uint index, uint attributes, ushort size) => Build(0x12A, [RhOwner], w =>
+    /// <summary>TPM2_NV_DefineSpace by the owner: empty auth, nameAlg SHA-256, no authPolicy.</summary>
+    internal static byte[] DefineSpace(uint index, uint attributes, ushort size) => Build(0x12A, [RhOwner], w =>
     {
         w.AddRange(U16(0));                                       // auth: empty
         w.AddRange(U16(14));                                      // TPM2B_NV_PUBLIC size

@@ -1,7 +1,8 @@
-using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using Ftpm.Ports;
 using Ftpm.Storage;
+using static Ftpm.Bench.NvBenchmarks;
+using static Ftpm.Bench.Wire;
 
 namespace Ftpm.Bench;
 
@@ -17,7 +18,6 @@ namespace Ftpm.Bench;
 public class NvCommitBenchmarks
 {
     const uint Index = 0x01500001, FillerFirst = 0x01510000;
-    const uint RhOwner = 0x40000001;
     const int FillerSize = 2048;
 
     [Params(1, 60)]
@@ -72,29 +72,4 @@ public class NvCommitBenchmarks
         _tpm.Execute(0, _write, _response);
         return _tpm.Execute(0, _read, _response);
     }
-
-    static byte[] U16(ushort v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16BigEndian(b, v); return b; }
-    static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32BigEndian(b, v); return b; }
-
-    static byte[] Build(uint code, uint[] handles, Action<List<byte>> parameters)
-    {
-        var body = new List<byte>();
-        foreach (var h in handles) body.AddRange(U32(h));
-        body.AddRange(U32(9));                                    // authorizationSize
-        body.AddRange(U32(0x40000009)); body.AddRange(U16(0));    // TPM_RS_PW, empty nonce
-        body.Add(0x01); body.AddRange(U16(0));                    // continueSession, empty password
-        parameters(body);
-        return [.. U16(0x8002), .. U32((uint)(10 + body.Count)), .. U32(code), .. body];
-    }
-
-    static byte[] Nv(uint code, uint index, Action<List<byte>> parameters) => Build(code, [RhOwner, index], parameters);
-
-    static byte[] DefineSpace(uint index, uint attributes, ushort size) => Build(0x12A, [RhOwner], w =>
-    {
-        w.AddRange(U16(0));
-        w.AddRange(U16(14));
-        w.AddRange(U32(index)); w.AddRange(U16(0x000B));
-        w.AddRange(U32(attributes)); w.AddRange(U16(0));
-        w.AddRange(U16(size));
-    });
 }
