@@ -1,14 +1,14 @@
-using static Ftpm.Bench.Wire;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using static Ftpm.Bench.Wire;
 
 namespace Ftpm.Bench;
 
 /// <summary>
-/// Key and cryptographic commands through <see cref="Tpm.Execute(byte, ReadOnlySpan{byte}, Span{byte})"/>
-/// (issue 3, "Done when"): CreatePrimary (ECC P-256 and RSA-2048 answered from the primary key cache),
+/// Key and cryptographic commands through <see cref="Tpm.Execute(byte, ReadOnlySpan{byte}, Span{byte})"/>:
+/// CreatePrimary (ECC P-256 and RSA-2048 answered from the primary key cache),
 /// Create, Load, Sign (ECDSA P-256, RSASSA-2048), RSA_Decrypt (OAEP), EncryptDecrypt2 (AES-128-CFB,
 /// 1 KiB) and HMAC (1 KiB). Every authorized command carries a password session (tag 0x8002, TPM_RS_PW,
 /// empty auth). A TPM holds only three transient objects, so the benchmarks that load an object flush it

@@ -8,8 +8,8 @@ namespace Ftpm.Bench;
 
 /// <summary>
 /// NV index commands through <see cref="Tpm.Execute(byte, ReadOnlySpan{byte}, Span{byte})"/>, including the
-/// NV commit each writing command ends with (issue 5: "NV_Write/NV_Read/NV_Increment cost including the
-/// durable commit"). <see cref="Store"/> picks the backend:
+/// NV commit each writing command ends with (NV_Write/NV_Read/NV_Increment cost including the
+/// durable commit). <see cref="Store"/> picks the backend:
 /// <list type="bullet">
 /// <item>Memory: <see cref="MemoryNvStore"/>, the engine alone;</item>
 /// <item>File: <see cref="FileNvStore"/> in a temporary folder: the whole state rewritten to a new file,

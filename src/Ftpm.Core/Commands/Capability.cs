@@ -83,7 +83,7 @@ internal static partial class Capability
         }
     }
 
-    // ---- One value, for TPM2_PolicyCapability (issue 4) ---------------------------------------
+    // ---- One value, for TPM2_PolicyCapability ---------------------------------------
 
     /// <summary>
     /// The entry GetCapability would list for exactly <paramref name="property"/> of <paramref name="capability"/>

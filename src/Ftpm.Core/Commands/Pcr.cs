@@ -14,7 +14,7 @@ internal static partial class Pcr
         new Command<PcrReadIn, PcrReadOut>(TpmCc.PcrRead, PcrRead),
         new Command<PcrAllocateIn, PcrAllocateOut>(TpmCc.PcrAllocate, PcrAllocate) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], WritesNv = true, PhysicalPresence = true },
         new Command(TpmCc.PcrReset, PcrReset) { Handles = [new(HandleKinds.Pcr, AuthRole.User)] },
-        // PCR authorization groups (issue 4).
+        // PCR authorization groups.
         new Command<PcrSetAuthPolicyIn>(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Platform, AuthRole.User)], DecryptFirstParameter = true, WritesNv = true, PhysicalPresence = true },
         new Command<PcrSetAuthValueIn>(TpmCc.PcrSetAuthValue, PcrSetAuthValue) { RefusedInReadOnlyMode = true, Handles = [new(HandleKinds.Pcr, AuthRole.User)], DecryptFirstParameter = true },
     ];
@@ -214,7 +214,7 @@ internal static partial class Pcr
         return TpmRc.Success;
     }
 
-    // ---- PCR authorization groups (Part 3, 22.6 and 22.7; issue 4) ----------------------------
+    // ---- PCR authorization groups (Part 3, 22.6 and 22.7) ----------------------------
 
     [TpmParameters]
     internal partial struct PcrSetAuthPolicyIn

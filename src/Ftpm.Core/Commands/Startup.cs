@@ -80,10 +80,10 @@ internal static partial class Startup
         tpm.ApplyHcrtmAtStartup();
         // The commit nonce and counter of TPM2_Commit / EC_Ephemeral: new at a TPM Reset (Part 3, 19.1).
         tpm.CommitStartup(reset: !wasStateSaved);
-        // Sessions, hierarchy enables, platform policy and DA (issue 4).
+        // Sessions, hierarchy enables, platform policy and DA.
         tpm.AuthStartup(resume: p.StartupType == TpmSu.State, restart: wasStateSaved && p.StartupType == TpmSu.Clear,
             previousShutdownWasOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
-        // NV indices (issue 5): locks, CLEAR_STCLEAR and orderly counters (Part 1, "NV Memory"; the reference's NvEntityStartup).
+        // NV indices: locks, CLEAR_STCLEAR and orderly counters (Part 1, "NV Memory"; the reference's NvEntityStartup).
         tpm.Nv.Startup(tpm, p.StartupType == TpmSu.State ? NvStartupType.Resume : wasStateSaved ? NvStartupType.Restart : NvStartupType.Reset,
             previousShutdownOrderly: persistent.OrderlyState != PersistentData.NoOrderlyShutdown);
 
@@ -123,7 +123,7 @@ internal static partial class Startup
         {
             tpm.StageRecord(NvKeys.SavedState, null);
         }
-        tpm.Nv.Shutdown(tpm); // NV indices (issue 5): orderly indices' RAM data to NV
+        tpm.Nv.Shutdown(tpm); // NV indices: orderly indices' RAM data to NV
         persistent.OrderlyState = (ushort)p.ShutdownType;
         if (p.ShutdownType == TpmSu.State && tpm.StartupLocality3) persistent.OrderlyState |= PersistentData.StartupLocality3;
         persistent.Clock = tpm.Clock;

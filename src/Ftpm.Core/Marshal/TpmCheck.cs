@@ -139,7 +139,7 @@ internal static class TpmCheck
         return members.Contains(value) && ImplementedAlgorithms.IsImplemented(value) ? TpmRc.Success : error;
     }
 
-    // ---- Sessions and policies (issue 4) -------------------------------------------------------
+    // ---- Sessions and policies -------------------------------------------------------
 
     /// <summary>TPM_SE (Part 2, 6.11): HMAC, POLICY or TRIAL, else TPM_RC_VALUE.</summary>
     public static TpmRc SessionType(TpmSe value, bool allowNull) =>

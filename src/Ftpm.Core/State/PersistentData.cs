@@ -49,7 +49,7 @@ internal sealed class PersistentData
     /// <summary>Set once the seeds and proofs exist (TPM_Manufacture).</summary>
     public bool Manufactured;
 
-    // ---- Authorization (issue 4): serialized after the fields above; absent in older records ----
+    // ---- Authorization: serialized after the fields above; absent in older records ----
 
     /// <summary>Dictionary-attack state (Part 1, 19.8.x; defaults of the reference's DAPreInstall_Init):
     /// failedTries, maxTries, recoveryTime and lockoutRecovery (seconds), and whether lockoutAuth may be used.</summary>
@@ -83,7 +83,7 @@ internal sealed class PersistentData
 
     /// <summary>The highest value of any deleted NV counter: a new counter's first increment starts
     /// above it, so no counter value repeats (Part 1, "NV Memory": NV counters; the reference's s_maxCounter). Appended
-    /// by issue 5; a record written before it reads as 0.</summary>
+    /// to the record later; a record written before it reads as 0.</summary>
     public ulong NvMaxCounter;
 
     /// <summary>clearCount (the reference's gr.clearCount): counts the TPM Restarts since the last TPM
@@ -117,7 +117,7 @@ internal sealed class PersistentData
         w.WriteSized(StorageProof);
         w.WriteSized(EndorsementProof);
         w.WriteUInt8(Manufactured ? (byte)1 : (byte)0);
-        // Authorization (issue 4)
+        // Authorization
         w.WriteUInt32(FailedTries);
         w.WriteUInt32(MaxTries);
         w.WriteUInt32(RecoveryTime);
@@ -128,15 +128,15 @@ internal sealed class PersistentData
         w.WriteUInt16((ushort)EndorsementPolicyAlg);
         w.WriteUInt16((ushort)LockoutPolicyAlg);
         w.WriteUInt64(NvMaxCounter);
-        // Command audit (issue 4)
+        // Command audit
         w.WriteUInt16((ushort)AuditHashAlg);
         w.WriteUInt64(AuditCounter);
         w.WriteUInt16((ushort)AuditCommands.Count);
         foreach (var cc in AuditCommands) w.WriteUInt32((uint)cc);
-        // PCR policy group (issue 4)
+        // PCR policy group
         w.WriteSized(PcrPolicy);
         w.WriteUInt16((ushort)PcrPolicyAlg);
-        // Physical presence list and algorithm set (issue 4)
+        // Physical presence list and algorithm set
         w.WriteUInt16((ushort)PpCommands.Count);
         foreach (var cc in PpCommands) w.WriteUInt32((uint)cc);
         w.WriteUInt32(AlgorithmSet);
@@ -192,7 +192,7 @@ internal sealed class PersistentData
         p.EndorsementProof = ReadArray(ref r);
         Check(r.ReadUInt8(out byte manufactured));
         p.Manufactured = manufactured != 0;
-        // Authorization (issue 4): a record written before these fields keeps their defaults.
+        // Authorization: a record written before these fields keeps their defaults.
         if (r.HasData)
         {
             Check(r.ReadUInt32(out p.FailedTries));
@@ -214,7 +214,7 @@ internal sealed class PersistentData
             CheckPolicy(p.LockoutPolicyAlg, p.LockoutPolicy.Span, "persistent data: lockoutPolicy");
         }
         if (r.HasData) Check(r.ReadUInt64(out p.NvMaxCounter));
-        // Command audit (issue 4)
+        // Command audit
         if (r.HasData)
         {
             Check(r.ReadUInt16(out ushort auditHashAlg));
@@ -231,7 +231,7 @@ internal sealed class PersistentData
                 p.AuditCommands.Add((TpmCc)cc);
             }
         }
-        // PCR policy group (issue 4)
+        // PCR policy group
         if (r.HasData)
         {
             p.PcrPolicy = ReadArray(ref r);
@@ -239,7 +239,7 @@ internal sealed class PersistentData
             p.PcrPolicyAlg = (TpmAlgId)pcrPolicyAlg;
             CheckPolicy(p.PcrPolicyAlg, p.PcrPolicy, "persistent data: PCR group policy");
         }
-        // Physical presence list and algorithm set (issue 4)
+        // Physical presence list and algorithm set
         if (r.HasData)
         {
             Check(r.ReadUInt16(out ushort ppCount));

@@ -25,7 +25,7 @@ public sealed partial class Tpm
     internal Drbg Random = null!;
     internal readonly LoadedObjects Objects = new();
 
-    // ---- NV indices (issue 5) ----
+    // ---- NV indices ----
     /// <summary>The NV index table (Part 1, "NV Memory"), loaded from NV at _TPM_Init.</summary>
     internal readonly NvIndices Nv = new();
     // ---- end NV indices ----

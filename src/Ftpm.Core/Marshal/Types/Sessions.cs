@@ -1,6 +1,6 @@
 namespace Ftpm.Marshal;
 
-// Part 2 structures of sessions and policies (issue 4).
+// Part 2 structures of sessions and policies.
 
 /// <summary>TPMT_SYM_DEF (Part 2, 11.1.6): the symmetric algorithm of a session's parameter encryption.
 /// The algorithm is a TPMI_ALG_SYM+ (TPM_RC_SYMMETRIC); key size, XOR hash and mode are checked with the
